@@ -1,0 +1,201 @@
+"""What every channel connector shares: stream specs, settings, typed Arrow batches.
+
+A connector turns one channel's wire format into typed Arrow record batches,
+one `Stream` at a time. It knows nothing of Dagster or DuckDB: landing the
+batches is the orchestration layer's job.
+
+Every stream's table carries, beside its typed columns:
+- `account_id`: the configured account the row was pulled for;
+- `_record`: the original API record as JSON, so nothing the API sent is lost
+  (fields we do not type yet are still there, and a re-parse needs no re-pull).
+`_synced_at` is added at landing time.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from typing import Any, Callable, ClassVar, Iterator
+
+import orjson
+import pyarrow as pa
+
+from connectors.http import ApiClient, RetryPolicy
+
+MONEY = pa.decimal128(18, 6)
+BATCH_ROWS = 50_000
+
+
+@dataclass(frozen=True)
+class Stream:
+    """One raw table: `raw_<channel>.<name>`."""
+
+    name: str
+    schema: pa.Schema  # typed columns, without account_id/_record (added here)
+    key: tuple[str, ...]  # natural key: unique within the table
+    date_column: str | None  # rows are replaced by window on this column; None: by account
+    description: str
+
+    @property
+    def arrow_schema(self) -> pa.Schema:
+        return pa.schema([pa.field("account_id", pa.string(), nullable=False), *self.schema, pa.field("_record", pa.string())])
+
+
+@dataclass
+class ChannelSettings:
+    """One channel's configuration, credentials already resolved from the environment."""
+
+    name: str
+    base_url: str
+    accounts: list[str]
+    credentials: dict[str, str] = field(default_factory=dict)
+    lookback_days: int = 28
+    options: dict[str, Any] = field(default_factory=dict)
+
+
+class ParseError(ValueError):
+    """A value on the wire that cannot be what the API documents."""
+
+    def __init__(self, channel: str, stream: str, column: str, value: Any, why: str) -> None:
+        self.channel, self.stream, self.column, self.value = channel, stream, column, value
+        super().__init__(f"{channel}.{stream}: column {column!r} got {value!r}: {why}")
+
+
+class Connector(ABC):
+    channel: ClassVar[str]
+    streams: ClassVar[dict[str, Stream]]
+    default_base_url: ClassVar[str]
+    credential_keys: ClassVar[tuple[str, ...]] = ()
+    # option name -> expected Python type, for config validation
+    option_types: ClassVar[dict[str, type]] = {}
+
+    @staticmethod
+    def normalize_account(raw: str) -> str:
+        """The canonical form of a configured account id; ValueError when malformed."""
+        raise NotImplementedError
+
+    def __init__(
+        self,
+        settings: ChannelSettings,
+        *,
+        policy: RetryPolicy | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.settings = settings
+        self.policy = policy or RetryPolicy()
+        self.sleep = sleep
+        self.client = self.make_client()
+
+    @abstractmethod
+    def make_client(self) -> ApiClient: ...
+
+    @abstractmethod
+    def read(self, stream: str, account: str, start: dt.date, end: dt.date) -> Iterator[pa.RecordBatch]:
+        """Yield the stream's rows for one account and the inclusive date window."""
+
+    def close(self) -> None:
+        self.client.close()
+
+
+class BatchBuilder:
+    """Collects parsed rows column-wise and emits typed Arrow batches."""
+
+    def __init__(self, stream: Stream, account_id: str) -> None:
+        self.stream = stream
+        self.schema = stream.arrow_schema
+        self.account_id = account_id
+        self._names = [f.name for f in stream.schema]
+        self._reset()
+
+    def _reset(self) -> None:
+        self._columns: dict[str, list[Any]] = {name: [] for name in self._names}
+        self._records: list[str] = []
+
+    def __len__(self) -> int:
+        return len(self._records)
+
+    def add(self, row: dict[str, Any], record: Any) -> None:
+        for name in self._names:
+            self._columns[name].append(row.get(name))
+        self._records.append(orjson.dumps(record).decode())
+
+    def full(self) -> bool:
+        return len(self._records) >= BATCH_ROWS
+
+    def flush(self) -> pa.RecordBatch | None:
+        if not self._records:
+            return None
+        arrays = [pa.array([self.account_id] * len(self._records), pa.string())]
+        arrays += [pa.array(self._columns[f.name], f.type) for f in self.stream.schema]
+        arrays.append(pa.array(self._records, pa.string()))
+        batch = pa.RecordBatch.from_arrays(arrays, schema=self.schema)
+        self._reset()
+        return batch
+
+
+# --------------------------------------------------------------------------- value parsing
+
+
+class Values:
+    """Parses one stream's wire values, naming channel, stream and column on failure.
+
+    APIs send numbers as strings, use "-" or "" for "not available", and omit
+    keys: all of those are null, never zero.
+    """
+
+    MISSING = (None, "", "-")
+
+    def __init__(self, channel: str, stream: str) -> None:
+        self.channel, self.stream = channel, stream
+
+    def int(self, value: Any, column: str) -> int | None:
+        if value in self.MISSING:
+            return None
+        try:
+            if isinstance(value, str) and "." in value:
+                number = Decimal(value)
+                if number != number.to_integral_value():
+                    raise ValueError
+                return int(number)
+            return int(value)
+        except (ValueError, TypeError, InvalidOperation):
+            raise ParseError(self.channel, self.stream, column, value, "not an integer") from None
+
+    def decimal(self, value: Any, column: str) -> Decimal | None:
+        if value in self.MISSING:
+            return None
+        try:
+            number = Decimal(str(value))
+            if not number.is_finite():
+                raise InvalidOperation
+            return number.quantize(Decimal("0.000001"))
+        except (InvalidOperation, ValueError):
+            raise ParseError(self.channel, self.stream, column, value, "not a decimal number") from None
+
+    def float(self, value: Any, column: str) -> float | None:
+        if value in self.MISSING:
+            return None
+        try:
+            return float(value)
+        except (ValueError, TypeError):
+            raise ParseError(self.channel, self.stream, column, value, "not a number") from None
+
+    def date(self, value: Any, column: str, fmt: str = "%Y-%m-%d") -> dt.date | None:
+        if value in self.MISSING:
+            return None
+        try:
+            return dt.datetime.strptime(str(value)[: len(dt.date(2000, 1, 1).strftime(fmt))], fmt).date()
+        except ValueError:
+            raise ParseError(self.channel, self.stream, column, value, f"not a date ({fmt})") from None
+
+
+def date_chunks(start: dt.date, end: dt.date, days: int) -> Iterator[tuple[dt.date, dt.date]]:
+    """Split [start, end] into inclusive chunks of at most `days` days."""
+    cursor = start
+    while cursor <= end:
+        chunk_end = min(end, cursor + dt.timedelta(days=days - 1))
+        yield cursor, chunk_end
+        cursor = chunk_end + dt.timedelta(days=1)

@@ -1,0 +1,104 @@
+"""ECB euro reference rates: channel `fx`.
+
+Stream (raw_fx.*):
+- ecb_rates: one row per TARGET business day and currency: units of the
+  currency per 1 EUR. Weekends and holidays have no row; dbt carries the last
+  known rate forward and derives cross rates through EUR.
+
+The ECB data API needs no credentials. A window without observations (a
+weekend, a holiday) answers HTTP 404 "No results found.": that is an empty
+result, not an error.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import re
+from typing import Any, Iterator
+
+import pyarrow as pa
+import requests
+
+from connectors.base import BatchBuilder, Connector, Stream, Values
+from connectors.http import ApiClient, Dialect, Verdict
+
+CHANNEL = "fx"
+ACCOUNT = "ECB"
+CURRENCY = re.compile(r"^[A-Z]{3}$")
+DEFAULT_CURRENCIES = ("USD", "GBP", "CNY", "JPY", "CHF", "SEK", "AUD", "CAD", "HKD", "SGD", "KRW", "INR", "BRL")
+
+
+class EcbDialect(Dialect):
+    def classify(self, response: requests.Response, body: Any) -> Verdict:
+        if response.status_code == 404 and "no results" in response.text.lower():
+            return Verdict("ok")
+        return super().classify(response, body)
+
+
+STREAMS = {
+    "ecb_rates": Stream(
+        "ecb_rates",
+        pa.schema([("rate_date", pa.date32()), ("currency", pa.string()), ("rate_per_eur", pa.decimal128(18, 6))]),
+        key=("account_id", "rate_date", "currency"),
+        date_column="rate_date",
+        description="ECB euro foreign exchange reference rates (units of currency per EUR), business days only.",
+    ),
+}
+
+
+class FxConnector(Connector):
+    channel = CHANNEL
+    streams = STREAMS
+    default_base_url = "https://data-api.ecb.europa.eu"
+    option_types = {"currencies": list}
+
+    @staticmethod
+    def normalize_account(raw: str) -> str:
+        if raw != ACCOUNT:
+            raise ValueError(f"the fx source has one account, {ACCOUNT!r}")
+        return raw
+
+    def make_client(self) -> ApiClient:
+        return ApiClient(CHANNEL, self.settings.base_url, EcbDialect(), policy=self.policy, sleep=self.sleep)
+
+    @property
+    def currencies(self) -> list[str]:
+        return sorted({c for c in self.settings.options.get("currencies", DEFAULT_CURRENCIES) if c != "EUR"})
+
+    def read(self, stream: str, account: str, start: dt.date, end: dt.date) -> Iterator[pa.RecordBatch]:
+        if stream not in STREAMS:
+            raise KeyError(stream)
+        builder = BatchBuilder(STREAMS[stream], ACCOUNT)
+        values = Values(CHANNEL, stream)
+        key = "+".join(self.currencies)
+        status, text = self.client.request_text(
+            "GET",
+            f"/service/data/EXR/D.{key}.EUR.SP00.A",
+            account=ACCOUNT,
+            params={"startPeriod": start.isoformat(), "endPeriod": end.isoformat(), "format": "csvdata"},
+        )
+        if status == 200:
+            for row, record in parse_csv(text, values):
+                builder.add(row, record)
+        batch = builder.flush()
+        if batch is not None:
+            yield batch
+
+
+def parse_csv(text: str, v: Values) -> Iterator[tuple[dict[str, Any], dict[str, str]]]:
+    """Yield (typed row, original CSV record) pairs; only the columns we need are required."""
+    reader = csv.DictReader(io.StringIO(text))
+    for needed in ("CURRENCY", "TIME_PERIOD", "OBS_VALUE"):
+        if needed not in (reader.fieldnames or []):
+            raise ValueError(f"fx: the ECB CSV has no {needed} column (columns: {reader.fieldnames})")
+    for record in reader:
+        if record.get("CURRENCY_DENOM", "EUR") != "EUR" or not record.get("OBS_VALUE"):
+            continue
+        row = {
+            "rate_date": v.date(record["TIME_PERIOD"], "TIME_PERIOD"),
+            "currency": record["CURRENCY"],
+            "rate_per_eur": v.decimal(record["OBS_VALUE"], "OBS_VALUE"),
+        }
+        yield row, {k: val for k, val in record.items() if val}

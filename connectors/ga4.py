@@ -1,0 +1,165 @@
+"""Google Analytics 4 Data API connector: channel `ga4`.
+
+Stream (raw_ga4.*):
+- traffic: one row per property-local day x sessionSource x sessionMedium x
+  sessionCampaignName x landingPage: sessions, engagedSessions, bounceRate (kept
+  as sent, never aggregated: marts recompute it from sums), keyEvents,
+  totalRevenue, with the property's currency and time zone from the response
+  metadata on every row.
+
+Wire quirks handled (api-notes section 7): rows are positional, read through
+`dimensionHeaders`/`metricHeaders`; every value is a string; `date` is YYYYMMDD;
+paging is offset/limit against `rowCount`; a response with no rows omits
+`rows`; `(not set)` and `(other)` rows are kept as they are. Throttling arrives
+as 429 RESOURCE_EXHAUSTED (hourly quota: wait; daily quota: give up clearly).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import Any, Iterator
+
+import pyarrow as pa
+import requests
+
+from connectors.base import MONEY, BatchBuilder, Connector, ParseError, Stream, Values
+from connectors.http import ApiClient, Dialect, Verdict, paginate_offset, retry_after
+
+CHANNEL = "ga4"
+PAGE_LIMIT = 100_000  # the API allows 250,000; smaller pages keep memory flat
+PROPERTY_ID = re.compile(r"^[0-9]{1,20}$")
+
+DIMENSIONS = {
+    "date": "date_day",
+    "sessionSource": "session_source",
+    "sessionMedium": "session_medium",
+    "sessionCampaignName": "session_campaign_name",
+    "landingPage": "landing_page",
+}
+METRICS = {
+    "sessions": ("sessions", "int"),
+    "engagedSessions": ("engaged_sessions", "int"),
+    "bounceRate": ("bounce_rate", "float"),
+    "keyEvents": ("key_events", "float"),
+    "totalRevenue": ("total_revenue", "decimal"),
+}
+
+
+def normalize_property_id(raw: str) -> str:
+    text = str(raw).strip().removeprefix("properties/")
+    if not PROPERTY_ID.match(text):
+        raise ValueError(f"not a GA4 property id (expected digits): {raw!r}")
+    return text
+
+
+class GoogleDialect(Dialect):
+    """Google's error envelope: {"error": {"code", "message", "status"}}."""
+
+    def classify(self, response: requests.Response, body: Any) -> Verdict:
+        if response.status_code < 400:
+            return Verdict("ok")
+        error = body.get("error") if isinstance(body, dict) else None
+        if not isinstance(error, dict):
+            return super().classify(response, body)
+        status_name = error.get("status") or error.get("code")
+        message = str(error.get("message", ""))
+        code = response.status_code
+        if status_name == "RESOURCE_EXHAUSTED" or code == 429:
+            if "per day" in message.lower():
+                # The daily quota refills at midnight Pacific: waiting is no plan.
+                return Verdict("permanent", code, status_name, message)
+            return Verdict("throttle", code, status_name, message, retry_after(response))
+        if status_name in ("UNAVAILABLE", "INTERNAL", "DEADLINE_EXCEEDED") or code >= 500:
+            return Verdict("retry", code, status_name, message, retry_after(response))
+        if status_name == "UNAUTHENTICATED" or code == 401:
+            return Verdict("auth", code, status_name, message)
+        return Verdict("permanent", code, status_name, message)
+
+
+STREAMS = {
+    "traffic": Stream(
+        "traffic",
+        pa.schema([
+            ("date_day", pa.date32()), ("session_source", pa.string()), ("session_medium", pa.string()),
+            ("session_campaign_name", pa.string()), ("landing_page", pa.string()),
+            ("sessions", pa.int64()), ("engaged_sessions", pa.int64()), ("bounce_rate", pa.float64()),
+            ("key_events", pa.float64()), ("total_revenue", MONEY),
+            ("currency_code", pa.string()), ("time_zone", pa.string()),
+        ]),
+        key=("account_id", "date_day", "session_source", "session_medium", "session_campaign_name", "landing_page"),
+        date_column="date_day",
+        description="Sessions by property-local day, source, medium, campaign and landing page.",
+    ),
+}
+
+
+class Ga4Connector(Connector):
+    channel = CHANNEL
+    streams = STREAMS
+    default_base_url = "https://analyticsdata.googleapis.com/v1beta"
+    credential_keys = ("access_token",)
+    normalize_account = staticmethod(normalize_property_id)
+
+    def make_client(self) -> ApiClient:
+        token = self.settings.credentials["access_token"]
+        return ApiClient(
+            CHANNEL, self.settings.base_url, GoogleDialect(), {"Authorization": f"Bearer {token}"},
+            policy=self.policy, sleep=self.sleep,
+        )
+
+    def read(self, stream: str, account: str, start: dt.date, end: dt.date) -> Iterator[pa.RecordBatch]:
+        if stream not in STREAMS:
+            raise KeyError(stream)
+        prop = normalize_property_id(account)
+        builder = BatchBuilder(STREAMS[stream], prop)
+        values = Values(CHANNEL, stream)
+        path = f"/properties/{prop}:runReport"
+        request = {
+            "dateRanges": [{"startDate": start.isoformat(), "endDate": end.isoformat()}],
+            "dimensions": [{"name": name} for name in DIMENSIONS],
+            "metrics": [{"name": name} for name in METRICS],
+            "limit": PAGE_LIMIT,
+            "returnPropertyQuota": True,
+        }
+
+        def fetch(offset: int) -> Any:
+            return self.client.request_json("POST", path, account=prop, json={**request, "offset": offset})
+
+        pages = paginate_offset(
+            fetch, lambda b: len(b.get("rows") or []), lambda b: int(b.get("rowCount") or 0),
+            channel=CHANNEL, account=prop, endpoint=path,
+        )
+        for body in pages:
+            for row in parse_report(body, values):
+                builder.add(*row)
+                if builder.full():
+                    yield builder.flush()
+        batch = builder.flush()
+        if batch is not None:
+            yield batch
+
+
+def parse_report(body: dict[str, Any], v: Values) -> Iterator[tuple[dict[str, Any], dict[str, Any]]]:
+    """Yield (typed row, original record) pairs of one runReport page.
+
+    Positions come from the headers: GA4 answers in the requested order, but a
+    reader that assumes it breaks the day a request changes.
+    """
+    dim_names = [h["name"] for h in body.get("dimensionHeaders", [])]
+    metric_names = [h["name"] for h in body.get("metricHeaders", [])]
+    if body.get("rows"):
+        for missing in (m for m in METRICS if m not in metric_names):
+            raise ParseError(v.channel, v.stream, missing, None, f"the report no longer carries this metric (got {metric_names})")
+    metadata = body.get("metadata") or {}
+    currency, time_zone = metadata.get("currencyCode"), metadata.get("timeZone")
+    for record in body.get("rows") or []:
+        dims = dict(zip(dim_names, (d.get("value") for d in record.get("dimensionValues", []))))
+        mets = dict(zip(metric_names, (m.get("value") for m in record.get("metricValues", []))))
+        row: dict[str, Any] = {"currency_code": currency, "time_zone": time_zone}
+        for api_name, column in DIMENSIONS.items():
+            row[column] = dims.get(api_name)
+        row["date_day"] = v.date(dims.get("date"), "date", "%Y%m%d")
+        for api_name, (column, kind) in METRICS.items():
+            row[column] = getattr(v, kind)(mets.get(api_name), api_name)
+        yield row, {"dimensions": dims, "metrics": mets}

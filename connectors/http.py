@@ -1,0 +1,419 @@
+"""The one HTTP client every channel connector uses.
+
+Contract:
+- `ApiClient.request_json` / `request_text` send one logical request and return
+  the parsed body, after retrying what is transient (5xx, timeouts, connection
+  errors, unparseable bodies) with exponential backoff and jitter, and waiting
+  out throttles in each API's own dialect (the channel's `Dialect.classify`
+  decides; HTTP 429 alone is not enough: Meta throttles with HTTP 400, TikTok
+  under HTTP 200).
+- Permanent failures (bad token, invalid metric, unknown account, bad request)
+  raise `ApiError` at once, naming channel, account, endpoint, HTTP status and
+  the API's error code. Never the token: URLs and messages pass `redact()`.
+- Waits go through an injectable `sleep` so tests run on a fake clock.
+- Pagination helpers cover the four styles the channels use: cursor URL
+  (Meta `paging.next`), page token (X, YouTube), page number (TikTok, Weibo)
+  and offset (GA4). Each one refuses a cursor that repeats.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import re
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Any, Callable, Iterator
+
+import orjson
+import requests
+
+log = logging.getLogger("socialmart.http")
+
+# --------------------------------------------------------------------------- secrets
+
+_SECRET_PARAM = re.compile(
+    r"((?:access_token|appsecret_proof|secret|client_secret|refresh_token|token)=)[^&\s\"']+",
+    re.IGNORECASE,
+)
+_secrets: set[str] = set()
+_secrets_lock = threading.Lock()
+
+
+def register_secret(value: str | None) -> None:
+    """Remember a credential so that `redact` removes it from any text."""
+    if value and len(value) >= 4:
+        with _secrets_lock:
+            _secrets.add(value)
+
+
+def redact(text: str) -> str:
+    """Remove registered secrets and secret-looking query parameters from text."""
+    text = _SECRET_PARAM.sub(r"\1***", text)
+    for secret in _secrets:
+        if secret in text:
+            text = text.replace(secret, "***")
+    return text
+
+
+def install_log_redaction() -> None:
+    """Redact every log record at creation, whichever library logs it.
+
+    A record factory sees records from all loggers (urllib3 logs full URLs at
+    DEBUG), which a filter on one logger would not.
+    """
+    previous = logging.getLogRecordFactory()
+    if getattr(previous, "_socialmart_redacting", False):
+        return
+
+    def factory(*args: Any, **kwargs: Any) -> logging.LogRecord:
+        record = previous(*args, **kwargs)
+        try:
+            message = record.getMessage()
+        except Exception:  # a broken format string is not ours to fix here
+            return record
+        cleaned = redact(message)
+        if cleaned != message or record.args:
+            record.msg, record.args = cleaned, None
+        return record
+
+    factory._socialmart_redacting = True  # type: ignore[attr-defined]
+    logging.setLogRecordFactory(factory)
+
+
+# --------------------------------------------------------------------------- errors
+
+
+class ApiError(Exception):
+    """A failure the pipeline cannot retry its way out of."""
+
+    def __init__(
+        self,
+        channel: str,
+        account: str | None,
+        endpoint: str,
+        status: int | None,
+        code: str | int | None,
+        message: str,
+        kind: str = "permanent",
+    ) -> None:
+        self.channel, self.account, self.endpoint = channel, account, endpoint
+        self.status, self.code, self.kind = status, code, kind
+        self.api_message = redact(message)
+        parts = [f"{channel}"]
+        if account:
+            parts.append(f"account {account}")
+        parts.append(f"{redact(endpoint)}")
+        where = ", ".join(parts)
+        status_text = f"HTTP {status}" if status is not None else "no HTTP status"
+        code_text = f", API error code {code}" if code is not None else ""
+        super().__init__(f"{where}: {kind} failure ({status_text}{code_text}): {self.api_message}")
+
+
+class PaginationError(ApiError):
+    def __init__(self, channel: str, account: str | None, endpoint: str, message: str) -> None:
+        super().__init__(channel, account, endpoint, None, None, message, kind="pagination")
+
+
+@dataclass
+class Verdict:
+    """How a response is to be treated, as one API's dialect reads it.
+
+    kind: "ok", "retry" (transient), "throttle" (wait, then retry, not counted
+    against the error budget), "auth" (credentials: permanent, unless the
+    channel can refresh them once) or "permanent".
+    """
+
+    kind: str
+    status: int | None = None
+    code: str | int | None = None
+    message: str = ""
+    wait_seconds: float | None = None
+
+
+OK = Verdict("ok")
+
+
+class Dialect:
+    """The generic reading of HTTP: channels subclass it for their envelopes."""
+
+    def classify(self, response: requests.Response, body: Any) -> Verdict:
+        status = response.status_code
+        if status < 400:
+            return OK
+        message = response.text[:300]
+        if status == 429:
+            return Verdict("throttle", status, None, message, retry_after(response))
+        if status >= 500:
+            return Verdict("retry", status, None, message, retry_after(response))
+        if status in (401, 403):
+            return Verdict("auth", status, None, message)
+        return Verdict("permanent", status, None, message)
+
+
+def retry_after(response: requests.Response) -> float | None:
+    value = response.headers.get("Retry-After")
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        from email.utils import parsedate_to_datetime
+
+        try:
+            return max(0.0, parsedate_to_datetime(value).timestamp() - time.time())
+        except (TypeError, ValueError):
+            return None
+
+
+# --------------------------------------------------------------------------- client
+
+
+@dataclass
+class RetryPolicy:
+    max_retries: int = 5  # transient failures per logical request
+    backoff_base: float = 1.0
+    backoff_cap: float = 60.0
+    max_throttle_wait: float = 15 * 60.0  # total seconds one request may wait on throttles
+    connect_timeout: float = 10.0
+    read_timeout: float = 60.0
+
+    def backoff(self, attempt: int, rng: random.Random) -> float:
+        # Full jitter (AWS architecture blog): spreads retries of parallel clients.
+        return rng.uniform(0, min(self.backoff_cap, self.backoff_base * 2**attempt))
+
+
+@dataclass
+class CallStats:
+    calls: int = 0
+    retries: int = 0
+    throttles: int = 0
+    throttle_wait_seconds: float = 0.0
+    bytes: int = 0
+
+    def as_dict(self) -> dict[str, float]:
+        return {
+            "api_calls": self.calls,
+            "retries": self.retries,
+            "throttles": self.throttles,
+            "throttle_wait_seconds": round(self.throttle_wait_seconds, 3),
+            "bytes_received": self.bytes,
+        }
+
+
+@dataclass
+class ApiClient:
+    """A requests Session with one channel's base URL, auth, dialect and retries."""
+
+    channel: str
+    base_url: str
+    dialect: Dialect = field(default_factory=Dialect)
+    headers: dict[str, str] = field(default_factory=dict)
+    policy: RetryPolicy = field(default_factory=RetryPolicy)
+    sleep: Callable[[float], None] = time.sleep
+    seed: int | None = None
+    # Called once when the API says the credentials expired; returns True when
+    # it obtained fresh ones (WeChat tokens), so the request is tried once more.
+    refresh_auth: Callable[[], bool] | None = None
+
+    def __post_init__(self) -> None:
+        self.base_url = self.base_url.rstrip("/")
+        self.session = requests.Session()
+        self.session.headers.update({"User-Agent": "socialmart/0.1", **self.headers})
+        self.stats = CallStats()
+        self._rng = random.Random(self.seed)
+        for value in self.headers.values():
+            if value.lower().startswith("bearer "):
+                register_secret(value[7:])
+
+    def url(self, path: str) -> str:
+        if path.startswith("http://") or path.startswith("https://"):
+            return path
+        return f"{self.base_url}/{path.lstrip('/')}"
+
+    def request_json(self, method: str, path: str, *, account: str | None = None, **kwargs: Any) -> Any:
+        return self._request(method, path, account, parse_json=True, **kwargs)
+
+    def request_text(self, method: str, path: str, *, account: str | None = None, **kwargs: Any) -> tuple[int, str]:
+        return self._request(method, path, account, parse_json=False, **kwargs)
+
+    def close(self) -> None:
+        self.session.close()
+
+    # ------------------------------------------------------------------ internals
+
+    def _request(self, method: str, path: str, account: str | None, parse_json: bool, **kwargs: Any) -> Any:
+        url = self.url(path)
+        endpoint = f"{method} {url.split('?', 1)[0]}"
+        timeout = (self.policy.connect_timeout, self.policy.read_timeout)
+        failures = 0
+        throttle_waited = 0.0
+        refreshed = False
+        while True:
+            self.stats.calls += 1
+            verdict: Verdict
+            body: Any = None
+            try:
+                response = self.session.request(method, url, timeout=timeout, **kwargs)
+                self.stats.bytes += len(response.content)
+                body, parse_problem = _parse(response, parse_json)
+                verdict = self.dialect.classify(response, body)
+                if verdict.kind == "ok" and parse_problem:
+                    # A 200 whose body does not parse is a cut-off transfer.
+                    verdict = Verdict("retry", response.status_code, None, parse_problem)
+            except (requests.Timeout, requests.ConnectionError) as exc:
+                verdict = Verdict("retry", None, None, f"{type(exc).__name__}: {exc}")
+            except requests.RequestException as exc:
+                raise ApiError(self.channel, account, endpoint, None, None, str(exc)) from None
+
+            if verdict.kind == "ok":
+                if parse_json:
+                    return body
+                return response.status_code, response.text
+
+            if verdict.kind == "throttle":
+                wait = verdict.wait_seconds
+                if wait is None:
+                    wait = self.policy.backoff(min(self.stats.throttles, 6), self._rng) + 1.0
+                if throttle_waited + wait > self.policy.max_throttle_wait:
+                    raise ApiError(
+                        self.channel, account, endpoint, verdict.status, verdict.code,
+                        f"still throttled after waiting {throttle_waited:.0f}s: {verdict.message}",
+                        kind="throttle",
+                    )
+                self.stats.throttles += 1
+                self.stats.throttle_wait_seconds += wait
+                throttle_waited += wait
+                log.warning("%s throttled (%s %s); waiting %.1fs", self.channel, verdict.status, verdict.code, wait)
+                self.sleep(wait)
+                continue
+
+            if verdict.kind == "retry":
+                if failures >= self.policy.max_retries:
+                    raise ApiError(
+                        self.channel, account, endpoint, verdict.status, verdict.code,
+                        f"gave up after {failures + 1} attempts: {verdict.message}",
+                        kind="transient",
+                    )
+                wait = verdict.wait_seconds
+                if wait is None:
+                    wait = self.policy.backoff(failures, self._rng)
+                failures += 1
+                self.stats.retries += 1
+                log.info(
+                    "%s %s: transient failure (%s %s), retry %d in %.1fs",
+                    self.channel, redact(endpoint), verdict.status, verdict.code, failures, wait,
+                )
+                self.sleep(wait)
+                continue
+
+            if verdict.kind == "auth" and self.refresh_auth is not None and not refreshed:
+                refreshed = True
+                if self.refresh_auth():
+                    continue
+            raise ApiError(
+                self.channel, account, endpoint, verdict.status, verdict.code, verdict.message,
+                kind="credentials" if verdict.kind == "auth" else "permanent",
+            )
+
+
+def _parse(response: requests.Response, parse_json: bool) -> tuple[Any, str | None]:
+    if not parse_json:
+        return None, None
+    try:
+        return orjson.loads(response.content), None
+    except orjson.JSONDecodeError as exc:
+        declared = response.headers.get("Content-Length")
+        return None, f"response body is not valid JSON ({exc}; {len(response.content)} bytes, Content-Length {declared})"
+
+
+# --------------------------------------------------------------------------- pagination
+
+
+def paginate_cursor_url(
+    fetch: Callable[[str, dict[str, Any] | None], Any],
+    first_path: str,
+    params: dict[str, Any],
+    next_url: Callable[[Any], str | None],
+    *,
+    channel: str,
+    account: str | None,
+) -> Iterator[Any]:
+    """Follow absolute `next` URLs (Meta `paging.next`) until there is none."""
+    seen: set[str] = set()
+    body = fetch(first_path, params)
+    while True:
+        yield body
+        url = next_url(body)
+        if not url:
+            return
+        if url in seen:
+            raise PaginationError(channel, account, first_path, f"pagination cursor repeats ({redact(url)}); the page sequence would never end")
+        seen.add(url)
+        body = fetch(url, None)
+
+
+def paginate_token(
+    fetch: Callable[[str | None], Any],
+    next_token: Callable[[Any], str | None],
+    *,
+    channel: str,
+    account: str | None,
+    endpoint: str,
+) -> Iterator[Any]:
+    """Send the previous page's token back (X `next_token`, YouTube `nextPageToken`)."""
+    seen: set[str] = set()
+    token: str | None = None
+    while True:
+        body = fetch(token)
+        yield body
+        token = next_token(body)
+        if not token:
+            return
+        if token in seen:
+            raise PaginationError(channel, account, endpoint, f"page token {token!r} repeats")
+        seen.add(token)
+
+
+def paginate_page_number(
+    fetch: Callable[[int], Any],
+    total_pages: Callable[[Any], int],
+    *,
+    start: int = 1,
+    max_pages: int = 100_000,
+) -> Iterator[Any]:
+    """Pages 1..total (TikTok `page_info.total_page`, Weibo `total_number`)."""
+    page = start
+    while True:
+        body = fetch(page)
+        yield body
+        if page >= total_pages(body) or page - start + 1 >= max_pages:
+            return
+        page += 1
+
+
+def paginate_offset(
+    fetch: Callable[[int], Any],
+    page_rows: Callable[[Any], int],
+    total_rows: Callable[[Any], int],
+    *,
+    channel: str,
+    account: str | None,
+    endpoint: str,
+) -> Iterator[Any]:
+    """offset/limit against a total (GA4 `rowCount`)."""
+    offset = 0
+    while True:
+        body = fetch(offset)
+        yield body
+        got = page_rows(body)
+        offset += got
+        total = total_rows(body)
+        if offset >= total:
+            return
+        if got == 0:
+            raise PaginationError(
+                channel, account, endpoint,
+                f"empty page at offset {offset} while the API reports {total} rows: the result would be incomplete",
+            )

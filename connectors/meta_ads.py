@@ -1,0 +1,285 @@
+"""Meta Marketing API (Graph API) ads connector: channel `meta_ads`.
+
+Streams (raw_meta_ads.*):
+- accounts:  one row per ad account: name, currency, time zone (dates of every
+             other stream are local to this zone, money is in this currency).
+- campaigns: id, name, objective, status, flight.
+- ads:       id, campaign, the creative's url_tags and the UTM values parsed from them
+             (how a campaign is joined to GA4 sessions).
+- insights:  one row per campaign per local day: spend, impressions, reach, clicks,
+             link clicks, and the configured conversion action's count and value.
+
+Wire quirks handled (api-notes section 1): numbers as strings; `actions` and
+`action_values` omitted when empty (zero, not null); one purchase reported under
+several action types (`purchase`, `omni_purchase`,
+`offsite_conversion.fb_pixel_purchase`): only the configured canonical type is
+read, never a sum; throttling as HTTP 400 with codes 4/17/32/613/80000-80008 and
+the wait in `X-Business-Use-Case-Usage`; expired token code 190; "reduce the
+amount of data" answered by halving the date range. The token travels in the
+Authorization header, so it never appears in a URL (nor in `paging.next`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+from typing import Any, Iterator
+from urllib.parse import parse_qs
+
+import orjson
+import pyarrow as pa
+import requests
+
+from connectors.base import MONEY, BatchBuilder, Connector, ParseError, Stream, Values
+from connectors.http import ApiClient, ApiError, Dialect, Verdict, paginate_cursor_url, retry_after
+
+CHANNEL = "meta_ads"
+THROTTLE_CODES = {4, 17, 32, 613} | set(range(80000, 80009))
+TRANSIENT_CODES = {1, 2}
+PAGE_LIMIT = 500
+INSIGHT_FIELDS = ("campaign_id", "campaign_name", "spend", "impressions", "reach", "clicks", "actions", "action_values")
+ACCOUNT_ID = re.compile(r"^act_[0-9]{1,20}$")
+
+
+def normalize_account_id(raw: str) -> str:
+    """`123` and `act_123` name the same ad account; we store `act_123`."""
+    text = str(raw).strip()
+    if text.isdigit():
+        text = f"act_{text}"
+    if not ACCOUNT_ID.match(text):
+        raise ValueError(f"not a Meta ad account id (expected act_<digits>): {raw!r}")
+    return text
+
+
+class MetaDialect(Dialect):
+    def classify(self, response: requests.Response, body: Any) -> Verdict:
+        error = body.get("error") if isinstance(body, dict) else None
+        status = response.status_code
+        if status < 400 and not error:
+            return Verdict("ok")
+        if not isinstance(error, dict):
+            return super().classify(response, body)
+        code = error.get("code")
+        message = str(error.get("message", ""))
+        if code in THROTTLE_CODES:
+            return Verdict("throttle", status, code, message, _regain_access_seconds(response) or retry_after(response))
+        if code == 190:
+            return Verdict("auth", status, code, message)
+        if "reduce the amount of data" in message.lower():
+            return Verdict("permanent", status, code, message)
+        if code in TRANSIENT_CODES or error.get("is_transient") or status >= 500:
+            return Verdict("retry", status, code, message, retry_after(response))
+        return Verdict("permanent", status, code, message)
+
+
+def _regain_access_seconds(response: requests.Response) -> float | None:
+    """Meta's usage header says how many minutes until the throttle lifts."""
+    raw = response.headers.get("X-Business-Use-Case-Usage")
+    if not raw:
+        return None
+    try:
+        usage = orjson.loads(raw)
+        minutes = max(
+            float(entry.get("estimated_time_to_regain_access") or 0)
+            for entries in usage.values()
+            for entry in entries
+        )
+    except (orjson.JSONDecodeError, AttributeError, TypeError, ValueError):
+        return None
+    return minutes * 60 if minutes > 0 else None
+
+
+STREAMS = {
+    "accounts": Stream(
+        "accounts",
+        pa.schema([("account_name", pa.string()), ("currency", pa.string()), ("timezone_name", pa.string())]),
+        key=("account_id",),
+        date_column=None,
+        description="Ad account facts: its currency and time zone govern every other stream's money and dates.",
+    ),
+    "campaigns": Stream(
+        "campaigns",
+        pa.schema([
+            ("campaign_id", pa.string()), ("campaign_name", pa.string()), ("objective", pa.string()),
+            ("status", pa.string()), ("start_time", pa.timestamp("s", tz="UTC")), ("stop_time", pa.timestamp("s", tz="UTC")),
+        ]),
+        key=("account_id", "campaign_id"),
+        date_column=None,
+        description="Campaigns of the ad account.",
+    ),
+    "ads": Stream(
+        "ads",
+        pa.schema([
+            ("ad_id", pa.string()), ("ad_name", pa.string()), ("campaign_id", pa.string()), ("url_tags", pa.string()),
+            ("utm_source", pa.string()), ("utm_medium", pa.string()), ("utm_campaign", pa.string()),
+        ]),
+        key=("account_id", "ad_id"),
+        date_column=None,
+        description="Ads with their creative's url_tags and the UTM parameters parsed from them.",
+    ),
+    "insights": Stream(
+        "insights",
+        pa.schema([
+            ("date_day", pa.date32()), ("campaign_id", pa.string()), ("campaign_name", pa.string()),
+            ("spend", MONEY), ("impressions", pa.int64()), ("reach", pa.int64()), ("clicks", pa.int64()),
+            ("link_clicks", pa.int64()), ("conversion_action_type", pa.string()),
+            ("conversions", pa.decimal128(18, 2)), ("conversion_value", MONEY),
+        ]),
+        key=("account_id", "date_day", "campaign_id"),
+        date_column="date_day",
+        description="Campaign insights per account-local day (time_increment=1), conversions of one canonical action type.",
+    ),
+}
+
+
+class MetaAdsConnector(Connector):
+    channel = CHANNEL
+    streams = STREAMS
+    default_base_url = "https://graph.facebook.com/v21.0"
+    credential_keys = ("access_token",)
+    option_types = {"conversion_action_type": str, "action_attribution_windows": list}
+    normalize_account = staticmethod(normalize_account_id)
+
+    def make_client(self) -> ApiClient:
+        token = self.settings.credentials["access_token"]
+        return ApiClient(
+            CHANNEL, self.settings.base_url, MetaDialect(), {"Authorization": f"Bearer {token}"},
+            policy=self.policy, sleep=self.sleep,
+        )
+
+    @property
+    def conversion_action_type(self) -> str:
+        return self.settings.options.get("conversion_action_type", "purchase")
+
+    @property
+    def attribution_windows(self) -> list[str]:
+        return list(self.settings.options.get("action_attribution_windows", ["7d_click", "1d_view"]))
+
+    def read(self, stream: str, account: str, start: dt.date, end: dt.date) -> Iterator[pa.RecordBatch]:
+        account = normalize_account_id(account)
+        builder = BatchBuilder(STREAMS[stream], account)
+        values = Values(CHANNEL, stream)
+        if stream == "accounts":
+            body = self.client.request_json(
+                "GET", f"/{account}", account=account, params={"fields": "name,currency,timezone_name"}
+            )
+            builder.add({"account_name": body.get("name"), "currency": body.get("currency"),
+                         "timezone_name": body.get("timezone_name")}, body)
+        else:
+            rows = {
+                "campaigns": self._campaigns,
+                "ads": self._ads,
+                "insights": lambda a: self._insights(a, start, end),
+            }[stream](account)
+            parse = {"campaigns": _campaign_row, "ads": _ad_row, "insights": self._insight_row}[stream]
+            for record in rows:
+                builder.add(parse(record, values), record)
+                if builder.full():
+                    yield builder.flush()
+        batch = builder.flush()
+        if batch is not None:
+            yield batch
+
+    # ------------------------------------------------------------------ endpoints
+
+    def _paged(self, account: str, path: str, params: dict[str, Any]) -> Iterator[dict[str, Any]]:
+        fetch = lambda url, p: self.client.request_json("GET", url, account=account, params=p)  # noqa: E731
+        next_url = lambda body: (body.get("paging") or {}).get("next")  # noqa: E731
+        for body in paginate_cursor_url(fetch, path, params, next_url, channel=CHANNEL, account=account):
+            yield from body.get("data", [])
+
+    def _campaigns(self, account: str) -> Iterator[dict[str, Any]]:
+        params = {"fields": "id,name,objective,status,start_time,stop_time", "limit": PAGE_LIMIT}
+        return self._paged(account, f"/{account}/campaigns", params)
+
+    def _ads(self, account: str) -> Iterator[dict[str, Any]]:
+        params = {"fields": "id,name,campaign_id,creative{url_tags}", "limit": PAGE_LIMIT}
+        return self._paged(account, f"/{account}/ads", params)
+
+    def _insights(self, account: str, start: dt.date, end: dt.date) -> Iterator[dict[str, Any]]:
+        params = {
+            "level": "campaign",
+            "time_increment": 1,
+            "time_range": json.dumps({"since": start.isoformat(), "until": end.isoformat()}, separators=(",", ":")),
+            "fields": ",".join(INSIGHT_FIELDS),
+            "action_attribution_windows": json.dumps(self.attribution_windows, separators=(",", ":")),
+            "limit": PAGE_LIMIT,
+        }
+        try:
+            # Materialize the window's pages before yielding so a halving retry
+            # (below) never yields the first half's rows twice.
+            rows = list(self._paged(account, f"/{account}/insights", params))
+        except ApiError as exc:
+            too_much = "reduce the amount of data" in exc.api_message.lower()
+            if not too_much or start == end:
+                raise
+            middle = start + (end - start) // 2
+            yield from self._insights(account, start, middle)
+            yield from self._insights(account, middle + dt.timedelta(days=1), end)
+            return
+        yield from rows
+
+    def _insight_row(self, record: dict[str, Any], v: Values) -> dict[str, Any]:
+        wanted = self.conversion_action_type
+        conversions = _action_value(record.get("actions"), wanted)
+        value = _action_value(record.get("action_values"), wanted)
+        return {
+            "date_day": v.date(record.get("date_start"), "date_start"),
+            "campaign_id": record.get("campaign_id"),
+            "campaign_name": record.get("campaign_name"),
+            "spend": v.decimal(record.get("spend"), "spend"),
+            "impressions": v.int(record.get("impressions"), "impressions"),
+            "reach": v.int(record.get("reach"), "reach"),
+            "clicks": v.int(record.get("clicks"), "clicks"),
+            "link_clicks": v.int(_action_value(record.get("actions"), "link_click"), "actions.link_click"),
+            "conversion_action_type": wanted,
+            "conversions": v.decimal(conversions, f"actions.{wanted}"),
+            "conversion_value": v.decimal(value, f"action_values.{wanted}"),
+        }
+
+
+def _action_value(actions: list[dict[str, Any]] | None, action_type: str) -> str:
+    """The value of exactly one action type; an omitted list or type means zero.
+
+    Meta reports one purchase under several names with the same value, so we
+    take the configured canonical name only and never add names together.
+    """
+    for entry in actions or ():
+        if entry.get("action_type") == action_type:
+            return entry.get("value", "0")
+    return "0"
+
+
+def _timestamp(value: str | None, v: Values, column: str) -> dt.datetime | None:
+    if not value:
+        return None
+    try:
+        return dt.datetime.strptime(value, "%Y-%m-%dT%H:%M:%S%z").astimezone(dt.timezone.utc)
+    except ValueError:
+        raise ParseError(v.channel, v.stream, column, value, "not an ISO timestamp") from None
+
+
+def _campaign_row(record: dict[str, Any], v: Values) -> dict[str, Any]:
+    return {
+        "campaign_id": record.get("id"),
+        "campaign_name": record.get("name"),
+        "objective": record.get("objective"),
+        "status": record.get("status"),
+        "start_time": _timestamp(record.get("start_time"), v, "start_time"),
+        "stop_time": _timestamp(record.get("stop_time"), v, "stop_time"),
+    }
+
+
+def _ad_row(record: dict[str, Any], v: Values) -> dict[str, Any]:
+    url_tags = (record.get("creative") or {}).get("url_tags")
+    utm = {k: vals[0] for k, vals in parse_qs(url_tags or "").items() if vals}
+    return {
+        "ad_id": record.get("id"),
+        "ad_name": record.get("name"),
+        "campaign_id": record.get("campaign_id"),
+        "url_tags": url_tags,
+        "utm_source": utm.get("utm_source"),
+        "utm_medium": utm.get("utm_medium"),
+        "utm_campaign": utm.get("utm_campaign"),
+    }

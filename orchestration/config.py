@@ -1,0 +1,241 @@
+"""socialmart.yaml: loading and validation, before any API call.
+
+Every error names the file, the key and what is wrong. Credentials are only
+ever `${ENV_VAR}` references resolved from the environment here; resolved
+values are registered with the redactor so no log line can show them.
+
+```yaml
+reporting: {currency: USD, timezone: UTC}
+warehouse: {dir: ./warehouse}          # relative paths are relative to this file
+history_start: 2024-01-01              # first day of the daily partitions
+fx: {base_url: https://data-api.ecb.europa.eu, currencies: [USD, GBP]}
+channels:
+  meta_ads:
+    base_url: https://graph.facebook.com/v21.0
+    access_token: ${META_ACCESS_TOKEN}
+    accounts: ["act_123456789"]
+    lookback_days: 28
+    conversion_action_type: purchase
+```
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import yaml
+
+from connectors import CONNECTORS, ChannelSettings
+from connectors.fx import DEFAULT_CURRENCIES
+from connectors.http import register_secret
+
+ENV_REFERENCE = re.compile(r"^\$\{([A-Za-z_][A-Za-z0-9_]*)\}$")
+CURRENCY = re.compile(r"^[A-Z]{3}$")
+TOP_LEVEL_KEYS = {"reporting", "warehouse", "history_start", "fx", "channels"}
+CHANNEL_KEYS = {"base_url", "accounts", "lookback_days"}
+DEFAULT_HISTORY_START = dt.date(2024, 1, 1)
+DEFAULT_LOOKBACK_DAYS = 28
+
+
+class _Loader(yaml.SafeLoader):
+    """YAML without implicit timestamps: dates stay strings so that a bad one
+    is reported with its key, not as a crash inside the YAML parser."""
+
+
+_Loader.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+
+
+class ConfigError(ValueError):
+    """A problem in the configuration file, named by file and key."""
+
+    def __init__(self, source: Path | str | None, key: str, problem: str) -> None:
+        self.source, self.key, self.problem = source, key, problem
+        where = str(source) if source else "configuration"
+        super().__init__(f"{where}: {key}: {problem}")
+
+
+@dataclass
+class Settings:
+    source: Path | None
+    reporting_currency: str
+    reporting_timezone: str
+    warehouse_dir: Path
+    history_start: dt.date
+    fx: ChannelSettings
+    channels: dict[str, ChannelSettings] = field(default_factory=dict)
+
+    @property
+    def build_db(self) -> Path:
+        """Pipeline-owned database: raw landing, dbt models, audits."""
+        return self.warehouse_dir / "build.duckdb"
+
+    @property
+    def published_db(self) -> Path:
+        """The BI file: only ever replaced whole, after the checks pass."""
+        return self.warehouse_dir / "marketing.duckdb"
+
+    @property
+    def sources(self) -> dict[str, ChannelSettings]:
+        """Every source the pipeline pulls: the configured channels plus FX."""
+        return {**self.channels, "fx": self.fx}
+
+    def today(self) -> dt.date:
+        return dt.datetime.now(ZoneInfo(self.reporting_timezone)).date()
+
+
+def config_path(explicit: str | os.PathLike[str] | None = None) -> Path | None:
+    """--config wins, then $SOCIALMART_CONFIG, then ./socialmart.yaml if present."""
+    if explicit:
+        return Path(explicit)
+    if os.environ.get("SOCIALMART_CONFIG"):
+        return Path(os.environ["SOCIALMART_CONFIG"])
+    default = Path("socialmart.yaml")
+    return default if default.exists() else None
+
+
+def load_settings(path: str | os.PathLike[str]) -> Settings:
+    path = Path(path)
+    if not path.exists():
+        raise ConfigError(path, "(file)", "does not exist")
+    try:
+        raw = yaml.load(path.read_text(encoding="utf-8"), Loader=_Loader)  # noqa: S506 (a SafeLoader)
+    except yaml.YAMLError as exc:
+        raise ConfigError(path, "(file)", f"is not valid YAML: {exc}") from None
+    return parse_settings(raw or {}, path)
+
+
+def parse_settings(raw: Any, source: Path | None = None) -> Settings:
+    check = _Checker(source)
+    root = check.mapping(raw, "(top level)")
+    check.known_keys(root, TOP_LEVEL_KEYS, "")
+
+    reporting = check.mapping(root.get("reporting", {}), "reporting")
+    check.known_keys(reporting, {"currency", "timezone"}, "reporting.")
+    currency = check.currency(reporting.get("currency", "USD"), "reporting.currency")
+    timezone = check.timezone(reporting.get("timezone", "UTC"), "reporting.timezone")
+
+    warehouse = check.mapping(root.get("warehouse", {}), "warehouse")
+    check.known_keys(warehouse, {"dir"}, "warehouse.")
+    wdir = Path(check.string(warehouse.get("dir", "./warehouse"), "warehouse.dir"))
+    if not wdir.is_absolute():
+        wdir = (source.parent if source else Path.cwd()) / wdir
+
+    history_start = check.date(root.get("history_start", DEFAULT_HISTORY_START), "history_start")
+
+    fx_raw = check.mapping(root.get("fx", {}), "fx")
+    fx = check.channel("fx", fx_raw, "fx", accounts_required=False)
+    # The reporting currency always needs rates, whatever the list says.
+    fx.options["currencies"] = sorted(set(fx.options.get("currencies", DEFAULT_CURRENCIES)) | {currency})
+
+    channels_raw = check.mapping(root.get("channels", {}), "channels")
+    channels: dict[str, ChannelSettings] = {}
+    for name, entry in channels_raw.items():
+        if name == "fx" or name not in CONNECTORS:
+            known = ", ".join(sorted(k for k in CONNECTORS if k != "fx"))
+            raise ConfigError(source, f"channels.{name}", f"unknown channel (known: {known})")
+        channels[name] = check.channel(name, check.mapping(entry, f"channels.{name}"), f"channels.{name}")
+    if not channels:
+        raise ConfigError(source, "channels", "no channel is configured")
+    return Settings(source, currency, timezone, wdir, history_start, fx, channels)
+
+
+class _Checker:
+    def __init__(self, source: Path | None) -> None:
+        self.source = source
+
+    def fail(self, key: str, problem: str) -> ConfigError:
+        return ConfigError(self.source, key, problem)
+
+    def mapping(self, value: Any, key: str) -> dict[str, Any]:
+        if not isinstance(value, dict):
+            raise self.fail(key, f"must be a mapping, got {type(value).__name__}")
+        return value
+
+    def known_keys(self, mapping: dict[str, Any], allowed: set[str], prefix: str) -> None:
+        for key in mapping:
+            if key not in allowed:
+                raise self.fail(f"{prefix}{key}", f"unknown key (allowed: {', '.join(sorted(allowed))})")
+
+    def string(self, value: Any, key: str) -> str:
+        if not isinstance(value, str) or not value.strip():
+            raise self.fail(key, f"must be a non-empty string, got {value!r}")
+        return value.strip()
+
+    def currency(self, value: Any, key: str) -> str:
+        if not isinstance(value, str) or not CURRENCY.match(value):
+            raise self.fail(key, f"must be an ISO 4217 code such as USD, got {value!r}")
+        return value
+
+    def timezone(self, value: Any, key: str) -> str:
+        try:
+            ZoneInfo(self.string(value, key))
+        except (ZoneInfoNotFoundError, ValueError):
+            raise self.fail(key, f"unknown IANA time zone {value!r}") from None
+        return value
+
+    def date(self, value: Any, key: str) -> dt.date:
+        if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
+            return value
+        try:
+            return dt.date.fromisoformat(str(value))
+        except ValueError:
+            raise self.fail(key, f"must be a date YYYY-MM-DD, got {value!r}") from None
+
+    def secret(self, value: Any, key: str) -> str:
+        match = ENV_REFERENCE.match(value) if isinstance(value, str) else None
+        if not match:
+            raise self.fail(key, "credentials must be an environment reference like ${META_ACCESS_TOKEN}, never the secret itself")
+        variable = match.group(1)
+        resolved = os.environ.get(variable)
+        if not resolved:
+            raise self.fail(key, f"environment variable {variable} is not set")
+        register_secret(resolved)
+        return resolved
+
+    def channel(self, name: str, entry: dict[str, Any], key: str, accounts_required: bool = True) -> ChannelSettings:
+        connector = CONNECTORS[name]
+        allowed = CHANNEL_KEYS | set(connector.credential_keys) | set(connector.option_types)
+        self.known_keys(entry, allowed, f"{key}.")
+        base_url = self.string(entry.get("base_url", connector.default_base_url), f"{key}.base_url")
+        if not re.match(r"^https?://[^\s]+$", base_url):
+            raise self.fail(f"{key}.base_url", f"must be an http(s) URL, got {base_url!r}")
+        credentials = {}
+        for cred in connector.credential_keys:
+            if cred not in entry:
+                raise self.fail(f"{key}.{cred}", "is required")
+            credentials[cred] = self.secret(entry[cred], f"{key}.{cred}")
+        accounts_raw = entry.get("accounts", [] if not accounts_required else None)
+        if accounts_required and (not isinstance(accounts_raw, list) or not accounts_raw):
+            raise self.fail(f"{key}.accounts", "must be a non-empty list of account ids")
+        accounts: list[str] = []
+        for i, account in enumerate(accounts_raw or []):
+            try:
+                normalized = connector.normalize_account(str(account))
+            except ValueError as exc:
+                raise self.fail(f"{key}.accounts[{i}]", str(exc)) from None
+            if normalized in accounts:
+                raise self.fail(f"{key}.accounts[{i}]", f"duplicate account {normalized!r}")
+            accounts.append(normalized)
+        lookback = entry.get("lookback_days", DEFAULT_LOOKBACK_DAYS)
+        if not isinstance(lookback, int) or isinstance(lookback, bool) or not 0 <= lookback <= 400:
+            raise self.fail(f"{key}.lookback_days", f"must be a whole number of days between 0 and 400, got {lookback!r}")
+        options = {}
+        for option, kind in connector.option_types.items():
+            if option in entry:
+                if not isinstance(entry[option], kind):
+                    raise self.fail(f"{key}.{option}", f"must be a {kind.__name__}, got {entry[option]!r}")
+                options[option] = entry[option]
+        if name == "fx":
+            for i, code in enumerate(options.get("currencies", [])):
+                self.currency(code, f"{key}.currencies[{i}]")
+            accounts = ["ECB"]
+        return ChannelSettings(name, base_url, accounts, credentials, lookback, options)

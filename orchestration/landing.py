@@ -1,0 +1,146 @@
+"""Raw landing: Arrow batches -> `raw_<channel>.<stream>` tables in build.duckdb.
+
+Contract:
+- A sync replaces the synced window of each account in ONE transaction:
+  delete the window's rows, insert the new ones, record the sync state. A
+  re-run of the same window never duplicates; a failure rolls everything back,
+  so no partial window lands and no cursor moves.
+- Loads go through Arrow (`INSERT ... SELECT FROM` a registered Arrow table),
+  never row by row.
+- Identifiers come from the connector registry and are quoted; values are
+  always bound parameters.
+- `_synced_at` records when the rows were pulled; restated values show as a
+  later `_synced_at` on the same natural key.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import duckdb
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from connectors.base import Stream
+
+STATE_SCHEMA = "_socialmart"
+
+
+def quote(identifier: str) -> str:
+    return '"' + identifier.replace('"', '""') + '"'
+
+
+def raw_table(channel: str, stream: str) -> str:
+    return f"{quote('raw_' + channel)}.{quote(stream)}"
+
+
+_DUCKDB_TYPES = {
+    pa.string(): "VARCHAR",
+    pa.int64(): "BIGINT",
+    pa.float64(): "DOUBLE",
+    pa.date32(): "DATE",
+    pa.bool_(): "BOOLEAN",
+}
+
+
+def duckdb_type(arrow_type: pa.DataType) -> str:
+    if pa.types.is_decimal(arrow_type):
+        return f"DECIMAL({arrow_type.precision},{arrow_type.scale})"
+    if pa.types.is_timestamp(arrow_type):
+        return "TIMESTAMPTZ" if arrow_type.tz else "TIMESTAMP"
+    return _DUCKDB_TYPES[arrow_type]
+
+
+def ensure_state_table(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute(f"CREATE SCHEMA IF NOT EXISTS {STATE_SCHEMA}")
+    con.execute(
+        f"""CREATE TABLE IF NOT EXISTS {STATE_SCHEMA}.sync_state (
+            channel VARCHAR NOT NULL, stream VARCHAR NOT NULL, account_id VARCHAR NOT NULL,
+            window_start DATE, window_end DATE, rows BIGINT NOT NULL,
+            synced_at TIMESTAMPTZ NOT NULL,
+            PRIMARY KEY (channel, stream, account_id))"""
+    )
+
+
+def ensure_raw_table(con: duckdb.DuckDBPyConnection, channel: str, stream: Stream) -> None:
+    """Create the table, or add columns a newer connector version types."""
+    con.execute(f"CREATE SCHEMA IF NOT EXISTS {quote('raw_' + channel)}")
+    columns = [(f.name, duckdb_type(f.type)) for f in stream.arrow_schema] + [("_synced_at", "TIMESTAMPTZ")]
+    table = raw_table(channel, stream.name)
+    con.execute(f"CREATE TABLE IF NOT EXISTS {table} ({', '.join(f'{quote(n)} {t}' for n, t in columns)})")
+    existing = {
+        row[0]
+        for row in con.execute(
+            "SELECT column_name FROM information_schema.columns WHERE table_schema = ? AND table_name = ?",
+            ["raw_" + channel, stream.name],
+        ).fetchall()
+    }
+    for name, sql_type in columns:
+        if name not in existing:
+            con.execute(f"ALTER TABLE {table} ADD COLUMN {quote(name)} {sql_type}")
+
+
+@dataclass
+class Landed:
+    rows: int
+    rows_by_account: dict[str, int]
+
+
+def replace_window(
+    con: duckdb.DuckDBPyConnection,
+    channel: str,
+    stream: Stream,
+    batches_by_account: dict[str, list[pa.RecordBatch]],
+    start: dt.date,
+    end: dt.date,
+    synced_at: dt.datetime,
+) -> Landed:
+    """Replace [start, end] of every account given, all or nothing."""
+    ensure_state_table(con)
+    ensure_raw_table(con, channel, stream)
+    table = raw_table(channel, stream.name)
+    rows_by_account: dict[str, int] = {}
+    con.execute("BEGIN TRANSACTION")
+    try:
+        for account, batches in batches_by_account.items():
+            if stream.date_column:
+                con.execute(
+                    f"DELETE FROM {table} WHERE account_id = ? AND {quote(stream.date_column)} BETWEEN ? AND ?",
+                    [account, start, end],
+                )
+            else:
+                con.execute(f"DELETE FROM {table} WHERE account_id = ?", [account])
+            incoming = pa.Table.from_batches(batches, schema=stream.arrow_schema)
+            if stream.date_column and incoming.num_rows:
+                _refuse_rows_outside(incoming, stream, channel, account, start, end)
+            con.register("incoming_batch", incoming)
+            try:
+                con.execute(f"INSERT INTO {table} BY NAME SELECT *, ?::TIMESTAMPTZ AS _synced_at FROM incoming_batch", [synced_at])
+            finally:
+                con.unregister("incoming_batch")
+            rows_by_account[account] = incoming.num_rows
+            con.execute(
+                f"""INSERT OR REPLACE INTO {STATE_SCHEMA}.sync_state
+                    (channel, stream, account_id, window_start, window_end, rows, synced_at)
+                    VALUES (?, ?, ?, ?, ?, ?, ?)""",
+                [channel, stream.name, account, start, end, incoming.num_rows, synced_at],
+            )
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    return Landed(sum(rows_by_account.values()), rows_by_account)
+
+
+def _refuse_rows_outside(table: pa.Table, stream: Stream, channel: str, account: str, start: dt.date, end: dt.date) -> None:
+    """Rows outside the window would survive the next window's delete: refuse them."""
+    dates = table.column(stream.date_column)
+    low, high = pc.min(dates).as_py(), pc.max(dates).as_py()
+    if low is None:
+        return
+    if low < start or high > end:
+        raise ValueError(
+            f"{channel}.{stream.name} account {account}: the API returned days {low}..{high} "
+            f"outside the requested window {start}..{end}"
+        )

@@ -1,0 +1,133 @@
+"""Wire-format quirks of meta_ads, ga4 and fx, on payloads shaped as api-notes shows them."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+
+from connectors.base import ChannelSettings, ParseError, Values
+from connectors.fx import parse_csv
+from connectors.ga4 import normalize_property_id, parse_report
+from connectors.meta_ads import MetaAdsConnector, _ad_row, normalize_account_id
+
+META_ROW = {
+    "account_id": "123456789", "campaign_id": "120200000000000001", "campaign_name": "Spring Sale",
+    "date_start": "2024-05-01", "date_stop": "2024-05-01", "spend": "153.27", "impressions": "48210",
+    "reach": "30112", "clicks": "912",
+    "actions": [
+        {"action_type": "link_click", "value": "640"}, {"action_type": "purchase", "value": "14"},
+        {"action_type": "omni_purchase", "value": "14"},
+        {"action_type": "offsite_conversion.fb_pixel_purchase", "value": "14"},
+    ],
+    "action_values": [{"action_type": "purchase", "value": "1742.50"}],
+}
+
+
+def meta(**options) -> MetaAdsConnector:
+    settings = ChannelSettings("meta_ads", "http://127.0.0.1:9", ["act_1"], {"access_token": "t"}, 28, options)
+    return MetaAdsConnector(settings)
+
+
+def test_meta_insight_numbers_are_typed_and_one_purchase_counts_once():
+    row = meta()._insight_row(META_ROW, Values("meta_ads", "insights"))
+    assert row["date_day"] == dt.date(2024, 5, 1)
+    assert row["spend"] == Decimal("153.27") and row["impressions"] == 48210 and row["clicks"] == 912
+    assert row["link_clicks"] == 640
+    # purchase, omni_purchase and the pixel purchase are ONE event: 14, not 42.
+    assert row["conversions"] == Decimal("14") and row["conversion_value"] == Decimal("1742.50")
+
+
+def test_meta_conversion_action_type_is_configurable():
+    row = meta(conversion_action_type="offsite_conversion.fb_pixel_purchase")._insight_row(META_ROW, Values("meta_ads", "insights"))
+    assert row["conversions"] == Decimal("14") and row["conversion_value"] == Decimal("0")
+
+
+def test_meta_omitted_actions_mean_zero_not_null():
+    record = {k: v for k, v in META_ROW.items() if k not in ("actions", "action_values")}
+    row = meta()._insight_row(record, Values("meta_ads", "insights"))
+    assert row["conversions"] == 0 and row["conversion_value"] == 0 and row["link_clicks"] == 0
+
+
+def test_meta_unparseable_number_names_the_column():
+    with pytest.raises(ParseError, match="spend"):
+        meta()._insight_row({**META_ROW, "spend": "12,5"}, Values("meta_ads", "insights"))
+
+
+def test_meta_url_tags_give_utm_values_and_missing_tags_give_nulls():
+    tagged = _ad_row({"id": "1", "campaign_id": "9", "creative": {"id": "c", "url_tags": "utm_source=facebook&utm_medium=paid_social&utm_campaign=spring_sale"}}, Values("meta_ads", "ads"))
+    assert (tagged["utm_source"], tagged["utm_medium"], tagged["utm_campaign"]) == ("facebook", "paid_social", "spring_sale")
+    untagged = _ad_row({"id": "2", "campaign_id": "9", "creative": {"id": "c"}}, Values("meta_ads", "ads"))
+    assert untagged["utm_campaign"] is None and untagged["url_tags"] is None
+
+
+@pytest.mark.parametrize("raw,expected", [("act_123", "act_123"), ("123", "act_123"), (" act_9 ", "act_9")])
+def test_meta_account_ids_normalize(raw, expected):
+    assert normalize_account_id(raw) == expected
+
+
+@pytest.mark.parametrize("raw", ["act_1; DROP TABLE x", "act_$(rm -rf /)", "act_", "abc", "act_1'--"])
+def test_meta_account_ids_refuse_metacharacters(raw):
+    with pytest.raises(ValueError):
+        normalize_account_id(raw)
+
+
+GA4_PAGE = {
+    # Metric headers deliberately in another order than requested: positions come from headers.
+    "dimensionHeaders": [{"name": "sessionSource"}, {"name": "date"}, {"name": "sessionMedium"}, {"name": "sessionCampaignName"}, {"name": "landingPage"}],
+    "metricHeaders": [
+        {"name": "totalRevenue", "type": "TYPE_CURRENCY"}, {"name": "sessions", "type": "TYPE_INTEGER"},
+        {"name": "engagedSessions", "type": "TYPE_INTEGER"}, {"name": "bounceRate", "type": "TYPE_FLOAT"},
+        {"name": "keyEvents", "type": "TYPE_FLOAT"},
+    ],
+    "rows": [
+        {"dimensionValues": [{"value": "facebook"}, {"value": "20240501"}, {"value": "paid_social"}, {"value": "spring_sale"}, {"value": "/pricing"}],
+         "metricValues": [{"value": "1520.5"}, {"value": "412"}, {"value": "242"}, {"value": "0.4126"}, {"value": "17"}]},
+        {"dimensionValues": [{"value": "(other)"}, {"value": "20240501"}, {"value": "(other)"}, {"value": "(not set)"}, {"value": "(other)"}],
+         "metricValues": [{"value": "0"}, {"value": "3"}, {"value": "1"}, {"value": "0.6667"}, {"value": "0.0"}]},
+    ],
+    "rowCount": 2, "metadata": {"currencyCode": "USD", "timeZone": "America/Los_Angeles"}, "kind": "analyticsData#runReport",
+}
+
+
+def test_ga4_rows_are_read_through_their_headers():
+    rows = list(parse_report(GA4_PAGE, Values("ga4", "traffic")))
+    first, record = rows[0]
+    assert first["date_day"] == dt.date(2024, 5, 1)
+    assert (first["session_source"], first["session_medium"], first["session_campaign_name"], first["landing_page"]) == ("facebook", "paid_social", "spring_sale", "/pricing")
+    assert first["sessions"] == 412 and first["engaged_sessions"] == 242 and first["key_events"] == 17.0
+    assert first["total_revenue"] == Decimal("1520.5") and first["bounce_rate"] == pytest.approx(0.4126)
+    assert first["currency_code"] == "USD" and first["time_zone"] == "America/Los_Angeles"
+    assert record["dimensions"]["sessionSource"] == "facebook"
+    other = rows[1][0]
+    assert other["session_source"] == "(other)" and other["session_campaign_name"] == "(not set)"
+
+
+def test_ga4_empty_report_omits_rows():
+    assert list(parse_report({"dimensionHeaders": [], "metricHeaders": [], "metadata": {}}, Values("ga4", "traffic"))) == []
+
+
+def test_ga4_removed_metric_is_named():
+    page = {**GA4_PAGE, "metricHeaders": GA4_PAGE["metricHeaders"][:4], "rows": [{"dimensionValues": GA4_PAGE["rows"][0]["dimensionValues"], "metricValues": GA4_PAGE["rows"][0]["metricValues"][:4]}]}
+    with pytest.raises(ParseError, match="keyEvents"):
+        list(parse_report(page, Values("ga4", "traffic")))
+
+
+def test_ga4_property_ids():
+    assert normalize_property_id("properties/123456") == "123456"
+    with pytest.raises(ValueError):
+        normalize_property_id("123 OR 1=1")
+
+
+ECB_CSV = """KEY,FREQ,CURRENCY,CURRENCY_DENOM,EXR_TYPE,EXR_SUFFIX,TIME_PERIOD,OBS_VALUE,OBS_STATUS
+EXR.D.GBP.EUR.SP00.A,D,GBP,EUR,SP00,A,2024-05-02,0.8554,A
+EXR.D.USD.EUR.SP00.A,D,USD,EUR,SP00,A,2024-05-02,1.0702,A
+EXR.D.USD.EUR.SP00.A,D,USD,EUR,SP00,A,2024-05-03,1.0745,A
+"""
+
+
+def test_ecb_csv_gives_units_per_euro():
+    rows = [row for row, _ in parse_csv(ECB_CSV, Values("fx", "ecb_rates"))]
+    assert len(rows) == 3
+    assert rows[1] == {"rate_date": dt.date(2024, 5, 2), "currency": "USD", "rate_per_eur": Decimal("1.070200")}
