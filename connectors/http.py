@@ -336,21 +336,32 @@ def paginate_cursor_url(
     first_path: str,
     params: dict[str, Any],
     next_url: Callable[[Any], str | None],
+    page_cursor: Callable[[Any], str | None],
     *,
     channel: str,
     account: str | None,
 ) -> Iterator[Any]:
-    """Follow absolute `next` URLs (Meta `paging.next`) until there is none."""
-    seen: set[str] = set()
+    """Follow absolute `next` URLs (Meta `paging.next`) until there is none.
+
+    A page whose own cursor was seen before is a repeat (an API bug or a
+    proxy cache): refusing it keeps its rows from landing twice.
+    """
+    seen_urls: set[str] = set()
+    seen_cursors: set[str] = set()
     body = fetch(first_path, params)
     while True:
+        cursor = page_cursor(body)
+        if cursor is not None:
+            if cursor in seen_cursors:
+                raise PaginationError(channel, account, first_path, f"page cursor {cursor!r} repeats: the API served the same page twice")
+            seen_cursors.add(cursor)
         yield body
         url = next_url(body)
         if not url:
             return
-        if url in seen:
+        if url in seen_urls:
             raise PaginationError(channel, account, first_path, f"pagination cursor repeats ({redact(url)}); the page sequence would never end")
-        seen.add(url)
+        seen_urls.add(url)
         body = fetch(url, None)
 
 

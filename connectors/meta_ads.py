@@ -186,7 +186,8 @@ class MetaAdsConnector(Connector):
     def _paged(self, account: str, path: str, params: dict[str, Any]) -> Iterator[dict[str, Any]]:
         fetch = lambda url, p: self.client.request_json("GET", url, account=account, params=p)  # noqa: E731
         next_url = lambda body: (body.get("paging") or {}).get("next")  # noqa: E731
-        for body in paginate_cursor_url(fetch, path, params, next_url, channel=CHANNEL, account=account):
+        cursor = lambda body: ((body.get("paging") or {}).get("cursors") or {}).get("after")  # noqa: E731
+        for body in paginate_cursor_url(fetch, path, params, next_url, cursor, channel=CHANNEL, account=account):
             yield from body.get("data", [])
 
     def _campaigns(self, account: str) -> Iterator[dict[str, Any]]:

@@ -8,6 +8,7 @@ values are registered with the redactor so no log line can show them.
 reporting: {currency: USD, timezone: UTC}
 warehouse: {dir: ./warehouse}          # relative paths are relative to this file
 history_start: 2024-01-01              # first day of the daily partitions
+http: {read_timeout_seconds: 60, max_retries: 5, backoff_seconds: 1, max_throttle_wait_seconds: 900}
 fx: {base_url: https://data-api.ecb.europa.eu, currencies: [USD, GBP]}
 channels:
   meta_ads:
@@ -33,11 +34,12 @@ import yaml
 
 from connectors import CONNECTORS, ChannelSettings
 from connectors.fx import DEFAULT_CURRENCIES
-from connectors.http import register_secret
+from connectors.http import RetryPolicy, register_secret
 
 ENV_REFERENCE = re.compile(r"^\$\{([A-Za-z_][A-Za-z0-9_]*)\}$")
 CURRENCY = re.compile(r"^[A-Z]{3}$")
-TOP_LEVEL_KEYS = {"reporting", "warehouse", "history_start", "fx", "channels"}
+TOP_LEVEL_KEYS = {"reporting", "warehouse", "history_start", "http", "fx", "channels"}
+HTTP_KEYS = {"connect_timeout_seconds": "connect_timeout", "read_timeout_seconds": "read_timeout", "max_retries": "max_retries", "backoff_seconds": "backoff_base", "max_throttle_wait_seconds": "max_throttle_wait"}
 CHANNEL_KEYS = {"base_url", "accounts", "lookback_days"}
 DEFAULT_HISTORY_START = dt.date(2024, 1, 1)
 DEFAULT_LOOKBACK_DAYS = 28
@@ -72,6 +74,7 @@ class Settings:
     history_start: dt.date
     fx: ChannelSettings
     channels: dict[str, ChannelSettings] = field(default_factory=dict)
+    http: RetryPolicy = field(default_factory=RetryPolicy)
 
     @property
     def build_db(self) -> Path:
@@ -131,6 +134,11 @@ def parse_settings(raw: Any, source: Path | None = None) -> Settings:
 
     history_start = check.date(root.get("history_start", DEFAULT_HISTORY_START), "history_start")
 
+    http_raw = check.mapping(root.get("http", {}), "http")
+    check.known_keys(http_raw, set(HTTP_KEYS), "http.")
+    http = RetryPolicy(**{HTTP_KEYS[k]: check.number(v, f"http.{k}") for k, v in http_raw.items()})
+    http.max_retries = int(http.max_retries)
+
     fx_raw = check.mapping(root.get("fx", {}), "fx")
     fx = check.channel("fx", fx_raw, "fx", accounts_required=False)
     # The reporting currency always needs rates, whatever the list says.
@@ -145,7 +153,7 @@ def parse_settings(raw: Any, source: Path | None = None) -> Settings:
         channels[name] = check.channel(name, check.mapping(entry, f"channels.{name}"), f"channels.{name}")
     if not channels:
         raise ConfigError(source, "channels", "no channel is configured")
-    return Settings(source, currency, timezone, wdir, history_start, fx, channels)
+    return Settings(source, currency, timezone, wdir, history_start, fx, channels, http)
 
 
 class _Checker:
@@ -169,6 +177,11 @@ class _Checker:
         if not isinstance(value, str) or not value.strip():
             raise self.fail(key, f"must be a non-empty string, got {value!r}")
         return value.strip()
+
+    def number(self, value: Any, key: str) -> float:
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
+            raise self.fail(key, f"must be a non-negative number, got {value!r}")
+        return value
 
     def currency(self, value: Any, key: str) -> str:
         if not isinstance(value, str) or not CURRENCY.match(value):

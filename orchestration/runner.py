@@ -7,8 +7,10 @@ UI runs: the same job, the same assets, recorded in the same instance
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import os
+import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -36,7 +38,7 @@ class Outcome:
     end: dt.date
     success: bool
     seconds: float
-    run_id: str
+    run_ids: list[str]
     raw_rows: dict[str, int] = field(default_factory=dict)
     mart_rows: dict[str, int] = field(default_factory=dict)
     checks: list[CheckOutcome] = field(default_factory=list)
@@ -49,7 +51,7 @@ class Outcome:
         lines = [
             "",
             f"socialmart run {'SUCCEEDED' if self.success else 'FAILED'} in {self.seconds:.1f}s "
-            f"(window {self.start} .. {self.end}, run {self.run_id})",
+            f"(window {self.start} .. {self.end}; Dagster runs {', '.join(r[:8] for r in self.run_ids)})",
             "",
             "Raw tables (build.duckdb)                      rows",
         ]
@@ -69,29 +71,44 @@ class Outcome:
             f"Published warehouse: {s.published_db}" + ("" if self.success else " (unchanged by this failed run)"),
             f"Build database:      {s.build_db}",
             f"Config:              {s.source}",
-            "Open the UI:         make ui   (Dagster UI at http://127.0.0.1:3000, this run is in its history)",
+            "Open the UI:         make ui   (Dagster UI at http://127.0.0.1:3000; these runs are in its history)",
         ]
         return "\n".join(lines)
 
 
 def run_pipeline(settings: Settings, config_path: Path, start: dt.date, end: dt.date) -> Outcome:
     from orchestration.cli import dagster_home
-    from orchestration.definitions import PIPELINE_JOB, build_definitions
+    from orchestration.defs import BUILD_JOB, INGEST_JOB, build_definitions
 
     began = time.monotonic()
     os.environ["SOCIALMART_CONFIG"] = str(Path(config_path).resolve())
     os.environ["DAGSTER_HOME"] = str(dagster_home(settings))
     defs = build_definitions(settings)
-    job = defs.resolve_job_def(PIPELINE_JOB)
     tags = {ASSET_PARTITION_RANGE_START_TAG: start.isoformat(), ASSET_PARTITION_RANGE_END_TAG: end.isoformat()}
+    quiet = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
+    outcome = Outcome(settings, start, end, False, 0.0, run_ids=[])
     with dg.DagsterInstance.get() as instance:
-        result = job.execute_in_process(
-            instance=instance,
-            tags=tags,
-            raise_on_error=False,
-            run_config={"loggers": {"console": {"config": {"log_level": "WARNING"}}}},
-        )
-    outcome = Outcome(settings, start, end, result.success, 0.0, result.run_id)
+        for job_name, job_tags in ((INGEST_JOB, tags), (BUILD_JOB, {})):
+            # dagster-dbt echoes dbt's log to stdout; it is progress, and stdout
+            # is kept for the summary.
+            with contextlib.redirect_stdout(sys.stderr):
+                result = defs.resolve_job_def(job_name).execute_in_process(
+                    instance=instance, tags=job_tags, raise_on_error=False, run_config=quiet
+                )
+            outcome.run_ids.append(result.run_id)
+            _collect(outcome, result)
+            if not result.success:
+                break
+        else:
+            outcome.success = True
+    outcome.raw_rows = _table_rows(settings.build_db, "raw\\_%")
+    if outcome.success and settings.published_db.exists():
+        outcome.mart_rows = _table_rows(settings.published_db, "marts")
+    outcome.seconds = time.monotonic() - began
+    return outcome
+
+
+def _collect(outcome: Outcome, result: dg.ExecuteInProcessResult) -> None:
     for event in result.all_events:
         if event.event_type_value == "ASSET_CHECK_EVALUATION":
             data = event.event_specific_data
@@ -101,13 +118,17 @@ def run_pipeline(settings: Settings, config_path: Path, start: dt.date, end: dt.
                 str((data.metadata or {}).get("status", "")) if not data.passed else "",
             ))
         elif event.is_step_failure:
-            error = event.event_specific_data.error
-            outcome.failures.append(f"{event.step_key}: {error.message.strip() if error else 'failed'}")
-    outcome.raw_rows = _table_rows(settings.build_db, "raw\\_%")
-    if result.success and settings.published_db.exists():
-        outcome.mart_rows = _table_rows(settings.published_db, "marts")
-    outcome.seconds = time.monotonic() - began
-    return outcome
+            outcome.failures.append(f"{event.step_key}: {_root_cause(event.event_specific_data.error)}")
+
+
+def _root_cause(error) -> str:
+    """Dagster wraps the asset's exception ("Error occurred while executing op"):
+    the innermost cause is the one that names the channel, account and API code."""
+    if error is None:
+        return "failed"
+    while error.cause is not None:
+        error = error.cause
+    return error.message.strip()
 
 
 def _table_rows(path: Path, schema_like: str) -> dict[str, int]:

@@ -29,14 +29,14 @@ def sandbox_config(sandbox: Sandbox, warehouse_dir: Path) -> dict:
             "meta_ads": {
                 "base_url": urls["meta_ads"],
                 "access_token": token,
-                "accounts": sandbox.world.account_ids("meta_ads"),
+                "accounts": list(sandbox.world.meta_accounts),
                 "lookback_days": 28,
                 "conversion_action_type": "purchase",
             },
             "ga4": {
                 "base_url": urls["ga4"],
                 "access_token": token,
-                "accounts": sandbox.world.account_ids("ga4"),
+                "accounts": list(sandbox.world.ga4_properties),
                 "lookback_days": 3,
             },
         },

@@ -1,1 +1,50 @@
-"""Dagster definitions, one module per layer: ingest, transform (dbt), publish."""
+"""Dagster definitions assembled from Settings, one module per layer:
+ingest (raw landing), transform (dbt), publish.
+
+`orchestration.definitions` is the code location that loads socialmart.yaml;
+the CLI and tests call `build_definitions` with their own Settings.
+"""
+
+import os
+
+import dagster as dg
+from dagster_duckdb import DuckDBResource
+
+from orchestration.config import Settings
+from orchestration.defs.ingest import daily_partitions, ingest_assets
+from orchestration.defs.publish import publish_asset
+from orchestration.defs.transform import dbt_definitions
+
+# Two jobs, run one after the other: ingest is daily-partitioned, build is
+# not. One job with both would make Dagster plan every dbt model once per
+# partition of the window (17 assets x 90 days of bookkeeping events).
+INGEST_JOB = "socialmart_ingest"
+BUILD_JOB = "socialmart_build"
+
+
+def build_definitions(settings: Settings) -> dg.Definitions:
+    settings.warehouse_dir.mkdir(parents=True, exist_ok=True)
+    # dbt (a subprocess) finds the build database through the environment.
+    os.environ["SOCIALMART_BUILD_DB"] = str(settings.build_db)
+    partitions = daily_partitions(settings)
+    raw = ingest_assets(settings, partitions)
+    dbt_models, dbt_resource = dbt_definitions(settings)
+    marts = [key for key in dbt_models.keys if key.path[0] == "marts"]
+    publish = publish_asset(settings, marts)
+    ingest_job = dg.define_asset_job(
+        INGEST_JOB,
+        selection=dg.AssetSelection.assets(*raw),
+        description="Pull every configured channel for the partition range into raw_* tables.",
+    )
+    build_job = dg.define_asset_job(
+        BUILD_JOB,
+        selection=dg.AssetSelection.assets(dbt_models, publish),
+        description="dbt build (models and tests) then publish the marts to the BI file.",
+    )
+    return dg.Definitions(
+        assets=[*raw, dbt_models, publish],
+        jobs=[ingest_job, build_job],
+        resources={"duckdb": DuckDBResource(database=str(settings.build_db)), "dbt": dbt_resource},
+        # DuckDB allows one writer process: every step runs in the run's own process.
+        executor=dg.in_process_executor,
+    )

@@ -7,7 +7,6 @@ of days is ONE run that pulls the whole range in as few API calls as each API
 allows, instead of one run per day.
 """
 
-from __future__ import annotations
 
 import datetime as dt
 import logging
@@ -17,6 +16,7 @@ from dagster_duckdb import DuckDBResource
 
 from connectors import CONNECTORS
 from connectors.base import ChannelSettings, Stream
+from connectors.http import RetryPolicy
 from orchestration.config import Settings
 from orchestration.ingest import sync_stream
 
@@ -29,7 +29,9 @@ def daily_partitions(settings: Settings) -> dg.DailyPartitionsDefinition:
     )
 
 
-def ingest_asset(channel: ChannelSettings, stream: Stream, partitions: dg.PartitionsDefinition) -> dg.AssetsDefinition:
+def ingest_asset(
+    channel: ChannelSettings, stream: Stream, partitions: dg.PartitionsDefinition, policy: RetryPolicy
+) -> dg.AssetsDefinition:
     @dg.asset(
         key=dg.AssetKey([f"raw_{channel.name}", stream.name]),
         group_name=f"raw_{channel.name}",
@@ -45,7 +47,9 @@ def ingest_asset(channel: ChannelSettings, stream: Stream, partitions: dg.Partit
         start = window.start.date()
         end = (window.end - dt.timedelta(days=1)).date()  # the window's end is exclusive
         with duckdb.get_connection() as con:
-            result = sync_stream(con, channel, stream.name, start, end, progress=lambda line: _progress(context, line))
+            result = sync_stream(
+                con, channel, stream.name, start, end, policy=policy, progress=lambda line: _progress(context, line)
+            )
         return dg.MaterializeResult(metadata={**result.metadata(), "accounts": len(channel.accounts)})
 
     return _ingest
@@ -59,7 +63,7 @@ def _progress(context: dg.AssetExecutionContext, line: str) -> None:
 
 def ingest_assets(settings: Settings, partitions: dg.PartitionsDefinition) -> list[dg.AssetsDefinition]:
     return [
-        ingest_asset(channel, stream, partitions)
+        ingest_asset(channel, stream, partitions, settings.http)
         for channel in settings.sources.values()
         for stream in CONNECTORS[channel.name].streams.values()
     ]

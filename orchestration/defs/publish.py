@@ -1,6 +1,5 @@
 """The publish asset: runs only after every upstream mart built and passed its tests."""
 
-from __future__ import annotations
 
 import dagster as dg
 from dagster_duckdb import DuckDBResource
@@ -22,7 +21,7 @@ def publish_asset(settings: Settings, marts: list[dg.AssetKey]) -> dg.AssetsDefi
     )
     def _publish(context: dg.AssetExecutionContext, duckdb: DuckDBResource) -> dg.MaterializeResult:
         with duckdb.get_connection() as con:
-            result = publish(con, settings.published_db, context.run_id)
+            result = publish(con, settings.published_db, context.run.run_id)
         return dg.MaterializeResult(
             metadata={
                 "path": dg.MetadataValue.path(str(result.path)),

@@ -7,7 +7,6 @@ and runs every test (dbt start-up costs seconds: one call, many models).
 A failing test fails the step, so nothing downstream (publish) runs.
 """
 
-from __future__ import annotations
 
 import json
 import os
@@ -22,6 +21,8 @@ from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_as
 from orchestration.config import Settings
 
 DBT_PROJECT_DIR = Path(__file__).resolve().parents[2] / "dbt_project"
+# The venv's dbt, whether or not the venv is on PATH (make runs .venv/bin/... directly).
+DBT_EXECUTABLE = Path(sys.executable).with_name("dbt")
 
 
 class Translator(DagsterDbtTranslator):
@@ -46,9 +47,8 @@ def ensure_manifest(project: DbtProject, build_db: Path) -> Path:
     newest = max(p.stat().st_mtime for p in sources)
     if manifest.exists() and manifest.stat().st_mtime >= newest:
         return manifest
-    dbt = Path(sys.executable).with_name("dbt")
     completed = subprocess.run(
-        [str(dbt), "parse", "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR), "--quiet"],
+        [str(DBT_EXECUTABLE), "parse", "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR), "--quiet"],
         env={**os.environ, "SOCIALMART_BUILD_DB": str(build_db)},
         capture_output=True, text=True,
     )
@@ -66,4 +66,4 @@ def dbt_definitions(settings: Settings) -> tuple[dg.AssetsDefinition, DbtCliReso
     def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource):
         yield from dbt.cli(["build", "--vars", dbt_vars], context=context).stream()
 
-    return dbt_models, DbtCliResource(project_dir=project)
+    return dbt_models, DbtCliResource(project_dir=project, dbt_executable=str(DBT_EXECUTABLE))

@@ -107,7 +107,7 @@ def test_repeating_cursor_is_refused(scripted, clock):
     scripted.add(200, page)
     client = ApiClient("meta_ads", scripted.url, MetaDialect(), policy=FAST, sleep=clock)
     fetch = lambda url, params: client.request_json("GET", url, params=params)  # noqa: E731
-    pages = paginate_cursor_url(fetch, "/first", {}, lambda b: b["paging"].get("next"), channel="meta_ads", account="act_1")
+    pages = paginate_cursor_url(fetch, "/first", {}, lambda b: b["paging"].get("next"), lambda b: None, channel="meta_ads", account="act_1")
     with pytest.raises(PaginationError, match="repeats"):
         list(pages)
 

@@ -22,6 +22,16 @@ converted as (
         on reporting.rate_date = d.date_day and reporting.currency = '{{ var("reporting_currency") }}'
 ),
 
+-- Products are taken in DECIMAL(38, x): DuckDB keeps a product at the
+-- operands' width, which would overflow above 10,000 in a DECIMAL(18, 14).
+amounts as (
+    select
+        *,
+        round(spend_local::decimal(38, 6) * fx_rate::decimal(38, 8), 4)::decimal(18, 4) as spend,
+        round(conversion_value_local::decimal(38, 6) * fx_rate::decimal(38, 8), 4)::decimal(18, 4) as conversion_value
+    from converted
+),
+
 final as (
     select
         date_day,
@@ -36,20 +46,20 @@ final as (
         reporting_currency,
         fx_rate,
         spend_local::decimal(18, 6) as spend_local,
-        round(spend_local * fx_rate, 4)::decimal(18, 4) as spend,
+        spend,
         impressions,
         reach,
         clicks,
         link_clicks,
         conversions::decimal(18, 2) as conversions,
         conversion_value_local::decimal(18, 6) as conversion_value_local,
-        round(conversion_value_local * fx_rate, 4)::decimal(18, 4) as conversion_value,
+        conversion_value,
         {{ safe_divide('clicks', 'impressions') }} as ctr,
-        {{ safe_divide('spend_local * fx_rate', 'clicks') }} as cpc,
-        {{ safe_divide('spend_local * fx_rate * 1000', 'impressions') }} as cpm,
-        {{ safe_divide('spend_local * fx_rate', 'conversions') }} as cpa,
-        {{ safe_divide('conversion_value_local', 'spend_local') }} as roas
-    from converted
+        {{ safe_divide('spend', 'clicks') }} as cpc,
+        {{ safe_divide('spend', 'impressions') }} * 1000 as cpm,
+        {{ safe_divide('spend', 'conversions') }} as cpa,
+        {{ safe_divide('conversion_value', 'spend') }} as roas
+    from amounts
 )
 
 select * from final

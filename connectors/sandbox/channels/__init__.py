@@ -1,0 +1,18 @@
+"""Channel registry: one module per vendor API, each mounted at ``/<name>``.
+
+Adding a channel (Facebook Pages, Instagram, X, YouTube, LinkedIn, TikTok,
+WeChat, Weibo, ...) means writing a ``Channel`` subclass in its own module and
+listing it here; the server, fault injection, stats and ``base_urls()`` pick it
+up from this tuple.
+"""
+
+from __future__ import annotations
+
+from .base import Channel, Request, Response
+from .fx import Fx
+from .ga4 import Ga4
+from .meta_ads import MetaAds
+
+CHANNEL_CLASSES: tuple[type[Channel], ...] = (MetaAds, Ga4, Fx)
+
+__all__ = ["CHANNEL_CLASSES", "Channel", "Request", "Response"]

@@ -1,0 +1,71 @@
+"""A sandbox and a temporary warehouse for end-to-end runs of the Dagster job."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from pathlib import Path
+from typing import Iterator
+
+import duckdb
+import pytest
+
+from connectors.sandbox import Sandbox
+from orchestration.config import Settings, load_settings
+from orchestration.sandbox_config import start_sandbox
+
+# A fixed "today" keeps every number reproducible whatever the calendar says.
+TODAY = dt.date(2026, 6, 15)
+END = TODAY - dt.timedelta(days=1)
+START = END - dt.timedelta(days=34)  # 35 days: some restated (< 28 days old), some settled
+
+
+class Env:
+    def __init__(self, sandbox: Sandbox, config: Path) -> None:
+        self.sandbox, self.config = sandbox, config
+
+    @property
+    def settings(self) -> Settings:
+        return load_settings(self.config)
+
+    def run(self, start: dt.date = START, end: dt.date = END):
+        from orchestration.runner import run_pipeline
+
+        return run_pipeline(self.settings, self.config, start, end)
+
+
+@pytest.fixture(scope="module")
+def env(tmp_path_factory) -> Iterator[Env]:
+    warehouse = tmp_path_factory.mktemp("warehouse")
+    sandbox, config = start_sandbox(warehouse, today=TODAY)
+    # Fast retries: the failure tests exhaust the retry budget on purpose.
+    text = config.read_text().replace(
+        "reporting:", "history_start: '2025-01-01'\nhttp: {backoff_seconds: 0.01, read_timeout_seconds: 5}\nreporting:"
+    )
+    config.write_text(text)
+    yield Env(sandbox, config)
+    sandbox.stop()
+
+
+def sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def table_checksums(path: Path, schemas: tuple[str, ...]) -> dict[str, tuple[int, str]]:
+    """Row count and an order-independent content hash per table (pull times excluded)."""
+    sums = {}
+    with duckdb.connect(str(path), read_only=True) as con:
+        tables = con.execute(
+            "SELECT table_schema, table_name FROM information_schema.tables WHERE table_type = 'BASE TABLE' "
+            f"AND table_schema IN ({', '.join('?' * len(schemas))}) ORDER BY 1, 2", list(schemas)
+        ).fetchall()
+        for schema, table in tables:
+            columns = [r[0] for r in con.execute(
+                "SELECT column_name FROM information_schema.columns WHERE table_schema = ? AND table_name = ? "
+                "AND column_name <> '_synced_at' ORDER BY ordinal_position", [schema, table]).fetchall()]
+            row = ", ".join(f'"{c}"' for c in columns)
+            count, digest = con.execute(
+                f'SELECT count(*), coalesce(sum(hash(({row}))), 0)::varchar FROM "{schema}"."{table}"'
+            ).fetchone()
+            sums[f"{schema}.{table}"] = (count, digest)
+    return sums

@@ -1,0 +1,61 @@
+"""The `socialmart` command as a user runs it, in a fresh directory."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import duckdb
+
+PROJECT = Path(__file__).resolve().parents[2]
+SOCIALMART = Path(sys.executable).with_name("socialmart")
+
+
+def run_cli(args: list[str], cwd: Path, **env: str) -> subprocess.CompletedProcess:
+    clean = {k: v for k, v in os.environ.items() if k not in ("SOCIALMART_CONFIG", "DAGSTER_HOME", "SOCIALMART_BUILD_DB")}
+    return subprocess.run([str(SOCIALMART), *args], cwd=cwd, env={**clean, **env}, capture_output=True, text=True, timeout=600)
+
+
+def test_run_without_config_starts_the_sandbox_and_publishes(tmp_path):
+    done = run_cli(["run"], tmp_path)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "started the API sandbox at http://127.0.0.1:" in done.stderr
+    assert "SUCCEEDED" in done.stdout and "marts.fct_ad_performance_daily" in done.stdout
+    assert "Checks:" in done.stdout and "0 failed" in done.stdout
+    # Progress per channel, stream and account on the way.
+    assert "meta_ads.insights act_1001" in done.stderr and "ga4.traffic 123456" in done.stderr
+    published = tmp_path / "warehouse" / "marketing.duckdb"
+    with duckdb.connect(str(published), read_only=True) as con:
+        days = con.execute("SELECT count(DISTINCT date_day) FROM marts.fct_ad_performance_daily").fetchone()[0]
+    assert days == 90
+
+
+def test_bad_config_exits_2_before_any_call(tmp_path):
+    config = tmp_path / "socialmart.yaml"
+    config.write_text("channels:\n  meta_ads:\n    access_token: ${NOPE_NOT_SET}\n    accounts: [act_1]\n")
+    done = run_cli(["run", "--config", str(config)], tmp_path)
+    assert done.returncode == 2
+    assert f"{config}: channels.meta_ads.access_token: environment variable NOPE_NOT_SET is not set" in done.stderr
+    assert not (tmp_path / "warehouse").exists()
+
+
+def test_malformed_date_exits_2(tmp_path):
+    done = run_cli(["run", "--start", "2024-02-30"], tmp_path)
+    assert done.returncode == 2 and "--start: must be a date YYYY-MM-DD, got '2024-02-30'" in done.stderr
+
+
+def test_dagster_definitions_validate(tmp_path):
+    config = tmp_path / "socialmart.yaml"
+    config.write_text(
+        "warehouse: {dir: ./wh}\nchannels:\n  meta_ads:\n    access_token: ${SM_TEST_TOKEN}\n    accounts: [act_1]\n"
+        "  ga4:\n    access_token: ${SM_TEST_TOKEN}\n    accounts: ['1']\n"
+    )
+    done = subprocess.run(
+        [str(Path(sys.executable).with_name("dagster")), "definitions", "validate", "-w", str(PROJECT / "workspace.yaml")],
+        cwd=PROJECT, env={**os.environ, "SOCIALMART_CONFIG": str(config), "SM_TEST_TOKEN": "x" * 20},
+        capture_output=True, text=True, timeout=300,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "All code locations passed validation" in done.stdout + done.stderr

@@ -1,0 +1,103 @@
+"""The whole Dagster job against the sandbox: land, build, test, publish; twice; restated; failing."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+import duckdb
+import pytest
+
+from connectors.sandbox import Fault
+from tests.integration.conftest import END, START, TODAY, sha256, table_checksums
+
+RAW = ("raw_meta_ads", "raw_ga4", "raw_fx")
+
+
+@pytest.fixture(scope="module")
+def first_run(env):
+    outcome = env.run()
+    assert outcome.success, outcome.summary()
+    return outcome
+
+
+def test_run_lands_raw_builds_marts_and_publishes(env, first_run):
+    settings = env.settings
+    assert settings.published_db.exists()
+    assert first_run.raw_rows["raw_meta_ads.insights"] > 0
+    assert first_run.raw_rows["raw_ga4.traffic"] > 0 and first_run.raw_rows["raw_fx.ecb_rates"] > 0
+    assert first_run.mart_rows["marts.fct_ad_performance_daily"] > 0
+    assert first_run.checks and all(c.passed for c in first_run.checks)
+    summary = first_run.summary()
+    assert "SUCCEEDED" in summary and "fct_ad_performance_daily" in summary and "passed" in summary
+
+    with duckdb.connect(str(settings.published_db), read_only=True) as con:
+        days = con.execute("SELECT min(date_day), max(date_day), count(DISTINCT account_id) FROM marts.fct_ad_performance_daily").fetchone()
+        assert days[0] >= START and days[1] == END and days[2] == 2
+        # Two currencies in, one reporting currency out; EUR rows carry a real rate.
+        eur = con.execute("SELECT min(fx_rate), max(fx_rate), bool_and(spend = round(spend_local * fx_rate, 4)) FROM marts.fct_ad_performance_daily WHERE account_currency = 'EUR'").fetchone()
+        assert 0.9 < eur[0] <= eur[1] < 1.4 and eur[2]
+        usd = con.execute("SELECT min(fx_rate), max(fx_rate) FROM marts.fct_ad_performance_daily WHERE account_currency = 'USD'").fetchone()
+        assert usd == (Decimal("1"), Decimal("1"))
+        # Ratios from sums; utm from url_tags; one campaign is untagged.
+        bad = con.execute("SELECT count(*) FROM marts.fct_ad_performance_daily WHERE impressions > 0 AND abs(ctr - clicks / impressions) > 1e-12").fetchone()[0]
+        assert bad == 0
+        assert con.execute("SELECT count(DISTINCT campaign_id) FROM marts.fct_ad_performance_daily WHERE utm_campaign IS NULL").fetchone()[0] == 1
+        assert con.execute("SELECT count(*) FROM meta.publish_info").fetchone()[0] == 1
+
+
+def test_mart_matches_raw_totals(env, first_run):
+    with duckdb.connect(str(env.settings.build_db), read_only=True) as con:
+        raw = con.execute("SELECT sum(spend), sum(impressions), sum(conversions) FROM raw_meta_ads.insights WHERE date_day BETWEEN ? AND ?", [START, END]).fetchone()
+        mart = con.execute("SELECT sum(spend_local), sum(impressions), sum(conversions) FROM marts.fct_ad_performance_daily").fetchone()
+    assert raw == mart
+
+
+def test_same_window_twice_gives_identical_tables(env, first_run):
+    settings = env.settings
+    before = table_checksums(settings.build_db, (*RAW, "marts"))
+    outcome = env.run()
+    assert outcome.success, outcome.summary()
+    after = table_checksums(settings.build_db, (*RAW, "marts"))
+    assert before == after
+    assert table_checksums(settings.published_db, ("marts",)) == {k: v for k, v in after.items() if k.startswith("marts.")}
+
+
+def test_restated_conversions_reach_the_mart_without_duplicates(env, first_run):
+    settings = env.settings
+    query = "SELECT date_day, account_id, campaign_id, conversions FROM marts.fct_ad_performance_daily"
+    with duckdb.connect(str(settings.published_db), read_only=True) as con:
+        before = {r[:3]: r[3] for r in con.execute(query).fetchall()}
+    env.sandbox.restate()
+    outcome = env.run(END - dt.timedelta(days=27), END)  # the lookback window only
+    assert outcome.success, outcome.summary()
+    with duckdb.connect(str(settings.published_db), read_only=True) as con:
+        after = {r[:3]: r[3] for r in con.execute(query).fetchall()}
+        assert con.execute("SELECT count(*) - count(DISTINCT (date_day, account_id, campaign_id)) FROM marts.fct_ad_performance_daily").fetchone()[0] == 0
+    assert before.keys() == after.keys()
+    recent = [k for k in before if (TODAY - k[0]).days < 28]
+    settled = [k for k in before if (TODAY - k[0]).days >= 28]
+    assert any(after[k] > before[k] for k in recent), "restated conversions should rise"
+    assert all(after[k] >= before[k] for k in recent)
+    assert all(after[k] == before[k] for k in settled)
+
+
+def test_failed_run_publishes_nothing_and_moves_no_cursor(env, first_run):
+    """Each stream's window lands all or nothing: the failing stream keeps its rows and cursor."""
+    settings = env.settings
+    published = sha256(settings.published_db)
+    state_query = "SELECT * FROM _socialmart.sync_state WHERE channel = 'ga4' ORDER BY ALL"
+    with duckdb.connect(str(settings.build_db), read_only=True) as con:
+        state = con.execute(state_query).fetchall()
+    raw_before = table_checksums(settings.build_db, RAW)
+    env.sandbox.inject(Fault(channel="ga4", kind="server_error", times=-1))
+    try:
+        outcome = env.run()
+    finally:
+        env.sandbox.clear_faults()
+    assert not outcome.success
+    assert "ga4" in outcome.summary() and "503" in outcome.summary()
+    assert sha256(settings.published_db) == published
+    with duckdb.connect(str(settings.build_db), read_only=True) as con:
+        assert con.execute(state_query).fetchall() == state
+    assert table_checksums(settings.build_db, RAW) == raw_before
