@@ -36,8 +36,14 @@ class Stream:
     name: str
     schema: pa.Schema  # typed columns, without account_id/_record (added here)
     key: tuple[str, ...]  # natural key: unique within the table
-    date_column: str | None  # rows are replaced by window on this column; None: by account
+    # How a sync replaces rows: by account-local day in [start, end] on this
+    # column; None: all of the account's rows (dimension-like streams).
+    date_column: str | None
     description: str
+    # Lifetime counters (X public_metrics, YouTube statistics, ...) land as
+    # dated snapshots: date_column is then the snapshot date, the sync replaces
+    # only the connector's snapshot_date, and history accumulates.
+    snapshot: bool = False
 
     @property
     def arrow_schema(self) -> pa.Schema:
@@ -83,10 +89,13 @@ class Connector(ABC):
         *,
         policy: RetryPolicy | None = None,
         sleep: Callable[[float], None] = time.sleep,
+        snapshot_date: dt.date | None = None,
     ) -> None:
         self.settings = settings
         self.policy = policy or RetryPolicy()
         self.sleep = sleep
+        # The day lifetime counters are recorded for (the pull's day).
+        self.snapshot_date = snapshot_date or dt.datetime.now(dt.timezone.utc).date()
         self.client = self.make_client()
 
     @abstractmethod

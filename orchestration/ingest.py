@@ -66,12 +66,13 @@ def sync_stream(
     policy: RetryPolicy | None = None,
     sleep: Callable[[float], None] = time.sleep,
     progress: Callable[[str], None] = log.info,
+    snapshot_date: dt.date | None = None,
 ) -> SyncResult:
     began = time.monotonic()
     connector_cls = CONNECTORS[settings.name]
     stream = connector_cls.streams[stream_name]
     start, end = stream_window(settings.name, start, end)
-    connector = connector_cls(settings, policy=policy, sleep=sleep)
+    connector = connector_cls(settings, policy=policy, sleep=sleep, snapshot_date=snapshot_date)
     batches: dict[str, list[pa.RecordBatch]] = {}
     try:
         for account in settings.accounts:
@@ -84,6 +85,9 @@ def sync_stream(
     finally:
         connector.close()
     synced_at = dt.datetime.now(dt.timezone.utc)
+    if stream.snapshot:
+        # Snapshots replace only today's snapshot: earlier days are history.
+        start = end = connector.snapshot_date
     landed = replace_window(con, settings.name, stream, batches, start, end, synced_at)
     return SyncResult(
         settings.name, stream_name, start, end, landed.rows, landed.rows_by_account,

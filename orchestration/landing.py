@@ -81,6 +81,17 @@ def ensure_raw_table(con: duckdb.DuckDBPyConnection, channel: str, stream: Strea
             con.execute(f"ALTER TABLE {table} ADD COLUMN {quote(name)} {sql_type}")
 
 
+def ensure_all_raw_tables(con: duckdb.DuckDBPyConnection) -> None:
+    """Every known stream's table, synced or not: dbt's sources must exist even
+    for channels this configuration does not use (their staging is empty)."""
+    from connectors import CONNECTORS
+
+    ensure_state_table(con)
+    for channel, connector in CONNECTORS.items():
+        for stream in connector.streams.values():
+            ensure_raw_table(con, channel, stream)
+
+
 @dataclass
 class Landed:
     rows: int

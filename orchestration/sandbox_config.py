@@ -19,27 +19,12 @@ TOKEN_VARIABLE = "SOCIALMART_SANDBOX_TOKEN"
 
 
 def sandbox_config(sandbox: Sandbox, warehouse_dir: Path) -> dict:
-    urls = sandbox.base_urls()
-    token = "${" + TOKEN_VARIABLE + "}"
     return {
         "reporting": {"currency": "USD", "timezone": "UTC"},
         "warehouse": {"dir": str(warehouse_dir)},
-        "fx": {"base_url": urls["fx"]},
-        "channels": {
-            "meta_ads": {
-                "base_url": urls["meta_ads"],
-                "access_token": token,
-                "accounts": list(sandbox.world.meta_accounts),
-                "lookback_days": 28,
-                "conversion_action_type": "purchase",
-            },
-            "ga4": {
-                "base_url": urls["ga4"],
-                "access_token": token,
-                "accounts": list(sandbox.world.ga4_properties),
-                "lookback_days": 3,
-            },
-        },
+        "fx": {"base_url": sandbox.base_urls()["fx"]},
+        # Every channel the sandbox serves, each entry written by its sandbox module.
+        "channels": sandbox.client_configs("${" + TOKEN_VARIABLE + "}"),
     }
 
 

@@ -231,6 +231,15 @@ class Sandbox:
     def base_urls(self) -> dict[str, str]:
         return {name: ch.base_url(self.url) for name, ch in self._channels.items()}
 
+    def client_configs(self, credential: str) -> dict[str, dict]:
+        """socialmart.yaml channel entries for every channel the sandbox serves."""
+        configs = {}
+        for name, channel in self._channels.items():
+            entry = channel.client_config(credential)
+            if entry is not None:
+                configs[name] = {"base_url": channel.base_url(self.url), **entry}
+        return configs
+
     def inject(self, *faults: Fault) -> None:
         for f in faults:
             if not isinstance(f, Fault):

@@ -16,7 +16,6 @@ from dagster_duckdb import DuckDBResource
 
 from connectors import CONNECTORS
 from connectors.base import ChannelSettings, Stream
-from connectors.http import RetryPolicy
 from orchestration.config import Settings
 from orchestration.ingest import sync_stream
 
@@ -29,9 +28,7 @@ def daily_partitions(settings: Settings) -> dg.DailyPartitionsDefinition:
     )
 
 
-def ingest_asset(
-    channel: ChannelSettings, stream: Stream, partitions: dg.PartitionsDefinition, policy: RetryPolicy
-) -> dg.AssetsDefinition:
+def ingest_asset(channel: ChannelSettings, stream: Stream, partitions: dg.PartitionsDefinition, settings: Settings) -> dg.AssetsDefinition:
     @dg.asset(
         key=dg.AssetKey([f"raw_{channel.name}", stream.name]),
         group_name=f"raw_{channel.name}",
@@ -48,7 +45,8 @@ def ingest_asset(
         end = (window.end - dt.timedelta(days=1)).date()  # the window's end is exclusive
         with duckdb.get_connection() as con:
             result = sync_stream(
-                con, channel, stream.name, start, end, policy=policy, progress=lambda line: _progress(context, line)
+                con, channel, stream.name, start, end, policy=settings.http, snapshot_date=settings.today(),
+                progress=lambda line: _progress(context, line),
             )
         return dg.MaterializeResult(metadata={**result.metadata(), "accounts": len(channel.accounts)})
 
@@ -63,7 +61,7 @@ def _progress(context: dg.AssetExecutionContext, line: str) -> None:
 
 def ingest_assets(settings: Settings, partitions: dg.PartitionsDefinition) -> list[dg.AssetsDefinition]:
     return [
-        ingest_asset(channel, stream, partitions, settings.http)
+        ingest_asset(channel, stream, partitions, settings)
         for channel in settings.sources.values()
         for stream in CONNECTORS[channel.name].streams.values()
     ]

@@ -18,7 +18,10 @@ from typing import Any, Mapping
 import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_assets
 
+from dagster_duckdb import DuckDBResource
+
 from orchestration.config import Settings
+from orchestration.landing import ensure_all_raw_tables
 
 DBT_PROJECT_DIR = Path(__file__).resolve().parents[2] / "dbt_project"
 # The venv's dbt, whether or not the venv is on PATH (make runs .venv/bin/... directly).
@@ -63,7 +66,9 @@ def dbt_definitions(settings: Settings) -> tuple[dg.AssetsDefinition, DbtCliReso
     dbt_vars = json.dumps({"reporting_currency": settings.reporting_currency})
 
     @dbt_assets(manifest=manifest, project=project, dagster_dbt_translator=Translator(), name="dbt_models")
-    def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource):
+    def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, duckdb: DuckDBResource):
+        with duckdb.get_connection() as con:
+            ensure_all_raw_tables(con)
         yield from dbt.cli(["build", "--vars", dbt_vars], context=context).stream()
 
     return dbt_models, DbtCliResource(project_dir=project, dbt_executable=str(DBT_EXECUTABLE))

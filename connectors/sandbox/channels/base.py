@@ -107,6 +107,14 @@ class Channel:
     def base_url(self, root: str) -> str:
         return f"{root}/{self.name}"
 
+    def client_config(self, credential: str) -> dict[str, Any] | None:
+        """This channel's entry for a socialmart.yaml that points at the sandbox.
+
+        `credential` is the `${ENV_VAR}` reference to put wherever the real
+        config holds a secret. None: the channel is not a configurable source.
+        """
+        return None
+
     def authenticate(self, req: Request) -> Response | None:
         return None
 

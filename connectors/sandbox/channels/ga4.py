@@ -99,6 +99,9 @@ class Ga4(Channel):
     def base_url(self, root: str) -> str:
         return f"{root}/{self.name}/{API_VERSION}"
 
+    def client_config(self, credential: str) -> dict[str, Any]:
+        return {"access_token": credential, "accounts": list(self.sandbox.world.ga4_properties), "lookback_days": 3}
+
     # ------------------------------------------------------------- auth/faults
     def authenticate(self, req: Request) -> Response | None:
         if req.bearer_token() == self.token:

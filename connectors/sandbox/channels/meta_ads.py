@@ -151,6 +151,14 @@ class MetaAds(Channel):
     def base_url(self, root: str) -> str:
         return f"{root}/{self.name}/{DEFAULT_VERSION}"
 
+    def client_config(self, credential: str) -> dict[str, Any]:
+        return {
+            "access_token": credential,
+            "accounts": list(self.sandbox.world.meta_accounts),
+            "lookback_days": 28,
+            "conversion_action_type": "purchase",
+        }
+
     # ---------------------------------------------------------------- routing
     @staticmethod
     def _route(req: Request) -> tuple[str, str, str] | None:
