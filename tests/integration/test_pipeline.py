@@ -81,6 +81,24 @@ def test_restated_conversions_reach_the_mart_without_duplicates(env, first_run):
     assert all(after[k] >= before[k] for k in recent)
     assert all(after[k] == before[k] for k in settled)
 
+    # Every version is kept: the restated days have a second version whose
+    # change is exactly the difference, the settled days only their first.
+    with duckdb.connect(str(settings.published_db), read_only=True) as con:
+        versions = con.execute(
+            "SELECT date_day, account_id, campaign_id, version, is_current, conversions, conversions_change "
+            "FROM marts.fct_ad_restatements WHERE channel = 'meta_ads'"
+        ).fetchall()
+    by_key: dict = {}
+    for day, account, campaign, version, current, conversions, change in versions:
+        by_key.setdefault((day, account, campaign), {})[version] = (current, conversions, change)
+    for key in settled:
+        assert set(by_key[key]) == {1} and by_key[key][1][0]
+    restated = [k for k in recent if after[k] != before[k]]
+    for key in restated:
+        first, second = by_key[key][1], by_key[key][2]
+        assert first == (False, before[key], None)
+        assert second == (True, after[key], after[key] - before[key])
+
 
 def test_failed_run_publishes_nothing_and_moves_no_cursor(env, first_run):
     """Each stream's window lands all or nothing: the failing stream keeps its rows and cursor."""

@@ -1,5 +1,5 @@
 -- Every ad platform's daily campaign facts in one column contract, amounts
--- still in the account currency. Later channels add a select to the union.
+-- still in the account currency, utm_campaign from int_ads__campaigns.
 with meta_ads as (
     select
         i.date_day,
@@ -9,8 +9,7 @@ with meta_ads as (
         a.account_currency,
         a.account_timezone,
         i.campaign_id,
-        coalesce(c.campaign_name, i.campaign_name) as campaign_name,
-        u.utm_campaign,
+        i.campaign_name,
         i.spend_local,
         i.impressions,
         i.reach,
@@ -20,8 +19,19 @@ with meta_ads as (
         i.conversion_value_local
     from {{ ref('stg_meta_ads__insights') }} as i
     left join {{ ref('stg_meta_ads__accounts') }} as a using (account_id)
-    left join {{ ref('stg_meta_ads__campaigns') }} as c using (account_id, campaign_id)
-    left join {{ ref('int_meta_ads__campaign_utm') }} as u using (account_id, campaign_id)
+),
+
+unioned as (
+    select * from meta_ads
+),
+
+final as (
+    select
+        unioned.* exclude (campaign_name),
+        coalesce(c.campaign_name, unioned.campaign_name) as campaign_name,
+        c.utm_campaign
+    from unioned
+    left join {{ ref('int_ads__campaigns') }} as c using (channel, account_id, campaign_id)
 )
 
-select * from meta_ads
+select * from final

@@ -1,0 +1,26 @@
+-- Every account socialmart pulls: ad accounts (paid), GA4 properties (web),
+-- organic profiles (organic), with currency and time zone where they have one.
+with meta_ads as (
+    select 'meta_ads' as channel, account_id, account_name, account_currency as currency, account_timezone as timezone, 'paid' as kind
+    from {{ ref('stg_meta_ads__accounts') }}
+),
+
+ga4 as (
+    select
+        'ga4' as channel,
+        property_id as account_id,
+        'GA4 property ' || property_id as account_name,
+        max(property_currency) as currency,
+        max(property_timezone) as timezone,
+        'web' as kind
+    from {{ ref('stg_ga4__traffic') }}
+    group by property_id
+),
+
+final as (
+    select * from meta_ads
+    union all
+    select * from ga4
+)
+
+select * from final

@@ -1,0 +1,30 @@
+-- Every day from the earliest to the latest day any fact has, with ISO weeks
+-- (weeks start on Monday; iso_week_start is that Monday).
+with bounds as (
+    select min(d) as first_day, max(d) as last_day from (
+        select date_day as d from {{ ref('int_ads__campaign_daily') }}
+        union all
+        select date_day from {{ ref('stg_ga4__traffic') }}
+    )
+),
+
+days as (
+    select cast(day as date) as date_day
+    from bounds, range(coalesce(bounds.first_day, current_date), coalesce(bounds.last_day, current_date) + interval 1 day, interval 1 day) as t(day)
+),
+
+final as (
+    select
+        date_day,
+        isoyear(date_day)::integer as iso_year,
+        week(date_day)::integer as iso_week,
+        (isoyear(date_day) * 100 + week(date_day))::integer as iso_year_week,
+        date_trunc('week', date_day)::date as iso_week_start,
+        date_trunc('month', date_day)::date as month_start,
+        isodow(date_day)::integer as iso_day_of_week,
+        dayname(date_day) as day_name,
+        isodow(date_day) in (6, 7) as is_weekend
+    from days
+)
+
+select * from final

@@ -1,0 +1,75 @@
+-- The paid funnel per day, channel and campaign: impressions -> clicks (ad
+-- platform) -> sessions -> engaged sessions -> key events -> revenue (GA4),
+-- joined on (day, channel, utm_campaign). When several campaigns of a channel
+-- share one utm_campaign, that day's GA4 numbers are split between them by
+-- their share of clicks, so no session is counted twice.
+-- Days: each side's own local day (the ad account's and the GA4 property's).
+with ads as (
+    select
+        date_day, channel, account_id, campaign_id, campaign_name, utm_campaign, reporting_currency,
+        impressions, clicks, spend, conversions
+    from {{ ref('fct_ad_performance_daily') }}
+),
+
+web as (
+    select
+        date_day,
+        ad_channel as channel,
+        session_campaign_name as utm_campaign,
+        sum(sessions) as sessions,
+        sum(engaged_sessions) as engaged_sessions,
+        sum(key_events) as key_events,
+        sum(revenue) as revenue
+    from {{ ref('int_ga4__traffic_daily') }}
+    where ad_channel is not null
+    group by all
+),
+
+shares as (
+    select
+        ads.*,
+        coalesce(
+            {{ safe_divide('clicks', 'sum(clicks) over (partition by date_day, channel, utm_campaign)') }},
+            1.0 / count(*) over (partition by date_day, channel, utm_campaign)
+        ) as web_share
+    from ads
+),
+
+joined as (
+    select
+        s.*,
+        coalesce(w.sessions, 0) * s.web_share as sessions,
+        coalesce(w.engaged_sessions, 0) * s.web_share as engaged_sessions,
+        coalesce(w.key_events, 0) * s.web_share as key_events,
+        coalesce(w.revenue, 0) * s.web_share as revenue
+    from shares as s
+    left join web as w
+        on w.date_day = s.date_day and w.channel = s.channel and w.utm_campaign = s.utm_campaign
+),
+
+final as (
+    select
+        date_day,
+        channel,
+        account_id,
+        campaign_id,
+        campaign_name,
+        utm_campaign,
+        reporting_currency,
+        impressions,
+        clicks,
+        spend,
+        conversions as platform_conversions,
+        round(sessions, 4)::double as sessions,
+        round(engaged_sessions, 4)::double as engaged_sessions,
+        round(key_events, 4)::double as key_events,
+        round(revenue, 4)::decimal(18, 4) as revenue,
+        1 - {{ safe_divide('engaged_sessions', 'sessions') }} as bounce_rate,
+        {{ safe_divide('sessions', 'clicks') }} as click_to_session_rate,
+        {{ safe_divide('key_events', 'sessions') }} as session_conversion_rate,
+        {{ safe_divide('spend', 'key_events') }} as blended_cpa,
+        {{ safe_divide('revenue', 'spend') }} as blended_roas
+    from joined
+)
+
+select * from final
