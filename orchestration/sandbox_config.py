@@ -29,7 +29,8 @@ def sandbox_config(sandbox: Sandbox, warehouse_dir: Path) -> dict:
 
 
 def start_sandbox(warehouse_dir: Path, port: int = 0, **sandbox_options) -> tuple[Sandbox, Path]:
-    token = secrets.token_urlsafe(24)
+    # One token per process: several sandboxes (tests) share the variable.
+    token = os.environ.get(TOKEN_VARIABLE) or secrets.token_urlsafe(24)
     os.environ[TOKEN_VARIABLE] = token
     sandbox = Sandbox(port=port, token=token, **sandbox_options).start()
     warehouse_dir.mkdir(parents=True, exist_ok=True)

@@ -14,8 +14,11 @@ from connectors.sandbox import Sandbox
 from orchestration.config import Settings, load_settings
 from orchestration.sandbox_config import start_sandbox
 
-# A fixed "today" keeps every number reproducible whatever the calendar says.
-TODAY = dt.date(2026, 6, 15)
+# The sandbox's "today" is the pipeline's: the pull day of snapshots and the
+# limits some APIs put relative to now (LinkedIn: end at least 2 days back)
+# must agree. The world's numbers depend on absolute dates, so a day's values
+# are the same whenever the tests run.
+TODAY = dt.datetime.now(dt.timezone.utc).date()
 END = TODAY - dt.timedelta(days=1)
 START = END - dt.timedelta(days=34)  # 35 days: some restated (< 28 days old), some settled
 
@@ -40,7 +43,7 @@ def env(tmp_path_factory) -> Iterator[Env]:
     sandbox, config = start_sandbox(warehouse, today=TODAY)
     # Fast retries: the failure tests exhaust the retry budget on purpose.
     text = config.read_text().replace(
-        "reporting:", "history_start: '2025-01-01'\nhttp: {backoff_seconds: 0.01, read_timeout_seconds: 5}\nreporting:"
+        "reporting:", f"history_start: '{TODAY.year - 1}-01-01'\nhttp: {{backoff_seconds: 0.01, read_timeout_seconds: 5}}\nreporting:"
     )
     config.write_text(text)
     yield Env(sandbox, config)

@@ -102,8 +102,10 @@ def actions_of(row, key="actions"):
 # ------------------------------------------------------------ basics / meta
 def test_base_urls(sb):
     assert sb.url.startswith("http://127.0.0.1:")
-    assert sb.base_urls() == {"meta_ads": f"{sb.url}/meta_ads/v21.0", "ga4": f"{sb.url}/ga4/v1beta",
-                              "fx": f"{sb.url}/fx"}
+    urls = sb.base_urls()
+    assert {k: urls[k] for k in ("meta_ads", "ga4", "fx")} == {
+        "meta_ads": f"{sb.url}/meta_ads/v21.0", "ga4": f"{sb.url}/ga4/v1beta", "fx": f"{sb.url}/fx"}
+    assert all(url.startswith(f"{sb.url}/{name}") for name, url in urls.items())
 
 
 def test_meta_account_node_and_usage_headers(http, sb):
@@ -729,7 +731,8 @@ def test_main_entry_point():
     try:
         first = proc.stdout.readline()
         url = first.split()[3]
-        lines = [proc.stdout.readline() for _ in range(4)]
+        # One line per channel, then the token and control lines.
+        lines = [proc.stdout.readline() for _ in range(len(Sandbox().base_urls()) + 2)]
         assert any("meta_ads" in line and "/meta_ads/v21.0" in line for line in lines)
         assert any("sandbox-token" in line for line in lines)
         r = requests.get(f"{url}/fx/service/data/EXR/D.USD.EUR.SP00.A", params={"startPeriod": "2025-06-02",

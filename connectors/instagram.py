@@ -1,0 +1,242 @@
+"""Instagram Graph API (business account) connector: channel `instagram`.
+
+Streams (raw_instagram.*):
+- account_insights:      one row per account-local day x metric (long format):
+                         `reach` and `follower_count` as daily time series
+                         (`values[].end_time`), `views` and
+                         `total_interactions` as `metric_type=total_value`
+                         asked one day at a time (a total_value answer is one
+                         number for the whole since..until range).
+- follower_demographics: lifetime follower counts per age / gender / country
+                         bucket, recorded on the pull day (snapshot=True).
+- media:                 every media item: media_type (IMAGE, VIDEO,
+                         CAROUSEL_ALBUM), media_product_type (FEED, REELS,
+                         STORY), caption, timestamp, permalink (list).
+- media_insights:        lifetime insights per media item (reach, likes,
+                         comments, saved, shares, total_interactions, views;
+                         stories: reach, replies, shares, total_interactions,
+                         views), recorded on the pull day (snapshot=True).
+
+Wire quirks handled (api-notes section 2):
+- `follower_count` (per day: the day's NEW followers, not the total) exists
+  for the last 30 days only: it is asked for the
+  window's days within the 30 days before the pull day (`snapshot_date`) and
+  not at all for older days, which have no follower_count row (null
+  downstream), never a made-up number.
+- A daily value belongs to the day before its `end_time` (see
+  `connectors.facebook_pages.insight_day`); time series calls span <= 30 days.
+- Media with too few viewers answer `(#10) Not enough viewers for the media to
+  show insights`: that media gets a row of nulls with
+  insights_status='not_enough_viewers', the sync goes on.
+- Missing data is an empty `values` list: null, not 0 (so are the newest
+  media during the API's up-to-48-hour insights delay).
+- Media ids are 17-18 digit numbers: kept as strings (a double loses them).
+- An invalid metric (code 100, "metric[i] must be one of ...") fails with the
+  metric and the channel named; throttles (codes 4/17/32/613/80002) and
+  expired tokens (190) are read by `MetaDialect`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, Iterator
+
+import pyarrow as pa
+
+from connectors.base import BatchBuilder, ParseError, Stream, Values, date_chunks
+from connectors.facebook_pages import GraphConnector, graph_timestamp, insight_day, normalize_graph_id
+from connectors.http import ApiError
+
+CHANNEL = "instagram"
+MAX_DAYS_PER_CALL = 30
+FOLLOWER_COUNT_DAYS = 30
+PAGE_LIMIT = 100
+NOT_ENOUGH_VIEWERS_CODE = 10
+
+SERIES_METRICS = ("reach",)
+TOTAL_VALUE_METRICS = ("views", "total_interactions")
+DEMOGRAPHIC_DIMENSIONS = ("age", "gender", "country")
+MEDIA_FIELDS = "id,caption,media_type,media_product_type,timestamp,permalink"
+FEED_METRICS = ("reach", "likes", "comments", "saved", "shares", "total_interactions", "views")
+STORY_METRICS = ("reach", "replies", "shares", "total_interactions", "views")
+MEDIA_COLUMNS = ("reach", "likes", "comments", "saved", "shares", "replies", "total_interactions", "views")
+
+
+def normalize_ig_user_id(raw: str) -> str:
+    return normalize_graph_id(raw, "Instagram business account (ig-user-id)")
+
+
+STREAMS = {
+    "account_insights": Stream(
+        "account_insights",
+        pa.schema([("date_day", pa.date32()), ("metric", pa.string()), ("value", pa.int64()),
+                   ("end_time", pa.timestamp("s", tz="UTC"))]),
+        key=("account_id", "date_day", "metric"),
+        date_column="date_day",
+        description="Account daily insights, one row per account-local day and metric.",
+    ),
+    "follower_demographics": Stream(
+        "follower_demographics",
+        pa.schema([("snapshot_date", pa.date32()), ("dimension", pa.string()), ("bucket", pa.string()),
+                   ("followers", pa.int64())]),
+        key=("account_id", "snapshot_date", "dimension", "bucket"),
+        date_column="snapshot_date",
+        description="Lifetime follower counts per age, gender and country bucket, as of the pull day.",
+        snapshot=True,
+    ),
+    "media": Stream(
+        "media",
+        pa.schema([("media_id", pa.string()), ("published_at", pa.timestamp("s", tz="UTC")),
+                   ("media_type", pa.string()), ("media_product_type", pa.string()), ("caption", pa.string()),
+                   ("permalink", pa.string())]),
+        key=("account_id", "media_id"),
+        date_column=None,
+        description="Every media item of the account (feed posts, reels, stories).",
+    ),
+    "media_insights": Stream(
+        "media_insights",
+        pa.schema([("snapshot_date", pa.date32()), ("media_id", pa.string()), ("insights_status", pa.string()),
+                   *[(name, pa.int64()) for name in MEDIA_COLUMNS]]),
+        key=("account_id", "snapshot_date", "media_id"),
+        date_column="snapshot_date",
+        description="Lifetime media insights as of the pull day; nulls where the API has no data.",
+        snapshot=True,
+    ),
+}
+
+
+class InstagramConnector(GraphConnector):
+    channel = CHANNEL
+    streams = STREAMS
+    default_base_url = "https://graph.facebook.com/v21.0"
+    option_types = {"snapshot_media_days": int}
+    normalize_account = staticmethod(normalize_ig_user_id)
+
+    @property
+    def snapshot_media_days(self) -> int:
+        return int(self.settings.options.get("snapshot_media_days", 90))
+
+    def read(self, stream: str, account: str, start: dt.date, end: dt.date) -> Iterator[pa.RecordBatch]:
+        user = normalize_ig_user_id(account)
+        builder = BatchBuilder(STREAMS[stream], user)
+        values = Values(CHANNEL, stream)
+        rows = {
+            "account_insights": lambda: self._account_insights(user, start, end, values),
+            "follower_demographics": lambda: self._demographics(user, values),
+            "media": lambda: ((_media_row(r, values), r) for r in self._media(user)),
+            "media_insights": lambda: self._media_insights(user, end, values),
+        }[stream]()
+        for row, record in rows:
+            builder.add(row, record)
+            if builder.full():
+                yield builder.flush()
+        batch = builder.flush()
+        if batch is not None:
+            yield batch
+
+    # ------------------------------------------------------------------ account
+
+    def _account_insights(self, user: str, start: dt.date, end: dt.date, v: Values) -> Iterator[tuple[dict, dict]]:
+        path = f"/{user}/insights"
+        yield from self._series(user, path, SERIES_METRICS, start, end, v)
+        # The API keeps follower_count for the 30 days before today: asking
+        # for older days is an error, so a backfill simply has none.
+        newest = min(end, self.snapshot_date - dt.timedelta(days=1))
+        oldest = max(start, self.snapshot_date - dt.timedelta(days=FOLLOWER_COUNT_DAYS))
+        if oldest <= newest:
+            yield from self._series(user, path, ("follower_count",), oldest, newest, v)
+        for day, _ in date_chunks(start, end, 1):
+            params = {"period": "day", "metric_type": "total_value", "since": day.isoformat(),
+                      "until": (day + dt.timedelta(days=1)).isoformat()}
+            body = self.insights(user, path, TOTAL_VALUE_METRICS, params)
+            for entry in body.get("data") or []:
+                total = entry.get("total_value") or {}
+                row = {"date_day": day, "metric": entry.get("name"),
+                       "value": v.int(total.get("value"), str(entry.get("name"))), "end_time": None}
+                yield row, {"date": day.isoformat(), **entry}
+
+    def _series(self, user: str, path: str, metrics: tuple[str, ...], start: dt.date, end: dt.date,
+                v: Values) -> Iterator[tuple[dict, dict]]:
+        for since, until in date_chunks(start, end, MAX_DAYS_PER_CALL):
+            params = {"period": "day", "since": since.isoformat(), "until": (until + dt.timedelta(days=1)).isoformat()}
+            body = self.insights(user, path, metrics, params)
+            for entry in body.get("data") or []:
+                for point in entry.get("values") or []:
+                    end_time = graph_timestamp(point.get("end_time"), v, "end_time")
+                    if end_time is None:
+                        raise ParseError(CHANNEL, v.stream, "end_time", None, "a daily value without end_time")
+                    day = insight_day(end_time)
+                    if since <= day <= until:  # since/until are instants: a neighbouring day is not ours
+                        row = {"date_day": day, "metric": entry.get("name"),
+                               "value": v.int(point.get("value"), str(entry.get("name"))), "end_time": end_time}
+                        yield row, {"name": entry.get("name"), **point}
+
+    def _demographics(self, user: str, v: Values) -> Iterator[tuple[dict, dict]]:
+        for dimension in DEMOGRAPHIC_DIMENSIONS:
+            params = {"period": "lifetime", "metric_type": "total_value", "breakdown": dimension}
+            body = self.insights(user, f"/{user}/insights", ("follower_demographics",), params)
+            yield from parse_demographics(body, self.snapshot_date, v)
+
+    # -------------------------------------------------------------------- media
+
+    def _media(self, user: str) -> Iterator[dict[str, Any]]:
+        return self.paged(user, f"/{user}/media", {"fields": MEDIA_FIELDS, "limit": PAGE_LIMIT})
+
+    def _media_insights(self, user: str, end: dt.date, v: Values) -> Iterator[tuple[dict, dict]]:
+        oldest = dt.datetime.combine(end - dt.timedelta(days=self.snapshot_media_days), dt.time(), dt.timezone.utc)
+        for media in self._media(user):
+            published = graph_timestamp(media.get("timestamp"), v, "timestamp")
+            if published is not None and published < oldest:
+                break  # newest first: the rest is older still
+            metrics = STORY_METRICS if media.get("media_product_type") == "STORY" else FEED_METRICS
+            row: dict[str, Any] = {"snapshot_date": self.snapshot_date, "media_id": media["id"]}
+            try:
+                body = self.insights(user, f"/{media['id']}/insights", metrics, {})
+            except ApiError as exc:
+                if exc.code != NOT_ENOUGH_VIEWERS_CODE:
+                    raise
+                # Too few viewers: the API withholds the numbers; that is not a failure.
+                row["insights_status"] = "not_enough_viewers"
+                yield row, {"media_id": media["id"], "error": exc.api_message}
+                continue
+            row["insights_status"] = "ok"
+            row.update(parse_media_insights(body, v))
+            yield row, {"media_id": media["id"], "insights": body.get("data") or []}
+
+
+def parse_media_insights(body: dict[str, Any], v: Values) -> dict[str, int | None]:
+    """metric -> lifetime value; an empty `values` list means no data (null)."""
+    out: dict[str, int | None] = {}
+    for entry in body.get("data") or []:
+        name = entry.get("name")
+        if name not in MEDIA_COLUMNS:
+            continue
+        values = entry.get("values") or []
+        total = entry.get("total_value")
+        raw = values[-1].get("value") if values else (total or {}).get("value")
+        out[name] = v.int(raw, name)
+    return out
+
+
+def parse_demographics(body: dict[str, Any], snapshot_date: dt.date, v: Values) -> Iterator[tuple[dict, dict]]:
+    for entry in body.get("data") or []:
+        for breakdown in (entry.get("total_value") or {}).get("breakdowns") or []:
+            keys = breakdown.get("dimension_keys") or []
+            if len(keys) != 1:
+                raise ParseError(CHANNEL, v.stream, "dimension_keys", keys, "expected exactly one breakdown dimension")
+            for result in breakdown.get("results") or []:
+                bucket = (result.get("dimension_values") or [None])[0]
+                row = {"snapshot_date": snapshot_date, "dimension": keys[0], "bucket": bucket,
+                       "followers": v.int(result.get("value"), f"follower_demographics.{keys[0]}")}
+                yield row, {"dimension_keys": keys, **result}
+
+
+def _media_row(record: dict[str, Any], v: Values) -> dict[str, Any]:
+    return {
+        "media_id": record.get("id"),
+        "published_at": graph_timestamp(record.get("timestamp"), v, "timestamp"),
+        "media_type": record.get("media_type"),
+        "media_product_type": record.get("media_product_type"),
+        "caption": record.get("caption"),
+        "permalink": record.get("permalink"),
+    }

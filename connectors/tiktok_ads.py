@@ -1,0 +1,268 @@
+"""TikTok Business API v1.3 ads connector: channel `tiktok_ads`.
+
+Streams (raw_tiktok_ads.*):
+- advertisers:    one row per advertiser: name, currency, time zone (the report's
+                  days are local to this zone, its money is in this currency).
+- campaigns:      campaign_id, name, objective_type, operation_status.
+- ads:            ad_id, campaign, landing_page_url and the UTM values parsed from
+                  its query string (how a TikTok campaign joins GA4 sessions).
+- campaign_daily: one row per campaign per advertiser-local day from
+                  /report/integrated/get/ (AUCTION, BASIC, AUCTION_CAMPAIGN,
+                  dimensions campaign_id + stat_time_day).
+
+Wire quirks handled (api-notes section 6):
+- Always HTTP 200: `code != 0` in the envelope is the error. 40100 is a
+  throttle, 50002 a transient server error, 40105 an invalid/expired token
+  (permanent: TikTok tokens are not refreshable by us), 40002 an invalid
+  parameter (a removed metric is named in its message); everything else is
+  permanent with code and message.
+- `dimensions`/`metrics`/`advertiser_ids` are JSON-encoded arrays in the query.
+- At most 30 days per report call: the window is chunked.
+- Page numbers: page while `page < total_page`.
+- Metrics are strings; `"-"` means "not available" (null, never zero).
+- `stat_time_day` is "YYYY-MM-DD 00:00:00" in the advertiser's time zone.
+- Ids are int64: kept as strings (a JSON number is converted exactly).
+- Auth header `Access-Token: <token>` (not Bearer): registered with the redactor
+  since the shared client only learns Bearer tokens by itself.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+from typing import Any, Callable, Iterator
+from urllib.parse import parse_qs, urlsplit
+
+import pyarrow as pa
+import requests
+
+from connectors.base import MONEY, BatchBuilder, Connector, Stream, Values, date_chunks
+from connectors.http import ApiClient, Dialect, Verdict, paginate_page_number, register_secret, retry_after
+
+CHANNEL = "tiktok_ads"
+ADVERTISER_ID = re.compile(r"^[0-9]{1,20}$")
+REPORT_MAX_DAYS = 30
+DEFAULT_PAGE_SIZE = 1000  # the API's maximum for report and list endpoints
+
+THROTTLE_CODE = 40100
+SERVER_ERROR_CODES = {50000, 50002}
+AUTH_CODES = {40104, 40105}  # empty / invalid-or-expired access token
+INVALID_PARAMETER_CODE = 40002
+
+# Report metric -> (column, Values parser). campaign_name is a "metric" in
+# TikTok's report API, not a dimension.
+REPORT_METRICS: dict[str, tuple[str, str]] = {
+    "campaign_name": ("campaign_name", "str"),
+    "spend": ("spend", "decimal"),
+    "impressions": ("impressions", "int"),
+    "clicks": ("clicks", "int"),
+    "reach": ("reach", "int"),
+    "conversion": ("conversion", "decimal"),
+    "complete_payment": ("complete_payment", "decimal"),
+    # Despite its name, the total value of complete-payment (purchase) events.
+    "total_complete_payment_rate": ("complete_payment_value", "decimal"),
+}
+
+
+def normalize_advertiser_id(raw: str) -> str:
+    text = str(raw).strip()
+    if not ADVERTISER_ID.match(text):
+        raise ValueError(f"not a TikTok advertiser id (expected up to 20 digits): {raw!r}")
+    return text
+
+
+class TikTokDialect(Dialect):
+    """TikTok answers HTTP 200 with `{"code", "message", "request_id", "data"}`."""
+
+    def classify(self, response: requests.Response, body: Any) -> Verdict:
+        if not isinstance(body, dict) or "code" not in body:
+            return super().classify(response, body)
+        code, status = body.get("code"), response.status_code
+        if code == 0:
+            return Verdict("ok") if status < 400 else super().classify(response, body)
+        message = f"{body.get('message', '')} (request_id {body.get('request_id')})"
+        if code == THROTTLE_CODE:
+            # TikTok does not say how long; a Retry-After from a proxy would.
+            return Verdict("throttle", status, code, message, retry_after(response))
+        if code in SERVER_ERROR_CODES:
+            return Verdict("retry", status, code, message)
+        if code in AUTH_CODES:
+            return Verdict("auth", status, code, message)
+        if code == INVALID_PARAMETER_CODE and "metric" in message.lower():
+            message = f"the report rejected a metric (removed or renamed by TikTok?): {message}"
+        return Verdict("permanent", status, code, message)
+
+
+STREAMS = {
+    "advertisers": Stream(
+        "advertisers",
+        pa.schema([("advertiser_name", pa.string()), ("currency", pa.string()), ("timezone", pa.string()),
+                   ("status", pa.string())]),
+        key=("account_id",),
+        date_column=None,
+        description="Advertiser facts: its currency and time zone govern the report's money and days.",
+    ),
+    "campaigns": Stream(
+        "campaigns",
+        pa.schema([("campaign_id", pa.string()), ("campaign_name", pa.string()), ("objective_type", pa.string()),
+                   ("operation_status", pa.string())]),
+        key=("account_id", "campaign_id"),
+        date_column=None,
+        description="Campaigns of the advertiser.",
+    ),
+    "ads": Stream(
+        "ads",
+        pa.schema([("ad_id", pa.string()), ("ad_name", pa.string()), ("campaign_id", pa.string()),
+                   ("landing_page_url", pa.string()), ("utm_source", pa.string()), ("utm_medium", pa.string()),
+                   ("utm_campaign", pa.string())]),
+        key=("account_id", "ad_id"),
+        date_column=None,
+        description="Ads with their landing page URL and the UTM parameters parsed from it.",
+    ),
+    "campaign_daily": Stream(
+        "campaign_daily",
+        pa.schema([
+            ("date_day", pa.date32()), ("campaign_id", pa.string()), ("campaign_name", pa.string()),
+            ("spend", MONEY), ("impressions", pa.int64()), ("clicks", pa.int64()), ("reach", pa.int64()),
+            ("conversion", pa.decimal128(18, 2)), ("complete_payment", pa.decimal128(18, 2)),
+            ("complete_payment_value", MONEY),
+        ]),
+        key=("account_id", "date_day", "campaign_id"),
+        date_column="date_day",
+        description="Campaign report per advertiser-local day (stat_time_day); '-' metrics land as null.",
+    ),
+}
+
+LIST_ENDPOINTS = {"campaigns": "/campaign/get/", "ads": "/ad/get/"}
+
+
+class TikTokAdsConnector(Connector):
+    channel = CHANNEL
+    streams = STREAMS
+    default_base_url = "https://business-api.tiktok.com/open_api/v1.3"
+    credential_keys = ("access_token",)
+    option_types = {"page_size": int}
+    normalize_account = staticmethod(normalize_advertiser_id)
+
+    def make_client(self) -> ApiClient:
+        token = self.settings.credentials["access_token"]
+        register_secret(token)  # not a Bearer header: the client would not learn it
+        return ApiClient(
+            CHANNEL, self.settings.base_url, TikTokDialect(), {"Access-Token": token},
+            policy=self.policy, sleep=self.sleep,
+        )
+
+    @property
+    def page_size(self) -> int:
+        return max(1, min(DEFAULT_PAGE_SIZE, int(self.settings.options.get("page_size", DEFAULT_PAGE_SIZE))))
+
+    def read(self, stream: str, account: str, start: dt.date, end: dt.date) -> Iterator[pa.RecordBatch]:
+        advertiser = normalize_advertiser_id(account)
+        builder = BatchBuilder(STREAMS[stream], advertiser)
+        values = Values(CHANNEL, stream)
+        records: Iterator[tuple[dict[str, Any], Any]]
+        if stream == "advertisers":
+            records = ((advertiser_row(r), r) for r in self._advertiser_info(advertiser))
+        elif stream in LIST_ENDPOINTS:
+            parse: Callable[[dict[str, Any]], dict[str, Any]] = campaign_row if stream == "campaigns" else ad_row
+            records = ((parse(r), r) for r in self._listed(advertiser, LIST_ENDPOINTS[stream]))
+        else:
+            records = ((report_row(r, values), r) for r in self._report(advertiser, start, end))
+        for row, record in records:
+            builder.add(row, record)
+            if builder.full():
+                yield builder.flush()
+        batch = builder.flush()
+        if batch is not None:
+            yield batch
+
+    # ------------------------------------------------------------------ endpoints
+
+    def _get(self, advertiser: str, path: str, params: dict[str, Any]) -> dict[str, Any]:
+        body = self.client.request_json("GET", path, account=advertiser, params=params)
+        return body.get("data") or {}
+
+    def _pages(self, advertiser: str, path: str, params: dict[str, Any]) -> Iterator[dict[str, Any]]:
+        fetch = lambda page: self._get(advertiser, path, {**params, "page": page, "page_size": self.page_size})  # noqa: E731
+        total = lambda data: int((data.get("page_info") or {}).get("total_page") or 0)  # noqa: E731
+        for data in paginate_page_number(fetch, total):
+            yield from data.get("list") or []
+
+    def _advertiser_info(self, advertiser: str) -> list[dict[str, Any]]:
+        params = {"advertiser_ids": _json_array([advertiser]),
+                  "fields": _json_array(["advertiser_id", "name", "currency", "timezone", "status"])}
+        return self._get(advertiser, "/advertiser/info/", params).get("list") or []
+
+    def _listed(self, advertiser: str, path: str) -> Iterator[dict[str, Any]]:
+        return self._pages(advertiser, path, {"advertiser_id": advertiser})
+
+    def _report(self, advertiser: str, start: dt.date, end: dt.date) -> Iterator[dict[str, Any]]:
+        for chunk_start, chunk_end in date_chunks(start, end, REPORT_MAX_DAYS):
+            params = {
+                "advertiser_id": advertiser,
+                "service_type": "AUCTION",
+                "report_type": "BASIC",
+                "data_level": "AUCTION_CAMPAIGN",
+                "dimensions": _json_array(["campaign_id", "stat_time_day"]),
+                "metrics": _json_array(list(REPORT_METRICS)),
+                "start_date": chunk_start.isoformat(),
+                "end_date": chunk_end.isoformat(),
+            }
+            yield from self._pages(advertiser, "/report/integrated/get/", params)
+
+
+def _json_array(items: list[str]) -> str:
+    return json.dumps(items, separators=(",", ":"))
+
+
+def _id(value: Any) -> str | None:
+    """int64 ids as exact strings, whichever JSON type carried them."""
+    return None if value in (None, "") else str(value)
+
+
+def advertiser_row(record: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "advertiser_name": record.get("name"),
+        "currency": record.get("currency"),
+        "timezone": record.get("timezone"),
+        "status": record.get("status"),
+    }
+
+
+def campaign_row(record: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "campaign_id": _id(record.get("campaign_id")),
+        "campaign_name": record.get("campaign_name"),
+        "objective_type": record.get("objective_type"),
+        "operation_status": record.get("operation_status"),
+    }
+
+
+def ad_row(record: dict[str, Any]) -> dict[str, Any]:
+    url = record.get("landing_page_url") or None
+    utm = {k: v[0] for k, v in parse_qs(urlsplit(url).query).items() if v} if url else {}
+    return {
+        "ad_id": _id(record.get("ad_id")),
+        "ad_name": record.get("ad_name"),
+        "campaign_id": _id(record.get("campaign_id")),
+        "landing_page_url": url,
+        "utm_source": utm.get("utm_source"),
+        "utm_medium": utm.get("utm_medium"),
+        "utm_campaign": utm.get("utm_campaign"),
+    }
+
+
+def report_row(record: dict[str, Any], v: Values) -> dict[str, Any]:
+    """One report row: {"dimensions": {...}, "metrics": {...}}, metrics as strings."""
+    dims = record.get("dimensions") or {}
+    metrics = record.get("metrics") or {}
+    # "2024-05-01 00:00:00": the advertiser-local day; the time part is always midnight.
+    row: dict[str, Any] = {
+        "date_day": v.date(dims.get("stat_time_day"), "stat_time_day"),
+        "campaign_id": _id(dims.get("campaign_id")),
+    }
+    for metric, (column, kind) in REPORT_METRICS.items():
+        raw = metrics.get(metric)
+        row[column] = (raw if raw not in Values.MISSING else None) if kind == "str" else getattr(v, kind)(raw, metric)
+    return row

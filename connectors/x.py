@@ -1,0 +1,341 @@
+"""X API v2 connector: channel `x`.
+
+Streams (raw_x.*), per configured user id:
+- user_snapshots: the user's lifetime `public_metrics` (followers, following,
+  posts, listed) as of the pull: `snapshot=True`, keyed by (snapshot_date).
+- posts:          the user's posts created in the window (UTC days, X's own
+  day boundary): text, content type (from the expanded media / links), and
+  the primary reference (retweeted > quoted > replied_to) with the original
+  post id and its author: how the brand's account family reshares each other.
+- post_references: every `referenced_tweets` entry of those posts, with the
+  referenced post's author from `includes.tweets`.
+- post_metrics:   the posts' lifetime `public_metrics` as dated snapshots
+  (`snapshot=True`): daily deltas are derived downstream.
+
+Wire quirks handled (api-notes section 3):
+- Ids are int64 strings: kept as strings end to end, never through a float.
+- App-only `Authorization: Bearer` header: the token never enters a URL.
+- Pagination: `meta.next_token` is sent back as `pagination_token`; the last
+  page has none; a repeating token is refused (connectors.http.paginate_token).
+- Throttling is HTTP 429 with an epoch `x-rate-limit-reset` and NO Retry-After:
+  the wait is "until the reset" (+1 s for clock skew). 401 is `auth`.
+- HTTP 200 may carry `errors[]` beside `data` (partial errors). Decision: an
+  error about an expanded object (a deleted or protected referenced post) is
+  recorded in the log and the reference keeps a null author; an answer with
+  `errors[]` and NO `data` means the requested object itself is missing and
+  fails the request (`permanent`).
+- An invalid field (`tweet.fields`/`user.fields`: a removed metric) is HTTP
+  400 `invalid-request` whose `errors[].message` names the field: the
+  resulting ApiError names the channel and the field.
+- Only the newest 3,200 posts are reachable. The timeline is read from the
+  window's `start_time` with no `end_time` (posts after the window are dropped
+  here), so when exactly that cap is served and the oldest post returned is
+  still newer than the window start, the window reaches beyond what X serves:
+  a warning says so, naming the account and the first day still covered.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import re
+import time
+from typing import Any, Iterator
+
+import pyarrow as pa
+import requests
+
+from connectors.base import BatchBuilder, Connector, ParseError, Stream, Values
+from connectors.http import ApiClient, Dialect, Verdict, paginate_token, retry_after
+
+log = logging.getLogger("socialmart.x")
+
+CHANNEL = "x"
+PAGE_SIZE = 100  # max_results: X's maximum for the user timeline
+REACHABLE_POSTS = 3200  # X serves only a user's newest 3,200 posts
+USER_ID = re.compile(r"^[0-9]{1,19}$")  # int64 as a decimal string
+TWEET_FIELDS = "created_at,public_metrics,referenced_tweets,author_id,attachments,entities"
+EXPANSIONS = "referenced_tweets.id,referenced_tweets.id.author_id,attachments.media_keys"
+USER_FIELDS = "public_metrics,username,name"
+MEDIA_FIELDS = "type,duration_ms"
+# Which reference makes a post a repost of another, in order of precedence.
+REFERENCE_PRECEDENCE = ("retweeted", "quoted", "replied_to")
+BROADCAST_URL = re.compile(r"^https?://(?:www\.)?(?:x|twitter)\.com/i/broadcasts/")
+POST_METRICS = ("retweet_count", "reply_count", "like_count", "quote_count", "bookmark_count", "impression_count")
+USER_METRICS = ("followers_count", "following_count", "tweet_count", "listed_count")
+
+
+def normalize_user_id(raw: str) -> str:
+    text = str(raw).strip()
+    if not USER_ID.match(text) or int(text) >= 2**63:
+        raise ValueError(f"not an X user id (expected the numeric id as a string of up to 19 digits): {raw!r}")
+    return text
+
+
+class XDialect(Dialect):
+    """X's problem-details envelope (`title`, `detail`, `type`, `errors[]`)."""
+
+    def classify(self, response: requests.Response, body: Any) -> Verdict:
+        status = response.status_code
+        envelope = body if isinstance(body, dict) else {}
+        message = _problem_message(envelope) or response.text[:300]
+        if status == 429:
+            return Verdict("throttle", status, envelope.get("title"), message, _until_reset(response))
+        if status == 401:
+            return Verdict("auth", status, envelope.get("title"), message)
+        if status >= 500:
+            return Verdict("retry", status, envelope.get("title"), message, retry_after(response))
+        if status >= 400:
+            return Verdict("permanent", status, envelope.get("title"), message)
+        if envelope.get("errors") and "data" not in envelope and "meta" not in envelope:
+            # Errors and nothing else: the requested object itself is missing.
+            return Verdict("permanent", status, "partial error", message)
+        return Verdict("ok")
+
+
+def _problem_message(body: dict[str, Any]) -> str:
+    """detail plus every errors[].message (which names an invalid field)."""
+    parts = [str(body[k]) for k in ("title", "detail") if body.get(k)]
+    for error in body.get("errors") or ():
+        if isinstance(error, dict):
+            parts.append(str(error.get("message") or error.get("detail") or error))
+    return "; ".join(parts)
+
+
+def _until_reset(response: requests.Response) -> float | None:
+    """Seconds until `x-rate-limit-reset` (epoch s), +1 s for clock skew."""
+    raw = response.headers.get("x-rate-limit-reset")
+    try:
+        reset = float(raw) if raw else None
+    except ValueError:
+        reset = None
+    if reset is None:
+        return retry_after(response)
+    return max(0.0, reset - time.time()) + 1.0
+
+
+STREAMS = {
+    "user_snapshots": Stream(
+        "user_snapshots",
+        pa.schema([
+            ("snapshot_date", pa.date32()), ("username", pa.string()), ("name", pa.string()),
+            ("followers_count", pa.int64()), ("following_count", pa.int64()),
+            ("tweet_count", pa.int64()), ("listed_count", pa.int64()),
+        ]),
+        key=("account_id", "snapshot_date"),
+        date_column="snapshot_date",
+        description="The user's lifetime public_metrics as of the pull day.",
+        snapshot=True,
+    ),
+    "posts": Stream(
+        "posts",
+        pa.schema([
+            ("post_id", pa.string()), ("author_id", pa.string()), ("created_at", pa.timestamp("ms", tz="UTC")),
+            ("created_date", pa.date32()), ("text", pa.string()), ("platform_content_type", pa.string()),
+            ("media_duration_ms", pa.int64()), ("reference_type", pa.string()),
+            ("referenced_post_id", pa.string()), ("referenced_author_id", pa.string()),
+        ]),
+        key=("account_id", "post_id"),
+        date_column="created_date",
+        description="Posts of the user created on the window's UTC days, with their primary reference.",
+    ),
+    "post_references": Stream(
+        "post_references",
+        pa.schema([
+            ("post_id", pa.string()), ("created_date", pa.date32()), ("reference_type", pa.string()),
+            ("referenced_post_id", pa.string()), ("referenced_author_id", pa.string()),
+        ]),
+        key=("account_id", "post_id", "reference_type", "referenced_post_id"),
+        date_column="created_date",
+        description="Every referenced_tweets entry (retweeted/quoted/replied_to) with the original's author.",
+    ),
+    "post_metrics": Stream(
+        "post_metrics",
+        pa.schema([
+            ("snapshot_date", pa.date32()), ("post_id", pa.string()), ("created_date", pa.date32()),
+            *[(name, pa.int64()) for name in POST_METRICS],
+        ]),
+        key=("account_id", "snapshot_date", "post_id"),
+        date_column="snapshot_date",
+        description="Lifetime public_metrics of the window's posts, snapshotted on the pull day.",
+        snapshot=True,
+    ),
+}
+
+
+class XConnector(Connector):
+    channel = CHANNEL
+    streams = STREAMS
+    default_base_url = "https://api.x.com/2"
+    credential_keys = ("bearer_token",)
+    normalize_account = staticmethod(normalize_user_id)
+
+    def make_client(self) -> ApiClient:
+        token = self.settings.credentials["bearer_token"]
+        return ApiClient(
+            CHANNEL, self.settings.base_url, XDialect(), {"Authorization": f"Bearer {token}"},
+            policy=self.policy, sleep=self.sleep,
+        )
+
+    def read(self, stream: str, account: str, start: dt.date, end: dt.date) -> Iterator[pa.RecordBatch]:
+        if stream not in STREAMS:
+            raise KeyError(stream)
+        user_id = normalize_user_id(account)
+        builder = BatchBuilder(STREAMS[stream], user_id)
+        values = Values(CHANNEL, stream)
+        if stream == "user_snapshots":
+            body = self.client.request_json("GET", f"/users/{user_id}", account=user_id,
+                                            params={"user.fields": USER_FIELDS})
+            _warn_partial_errors(body, user_id)
+            builder.add(user_row(body.get("data") or {}, self.snapshot_date, values), body.get("data"))
+        else:
+            for post, includes in self._timeline(user_id, start, end):
+                for row in self._rows(stream, post, includes, values):
+                    builder.add(row, post)
+                if builder.full():
+                    yield builder.flush()
+        batch = builder.flush()
+        if batch is not None:
+            yield batch
+
+    def _rows(self, stream: str, post: dict[str, Any], includes: "Includes", v: Values) -> Iterator[dict[str, Any]]:
+        if stream == "posts":
+            yield post_row(post, includes, v)
+        elif stream == "post_references":
+            yield from reference_rows(post, includes, v)
+        else:
+            yield metrics_row(post, self.snapshot_date, v)
+
+    def _timeline(self, user_id: str, start: dt.date, end: dt.date) -> Iterator[tuple[dict[str, Any], "Includes"]]:
+        """The user's posts created on [start, end] (UTC), each with its page's includes."""
+        path = f"/users/{user_id}/tweets"
+        params = {
+            "tweet.fields": TWEET_FIELDS, "expansions": EXPANSIONS, "user.fields": "username",
+            "media.fields": MEDIA_FIELDS, "max_results": PAGE_SIZE,
+            "start_time": f"{start.isoformat()}T00:00:00Z",
+        }
+
+        def fetch(token: str | None) -> Any:
+            page = {**params, "pagination_token": token} if token else params
+            return self.client.request_json("GET", path, account=user_id, params=page)
+
+        values = Values(CHANNEL, "posts")
+        served = 0
+        oldest: dt.datetime | None = None
+        pages = paginate_token(fetch, lambda b: (b.get("meta") or {}).get("next_token"),
+                               channel=CHANNEL, account=user_id, endpoint=path)
+        for body in pages:
+            _warn_partial_errors(body, user_id)
+            includes = Includes(body.get("includes") or {})
+            for post in body.get("data") or ():
+                served += 1
+                created = _timestamp(post.get("created_at"), values, "created_at")
+                oldest = created if oldest is None or (created and created < oldest) else oldest
+                # No end_time is sent (see module docstring): drop what is newer than the window.
+                if created is not None and start <= created.date() <= end:
+                    yield post, includes
+        window_start = dt.datetime.combine(start, dt.time(), dt.timezone.utc)
+        if served >= REACHABLE_POSTS and oldest is not None and oldest > window_start:
+            log.warning(
+                "x user %s: only the newest %d posts are reachable and they reach back to %s only; "
+                "posts of %s..%s are missing from this sync",
+                user_id, REACHABLE_POSTS, oldest.date(), start, oldest.date(),
+            )
+
+
+class Includes:
+    """A page's `includes`: referenced posts, their authors and media, by id."""
+
+    def __init__(self, includes: dict[str, Any]) -> None:
+        self.tweets = {t.get("id"): t for t in includes.get("tweets") or () if isinstance(t, dict)}
+        self.media = {m.get("media_key"): m for m in includes.get("media") or () if isinstance(m, dict)}
+
+    def author_of(self, post_id: str | None) -> str | None:
+        return (self.tweets.get(post_id) or {}).get("author_id")
+
+
+def _warn_partial_errors(body: Any, user_id: str) -> None:
+    for error in (body.get("errors") or ()) if isinstance(body, dict) else ():
+        log.warning("x user %s: partial error kept out of the rows: %s", user_id,
+                    error.get("detail") or error.get("title") or error)
+
+
+def _timestamp(value: Any, v: Values, column: str) -> dt.datetime | None:
+    """X timestamps: ISO 8601 UTC with milliseconds ("2024-05-13T15:04:05.000Z")."""
+    if value in Values.MISSING:
+        return None
+    try:
+        return dt.datetime.fromisoformat(str(value).replace("Z", "+00:00")).astimezone(dt.timezone.utc)
+    except ValueError:
+        raise ParseError(v.channel, v.stream, column, value, "not an ISO 8601 timestamp") from None
+
+
+def _primary_reference(post: dict[str, Any]) -> dict[str, Any] | None:
+    refs = [r for r in post.get("referenced_tweets") or () if isinstance(r, dict)]
+    for kind in REFERENCE_PRECEDENCE:
+        for ref in refs:
+            if ref.get("type") == kind:
+                return ref
+    return None
+
+
+def _content(post: dict[str, Any], includes: Includes, v: Values) -> tuple[str, int | None]:
+    """(platform content type, media duration): media type first, then links."""
+    for key in (post.get("attachments") or {}).get("media_keys") or ():
+        media = includes.media.get(key)
+        if media:
+            return str(media.get("type")), v.int(media.get("duration_ms"), "media.duration_ms")
+    urls = [u.get("expanded_url") or u.get("url") or "" for u in (post.get("entities") or {}).get("urls") or ()]
+    if any(BROADCAST_URL.match(u) for u in urls):
+        return "broadcast", None
+    if urls:
+        return "link", None
+    return "text", None
+
+
+def post_row(post: dict[str, Any], includes: Includes, v: Values) -> dict[str, Any]:
+    created = _timestamp(post.get("created_at"), v, "created_at")
+    ref = _primary_reference(post)
+    content_type, duration = _content(post, includes, v)
+    return {
+        "post_id": post.get("id"),
+        "author_id": post.get("author_id"),
+        "created_at": created,
+        "created_date": created.date() if created else None,
+        "text": post.get("text"),
+        "platform_content_type": content_type,
+        "media_duration_ms": duration,
+        "reference_type": ref.get("type") if ref else None,
+        "referenced_post_id": ref.get("id") if ref else None,
+        "referenced_author_id": includes.author_of(ref.get("id")) if ref else None,
+    }
+
+
+def reference_rows(post: dict[str, Any], includes: Includes, v: Values) -> Iterator[dict[str, Any]]:
+    created = _timestamp(post.get("created_at"), v, "created_at")
+    for ref in post.get("referenced_tweets") or ():
+        yield {
+            "post_id": post.get("id"),
+            "created_date": created.date() if created else None,
+            "reference_type": ref.get("type"),
+            "referenced_post_id": ref.get("id"),
+            "referenced_author_id": includes.author_of(ref.get("id")),
+        }
+
+
+def metrics_row(post: dict[str, Any], snapshot_date: dt.date, v: Values) -> dict[str, Any]:
+    created = _timestamp(post.get("created_at"), v, "created_at")
+    metrics = post.get("public_metrics") or {}
+    row: dict[str, Any] = {"snapshot_date": snapshot_date, "post_id": post.get("id"),
+                           "created_date": created.date() if created else None}
+    for name in POST_METRICS:
+        row[name] = v.int(metrics.get(name), f"public_metrics.{name}")
+    return row
+
+
+def user_row(user: dict[str, Any], snapshot_date: dt.date, v: Values) -> dict[str, Any]:
+    metrics = user.get("public_metrics") or {}
+    row: dict[str, Any] = {"snapshot_date": snapshot_date, "username": user.get("username"), "name": user.get("name")}
+    for name in USER_METRICS:
+        row[name] = v.int(metrics.get(name), f"public_metrics.{name}")
+    return row

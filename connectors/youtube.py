@@ -1,0 +1,340 @@
+"""YouTube connector: channel `youtube` (Analytics API v2 + Data API v3).
+
+Streams (raw_youtube.*), the account being a channel id (`UC` + 22 characters):
+- channel_daily:    one row per day: views, estimatedMinutesWatched, likes,
+                    comments, shares, subscribersGained, subscribersLost
+                    (Analytics `reports`, dimensions=day).
+- video_daily:      one row per day x video, the same engagement metrics
+                    (Analytics `reports`, dimensions=day,video, paged with
+                    maxResults / 1-based startIndex).
+- videos:           the channel's uploads (Data API: channels.list -> uploads
+                    playlist -> playlistItems.list pages -> videos.list in
+                    batches of <= 50 ids) with the content type in the shared
+                    taxonomy: live broadcasts and live replays -> live, a
+                    duration <= 60 s -> short_video, else video.
+- video_statistics: lifetime counters of every upload (viewCount, likeCount,
+                    commentCount, favoriteCount), a `snapshot=True` stream
+                    dated `snapshot_date`.
+
+Wire quirks handled (api-notes section 4): Analytics rows are positional
+arrays whose order is read from `columnHeaders`, never assumed; a requested
+metric missing from the headers is a parse error naming it; the newest days
+are silently missing until complete (the pipeline's lookback re-pulls them);
+Data API statistics are strings and `likeCount` is omitted when the owner hides
+it (null, not zero); ISO 8601 durations (`PT1M2S`). Two APIs, two base URLs:
+`base_url` is the Analytics API, option `data_api_base_url` the Data API.
+Errors are Google's envelope (`connectors.ga4.GoogleDialect`), extended for
+YouTube's `errors[].reason`: `quotaExceeded` is the DAILY quota (permanent,
+said clearly), `rateLimitExceeded`/`userRateLimitExceeded` are throttles, an
+"Unknown identifier ... metrics" 400 is a removed metric, named.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import re
+from typing import Any, Iterator
+
+import pyarrow as pa
+import requests
+
+from connectors.base import BatchBuilder, Connector, ParseError, Stream, Values, date_chunks
+from connectors.ga4 import GoogleDialect
+from connectors.http import ApiClient, ApiError, Verdict, paginate_offset, paginate_token, retry_after
+
+CHANNEL = "youtube"
+DATA_API_BASE_URL = "https://www.googleapis.com/youtube/v3"
+CHANNEL_ID = re.compile(r"^UC[A-Za-z0-9_-]{22}$")
+# Analytics accepts up to 200 rows per page for dimensions=day,video.
+VIDEO_PAGE_SIZE = 200
+VIDEO_REPORT_DAYS = 31
+PLAYLIST_PAGE_SIZE = 50
+VIDEOS_PER_CALL = 50  # videos.list refuses more ids than this
+SHORT_MAX_SECONDS = 60
+
+CHANNEL_METRICS = {
+    "views": "views",
+    "estimatedMinutesWatched": "estimated_minutes_watched",
+    "likes": "likes",
+    "comments": "comments",
+    "shares": "shares",
+    "subscribersGained": "subscribers_gained",
+    "subscribersLost": "subscribers_lost",
+}
+VIDEO_METRICS = {k: v for k, v in CHANNEL_METRICS.items() if not k.startswith("subscribers")}
+STATISTICS = {"viewCount": "views", "likeCount": "likes", "commentCount": "comments", "favoriteCount": "favorites"}
+_UNKNOWN_METRIC = re.compile(r"Unknown identifier \(([^)]+)\) given in field parameters\.metrics")
+_DURATION = re.compile(r"^P(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+)S)?)?$")
+
+
+def normalize_channel_id(raw: str) -> str:
+    text = str(raw).strip()
+    if not CHANNEL_ID.match(text):
+        raise ValueError(f"not a YouTube channel id (expected UC followed by 22 letters, digits, - or _): {raw!r}")
+    return text
+
+
+class YoutubeDialect(GoogleDialect):
+    """Google's envelope plus YouTube's `errors[].reason` and its metric errors."""
+
+    def classify(self, response: requests.Response, body: Any) -> Verdict:
+        error = body.get("error") if isinstance(body, dict) else None
+        if response.status_code < 400 or not isinstance(error, dict):
+            return super().classify(response, body)
+        reasons = {e.get("reason") for e in error.get("errors") or [] if isinstance(e, dict)}
+        message = str(error.get("message", ""))
+        status = response.status_code
+        if reasons & {"quotaExceeded", "dailyLimitExceeded"}:
+            return Verdict(
+                "permanent", status, "quotaExceeded",
+                f"the project's DAILY YouTube API quota is spent (it resets at midnight Pacific time); "
+                f"waiting minutes will not help: {message}",
+            )
+        if reasons & {"rateLimitExceeded", "userRateLimitExceeded"}:
+            return Verdict("throttle", status, "rateLimitExceeded", message, retry_after(response))
+        unknown = _UNKNOWN_METRIC.search(message)
+        if unknown:
+            return Verdict(
+                "permanent", status, error.get("status") or "badRequest",
+                f"YouTube Analytics rejects metric {unknown.group(1)!r} (removed or renamed): {message}",
+            )
+        return super().classify(response, body)
+
+
+def _metric_schema(metrics: dict[str, str]) -> list[tuple[str, pa.DataType]]:
+    return [(column, pa.int64()) for column in metrics.values()]
+
+
+STREAMS = {
+    "channel_daily": Stream(
+        "channel_daily",
+        pa.schema([("date_day", pa.date32()), *_metric_schema(CHANNEL_METRICS)]),
+        key=("account_id", "date_day"),
+        date_column="date_day",
+        description="Channel totals per day (YouTube Analytics, dimensions=day); the newest days arrive late.",
+    ),
+    "video_daily": Stream(
+        "video_daily",
+        pa.schema([("date_day", pa.date32()), ("video_id", pa.string()), *_metric_schema(VIDEO_METRICS)]),
+        key=("account_id", "date_day", "video_id"),
+        date_column="date_day",
+        description="Per-video engagement per day (YouTube Analytics, dimensions=day,video).",
+    ),
+    "videos": Stream(
+        "videos",
+        pa.schema([
+            ("video_id", pa.string()), ("published_at", pa.timestamp("s", tz="UTC")), ("title", pa.string()),
+            ("duration_seconds", pa.int64()), ("live_broadcast_content", pa.string()),
+            ("content_type", pa.string()), ("platform_content_type", pa.string()), ("permalink", pa.string()),
+        ]),
+        key=("account_id", "video_id"),
+        date_column=None,
+        description="The channel's uploads with their content type (video, short_video, live).",
+    ),
+    "video_statistics": Stream(
+        "video_statistics",
+        pa.schema([("snapshot_date", pa.date32()), ("video_id", pa.string()), *_metric_schema(STATISTICS)]),
+        key=("account_id", "snapshot_date", "video_id"),
+        date_column="snapshot_date",
+        description="Lifetime counters of every upload (Data API statistics), one snapshot per pull day.",
+        snapshot=True,
+    ),
+}
+
+
+class YoutubeConnector(Connector):
+    channel = CHANNEL
+    streams = STREAMS
+    default_base_url = "https://youtubeanalytics.googleapis.com/v2"
+    credential_keys = ("access_token",)
+    option_types = {"data_api_base_url": str}
+    normalize_account = staticmethod(normalize_channel_id)
+
+    def make_client(self) -> ApiClient:
+        return self._client(self.settings.base_url)
+
+    def _client(self, base_url: str) -> ApiClient:
+        token = self.settings.credentials["access_token"]
+        return ApiClient(
+            CHANNEL, base_url, YoutubeDialect(), {"Authorization": f"Bearer {token}"},
+            policy=self.policy, sleep=self.sleep,
+        )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.data_client = self._client(self.settings.options.get("data_api_base_url", DATA_API_BASE_URL))
+        # Call statistics are reported from self.client: count both APIs there.
+        self.data_client.stats = self.client.stats
+
+    def close(self) -> None:
+        self.data_client.close()
+        super().close()
+
+    def read(self, stream: str, account: str, start: dt.date, end: dt.date) -> Iterator[pa.RecordBatch]:
+        channel_id = normalize_channel_id(account)
+        builder = BatchBuilder(STREAMS[stream], channel_id)
+        values = Values(CHANNEL, stream)
+        if stream == "channel_daily":
+            rows = self._channel_report(channel_id, start, end, values)
+        elif stream == "video_daily":
+            rows = self._video_report(channel_id, start, end, values)
+        elif stream == "videos":
+            rows = ((video_row(v, values), v) for v in self._videos(channel_id))
+        elif stream == "video_statistics":
+            rows = ((statistics_row(v, self.snapshot_date, values), v) for v in self._videos(channel_id))
+        else:
+            raise KeyError(stream)
+        for row, record in rows:
+            builder.add(row, record)
+            if builder.full():
+                yield builder.flush()
+        batch = builder.flush()
+        if batch is not None:
+            yield batch
+
+    # ------------------------------------------------------------ Analytics API
+
+    def _report_params(self, channel_id: str, start: dt.date, end: dt.date, metrics: dict[str, str]) -> dict[str, Any]:
+        return {
+            "ids": f"channel=={channel_id}",
+            "startDate": start.isoformat(),
+            "endDate": end.isoformat(),
+            "metrics": ",".join(metrics),
+        }
+
+    def _channel_report(self, channel_id: str, start: dt.date, end: dt.date, v: Values) -> Iterator[tuple[dict, dict]]:
+        params = {**self._report_params(channel_id, start, end, CHANNEL_METRICS), "dimensions": "day", "sort": "day"}
+        body = self.client.request_json("GET", "/reports", account=channel_id, params=params)
+        yield from parse_report(body, CHANNEL_METRICS, ("day",), v)
+
+    def _video_report(self, channel_id: str, start: dt.date, end: dt.date, v: Values) -> Iterator[tuple[dict, dict]]:
+        for chunk_start, chunk_end in date_chunks(start, end, VIDEO_REPORT_DAYS):
+            params = {
+                **self._report_params(channel_id, chunk_start, chunk_end, VIDEO_METRICS),
+                "dimensions": "day,video", "sort": "day", "maxResults": VIDEO_PAGE_SIZE,
+            }
+
+            def fetch(offset: int, params: dict[str, Any] = params) -> Any:
+                return self.client.request_json(
+                    "GET", "/reports", account=channel_id, params={**params, "startIndex": offset + 1}
+                )
+
+            # The API reports no total: a short page is the last one, which the
+            # offset helper reads as "the total is what we have so far".
+            pages = paginate_offset(
+                fetch,
+                lambda body: len(body.get("rows") or []),
+                lambda body: math.inf if len(body.get("rows") or []) == VIDEO_PAGE_SIZE else 0,
+                channel=CHANNEL, account=channel_id, endpoint="/reports",
+            )
+            for body in pages:
+                yield from parse_report(body, VIDEO_METRICS, ("day", "video"), v)
+
+    # ----------------------------------------------------------------- Data API
+
+    def _videos(self, channel_id: str) -> Iterator[dict[str, Any]]:
+        body = self.data_client.request_json(
+            "GET", "/channels", account=channel_id, params={"part": "contentDetails", "id": channel_id}
+        )
+        items = body.get("items") or []
+        if not items:
+            raise ApiError(CHANNEL, channel_id, "GET /channels", 200, None, "channels.list returned no such channel")
+        uploads = items[0]["contentDetails"]["relatedPlaylists"]["uploads"]
+
+        def fetch(token: str | None) -> Any:
+            params = {"part": "contentDetails", "playlistId": uploads, "maxResults": PLAYLIST_PAGE_SIZE}
+            if token:
+                params["pageToken"] = token
+            return self.data_client.request_json("GET", "/playlistItems", account=channel_id, params=params)
+
+        video_ids = [
+            item["contentDetails"]["videoId"]
+            for page in paginate_token(
+                fetch, lambda b: b.get("nextPageToken"), channel=CHANNEL, account=channel_id, endpoint="/playlistItems"
+            )
+            for item in page.get("items") or []
+        ]
+        for i in range(0, len(video_ids), VIDEOS_PER_CALL):
+            batch = video_ids[i:i + VIDEOS_PER_CALL]
+            body = self.data_client.request_json(
+                "GET", "/videos", account=channel_id,
+                params={"part": "snippet,statistics,contentDetails,liveStreamingDetails", "id": ",".join(batch),
+                        "maxResults": VIDEOS_PER_CALL},
+            )
+            yield from body.get("items") or []
+
+
+def parse_report(
+    body: dict[str, Any], metrics: dict[str, str], dimensions: tuple[str, ...], v: Values
+) -> Iterator[tuple[dict[str, Any], dict[str, Any]]]:
+    """(typed row, record) pairs of one Analytics resultTable; positions come from columnHeaders."""
+    names = [header.get("name") for header in body.get("columnHeaders") or []]
+    for wanted in (*dimensions, *metrics):
+        if wanted not in names:
+            raise ParseError(v.channel, v.stream, wanted, None, f"the report has no such column (got {names})")
+    for values in body.get("rows") or []:
+        record = dict(zip(names, values))
+        row: dict[str, Any] = {"date_day": v.date(record.get("day"), "day")}
+        if "video" in dimensions:
+            row["video_id"] = record.get("video")
+        for api_name, column in metrics.items():
+            row[column] = v.int(record.get(api_name), api_name)
+        yield row, record
+
+
+def duration_seconds(value: str | None, v: Values) -> int | None:
+    """ISO 8601 duration as YouTube writes it (`PT1H2M3S`, `P1DT2H`, `P0D` for live)."""
+    if not value:
+        return None
+    match = _DURATION.match(value)
+    if not match:
+        raise ParseError(v.channel, v.stream, "contentDetails.duration", value, "not an ISO 8601 duration")
+    days, hours, minutes, seconds = (int(x or 0) for x in match.groups())
+    return ((days * 24 + hours) * 60 + minutes) * 60 + seconds
+
+
+def classify_video(video: dict[str, Any], seconds: int | None) -> tuple[str, str]:
+    """(content_type in the shared taxonomy, YouTube's own surface for it)."""
+    live_now = (video.get("snippet") or {}).get("liveBroadcastContent") or "none"
+    if live_now != "none":
+        return "live", live_now  # "live" or "upcoming"
+    if video.get("liveStreamingDetails"):
+        return "live", "live_replay"
+    if seconds is not None and seconds <= SHORT_MAX_SECONDS:
+        return "short_video", "short"
+    return "video", "video"
+
+
+def _published_at(value: str | None, v: Values) -> dt.datetime | None:
+    if not value:
+        return None
+    try:
+        return dt.datetime.fromisoformat(value.replace("Z", "+00:00")).astimezone(dt.timezone.utc)
+    except ValueError:
+        raise ParseError(v.channel, v.stream, "snippet.publishedAt", value, "not an ISO timestamp") from None
+
+
+def video_row(video: dict[str, Any], v: Values) -> dict[str, Any]:
+    snippet = video.get("snippet") or {}
+    seconds = duration_seconds((video.get("contentDetails") or {}).get("duration"), v)
+    content_type, platform_type = classify_video(video, seconds)
+    path = f"shorts/{video['id']}" if content_type == "short_video" else f"watch?v={video['id']}"
+    return {
+        "video_id": video["id"],
+        "published_at": _published_at(snippet.get("publishedAt"), v),
+        "title": snippet.get("title"),
+        "duration_seconds": seconds,
+        "live_broadcast_content": snippet.get("liveBroadcastContent"),
+        "content_type": content_type,
+        "platform_content_type": platform_type,
+        "permalink": f"https://www.youtube.com/{path}",
+    }
+
+
+def statistics_row(video: dict[str, Any], snapshot_date: dt.date, v: Values) -> dict[str, Any]:
+    stats = video.get("statistics") or {}
+    row: dict[str, Any] = {"snapshot_date": snapshot_date, "video_id": video["id"]}
+    for api_name, column in STATISTICS.items():
+        row[column] = v.int(stats.get(api_name), f"statistics.{api_name}")
+    return row

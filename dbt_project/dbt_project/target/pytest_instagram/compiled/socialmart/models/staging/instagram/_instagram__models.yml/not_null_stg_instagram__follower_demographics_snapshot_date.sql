@@ -1,0 +1,11 @@
+
+    
+    
+
+
+
+select snapshot_date
+from "build2"."staging"."stg_instagram__follower_demographics"
+where snapshot_date is null
+
+

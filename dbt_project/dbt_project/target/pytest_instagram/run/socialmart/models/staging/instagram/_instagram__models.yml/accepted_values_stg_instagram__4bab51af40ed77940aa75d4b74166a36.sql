@@ -1,0 +1,36 @@
+
+    
+    select
+      count(*) as failures,
+      count(*) != 0 as should_warn,
+      count(*) != 0 as should_error
+    from (
+      
+    
+  
+    
+    
+
+with all_values as (
+
+    select
+        content_type as value_field,
+        count(*) as n_records
+
+    from "build2"."staging"."stg_instagram__posts"
+    group by content_type
+
+)
+
+select *
+from all_values
+where value_field not in (
+    'video','short_video','image','carousel','story','text','link','article','live'
+)
+
+
+
+  
+  
+      
+    ) dbt_internal_test

@@ -1,0 +1,36 @@
+
+    
+    select
+      count(*) as failures,
+      count(*) != 0 as should_warn,
+      count(*) != 0 as should_error
+    from (
+      
+    
+  
+    
+    
+
+with all_values as (
+
+    select
+        dimension as value_field,
+        count(*) as n_records
+
+    from "build2"."staging"."stg_instagram__follower_demographics"
+    group by dimension
+
+)
+
+select *
+from all_values
+where value_field not in (
+    'age','gender','country'
+)
+
+
+
+  
+  
+      
+    ) dbt_internal_test

@@ -1,0 +1,36 @@
+
+    
+    select
+      count(*) as failures,
+      count(*) != 0 as should_warn,
+      count(*) != 0 as should_error
+    from (
+      
+    
+  
+    
+    
+
+with all_values as (
+
+    select
+        insights_status as value_field,
+        count(*) as n_records
+
+    from "build2"."staging"."stg_instagram__post_snapshots"
+    group by insights_status
+
+)
+
+select *
+from all_values
+where value_field not in (
+    'ok','not_enough_viewers'
+)
+
+
+
+  
+  
+      
+    ) dbt_internal_test

@@ -1,0 +1,158 @@
+"""Mart values against numbers computed by hand from the sandbox's own API answers.
+
+Each expected value here is derived in plain Python from the raw wire payloads
+(Meta insights JSON, GA4 runReport JSON, the ECB CSV), independently of the
+connectors and of dbt, then compared with the published marts.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import json
+from decimal import ROUND_HALF_EVEN, Decimal
+
+import duckdb
+import pytest
+import requests
+
+from tests.integration.conftest import END, START
+
+DAY = END - dt.timedelta(days=3)  # a recent day (restated conversions) ...
+SUNDAY = next(START + dt.timedelta(days=i) for i in range(7) if (START + dt.timedelta(days=i)).weekday() == 6)
+
+
+@pytest.fixture(scope="module")
+def published(env):
+    outcome = env.run()
+    assert outcome.success, outcome.summary()
+    con = duckdb.connect(str(env.settings.published_db), read_only=True)
+    yield con
+    con.close()
+
+
+def meta_rows(env, account: str, day: dt.date) -> list[dict]:
+    base = env.sandbox.base_urls()["meta_ads"]
+    params = {
+        "level": "campaign", "time_increment": 1, "limit": 500,
+        "time_range": json.dumps({"since": day.isoformat(), "until": day.isoformat()}),
+        "fields": "campaign_id,spend,impressions,clicks,actions,action_values",
+    }
+    body = requests.get(f"{base}/{account}/insights", params=params, headers={"Authorization": f"Bearer {env.sandbox.token}"}, timeout=10).json()
+    return body["data"]
+
+
+def usd_per_eur(env, day: dt.date) -> Decimal:
+    """The ECB rate in force on `day`: the last publication on or before it."""
+    base = env.sandbox.base_urls()["fx"]
+    text = requests.get(f"{base}/service/data/EXR/D.USD.EUR.SP00.A", params={
+        "startPeriod": (day - dt.timedelta(days=10)).isoformat(), "endPeriod": day.isoformat(), "format": "csvdata"}, timeout=10).text
+    rows = sorted(csv.DictReader(io.StringIO(text)), key=lambda r: r["TIME_PERIOD"])
+    return Decimal(rows[-1]["OBS_VALUE"])
+
+
+def ga4_rows(env, day: dt.date) -> list[dict]:
+    base = env.sandbox.base_urls()["ga4"]
+    request = {
+        "dateRanges": [{"startDate": day.isoformat(), "endDate": day.isoformat()}],
+        "dimensions": [{"name": n} for n in ("sessionSource", "sessionMedium", "sessionCampaignName", "landingPage")],
+        "metrics": [{"name": n} for n in ("sessions", "engagedSessions", "keyEvents", "totalRevenue")],
+        "limit": 10000,
+    }
+    body = requests.post(f"{base}/properties/123456:runReport", json=request, headers={"Authorization": f"Bearer {env.sandbox.token}"}, timeout=10).json()
+    out = []
+    for row in body.get("rows", []):
+        dims = [d["value"] for d in row["dimensionValues"]]
+        mets = [m["value"] for m in row["metricValues"]]
+        out.append({"source": dims[0], "medium": dims[1], "campaign": dims[2], "page": dims[3],
+                    "sessions": int(mets[0]), "engaged": int(mets[1]), "key_events": float(mets[2]), "revenue": Decimal(mets[3])})
+    return out
+
+
+def action(entry_list, name) -> Decimal:
+    return next((Decimal(a["value"]) for a in entry_list or [] if a["action_type"] == name), Decimal(0))
+
+
+def q4(value: Decimal) -> Decimal:
+    return value.quantize(Decimal("0.0001"), rounding=ROUND_HALF_EVEN)
+
+
+@pytest.mark.parametrize("day", [DAY, SUNDAY], ids=["recent-weekday", "sunday-carry-forward"])
+def test_ad_performance_converts_eur_with_the_days_rate(env, published, day):
+    rate = usd_per_eur(env, day)
+    for record in meta_rows(env, "act_1002", day):
+        spend_local = Decimal(record["spend"])
+        purchases = action(record.get("actions"), "purchase")
+        value_local = action(record.get("action_values"), "purchase")
+        got = published.execute(
+            "SELECT spend_local, fx_rate, spend, conversions, conversion_value, ctr, cpa, roas FROM marts.fct_ad_performance_daily "
+            "WHERE date_day = ? AND account_id = 'act_1002' AND campaign_id = ?", [day, record["campaign_id"]]).fetchone()
+        assert got is not None
+        assert got[0] == spend_local and got[1] == rate
+        assert got[2] == q4(spend_local * rate) and got[3] == purchases and got[4] == q4(value_local * rate)
+        assert got[5] == pytest.approx(int(record["clicks"]) / int(record["impressions"]))
+        assert got[6] == (pytest.approx(float(q4(spend_local * rate) / purchases)) if purchases else None)
+        assert got[7] == (pytest.approx(float(q4(value_local * rate) / q4(spend_local * rate))) if spend_local else None)
+
+
+def test_funnel_takes_ga4_sessions_of_the_campaigns_utm(env, published):
+    web = ga4_rows(env, DAY)
+    funnel = published.execute(
+        "SELECT campaign_id, utm_campaign, clicks, sessions, engaged_sessions, key_events, revenue, bounce_rate, click_to_session_rate, blended_roas, spend "
+        "FROM marts.fct_conversion_funnel_daily WHERE date_day = ? AND channel = 'meta_ads'", [DAY]).fetchall()
+    assert funnel
+    by_utm: dict[str, list] = {}
+    for row in funnel:
+        by_utm.setdefault(row[1], []).append(row)
+    for utm, rows in by_utm.items():
+        paid = [r for r in web if r["medium"] == "paid_social" and r["source"] in ("facebook", "instagram") and r["campaign"] == utm]
+        sessions = sum(r["sessions"] for r in paid)
+        engaged = sum(r["engaged"] for r in paid)
+        revenue = sum((r["revenue"] for r in paid), Decimal(0))
+        if utm is None:  # untagged campaigns get no web measures
+            assert all(r[3] == 0 for r in rows)
+            continue
+        assert sum(r[3] for r in rows) == pytest.approx(sessions)
+        assert sum(r[4] for r in rows) == pytest.approx(engaged)
+        assert sum(r[6] for r in rows) == pytest.approx(revenue, abs=Decimal("0.001"))
+        for row in rows:
+            if row[3]:
+                assert row[7] == pytest.approx(1 - row[4] / row[3])
+                assert row[8] == pytest.approx(row[3] / row[2])
+
+
+def test_landing_pages_sum_ga4_rows_and_recompute_bounce_rate(env, published):
+    web = ga4_rows(env, DAY)
+    expected: dict[tuple, list] = {}
+    for r in web:
+        key = (r["page"], r["source"].lower(), r["medium"].lower())
+        acc = expected.setdefault(key, [0, 0, 0.0, Decimal(0)])
+        acc[0] += r["sessions"]; acc[1] += r["engaged"]; acc[2] += r["key_events"]; acc[3] += r["revenue"]  # noqa: E702
+    got = {
+        (page, source, medium): (sessions, engaged, key_events, revenue, bounce)
+        for page, source, medium, sessions, engaged, key_events, revenue, bounce in published.execute(
+            "SELECT landing_page, session_source, session_medium, sessions, engaged_sessions, key_events, revenue, bounce_rate "
+            "FROM marts.fct_landing_page_daily WHERE date_day = ?", [DAY]).fetchall()
+    }
+    assert set(got) == set(expected)
+    for key, (sessions, engaged, key_events, revenue) in expected.items():
+        g = got[key]
+        assert (g[0], g[1]) == (sessions, engaged) and g[2] == pytest.approx(key_events)
+        assert g[3] == q4(revenue)  # the property's currency is the reporting currency (USD): rate 1
+        assert g[4] == (pytest.approx(1 - engaged / sessions) if sessions else None)
+
+
+def test_dimensions_cover_the_facts(published):
+    orphans = published.execute(
+        "SELECT count(*) FROM marts.fct_ad_performance_daily f "
+        "LEFT JOIN marts.dim_campaign c USING (channel, account_id, campaign_id) WHERE c.campaign_id IS NULL").fetchone()[0]
+    assert orphans == 0
+    accounts = published.execute("SELECT channel, account_id, currency, timezone, kind FROM marts.dim_account WHERE channel IN ('meta_ads', 'ga4') ORDER BY 1, 2").fetchall()
+    assert accounts == [
+        ("ga4", "123456", "USD", "America/Los_Angeles", "web"),
+        ("meta_ads", "act_1001", "USD", "America/Los_Angeles", "paid"),
+        ("meta_ads", "act_1002", "EUR", "Europe/Berlin", "paid"),
+    ]
+    days = published.execute("SELECT count(*), min(date_day), max(date_day) FROM marts.dim_date").fetchone()
+    assert days[1] <= START and days[2] >= END and days[0] == (days[2] - days[1]).days + 1
