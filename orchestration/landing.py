@@ -2,7 +2,8 @@
 
 Contract:
 - A sync replaces the synced window of each account in ONE transaction:
-  delete the window's rows, insert the new ones, record the sync state. A
+  delete the window's rows, insert the new ones, record the sync state
+  (snapshot streams: the same day's snapshots of the objects pulled). A
   re-run of the same window never duplicates; a failure rolls everything back,
   so no partial window lands and no cursor moves.
 - Loads go through Arrow (`INSERT ... SELECT FROM` a registered Arrow table),
@@ -115,18 +116,23 @@ def replace_window(
     con.execute("BEGIN TRANSACTION")
     try:
         for account, batches in batches_by_account.items():
-            if stream.date_column:
-                con.execute(
-                    f"DELETE FROM {table} WHERE account_id = ? AND {quote(stream.date_column)} BETWEEN ? AND ?",
-                    [account, start, end],
-                )
-            else:
-                con.execute(f"DELETE FROM {table} WHERE account_id = ?", [account])
             incoming = pa.Table.from_batches(batches, schema=stream.arrow_schema)
             if stream.date_column and incoming.num_rows:
                 _refuse_rows_outside(incoming, stream, channel, account, start, end)
             con.register("incoming_batch", incoming)
             try:
+                if stream.snapshot:
+                    # Replace the objects this pull snapshotted; other objects'
+                    # snapshots of the same day (from a wider pull) stay.
+                    matches = " AND ".join(f"t.{quote(k)} = i.{quote(k)}" for k in stream.key)
+                    con.execute(f"DELETE FROM {table} AS t USING incoming_batch AS i WHERE {matches}")
+                elif stream.date_column:
+                    con.execute(
+                        f"DELETE FROM {table} WHERE account_id = ? AND {quote(stream.date_column)} BETWEEN ? AND ?",
+                        [account, start, end],
+                    )
+                else:
+                    con.execute(f"DELETE FROM {table} WHERE account_id = ?", [account])
                 con.execute(f"INSERT INTO {table} BY NAME SELECT *, ?::TIMESTAMPTZ AS _synced_at FROM incoming_batch", [synced_at])
             finally:
                 con.unregister("incoming_batch")

@@ -156,3 +156,92 @@ def test_dimensions_cover_the_facts(published):
     ]
     days = published.execute("SELECT count(*), min(date_day), max(date_day) FROM marts.dim_date").fetchone()
     assert days[1] <= START and days[2] >= END and days[0] == (days[2] - days[1]).days + 1
+
+
+def test_audience_daily_youtube_matches_the_analytics_report(env, published):
+    """Positional rows read through columnHeaders, subscribers gained - lost = growth."""
+    config = env.sandbox.client_configs("x")["youtube"]
+    channel_id = config["accounts"][0]
+    body = requests.get(f"{config['base_url']}/reports", params={
+        "ids": f"channel=={channel_id}", "startDate": START.isoformat(), "endDate": END.isoformat(),
+        "metrics": "subscribersLost,views,subscribersGained", "dimensions": "day", "sort": "day"},
+        headers={"Authorization": f"Bearer {env.sandbox.token}"}, timeout=10).json()
+    names = [h["name"] for h in body["columnHeaders"]]
+    expected = {dt.date.fromisoformat(r[names.index("day")]): r for r in body["rows"]}
+    got = {day: (views, gained, lost, growth) for day, views, gained, lost, growth in published.execute(
+        "SELECT date_day, views, followers_gained, followers_lost, net_follower_growth FROM marts.fct_audience_daily "
+        "WHERE channel = 'youtube' AND account_id = ? AND views IS NOT NULL", [channel_id]).fetchall()}
+    assert got and set(got) == set(expected)
+    for day, row in expected.items():
+        views, gained, lost = (int(row[names.index(n)]) for n in ("views", "subscribersGained", "subscribersLost"))
+        assert got[day] == (views, gained, lost, gained - lost)
+
+
+def test_content_performance_x_matches_public_metrics(env, published):
+    """Lifetime public_metrics land as the latest snapshot; engagements = the sum of interactions."""
+    config = env.sandbox.client_configs("x")["x"]
+    user = config["accounts"][0]
+    body = requests.get(f"{config['base_url']}/users/{user}/tweets", params={
+        "tweet.fields": "created_at,public_metrics", "max_results": 100,
+        "start_time": f"{START.isoformat()}T00:00:00Z"},
+        headers={"Authorization": f"Bearer {env.sandbox.token}"}, timeout=10).json()
+    assert body["data"]
+    for post in body["data"][:10]:
+        m = post["public_metrics"]
+        got = published.execute(
+            "SELECT impressions, likes, comments, saves, engagements, engagement_rate FROM marts.fct_content_performance "
+            "WHERE channel = 'x' AND post_id = ?", [post["id"]]).fetchone()
+        assert got is not None, post["id"]
+        assert got[:4] == (m["impression_count"], m["like_count"], m["reply_count"], m["bookmark_count"])
+        if got[0]:
+            assert got[5] == pytest.approx(got[4] / got[0])
+
+
+def test_demographics_shares_from_the_instagram_breakdown(env, published):
+    config = env.sandbox.client_configs("x")["instagram"]
+    user = config["accounts"][0]
+    body = requests.get(f"{config['base_url']}/{user}/insights", params={
+        "metric": "follower_demographics", "period": "lifetime", "metric_type": "total_value", "breakdown": "age"},
+        headers={"Authorization": f"Bearer {env.sandbox.token}"}, timeout=10).json()
+    results = body["data"][0]["total_value"]["breakdowns"][0]["results"]
+    total = sum(r["value"] for r in results)
+    got = {bucket: (followers, share) for bucket, followers, share in published.execute(
+        "SELECT bucket, followers, share FROM marts.dim_audience_demographics "
+        "WHERE channel = 'instagram' AND account_id = ? AND dimension = 'age'", [user]).fetchall()}
+    assert got == {r["dimension_values"][0]: (r["value"], pytest.approx(r["value"] / total)) for r in results}
+
+
+def test_content_daily_first_snapshot_carries_the_lifetime(published):
+    """One pull so far: each post's first (and only) snapshot holds everything since publication."""
+    mismatched = published.execute(
+        "SELECT count(*) FROM marts.fct_content_daily d JOIN marts.fct_content_performance p USING (channel, post_id) "
+        "WHERE d.is_first_snapshot AND d.date_day = p.metrics_as_of AND d.likes IS DISTINCT FROM p.likes").fetchone()[0]
+    assert mismatched == 0
+    assert published.execute("SELECT count(*) FROM marts.fct_content_daily WHERE likes < 0 OR views < 0").fetchone()[0] == 0
+
+
+def test_weekly_and_campaign_spend_add_up_from_the_meta_api(env, published):
+    """A full ISO week of Meta spend, and one campaign's spend over the window, from the API by hand."""
+    monday = next(START + dt.timedelta(days=i) for i in range(7) if (START + dt.timedelta(days=i)).weekday() == 0)
+    week_spend = Decimal(0)
+    campaign_spend: dict[str, Decimal] = {}
+    for offset in range(7):
+        day = monday + dt.timedelta(days=offset)
+        rate = usd_per_eur(env, day)
+        for account, fx in (("act_1001", Decimal(1)), ("act_1002", rate)):
+            for record in meta_rows(env, account, day):
+                week_spend += q4(Decimal(record["spend"]) * fx)
+    got = published.execute(
+        "SELECT spend FROM marts.fct_kpi_weekly WHERE channel = 'meta_ads' AND iso_week_start = ?", [monday]).fetchone()
+    assert got[0] == week_spend
+
+    first = meta_rows(env, "act_1001", END)[0]["campaign_id"]
+    for offset in range((END - START).days + 1):
+        day = START + dt.timedelta(days=offset)
+        for record in meta_rows(env, "act_1001", day):
+            if record["campaign_id"] == first:
+                campaign_spend[first] = campaign_spend.get(first, Decimal(0)) + Decimal(record["spend"])
+    summary = published.execute(
+        "SELECT spend, last_day FROM marts.fct_campaign_summary WHERE channel = 'meta_ads' AND campaign_id = ?",
+        [first]).fetchone()
+    assert summary == (campaign_spend[first], END)

@@ -32,7 +32,7 @@ def test_run_lands_raw_builds_marts_and_publishes(env, first_run):
     assert "SUCCEEDED" in summary and "fct_ad_performance_daily" in summary and "passed" in summary
 
     with duckdb.connect(str(settings.published_db), read_only=True) as con:
-        days = con.execute("SELECT min(date_day), max(date_day), count(DISTINCT account_id) FROM marts.fct_ad_performance_daily").fetchone()
+        days = con.execute("SELECT min(date_day), max(date_day), count(DISTINCT account_id) FROM marts.fct_ad_performance_daily WHERE channel = 'meta_ads'").fetchone()
         assert days[0] >= START and days[1] == END and days[2] == 2
         # Two currencies in, one reporting currency out; EUR rows carry a real rate.
         eur = con.execute("SELECT min(fx_rate), max(fx_rate), bool_and(spend = round(spend_local * fx_rate, 4)) FROM marts.fct_ad_performance_daily WHERE account_currency = 'EUR'").fetchone()
@@ -42,14 +42,14 @@ def test_run_lands_raw_builds_marts_and_publishes(env, first_run):
         # Ratios from sums; utm from url_tags; one campaign is untagged.
         bad = con.execute("SELECT count(*) FROM marts.fct_ad_performance_daily WHERE impressions > 0 AND abs(ctr - clicks / impressions) > 1e-12").fetchone()[0]
         assert bad == 0
-        assert con.execute("SELECT count(DISTINCT campaign_id) FROM marts.fct_ad_performance_daily WHERE utm_campaign IS NULL").fetchone()[0] == 1
+        assert con.execute("SELECT count(DISTINCT campaign_id) FROM marts.fct_ad_performance_daily WHERE channel = 'meta_ads' AND utm_campaign IS NULL").fetchone()[0] == 1
         assert con.execute("SELECT count(*) FROM meta.publish_info").fetchone()[0] == 1
 
 
 def test_mart_matches_raw_totals(env, first_run):
     with duckdb.connect(str(env.settings.build_db), read_only=True) as con:
         raw = con.execute("SELECT sum(spend), sum(impressions), sum(conversions) FROM raw_meta_ads.insights WHERE date_day BETWEEN ? AND ?", [START, END]).fetchone()
-        mart = con.execute("SELECT sum(spend_local), sum(impressions), sum(conversions) FROM marts.fct_ad_performance_daily").fetchone()
+        mart = con.execute("SELECT sum(spend_local), sum(impressions), sum(conversions) FROM marts.fct_ad_performance_daily WHERE channel = 'meta_ads'").fetchone()
     assert raw == mart
 
 
@@ -65,7 +65,7 @@ def test_same_window_twice_gives_identical_tables(env, first_run):
 
 def test_restated_conversions_reach_the_mart_without_duplicates(env, first_run):
     settings = env.settings
-    query = "SELECT date_day, account_id, campaign_id, conversions FROM marts.fct_ad_performance_daily"
+    query = "SELECT date_day, account_id, campaign_id, conversions FROM marts.fct_ad_performance_daily WHERE channel = 'meta_ads'"
     with duckdb.connect(str(settings.published_db), read_only=True) as con:
         before = {r[:3]: r[3] for r in con.execute(query).fetchall()}
     env.sandbox.restate()

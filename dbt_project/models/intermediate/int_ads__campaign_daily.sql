@@ -21,8 +21,54 @@ with meta_ads as (
     left join {{ ref('stg_meta_ads__accounts') }} as a using (account_id)
 ),
 
+tiktok_ads as (
+    select
+        d.date_day,
+        'tiktok_ads' as channel,
+        d.account_id,
+        a.account_name,
+        a.account_currency,
+        a.account_timezone,
+        d.campaign_id,
+        d.campaign_name,
+        d.spend_local,
+        d.impressions,
+        d.reach,
+        d.clicks,
+        d.link_clicks,
+        d.conversions,
+        d.conversion_value_local
+    from {{ ref('stg_tiktok_ads__campaign_daily') }} as d
+    left join {{ ref('stg_tiktok_ads__accounts') }} as a using (account_id)
+),
+
+linkedin as (
+    select
+        d.date_day,
+        'linkedin' as channel,
+        d.account_id,
+        a.account_name,
+        a.account_currency,
+        coalesce(a.account_timezone, 'UTC') as account_timezone,  -- LinkedIn reports UTC days
+        d.campaign_id,
+        d.campaign_name,
+        d.spend_local,
+        d.impressions,
+        d.reach,
+        d.clicks,
+        d.link_clicks,
+        d.conversions,
+        d.conversion_value_local
+    from {{ ref('stg_linkedin__campaign_daily') }} as d
+    left join {{ ref('stg_linkedin__accounts') }} as a using (account_id)
+),
+
 unioned as (
     select * from meta_ads
+    union all
+    select * from tiktok_ads
+    union all
+    select * from linkedin
 ),
 
 final as (

@@ -16,8 +16,26 @@ with meta_ads as (
     left join {{ ref('int_meta_ads__campaign_utm') }} as u using (account_id, campaign_id)
 ),
 
+tiktok_ads as (
+    select
+        'tiktok_ads' as channel, account_id, campaign_id, campaign_name, objective, status,
+        null::timestamptz as start_time, null::timestamptz as stop_time, utm_campaign as derived_utm_campaign
+    from {{ ref('stg_tiktok_ads__campaigns') }}
+),
+
+linkedin as (
+    select
+        'linkedin' as channel, account_id, campaign_id, campaign_name, objective, status,
+        start_time::timestamptz as start_time, end_time::timestamptz as stop_time, utm_campaign as derived_utm_campaign
+    from {{ ref('stg_linkedin__campaigns') }}
+),
+
 unioned as (
     select * from meta_ads
+    union all
+    select * from tiktok_ads
+    union all
+    select * from linkedin
 ),
 
 final as (

@@ -17,10 +17,30 @@ ga4 as (
     group by property_id
 ),
 
+tiktok_ads as (
+    select 'tiktok_ads' as channel, account_id, account_name, account_currency as currency, account_timezone as timezone, 'paid' as kind
+    from {{ ref('stg_tiktok_ads__accounts') }}
+),
+
+linkedin_ads as (
+    select 'linkedin' as channel, account_id, account_name, account_currency as currency,
+           coalesce(account_timezone, 'UTC') as timezone, 'paid' as kind
+    from {{ ref('stg_linkedin__accounts') }}
+),
+
+organic as (
+    select distinct a.channel, a.account_id, null::varchar as account_name, null::varchar as currency,
+           c.day_timezone as timezone, 'organic' as kind
+    from {{ ref('int_organic__account_daily') }} as a
+    left join {{ ref('channels') }} as c using (channel)
+),
+
 final as (
     select * from meta_ads
-    union all
-    select * from ga4
+    union all select * from ga4
+    union all select * from tiktok_ads
+    union all select * from linkedin_ads
+    union all select * from organic
 )
 
 select * from final

@@ -1,5 +1,0 @@
-
-select snapshot_date, account_id, dimension, bucket, count(*) as n_rows
-from "build2"."staging"."stg_instagram__follower_demographics"
-group by snapshot_date, account_id, dimension, bucket
-having count(*) > 1
