@@ -16,6 +16,7 @@ final as (
         p.channel,
         p.post_id,
         p.account_id,
+        c.day_timezone as account_timezone,
         p.published_at,
         p.content_type,
         p.platform_content_type,
@@ -42,6 +43,7 @@ final as (
         {{ safe_divide('coalesce(s.engagements, coalesce(s.likes, 0) + coalesce(s.comments, 0) + coalesce(s.shares, 0) + coalesce(s.saves, 0))', 'coalesce(s.impressions, s.views, s.reach)') }} as engagement_rate
     from posts as p
     left join latest as s using (channel, post_id)
+    left join {{ ref('channels') }} as c using (channel)
 )
 
 select * from final

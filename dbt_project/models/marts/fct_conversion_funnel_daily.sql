@@ -6,7 +6,7 @@
 -- Days: each side's own local day (the ad account's and the GA4 property's).
 with ads as (
     select
-        date_day, channel, account_id, campaign_id, campaign_name, utm_campaign, reporting_currency,
+        date_day, channel, account_id, account_timezone, campaign_id, campaign_name, utm_campaign, reporting_currency,
         impressions, clicks, spend, conversions
     from {{ ref('fct_ad_performance_daily') }}
 ),
@@ -52,6 +52,7 @@ final as (
         date_day,
         channel,
         account_id,
+        account_timezone,
         campaign_id,
         campaign_name,
         utm_campaign,
