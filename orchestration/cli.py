@@ -27,6 +27,7 @@ from pathlib import Path
 
 from connectors.http import install_log_redaction
 from orchestration.config import ConfigError, Settings, config_path, load_settings
+from orchestration.runner import dagster_home
 
 PROJECT_DIR = Path(__file__).resolve().parents[1]
 DEFAULT_WINDOW_DAYS = 90
@@ -137,33 +138,6 @@ def _ui(args: argparse.Namespace) -> int:
         command = [str(dagster), "dev", "-w", str(PROJECT_DIR / "workspace.yaml"), "-h", "127.0.0.1", "-p", str(args.port)]
         print(f"Dagster UI: http://127.0.0.1:{args.port}", file=sys.stderr)
         return subprocess.call(command, env=env, cwd=PROJECT_DIR)
-
-
-# One SQLite file for all event logs: a run writes hundreds of events (one
-# per asset and partition) and per-run files plus an index cost ~30% more.
-DAGSTER_YAML = """\
-event_log_storage:
-  module: dagster.core.storage.event_log
-  class: ConsolidatedSqliteEventLogStorage
-  config:
-    base_dir: {history}
-telemetry:
-  enabled: false
-"""
-
-
-def dagster_home(settings: Settings) -> Path:
-    """$DAGSTER_HOME when the user has an instance of their own, else <warehouse>/.dagster."""
-    if os.environ.get("DAGSTER_HOME"):
-        home = Path(os.environ["DAGSTER_HOME"])
-        home.mkdir(parents=True, exist_ok=True)
-        return home
-    home = settings.warehouse_dir / ".dagster"
-    home.mkdir(parents=True, exist_ok=True)
-    instance_yaml = home / "dagster.yaml"
-    if not instance_yaml.exists():
-        instance_yaml.write_text(DAGSTER_YAML.format(history=home / "history"))
-    return home
 
 
 if __name__ == "__main__":
