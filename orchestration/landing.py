@@ -2,10 +2,11 @@
 
 Contract:
 - A sync replaces the synced window of each account in ONE transaction:
-  delete the window's rows, insert the new ones, record the sync state
-  (snapshot streams: the same day's snapshots of the objects pulled). A
-  re-run of the same window never duplicates; a failure rolls everything back,
-  so no partial window lands and no cursor moves.
+  delete the window's rows, insert the new ones, record the window as
+  pending (snapshot streams: the same day's snapshots of the objects pulled).
+  A re-run of the same window never duplicates; a failure rolls everything
+  back, so no partial window lands. Cursors (sync_state) move only when a
+  publish promotes the pending windows: a failed run moves none.
 - Loads go through Arrow (`INSERT ... SELECT FROM` a registered Arrow table),
   never row by row.
 - Identifiers come from the connector registry and are quoted; values are
@@ -54,14 +55,34 @@ def duckdb_type(arrow_type: pa.DataType) -> str:
 
 
 def ensure_state_table(con: duckdb.DuckDBPyConnection) -> None:
+    """sync_state: the cursor per (channel, stream, account) as of the last
+    publish. A landing records its window in sync_state_pending; the publish
+    promotes it (`promote_sync_state`), so a run that fails anywhere, before
+    or after landing, advances no cursor."""
     con.execute(f"CREATE SCHEMA IF NOT EXISTS {STATE_SCHEMA}")
-    con.execute(
-        f"""CREATE TABLE IF NOT EXISTS {STATE_SCHEMA}.sync_state (
-            channel VARCHAR NOT NULL, stream VARCHAR NOT NULL, account_id VARCHAR NOT NULL,
-            window_start DATE, window_end DATE, rows BIGINT NOT NULL,
-            synced_at TIMESTAMPTZ NOT NULL,
-            PRIMARY KEY (channel, stream, account_id))"""
-    )
+    for table in ("sync_state", "sync_state_pending"):
+        con.execute(
+            f"""CREATE TABLE IF NOT EXISTS {STATE_SCHEMA}.{table} (
+                channel VARCHAR NOT NULL, stream VARCHAR NOT NULL, account_id VARCHAR NOT NULL,
+                window_start DATE, window_end DATE, rows BIGINT NOT NULL,
+                synced_at TIMESTAMPTZ NOT NULL,
+                PRIMARY KEY (channel, stream, account_id))"""
+        )
+
+
+def promote_sync_state(con: duckdb.DuckDBPyConnection) -> int:
+    """Advance the cursors of everything landed since the last publish."""
+    ensure_state_table(con)
+    con.execute("BEGIN TRANSACTION")
+    try:
+        moved = con.execute(f"SELECT count(*) FROM {STATE_SCHEMA}.sync_state_pending").fetchone()[0]
+        con.execute(f"INSERT OR REPLACE INTO {STATE_SCHEMA}.sync_state SELECT * FROM {STATE_SCHEMA}.sync_state_pending")
+        con.execute(f"DELETE FROM {STATE_SCHEMA}.sync_state_pending")
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    return moved
 
 
 def ensure_raw_table(con: duckdb.DuckDBPyConnection, channel: str, stream: Stream) -> None:
@@ -138,7 +159,7 @@ def replace_window(
                 con.unregister("incoming_batch")
             rows_by_account[account] = incoming.num_rows
             con.execute(
-                f"""INSERT OR REPLACE INTO {STATE_SCHEMA}.sync_state
+                f"""INSERT OR REPLACE INTO {STATE_SCHEMA}.sync_state_pending
                     (channel, stream, account_id, window_start, window_end, rows, synced_at)
                     VALUES (?, ?, ?, ?, ?, ?, ?)""",
                 [channel, stream.name, account, start, end, incoming.num_rows, synced_at],
