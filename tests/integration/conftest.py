@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import os
+import subprocess
+import sys
 from pathlib import Path
 from typing import Iterator
 
@@ -48,6 +51,24 @@ def env(tmp_path_factory) -> Iterator[Env]:
     config.write_text(text)
     yield Env(sandbox, config)
     sandbox.stop()
+
+
+DBT = Path(sys.executable).with_name("dbt")
+DBT_PROJECT = Path(__file__).resolve().parents[2] / "dbt_project"
+
+
+def build_staging(channel: str, build_db: Path, work: Path) -> subprocess.CompletedProcess:
+    """`dbt build` of one channel's staging models against `build_db`.
+
+    Its own target and log directories: other dbt runs may share the project
+    directory meanwhile (and dbt must not phone home: there is no internet).
+    """
+    env = {**os.environ, "SOCIALMART_BUILD_DB": str(build_db), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
+    return subprocess.run(
+        [str(DBT), "build", "--select", f"path:models/staging/{channel}", "--project-dir", str(DBT_PROJECT),
+         "--profiles-dir", str(DBT_PROJECT), "--target-path", str(work / "dbt_target"), "--log-path", str(work / "dbt_logs")],
+        env=env, capture_output=True, text=True, timeout=300,
+    )
 
 
 def sha256(path: Path) -> str:

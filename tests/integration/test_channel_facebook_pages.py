@@ -4,10 +4,6 @@ survive throttles and server errors, name a removed metric, build staging."""
 from __future__ import annotations
 
 import datetime as dt
-import os
-import subprocess
-import sys
-from pathlib import Path
 
 import duckdb
 import pytest
@@ -16,14 +12,13 @@ from connectors.http import ApiError, RetryPolicy
 from connectors.sandbox import Fault, Sandbox
 from orchestration.config import parse_settings
 from orchestration.ingest import sync_stream
+from tests.integration.conftest import build_staging
 from orchestration.landing import ensure_all_raw_tables
 
 CHANNEL = "facebook_pages"
 TODAY = dt.date(2026, 6, 15)
 START, END = dt.date(2026, 5, 1), dt.date(2026, 6, 14)
 FAST = RetryPolicy(backoff_base=0.01)
-PROJECT = Path(__file__).resolve().parents[2] / "dbt_project"
-DBT = Path(sys.executable).with_name("dbt")
 
 
 @pytest.fixture(scope="module")
@@ -79,14 +74,7 @@ def test_every_stream_lands_typed_and_staging_builds(sandbox, settings, tmp_path
         assert snap[0] > 0 and snap[1] == TODAY and snap[2] == snap[0]
         ensure_all_raw_tables(con)
 
-    # No usage pings (no internet here); a target path of our own keeps
-    # parallel dbt invocations apart.
-    env = {**os.environ, "SOCIALMART_BUILD_DB": str(db), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
-    run = subprocess.run(
-        [str(DBT), "build", "--select", f"path:models/staging/{CHANNEL}", "--project-dir", str(PROJECT),
-         "--profiles-dir", str(PROJECT), "--target-path", str(work), "--log-path", str(tmp_path)],
-        env=env, capture_output=True, text=True, timeout=120,
-    )
+    run = build_staging("facebook_pages", db, tmp_path)
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-2000:]
     with duckdb.connect(str(db), read_only=True) as con:
         daily = con.execute(

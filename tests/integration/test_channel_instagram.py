@@ -5,10 +5,6 @@ media as nulls, build staging."""
 from __future__ import annotations
 
 import datetime as dt
-import os
-import subprocess
-import sys
-from pathlib import Path
 
 import duckdb
 import pytest
@@ -18,14 +14,13 @@ from connectors import CONNECTORS
 from connectors.sandbox import Fault, Sandbox, World
 from orchestration.config import parse_settings
 from orchestration.ingest import sync_stream
+from tests.integration.conftest import build_staging
 from orchestration.landing import ensure_all_raw_tables
 
 CHANNEL = "instagram"
 TODAY = dt.date(2026, 6, 15)
 START, END = dt.date(2026, 5, 1), dt.date(2026, 6, 14)
 FAST = RetryPolicy(backoff_base=0.01)
-PROJECT = Path(__file__).resolve().parents[2] / "dbt_project"
-DBT = Path(sys.executable).with_name("dbt")
 STREAMS = ("account_insights", "follower_demographics", "media", "media_insights")
 
 
@@ -88,14 +83,7 @@ def test_every_stream_lands_typed_and_staging_builds(sandbox, settings, tmp_path
         assert set(demo) == {"age", "gender", "country"} and len(set(demo.values())) == 1
         ensure_all_raw_tables(con)
 
-    # No usage pings (no internet here); a target path of our own keeps
-    # parallel dbt invocations apart.
-    env = {**os.environ, "SOCIALMART_BUILD_DB": str(db), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
-    run = subprocess.run(
-        [str(DBT), "build", "--select", f"path:models/staging/{CHANNEL}", "--project-dir", str(PROJECT),
-         "--profiles-dir", str(PROJECT), "--target-path", str(work), "--log-path", str(tmp_path)],
-        env=env, capture_output=True, text=True, timeout=120,
-    )
+    run = build_staging("instagram", db, tmp_path)
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-2000:]
     with duckdb.connect(str(db), read_only=True) as con:
         gained = con.execute("select count(*), count(followers_gained), count(views) "

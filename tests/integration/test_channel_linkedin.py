@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import os
-import subprocess
-from pathlib import Path
 
 import duckdb
 import pytest
@@ -14,13 +11,13 @@ from connectors.http import ApiError, RetryPolicy
 from connectors.sandbox import Fault, Sandbox
 from orchestration.config import parse_settings
 from orchestration.ingest import sync_stream
+from tests.integration.conftest import build_staging
 from orchestration.landing import ensure_all_raw_tables
 
 CHANNEL = "linkedin"
 TODAY = dt.date(2026, 6, 15)
 START, END = dt.date(2026, 5, 1), dt.date(2026, 6, 14)
 FAST = RetryPolicy(backoff_base=0.01)
-ROOT = Path(__file__).resolve().parents[2]
 STREAMS = ("ad_accounts", "campaigns", "campaign_daily", "share_statistics", "follower_gains",
            "follower_demographics", "total_followers")
 
@@ -75,14 +72,7 @@ def test_every_stream_lands_typed_and_staging_builds(settings, tmp_path):
                                  "where dimension = 'country'").fetchone()[0]
         assert total == by_country
 
-    env = {**os.environ, "SOCIALMART_BUILD_DB": str(db)}
-    result = subprocess.run(
-        [str(ROOT / ".venv" / "bin" / "dbt"), "build", "--select", f"path:models/staging/{CHANNEL}",
-         "--project-dir", str(ROOT / "dbt_project"), "--profiles-dir", str(ROOT / "dbt_project"),
-         # Its own target and logs: other dbt runs may share the project directory meanwhile.
-         "--target-path", str(tmp_path / "dbt_target"), "--log-path", str(tmp_path / "dbt_logs")],
-        env=env, capture_output=True, text=True, timeout=120,
-    )
+    result = build_staging("linkedin", db, tmp_path)
     assert result.returncode == 0, result.stdout[-3000:]
     with duckdb.connect(str(db), read_only=True) as con:
         named = con.execute("select count(*), count(campaign_name) from staging.stg_linkedin__campaign_daily").fetchone()

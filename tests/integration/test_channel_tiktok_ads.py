@@ -3,10 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-import os
-import subprocess
 from decimal import Decimal
-from pathlib import Path
 
 import duckdb
 import pytest
@@ -17,14 +14,13 @@ from connectors.sandbox import Fault, Sandbox
 from connectors.tiktok_ads import STREAMS
 from orchestration.config import parse_settings
 from orchestration.ingest import sync_stream
+from tests.integration.conftest import build_staging
 from orchestration.landing import ensure_all_raw_tables
 
 CHANNEL = "tiktok_ads"
 TODAY = dt.date(2026, 6, 15)
 START, END = dt.date(2026, 5, 1), dt.date(2026, 6, 14)
 FAST = RetryPolicy(backoff_base=0.01, read_timeout=5)
-DBT = Path("/work/main/.venv/bin/dbt")
-DBT_PROJECT = "/work/main/dbt_project"
 
 
 @pytest.fixture(scope="module")
@@ -133,14 +129,7 @@ def test_dbt_staging_builds(synced, tmp_path):
     path, _ = synced
     with duckdb.connect(str(path)) as con:
         ensure_all_raw_tables(con)
-    proc = subprocess.run(
-        [str(DBT), "build", "--select", "path:models/staging/tiktok_ads",
-         "--project-dir", DBT_PROJECT, "--profiles-dir", DBT_PROJECT,
-         # own target and log dirs: parallel runs must not share dbt's artifacts
-         "--target-path", str(tmp_path / "target"), "--log-path", str(tmp_path / "logs")],
-        env={**os.environ, "SOCIALMART_BUILD_DB": str(path), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"},
-        capture_output=True, text=True, timeout=300,
-    )
+    proc = build_staging("tiktok_ads", path, tmp_path)
     assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-2000:]
     with duckdb.connect(str(path), read_only=True) as con:
         utm = dict(con.execute("select campaign_name, utm_campaign from staging.stg_tiktok_ads__campaigns").fetchall())

@@ -4,9 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import os
-import subprocess
-from pathlib import Path
 
 import duckdb
 import pytest
@@ -17,14 +14,13 @@ from connectors.sandbox import Fault, Sandbox
 from connectors.wechat import STREAMS
 from orchestration.config import parse_settings
 from orchestration.ingest import sync_stream
+from tests.integration.conftest import build_staging
 from orchestration.landing import ensure_all_raw_tables
 
 CHANNEL = "wechat"
 TODAY = dt.date(2026, 6, 15)
 START, END = dt.date(2026, 5, 1), dt.date(2026, 6, 14)
 FAST = RetryPolicy(backoff_base=0.01, read_timeout=5)
-DBT = Path("/work/main/.venv/bin/dbt")
-DBT_PROJECT = "/work/main/dbt_project"
 
 
 def channel_settings(sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch):
@@ -150,14 +146,7 @@ def test_dbt_staging_builds(synced, tmp_path):
     path, _ = synced
     with duckdb.connect(str(path)) as con:
         ensure_all_raw_tables(con)
-    proc = subprocess.run(
-        [str(DBT), "build", "--select", "path:models/staging/wechat",
-         "--project-dir", DBT_PROJECT, "--profiles-dir", DBT_PROJECT,
-         # own target and log dirs: parallel runs must not share dbt's artifacts
-         "--target-path", str(tmp_path / "target"), "--log-path", str(tmp_path / "logs")],
-        env={**os.environ, "SOCIALMART_BUILD_DB": str(path), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"},
-        capture_output=True, text=True, timeout=300,
-    )
+    proc = build_staging("wechat", path, tmp_path)
     assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-2000:]
     with duckdb.connect(str(path), read_only=True) as con:
         day = con.execute("select followers, followers_gained, followers_lost, impressions "

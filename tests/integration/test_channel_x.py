@@ -3,10 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import os
-import subprocess
-import sys
-from pathlib import Path
 
 import duckdb
 import pytest
@@ -18,14 +14,13 @@ from connectors.sandbox.world_x import X_ACCOUNTS
 from connectors.x import STREAMS
 from orchestration.config import parse_settings
 from orchestration.ingest import sync_stream
+from tests.integration.conftest import build_staging
 from orchestration.landing import ensure_all_raw_tables
 
 TODAY = dt.date(2026, 6, 15)
 START, END = dt.date(2026, 5, 1), dt.date(2026, 6, 14)
 FAST = RetryPolicy(backoff_base=0.01)
 CORE = next(a.id for a in X_ACCOUNTS if a.role == "core")
-DBT = Path(sys.executable).with_name("dbt")
-PROJECT = Path(__file__).resolve().parents[2] / "dbt_project"
 
 
 @pytest.fixture(scope="module")
@@ -133,13 +128,8 @@ def test_bad_data_names_the_column_and_truncated_bodies_are_retried(sandbox, set
 def test_dbt_staging_builds_and_passes_its_tests(warehouse, tmp_path):
     with duckdb.connect(str(warehouse)) as con:
         ensure_all_raw_tables(con)
-    env = {**os.environ, "SOCIALMART_BUILD_DB": str(warehouse)}
     # Own target and log paths: other builds may share the project directory.
-    done = subprocess.run(
-        [str(DBT), "build", "--select", "path:models/staging/x", "--project-dir", str(PROJECT), "--profiles-dir", str(PROJECT),
-         "--target-path", str(tmp_path / "target"), "--log-path", str(tmp_path / "logs")],
-        env=env, capture_output=True, text=True, timeout=300,
-    )
+    done = build_staging("x", warehouse, tmp_path)
     assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-2000:]
     with duckdb.connect(str(warehouse), read_only=True) as con:
         reposts, types = con.execute(

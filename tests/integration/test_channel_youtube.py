@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import os
-import subprocess
-from pathlib import Path
 
 import duckdb
 import pytest
@@ -14,14 +11,13 @@ from connectors.http import ApiError, RetryPolicy
 from connectors.sandbox import Fault, Sandbox
 from orchestration.config import parse_settings
 from orchestration.ingest import sync_stream
+from tests.integration.conftest import build_staging
 from orchestration.landing import ensure_all_raw_tables
 
 CHANNEL = "youtube"
 TODAY = dt.date(2026, 6, 15)
 START, END = dt.date(2026, 5, 1), dt.date(2026, 6, 14)
 FAST = RetryPolicy(backoff_base=0.01)
-DBT = Path(__file__).resolve().parents[2] / ".venv" / "bin" / "dbt"
-PROJECT = Path(__file__).resolve().parents[2] / "dbt_project"
 
 
 @pytest.fixture(scope="module")
@@ -67,14 +63,7 @@ def test_every_stream_lands_typed_and_staging_builds(settings, tmp_path):
         sync(con, settings, "video_daily")
         assert con.execute("select count(*) from raw_youtube.video_daily").fetchone()[0] == before
 
-    env = {**os.environ, "SOCIALMART_BUILD_DB": str(db)}
-    result = subprocess.run(
-        [str(DBT), "build", "--select", f"path:models/staging/{CHANNEL}", "--project-dir", str(PROJECT),
-         "--profiles-dir", str(PROJECT),
-         # Its own target and logs: other dbt runs may share the project directory meanwhile.
-         "--target-path", str(tmp_path / "dbt_target"), "--log-path", str(tmp_path / "dbt_logs")],
-        env=env, capture_output=True, text=True, timeout=120,
-    )
+    result = build_staging("youtube", db, tmp_path)
     assert result.returncode == 0, result.stdout[-3000:]
     with duckdb.connect(str(db), read_only=True) as con:
         assert con.execute("select count(*) from staging.stg_youtube__posts").fetchone()[0] > 0
