@@ -10,8 +10,9 @@ UV := $(TOOLS)/bin/uv
 VENV := .venv
 BIN := $(VENV)/bin
 ARGS ?=
+CHROMIUM := /usr/bin/chromium
 
-.PHONY: run test ui sandbox bench clean env
+.PHONY: run test ui sandbox docs chromium bench clean env
 
 env: $(VENV)/.synced
 
@@ -27,14 +28,27 @@ $(VENV)/.synced: $(UV) uv.lock pyproject.toml
 run: env
 	$(BIN)/socialmart run $(ARGS)
 
-test: env
+test: env chromium
 	$(BIN)/python -m pytest $(ARGS)
+
+# The browser test renders the KPI report in Debian's chromium. Installed on
+# first use, so that `make test` alone works on a fresh machine (CI runs as root).
+chromium: $(CHROMIUM)
+
+$(CHROMIUM):
+	@[ "$$(id -u)" = 0 ] || { echo "$(CHROMIUM) is missing and installing it needs root: sudo apt-get install chromium"; exit 1; }
+	apt-get update
+	DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends chromium fonts-dejavu-core
 
 ui: env
 	$(BIN)/socialmart ui $(ARGS)
 
 sandbox: env
 	$(BIN)/socialmart sandbox $(ARGS)
+
+# dbt docs of the project and the build database (after `make run`) at http://127.0.0.1:8080.
+docs: env
+	$(BIN)/socialmart docs $(ARGS)
 
 clean:
 	rm -rf warehouse dbt_project/target dbt_project/logs .pytest_cache

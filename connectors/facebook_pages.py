@@ -45,7 +45,7 @@ from typing import Any, Callable, Iterator
 
 import pyarrow as pa
 
-from connectors.base import BatchBuilder, Connector, ParseError, Stream, Values, date_chunks
+from connectors.base import Connector, ParseError, Stream, Values, date_chunks
 from connectors.http import ApiClient, ApiError, paginate_cursor_url
 from connectors.meta_ads import MetaDialect
 
@@ -167,6 +167,8 @@ STREAMS = {
         key=("account_id", "date_day", "metric"),
         date_column="date_day",
         description="Page daily insights, one row per Page-local day and metric (value of the day before end_time).",
+        required_fields=("name", "value", "end_time"),
+        every_day=True,
     ),
     "posts": Stream(
         "posts",
@@ -244,6 +246,7 @@ class FacebookPagesConnector(GraphConnector):
     channel = CHANNEL
     streams = STREAMS
     default_base_url = "https://graph.facebook.com/v21.0"
+    expected_lag_days = 1
     option_types = {"metrics": list, "post_metrics": list, "snapshot_post_days": int}
     normalize_account = staticmethod(normalize_page_id)
 
@@ -262,8 +265,8 @@ class FacebookPagesConnector(GraphConnector):
 
     def read(self, stream: str, account: str, start: dt.date, end: dt.date) -> Iterator[pa.RecordBatch]:
         page = normalize_page_id(account)
-        builder = BatchBuilder(STREAMS[stream], page)
-        values = Values(CHANNEL, stream)
+        builder = self.builder(stream, page)
+        values = builder.values
         rows = {
             "page_insights": lambda: self._page_insights(page, start, end, values),
             "posts": lambda: ((_post_row(r, values), r) for r in self._posts(page)),

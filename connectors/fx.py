@@ -21,7 +21,7 @@ from typing import Any, Iterator
 import pyarrow as pa
 import requests
 
-from connectors.base import BatchBuilder, Connector, Stream, Values
+from connectors.base import Connector, Stream, Values
 from connectors.http import ApiClient, Dialect, Verdict
 
 CHANNEL = "fx"
@@ -44,6 +44,7 @@ STREAMS = {
         key=("account_id", "rate_date", "currency"),
         date_column="rate_date",
         description="ECB euro foreign exchange reference rates (units of currency per EUR), business days only.",
+        required_fields=("CURRENCY", "TIME_PERIOD", "OBS_VALUE"),
     ),
 }
 
@@ -52,6 +53,9 @@ class FxConnector(Connector):
     channel = CHANNEL
     streams = STREAMS
     default_base_url = "https://data-api.ecb.europa.eu"
+    # The ECB publishes on TARGET business days only: Easter leaves a
+    # Thursday rate standing until Tuesday.
+    expected_lag_days = 4
     option_types = {"currencies": list}
 
     @staticmethod
@@ -70,8 +74,8 @@ class FxConnector(Connector):
     def read(self, stream: str, account: str, start: dt.date, end: dt.date) -> Iterator[pa.RecordBatch]:
         if stream not in STREAMS:
             raise KeyError(stream)
-        builder = BatchBuilder(STREAMS[stream], ACCOUNT)
-        values = Values(CHANNEL, stream)
+        builder = self.builder(stream, ACCOUNT)
+        values = builder.values
         key = "+".join(self.currencies)
         status, text = self.client.request_text(
             "GET",

@@ -23,7 +23,7 @@ from typing import Any, Iterator
 import pyarrow as pa
 import requests
 
-from connectors.base import MONEY, BatchBuilder, Connector, ParseError, Stream, Values
+from connectors.base import MONEY, Connector, ParseError, Stream, Values, Wire
 from connectors.http import ApiClient, Dialect, Verdict, paginate_offset, retry_after
 
 CHANNEL = "ga4"
@@ -90,6 +90,8 @@ STREAMS = {
         key=("account_id", "date_day", "session_source", "session_medium", "session_campaign_name", "landing_page"),
         date_column="date_day",
         description="Sessions by property-local day, source, medium, campaign and landing page.",
+        required_fields=("metrics.sessions", "metrics.engagedSessions", "metrics.keyEvents", "metrics.totalRevenue"),
+        every_day=True,
     ),
 }
 
@@ -98,6 +100,8 @@ class Ga4Connector(Connector):
     channel = CHANNEL
     streams = STREAMS
     default_base_url = "https://analyticsdata.googleapis.com/v1beta"
+    # GA4 processes a day for 24-48 h before it settles.
+    expected_lag_days = 2
     credential_keys = ("access_token",)
     normalize_account = staticmethod(normalize_property_id)
 
@@ -112,8 +116,8 @@ class Ga4Connector(Connector):
         if stream not in STREAMS:
             raise KeyError(stream)
         prop = normalize_property_id(account)
-        builder = BatchBuilder(STREAMS[stream], prop)
-        values = Values(CHANNEL, stream)
+        builder = self.builder(stream, prop, WIRE)
+        values = builder.values
         path = f"/properties/{prop}:runReport"
         request = {
             "dateRanges": [{"startDate": start.isoformat(), "endDate": end.isoformat()}],
@@ -140,8 +144,16 @@ class Ga4Connector(Connector):
             yield batch
 
 
+# The date and the metrics parse from their wire strings a batch at a time.
+WIRE = {
+    "date_day": Wire("date", "date", "%Y%m%d"),
+    **{column: Wire(kind, api_name) for api_name, (column, kind) in METRICS.items()},
+}
+
+
 def parse_report(body: dict[str, Any], v: Values) -> Iterator[tuple[dict[str, Any], dict[str, Any]]]:
-    """Yield (typed row, original record) pairs of one runReport page.
+    """Yield (row of wire values, original record) pairs of one runReport
+    page; the date and the metrics parse per `WIRE`.
 
     Positions come from the headers: GA4 answers in the requested order, but a
     reader that assumes it breaks the day a request changes.
@@ -153,13 +165,13 @@ def parse_report(body: dict[str, Any], v: Values) -> Iterator[tuple[dict[str, An
             raise ParseError(v.channel, v.stream, missing, None, f"the report no longer carries this metric (got {metric_names})")
     metadata = body.get("metadata") or {}
     currency, time_zone = metadata.get("currencyCode"), metadata.get("timeZone")
+    columns = [(api_name, column) for api_name, column in DIMENSIONS.items()]
+    columns += [(api_name, column) for api_name, (column, _) in METRICS.items()]
     for record in body.get("rows") or []:
-        dims = dict(zip(dim_names, (d.get("value") for d in record.get("dimensionValues", []))))
-        mets = dict(zip(metric_names, (m.get("value") for m in record.get("metricValues", []))))
+        dims = dict(zip(dim_names, [d.get("value") for d in record.get("dimensionValues", [])]))
+        mets = dict(zip(metric_names, [m.get("value") for m in record.get("metricValues", [])]))
+        values = {**dims, **mets}
         row: dict[str, Any] = {"currency_code": currency, "time_zone": time_zone}
-        for api_name, column in DIMENSIONS.items():
-            row[column] = dims.get(api_name)
-        row["date_day"] = v.date(dims.get("date"), "date", "%Y%m%d")
-        for api_name, (column, kind) in METRICS.items():
-            row[column] = getattr(v, kind)(mets.get(api_name), api_name)
+        for api_name, column in columns:
+            row[column] = values.get(api_name)
         yield row, {"dimensions": dims, "metrics": mets}

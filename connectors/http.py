@@ -97,10 +97,17 @@ class ApiError(Exception):
         code: str | int | None,
         message: str,
         kind: str = "permanent",
+        rejected_fields: tuple[str, ...] = (),
     ) -> None:
         self.channel, self.account, self.endpoint = channel, account, endpoint
         self.status, self.code, self.kind = status, code, kind
+        # Requested fields/metrics the API's refusal names: a metric retired
+        # or renamed upstream (schema drift the pipeline must report by name).
+        self.rejected_fields = rejected_fields
         self.api_message = redact(message)
+        if rejected_fields:
+            named = ", ".join(repr(f) for f in rejected_fields)
+            message = f"the API rejected the requested field(s) {named} (deprecated, renamed or removed upstream): {message}"
         parts = [f"{channel}"]
         if account:
             parts.append(f"account {account}")
@@ -108,7 +115,7 @@ class ApiError(Exception):
         where = ", ".join(parts)
         status_text = f"HTTP {status}" if status is not None else "no HTTP status"
         code_text = f", API error code {code}" if code is not None else ""
-        super().__init__(f"{where}: {kind} failure ({status_text}{code_text}): {self.api_message}")
+        super().__init__(f"{where}: {kind} failure ({status_text}{code_text}): {redact(message)}")
 
 
 class PaginationError(ApiError):
@@ -312,10 +319,40 @@ class ApiClient:
                 refreshed = True
                 if self.refresh_auth():
                     continue
+            if verdict.kind == "auth":
+                raise ApiError(self.channel, account, endpoint, verdict.status, verdict.code, verdict.message, kind="credentials")
             raise ApiError(
                 self.channel, account, endpoint, verdict.status, verdict.code, verdict.message,
-                kind="credentials" if verdict.kind == "auth" else "permanent",
+                rejected_fields=named_in(verdict.message, requested_names(kwargs)) if verdict.status == 400 else (),
             )
+
+
+_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_.]{2,}")
+
+
+def requested_names(request: dict[str, Any]) -> set[str]:
+    """Every field-like word of a request's query parameters and JSON body
+    values (`fields=spend,reach`, GA4's `{"metrics": [{"name": "sessions"}]}`)."""
+    names: set[str] = set()
+
+    def walk(value: Any) -> None:
+        if isinstance(value, str):
+            names.update(_NAME.findall(value))
+        elif isinstance(value, dict):
+            for child in value.values():
+                walk(child)
+        elif isinstance(value, (list, tuple)):
+            for child in value:
+                walk(child)
+
+    walk(request.get("params"))
+    walk(request.get("json"))
+    return names
+
+
+def named_in(message: str, names: set[str]) -> tuple[str, ...]:
+    """The requested names an error message mentions as whole words."""
+    return tuple(sorted(n for n in names if re.search(rf"(?<![\w.]){re.escape(n)}(?![\w])", message)))
 
 
 def _parse(response: requests.Response, parse_json: bool) -> tuple[Any, str | None]:

@@ -43,7 +43,7 @@ from typing import Any, Iterator
 
 import pyarrow as pa
 
-from connectors.base import BatchBuilder, ParseError, Stream, Values, date_chunks
+from connectors.base import ParseError, Stream, Values, date_chunks
 from connectors.facebook_pages import GraphConnector, graph_timestamp, insight_day, normalize_graph_id
 from connectors.http import ApiError
 
@@ -74,6 +74,8 @@ STREAMS = {
         key=("account_id", "date_day", "metric"),
         date_column="date_day",
         description="Account daily insights, one row per account-local day and metric.",
+        required_fields=("name",),
+        every_day=True,
     ),
     "follower_demographics": Stream(
         "follower_demographics",
@@ -109,6 +111,7 @@ class InstagramConnector(GraphConnector):
     channel = CHANNEL
     streams = STREAMS
     default_base_url = "https://graph.facebook.com/v21.0"
+    expected_lag_days = 1
     option_types = {"snapshot_media_days": int}
     normalize_account = staticmethod(normalize_ig_user_id)
 
@@ -118,8 +121,8 @@ class InstagramConnector(GraphConnector):
 
     def read(self, stream: str, account: str, start: dt.date, end: dt.date) -> Iterator[pa.RecordBatch]:
         user = normalize_ig_user_id(account)
-        builder = BatchBuilder(STREAMS[stream], user)
-        values = Values(CHANNEL, stream)
+        builder = self.builder(stream, user)
+        values = builder.values
         rows = {
             "account_insights": lambda: self._account_insights(user, start, end, values),
             "follower_demographics": lambda: self._demographics(user, values),

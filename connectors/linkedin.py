@@ -46,7 +46,7 @@ import orjson
 import pyarrow as pa
 import requests
 
-from connectors.base import MONEY, BatchBuilder, Connector, ParseError, Stream, Values, date_chunks
+from connectors.base import MONEY, Connector, ParseError, Stream, Values, date_chunks
 from connectors.http import ApiClient, ApiError, Dialect, Verdict, paginate_token, retry_after
 
 log = logging.getLogger("socialmart.linkedin")
@@ -186,6 +186,8 @@ STREAMS = {
         key=("account_id", "date_day", "campaign_id"),
         date_column="date_day",
         description="adAnalytics per UTC day and campaign (pivot=CAMPAIGN, timeGranularity=DAILY).",
+        required_fields=("dateRange", "impressions", "clicks", "costInLocalCurrency"),
+        every_day=True,
     ),
     "share_statistics": Stream(
         "share_statistics",
@@ -193,6 +195,8 @@ STREAMS = {
         key=("account_id", "organization_id", "date_day"),
         date_column="date_day",
         description="Organization page share statistics per UTC day.",
+        required_fields=("totalShareStatistics.impressionCount", "totalShareStatistics.clickCount"),
+        every_day=True,
     ),
     "follower_gains": Stream(
         "follower_gains",
@@ -203,6 +207,8 @@ STREAMS = {
         key=("account_id", "organization_id", "date_day"),
         date_column="date_day",
         description="Net follower gains of the organization page per UTC day (organic may be negative).",
+        required_fields=("followerGains.organicFollowerGain", "followerGains.paidFollowerGain"),
+        every_day=True,
     ),
     "follower_demographics": Stream(
         "follower_demographics",
@@ -263,6 +269,7 @@ class LinkedinConnector(Connector):
     channel = CHANNEL
     streams = STREAMS
     default_base_url = "https://api.linkedin.com/rest"
+    expected_lag_days = 1
     credential_keys = ("access_token",)
     option_types = {"organizations": list, VERSION_OPTION: str}
     normalize_account = staticmethod(normalize_ad_account_id)
@@ -290,8 +297,8 @@ class LinkedinConnector(Connector):
 
     def read(self, stream: str, account: str, start: dt.date, end: dt.date) -> Iterator[pa.RecordBatch]:
         account = normalize_ad_account_id(account)
-        builder = BatchBuilder(STREAMS[stream], account)
-        values = Values(CHANNEL, stream)
+        builder = self.builder(stream, account)
+        values = builder.values
         if stream in ORGANIC_STREAMS:
             rows = self._organic(stream, account, start, end, values)
         elif stream == "ad_accounts":

@@ -31,7 +31,7 @@ import orjson
 import pyarrow as pa
 import requests
 
-from connectors.base import MONEY, BatchBuilder, Connector, ParseError, Stream, Values
+from connectors.base import MONEY, Connector, ParseError, Stream, Values, Wire
 from connectors.http import ApiClient, ApiError, Dialect, Verdict, paginate_cursor_url, retry_after
 
 CHANNEL = "meta_ads"
@@ -129,6 +129,8 @@ STREAMS = {
         key=("account_id", "date_day", "campaign_id"),
         date_column="date_day",
         description="Campaign insights per account-local day (time_increment=1), conversions of one canonical action type.",
+        required_fields=("date_start", "spend", "impressions", "reach", "clicks"),
+        every_day=True,
     ),
 }
 
@@ -137,6 +139,7 @@ class MetaAdsConnector(Connector):
     channel = CHANNEL
     streams = STREAMS
     default_base_url = "https://graph.facebook.com/v21.0"
+    expected_lag_days = 1
     credential_keys = ("access_token",)
     option_types = {"conversion_action_type": str, "action_attribution_windows": list}
     normalize_account = staticmethod(normalize_account_id)
@@ -158,8 +161,8 @@ class MetaAdsConnector(Connector):
 
     def read(self, stream: str, account: str, start: dt.date, end: dt.date) -> Iterator[pa.RecordBatch]:
         account = normalize_account_id(account)
-        builder = BatchBuilder(STREAMS[stream], account)
-        values = Values(CHANNEL, stream)
+        builder = self.builder(stream, account, self.insight_wire() if stream == "insights" else None)
+        values = builder.values
         if stream == "accounts":
             body = self.client.request_json(
                 "GET", f"/{account}", account=account, params={"fields": "name,currency,timezone_name"}
@@ -221,35 +224,51 @@ class MetaAdsConnector(Connector):
             return
         yield from rows
 
-    def _insight_row(self, record: dict[str, Any], v: Values) -> dict[str, Any]:
+    def insight_wire(self) -> dict[str, Wire]:
+        """How the insight columns parse from the wire strings `_insight_row`
+        picks out (a batch at a time, in the batch builder)."""
         wanted = self.conversion_action_type
-        conversions = _action_value(record.get("actions"), wanted)
-        value = _action_value(record.get("action_values"), wanted)
         return {
-            "date_day": v.date(record.get("date_start"), "date_start"),
+            "date_day": Wire("date", "date_start"),
+            "spend": Wire("decimal", "spend"),
+            "impressions": Wire("int", "impressions"),
+            "reach": Wire("int", "reach"),
+            "clicks": Wire("int", "clicks"),
+            "link_clicks": Wire("int", "actions.link_click"),
+            "conversions": Wire("decimal", f"actions.{wanted}"),
+            "conversion_value": Wire("decimal", f"action_values.{wanted}"),
+        }
+
+    def _insight_row(self, record: dict[str, Any], v: Values) -> dict[str, Any]:
+        """The insight's wire values; the numbers and the day parse per `insight_wire`."""
+        wanted = self.conversion_action_type
+        actions = _action_values(record.get("actions"))
+        return {
+            "date_day": record.get("date_start"),
             "campaign_id": record.get("campaign_id"),
             "campaign_name": record.get("campaign_name"),
-            "spend": v.decimal(record.get("spend"), "spend"),
-            "impressions": v.int(record.get("impressions"), "impressions"),
-            "reach": v.int(record.get("reach"), "reach"),
-            "clicks": v.int(record.get("clicks"), "clicks"),
-            "link_clicks": v.int(_action_value(record.get("actions"), "link_click"), "actions.link_click"),
+            "spend": record.get("spend"),
+            "impressions": record.get("impressions"),
+            "reach": record.get("reach"),
+            "clicks": record.get("clicks"),
+            "link_clicks": actions.get("link_click", "0"),
             "conversion_action_type": wanted,
-            "conversions": v.decimal(conversions, f"actions.{wanted}"),
-            "conversion_value": v.decimal(value, f"action_values.{wanted}"),
+            "conversions": actions.get(wanted, "0"),
+            "conversion_value": _action_values(record.get("action_values")).get(wanted, "0"),
         }
 
 
-def _action_value(actions: list[dict[str, Any]] | None, action_type: str) -> str:
-    """The value of exactly one action type; an omitted list or type means zero.
+def _action_values(actions: list[dict[str, Any]] | None) -> dict[str, Any]:
+    """Each action type's value (the first entry of a type); an omitted list
+    or type means zero to the caller.
 
-    Meta reports one purchase under several names with the same value, so we
-    take the configured canonical name only and never add names together.
+    Meta reports one purchase under several names with the same value, so
+    callers take the configured canonical name only and never add names together.
     """
+    values: dict[str, Any] = {}
     for entry in actions or ():
-        if entry.get("action_type") == action_type:
-            return entry.get("value", "0")
-    return "0"
+        values.setdefault(entry.get("action_type"), entry.get("value", "0"))
+    return values
 
 
 def _timestamp(value: str | None, v: Values, column: str) -> dt.datetime | None:

@@ -37,7 +37,7 @@ from urllib.parse import parse_qs, urlsplit
 import pyarrow as pa
 import requests
 
-from connectors.base import MONEY, BatchBuilder, Connector, Stream, Values, date_chunks
+from connectors.base import MONEY, Connector, Stream, Values, date_chunks
 from connectors.http import ApiClient, Dialect, Verdict, paginate_page_number, register_secret, retry_after
 
 CHANNEL = "tiktok_ads"
@@ -131,6 +131,8 @@ STREAMS = {
         key=("account_id", "date_day", "campaign_id"),
         date_column="date_day",
         description="Campaign report per advertiser-local day (stat_time_day); '-' metrics land as null.",
+        required_fields=("dimensions.stat_time_day", "metrics.spend", "metrics.impressions", "metrics.clicks"),
+        every_day=True,
     ),
 }
 
@@ -141,6 +143,7 @@ class TikTokAdsConnector(Connector):
     channel = CHANNEL
     streams = STREAMS
     default_base_url = "https://business-api.tiktok.com/open_api/v1.3"
+    expected_lag_days = 1
     credential_keys = ("access_token",)
     option_types = {"page_size": int}
     normalize_account = staticmethod(normalize_advertiser_id)
@@ -159,8 +162,8 @@ class TikTokAdsConnector(Connector):
 
     def read(self, stream: str, account: str, start: dt.date, end: dt.date) -> Iterator[pa.RecordBatch]:
         advertiser = normalize_advertiser_id(account)
-        builder = BatchBuilder(STREAMS[stream], advertiser)
-        values = Values(CHANNEL, stream)
+        builder = self.builder(stream, advertiser)
+        values = builder.values
         records: Iterator[tuple[dict[str, Any], Any]]
         if stream == "advertisers":
             records = ((advertiser_row(r), r) for r in self._advertiser_info(advertiser))

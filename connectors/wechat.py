@@ -43,7 +43,7 @@ from zoneinfo import ZoneInfo
 import pyarrow as pa
 import requests
 
-from connectors.base import BatchBuilder, ChannelSettings, Connector, Stream, Values, date_chunks
+from connectors.base import ChannelSettings, Connector, Stream, Values, date_chunks
 from connectors.http import ApiClient, ApiError, Dialect, Verdict, register_secret
 
 CHANNEL = "wechat"
@@ -118,6 +118,7 @@ STREAMS = {
         key=("account_id", "ref_date", "user_source"),
         date_column="ref_date",
         description="New and cancelled followers per Beijing day and acquisition source.",
+        required_fields=("new_user", "cancel_user"),
     ),
     "user_cumulate": Stream(
         "user_cumulate",
@@ -125,6 +126,8 @@ STREAMS = {
         key=("account_id", "ref_date"),
         date_column="ref_date",
         description="Follower total at the end of each Beijing day.",
+        required_fields=("cumulate_user",),
+        every_day=True,
     ),
     "article_summary": Stream(
         "article_summary",
@@ -148,6 +151,8 @@ class WeChatConnector(Connector):
     channel = CHANNEL
     streams = STREAMS
     default_base_url = "https://api.weixin.qq.com"
+    # The datacube serves yesterday at most.
+    expected_lag_days = 1
     credential_keys = ("secret",)
     normalize_account = staticmethod(normalize_appid)
 
@@ -210,8 +215,8 @@ class WeChatConnector(Connector):
             log.info("%s.%s %s: window end %s clamped to %s (datacube serves finished Beijing days only)",
                      CHANNEL, stream, appid, end, last)
             end = last
-        builder = BatchBuilder(STREAMS[stream], appid)
-        values = Values(CHANNEL, stream)
+        builder = self.builder(stream, appid)
+        values = builder.values
         self._active_appid = appid
         auth = _TokenAuth(self, appid)
         try:

@@ -41,7 +41,7 @@ from typing import Any, Iterator
 import pyarrow as pa
 import requests
 
-from connectors.base import BatchBuilder, Connector, ParseError, Stream, Values
+from connectors.base import Connector, ParseError, Stream, Values
 from connectors.http import ApiClient, ApiError, Dialect, Verdict, paginate_page_number, register_secret
 
 CHANNEL = "weibo"
@@ -91,6 +91,7 @@ STREAMS = {
         key=("account_id", "snapshot_date"),
         date_column="snapshot_date",
         description="users/show.json lifetime counters as of the pull day.",
+        required_fields=("followers_count",),
         snapshot=True,
     ),
     "posts": Stream(
@@ -123,6 +124,7 @@ class WeiboConnector(Connector):
     channel = CHANNEL
     streams = STREAMS
     default_base_url = "https://api.weibo.com/2"
+    expected_lag_days = 1
     credential_keys = ("access_token",)
     normalize_account = staticmethod(normalize_uid)
 
@@ -139,8 +141,8 @@ class WeiboConnector(Connector):
         if stream not in STREAMS:
             raise KeyError(stream)
         uid = normalize_uid(account)
-        builder = BatchBuilder(STREAMS[stream], uid)
-        values = Values(CHANNEL, stream)
+        builder = self.builder(stream, uid)
+        values = builder.values
         if stream == "user_snapshots":
             user = self._get("/users/show.json", uid)
             _refuse_removed_counters([user], USER_COUNTERS, uid, "/users/show.json")

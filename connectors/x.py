@@ -45,7 +45,7 @@ from typing import Any, Iterator
 import pyarrow as pa
 import requests
 
-from connectors.base import BatchBuilder, Connector, ParseError, Stream, Values
+from connectors.base import Connector, ParseError, Stream, Values
 from connectors.http import ApiClient, Dialect, Verdict, paginate_token, retry_after
 
 log = logging.getLogger("socialmart.x")
@@ -125,6 +125,7 @@ STREAMS = {
         key=("account_id", "snapshot_date"),
         date_column="snapshot_date",
         description="The user's lifetime public_metrics as of the pull day.",
+        required_fields=("public_metrics.followers_count",),
         snapshot=True,
     ),
     "posts": Stream(
@@ -167,6 +168,7 @@ class XConnector(Connector):
     channel = CHANNEL
     streams = STREAMS
     default_base_url = "https://api.x.com/2"
+    expected_lag_days = 1
     credential_keys = ("bearer_token",)
     normalize_account = staticmethod(normalize_user_id)
 
@@ -181,8 +183,8 @@ class XConnector(Connector):
         if stream not in STREAMS:
             raise KeyError(stream)
         user_id = normalize_user_id(account)
-        builder = BatchBuilder(STREAMS[stream], user_id)
-        values = Values(CHANNEL, stream)
+        builder = self.builder(stream, user_id)
+        values = builder.values
         if stream == "user_snapshots":
             body = self.client.request_json("GET", f"/users/{user_id}", account=user_id,
                                             params={"user.fields": USER_FIELDS})

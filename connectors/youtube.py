@@ -39,7 +39,7 @@ from typing import Any, Iterator
 import pyarrow as pa
 import requests
 
-from connectors.base import BatchBuilder, Connector, ParseError, Stream, Values, date_chunks
+from connectors.base import Connector, ParseError, Stream, Values, date_chunks
 from connectors.ga4 import GoogleDialect
 from connectors.http import ApiClient, ApiError, Verdict, paginate_offset, paginate_token, retry_after
 
@@ -113,6 +113,8 @@ STREAMS = {
         key=("account_id", "date_day"),
         date_column="date_day",
         description="Channel totals per day (YouTube Analytics, dimensions=day); the newest days arrive late.",
+        required_fields=("views", "subscribersGained", "subscribersLost"),
+        every_day=True,
     ),
     "video_daily": Stream(
         "video_daily",
@@ -147,6 +149,8 @@ class YoutubeConnector(Connector):
     channel = CHANNEL
     streams = STREAMS
     default_base_url = "https://youtubeanalytics.googleapis.com/v2"
+    # YouTube Analytics drops the newest ~2 incomplete days.
+    expected_lag_days = 2
     credential_keys = ("access_token",)
     option_types = {"data_api_base_url": str}
     normalize_account = staticmethod(normalize_channel_id)
@@ -173,8 +177,8 @@ class YoutubeConnector(Connector):
 
     def read(self, stream: str, account: str, start: dt.date, end: dt.date) -> Iterator[pa.RecordBatch]:
         channel_id = normalize_channel_id(account)
-        builder = BatchBuilder(STREAMS[stream], channel_id)
-        values = Values(CHANNEL, stream)
+        builder = self.builder(stream, channel_id)
+        values = builder.values
         if stream == "channel_daily":
             rows = self._channel_report(channel_id, start, end, values)
         elif stream == "video_daily":

@@ -4,19 +4,35 @@
       Pull, build, test and publish through Dagster. Without a config (no
       --config, no $SOCIALMART_CONFIG, no ./socialmart.yaml) it starts the
       embedded API sandbox on a free loopback port and generates the config.
+  socialmart nightly [--config FILE]
+      What the nightly schedule does, in this process: every channel re-pulls
+      its lookback window plus yesterday, then build, audit, publish.
+  socialmart backfill --start DATE --end DATE [--channel NAME] [--config FILE]
+      Ingest a long range in monthly chunks (resumable: a rerun skips what is
+      materialized), then build, audit, publish once.
+  socialmart status [--config FILE] [--json]
+      Freshness per channel and account, the last runs, the last checks;
+      exit 1 when anything is stale or failing.
   socialmart sandbox [--port N]
       Serve the API sandbox alone and print a config that points at it.
+  socialmart export --format parquet|csv --out DIR [--config FILE]
+      The published marts as files, the large daily facts partitioned by month.
+  socialmart report [--config FILE]
+      Rebuild the HTML KPI report (<warehouse>/report/index.html) from the published file.
+  socialmart docs [--config FILE] [--port N]
+      Generate the dbt docs site and serve it on 127.0.0.1.
   socialmart ui [--config FILE] [--port N]
       The Dagster UI (`dagster dev` over workspace.yaml), sandbox as for run.
 
-Exit codes: 0 success, 1 the run failed (nothing published), 2 bad usage or
-configuration (nothing ran).
+Exit codes: 0 success, 1 the run failed (nothing published) or, for status,
+something is stale or failing, 2 bad usage or configuration (nothing ran).
 """
 
 from __future__ import annotations
 
 import argparse
 import datetime as dt
+import json
 import logging
 import os
 import subprocess
@@ -42,24 +58,60 @@ def main(argv: list[str] | None = None) -> int:
     run.add_argument("--start", help="first day, YYYY-MM-DD (default: 90 days before --end)")
     run.add_argument("--end", help="last day, YYYY-MM-DD (default: yesterday in the reporting time zone)")
     run.add_argument("--log-level", default=os.environ.get("SOCIALMART_LOG_LEVEL", "INFO"))
+    nightly = sub.add_parser("nightly", help="the nightly run now: each channel's lookback window plus yesterday, build, publish")
+    nightly.add_argument("--config", help="socialmart.yaml (default: as for run)")
+    nightly.add_argument("--log-level", default=os.environ.get("SOCIALMART_LOG_LEVEL", "INFO"))
+    backfill = sub.add_parser("backfill", help="ingest a range in monthly chunks (resumable), then build and publish")
+    backfill.add_argument("--config", help="socialmart.yaml (default: as for run)")
+    backfill.add_argument("--start", required=True, help="first day, YYYY-MM-DD")
+    backfill.add_argument("--end", required=True, help="last day, YYYY-MM-DD")
+    backfill.add_argument("--channel", help="only this channel (plus fx, whose rates the marts need)")
+    backfill.add_argument("--log-level", default=os.environ.get("SOCIALMART_LOG_LEVEL", "INFO"))
+    status = sub.add_parser("status", help="freshness, last runs and checks; exit 1 when stale or failing")
+    status.add_argument("--config", help="socialmart.yaml (default: $SOCIALMART_CONFIG, ./socialmart.yaml)")
+    status.add_argument("--json", action="store_true", help="machine-readable output for monitoring")
     sandbox = sub.add_parser("sandbox", help="serve the local API sandbox and print its config")
     sandbox.add_argument("--port", type=int, default=8765)
     sandbox.add_argument("--warehouse", default="./warehouse", help="warehouse.dir written into the printed config")
     ui = sub.add_parser("ui", help="open the Dagster UI")
     ui.add_argument("--config")
     ui.add_argument("--port", type=int, default=3000)
+    export = sub.add_parser("export", help="write the published marts as Parquet or CSV files")
+    export.add_argument("--format", required=True, choices=["parquet", "csv"])
+    export.add_argument("--out", required=True, help="output directory; each mart's previous export in it is replaced")
+    export.add_argument("--config", help="socialmart.yaml (default: $SOCIALMART_CONFIG, ./socialmart.yaml, else ./warehouse)")
+    report = sub.add_parser("report", help="rebuild the HTML KPI report from the published file")
+    report.add_argument("--config", help="socialmart.yaml (default: as for export)")
+    docs = sub.add_parser("docs", help="generate the dbt docs and serve them on 127.0.0.1")
+    docs.add_argument("--config", help="socialmart.yaml (default: as for export)")
+    docs.add_argument("--port", type=int, default=8080)
     args = parser.parse_args(argv)
 
     _setup_logging(getattr(args, "log_level", "INFO"))
     try:
         if args.command == "run":
             return _run(args)
+        if args.command == "nightly":
+            return _nightly(args)
+        if args.command == "backfill":
+            return _backfill(args)
+        if args.command == "status":
+            return _status(args)
         if args.command == "sandbox":
             return _serve_sandbox(args)
+        if args.command == "export":
+            return _export(args)
+        if args.command == "report":
+            return _report(args)
+        if args.command == "docs":
+            return _docs(args)
         return _ui(args)
     except ConfigError as exc:
         print(f"socialmart: configuration error: {exc}", file=sys.stderr)
         return 2
+    except FileNotFoundError as exc:  # export or report before anything was published
+        print(f"socialmart: {exc}", file=sys.stderr)
+        return 1
 
 
 def _setup_logging(level: str) -> None:
@@ -71,7 +123,7 @@ def _setup_logging(level: str) -> None:
     root.setLevel(level.upper())
     # Library chatter stays out of the progress view unless DEBUG is asked for.
     if root.level > logging.DEBUG:
-        for noisy in ("urllib3", "dagster", "filelock"):
+        for noisy in ("urllib3", "dagster", "filelock", "alembic"):
             logging.getLogger(noisy).setLevel(logging.WARNING)
 
 
@@ -102,17 +154,54 @@ def _run(args: argparse.Namespace) -> int:
         settings, path = _settings_or_sandbox(args.config, stack)
         end = end or settings.today() - dt.timedelta(days=1)
         start = start or end - dt.timedelta(days=DEFAULT_WINDOW_DAYS - 1)
-        if start > end:
-            raise ConfigError("command line", "--start", f"{start} is after --end {end}")
-        if start < settings.history_start:
-            raise ConfigError(path, "history_start", f"is {settings.history_start}, after the requested start {start}")
-        if end >= settings.today():
-            raise ConfigError("command line", "--end", f"{end} is not a finished day yet (today is {settings.today()} in {settings.reporting_timezone})")
+        _check_window(settings, path, start, end)
         from orchestration.runner import run_pipeline
 
         outcome = run_pipeline(settings, path, start, end)
         print(outcome.summary())
         return 0 if outcome.success else 1
+
+
+def _check_window(settings: Settings, path: Path, start: dt.date, end: dt.date) -> None:
+    if start > end:
+        raise ConfigError("command line", "--start", f"{start} is after --end {end}")
+    if start < settings.history_start:
+        raise ConfigError(path, "history_start", f"is {settings.history_start}, after the requested start {start}")
+    if end >= settings.today():
+        raise ConfigError("command line", "--end", f"{end} is not a finished day yet (today is {settings.today()} in {settings.reporting_timezone})")
+
+
+def _nightly(args: argparse.Namespace) -> int:
+    with ExitStack() as stack:
+        settings, path = _settings_or_sandbox(args.config, stack)
+        from orchestration.runner import run_nightly
+
+        outcome = run_nightly(settings, path)
+        print(outcome.summary())
+        return 0 if outcome.success else 1
+
+
+def _backfill(args: argparse.Namespace) -> int:
+    start, end = _parse_day(args.start, "--start"), _parse_day(args.end, "--end")
+    with ExitStack() as stack:
+        settings, path = _settings_or_sandbox(args.config, stack)
+        _check_window(settings, path, start, end)
+        from orchestration.backfill import run_backfill
+
+        outcome = run_backfill(settings, path, start, end, args.channel)
+        print(outcome.summary())
+        return 0 if outcome.success else 1
+
+
+def _status(args: argparse.Namespace) -> int:
+    path = config_path(args.config)
+    if path is None:
+        raise ConfigError(None, "--config", "no configuration: pass --config FILE, set $SOCIALMART_CONFIG or create ./socialmart.yaml")
+    from orchestration.status import collect_status, render
+
+    status = collect_status(load_settings(path))
+    print(json.dumps(status.to_json(), indent=2) if args.json else render(status))
+    return 0 if status.ok else 1
 
 
 def _serve_sandbox(args: argparse.Namespace) -> int:
@@ -128,6 +217,43 @@ def _serve_sandbox(args: argparse.Namespace) -> int:
     except KeyboardInterrupt:
         sandbox.stop()
     return 0
+
+
+def _warehouse_dir(explicit: str | None) -> Path:
+    """The configured warehouse.dir; without a config, ./warehouse, where a sandbox run publishes."""
+    path = config_path(explicit)
+    return load_settings(path).warehouse_dir if path else Path("warehouse").resolve()
+
+
+def _export(args: argparse.Namespace) -> int:
+    from orchestration.export import export_marts
+
+    exported = export_marts(_warehouse_dir(args.config) / "marketing.duckdb", Path(args.out).resolve(), args.format)
+    for item in exported:
+        parts = f" in {item.months} month partitions" if item.path.is_dir() else ""
+        print(f"  {item.mart:<32}{item.rows:>10,} rows{parts}")
+    print(f"Exported {len(exported)} marts as {args.format} to {Path(args.out).resolve()}")
+    return 0
+
+
+def _report(args: argparse.Namespace) -> int:
+    from orchestration.report import report_path, write_report
+
+    warehouse = _warehouse_dir(args.config)
+    print(f"Report: {write_report(warehouse / 'marketing.duckdb', report_path(warehouse))}")
+    return 0
+
+
+def _docs(args: argparse.Namespace) -> int:
+    from orchestration.dbt_docs import generate_docs, serve_docs
+
+    warehouse = _warehouse_dir(args.config)
+    if not (warehouse / "build.duckdb").exists():
+        print("No build database yet (socialmart run makes one): docs from the project files alone, without column types.",
+              file=sys.stderr)
+    site = generate_docs(warehouse)
+    print(f"dbt docs generated in {site}; serving at http://127.0.0.1:{args.port} (Ctrl-C to stop)", file=sys.stderr)
+    return serve_docs(warehouse, args.port)
 
 
 def _ui(args: argparse.Namespace) -> int:

@@ -17,6 +17,9 @@ channels:
     accounts: ["act_123456789"]
     lookback_days: 28
     conversion_action_type: purchase
+schedule: {cron: "0 2 * * *"}          # the nightly run, in reporting.timezone
+alerts:
+  webhook_url: ${SOCIALMART_ALERT_WEBHOOK}   # Slack-compatible; a credential
 ```
 """
 
@@ -38,11 +41,12 @@ from connectors.http import RetryPolicy, register_secret
 
 ENV_REFERENCE = re.compile(r"^\$\{([A-Za-z_][A-Za-z0-9_]*)\}$")
 CURRENCY = re.compile(r"^[A-Z]{3}$")
-TOP_LEVEL_KEYS = {"reporting", "warehouse", "history_start", "http", "fx", "channels"}
+TOP_LEVEL_KEYS = {"reporting", "warehouse", "history_start", "http", "fx", "channels", "schedule", "alerts"}
 HTTP_KEYS = {"connect_timeout_seconds": "connect_timeout", "read_timeout_seconds": "read_timeout", "max_retries": "max_retries", "backoff_seconds": "backoff_base", "max_throttle_wait_seconds": "max_throttle_wait"}
 CHANNEL_KEYS = {"base_url", "accounts", "lookback_days"}
 DEFAULT_HISTORY_START = dt.date(2024, 1, 1)
 DEFAULT_LOOKBACK_DAYS = 28
+DEFAULT_SCHEDULE_CRON = "0 2 * * *"
 
 
 class _Loader(yaml.SafeLoader):
@@ -75,6 +79,15 @@ class Settings:
     fx: ChannelSettings
     channels: dict[str, ChannelSettings] = field(default_factory=dict)
     http: RetryPolicy = field(default_factory=RetryPolicy)
+    schedule_cron: str = DEFAULT_SCHEDULE_CRON
+    # The alert webhook's URL carries its own secret (Slack's does): resolved
+    # from the environment and registered with the redactor like a token.
+    alert_webhook_url: str | None = None
+
+    @property
+    def validation_report(self) -> Path:
+        """The HTML page of the last run's checks (beside the KPI report)."""
+        return self.warehouse_dir / "report" / "validation.html"
 
     @property
     def build_db(self) -> Path:
@@ -153,7 +166,18 @@ def parse_settings(raw: Any, source: Path | None = None) -> Settings:
         channels[name] = check.channel(name, check.mapping(entry, f"channels.{name}"), f"channels.{name}")
     if not channels:
         raise ConfigError(source, "channels", "no channel is configured")
-    return Settings(source, currency, timezone, wdir, history_start, fx, channels, http)
+
+    schedule = check.mapping(root.get("schedule", {}), "schedule")
+    check.known_keys(schedule, {"cron"}, "schedule.")
+    cron = check.cron(schedule["cron"], "schedule.cron") if "cron" in schedule else DEFAULT_SCHEDULE_CRON
+
+    alerts = check.mapping(root.get("alerts", {}), "alerts")
+    check.known_keys(alerts, {"webhook_url"}, "alerts.")
+    webhook_url = check.secret(alerts["webhook_url"], "alerts.webhook_url") if "webhook_url" in alerts else None
+    if webhook_url and not re.match(r"^https?://[^\s]+$", webhook_url):
+        # Never echo the value: it is a credential.
+        raise ConfigError(source, "alerts.webhook_url", "the environment variable does not hold an http(s) URL")
+    return Settings(source, currency, timezone, wdir, history_start, fx, channels, http, cron, webhook_url)
 
 
 class _Checker:
@@ -202,6 +226,15 @@ class _Checker:
             return dt.date.fromisoformat(str(value))
         except ValueError:
             raise self.fail(key, f"must be a date YYYY-MM-DD, got {value!r}") from None
+
+    def cron(self, value: Any, key: str) -> str:
+        # Dagster's own parser: what passes here is what the schedule runs.
+        # Imported only for a configured cron: dagster is slow to import.
+        from dagster._utils.schedules import is_valid_cron_string
+
+        if not isinstance(value, str) or not is_valid_cron_string(value):
+            raise self.fail(key, f"must be a cron expression such as '0 2 * * *' (minute hour day month weekday), got {value!r}")
+        return value
 
     def secret(self, value: Any, key: str) -> str:
         match = ENV_REFERENCE.match(value) if isinstance(value, str) else None

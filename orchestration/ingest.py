@@ -19,8 +19,9 @@ import pyarrow as pa
 
 from connectors import CONNECTORS
 from connectors.base import ChannelSettings
-from connectors.http import RetryPolicy
+from connectors.http import ApiError, RetryPolicy
 from orchestration.landing import replace_window
+from orchestration.quality.drift import record_fields, record_rejection, wire_fields
 
 log = logging.getLogger("socialmart.ingest")
 
@@ -39,11 +40,13 @@ class SyncResult:
     rows_by_account: dict[str, int]
     seconds: float
     api: dict[str, float] = field(default_factory=dict)
+    quarantined: int = 0
 
     def metadata(self) -> dict[str, object]:
         return {
             "rows": self.rows,
             "rows_by_account": dict(self.rows_by_account),
+            "quarantined_records": self.quarantined,
             "date_range": f"{self.start} .. {self.end}",
             "duration_seconds": round(self.seconds, 3),
             **self.api,
@@ -78,7 +81,12 @@ def sync_stream(
         for account in settings.accounts:
             account_began = time.monotonic()
             key = connector_cls.normalize_account(account)
-            batches[key] = list(connector.read(stream_name, key, start, end))
+            try:
+                batches[key] = list(connector.read(stream_name, key, start, end))
+            except ApiError as err:
+                if err.rejected_fields:
+                    record_rejection(con, settings.name, stream_name, key, err.rejected_fields, str(err))
+                raise
             rows = sum(b.num_rows for b in batches[key])
             span = f" {start}..{end}" if stream.date_column else ""
             progress(f"{settings.name}.{stream_name} {key}{span}: {rows} rows in {time.monotonic() - account_began:.1f}s")
@@ -88,8 +96,14 @@ def sync_stream(
     if stream.snapshot:
         # Snapshots replace only today's snapshot: earlier days are history.
         start = end = connector.snapshot_date
-    landed = replace_window(con, settings.name, stream, batches, start, end, synced_at)
+    landed = replace_window(con, settings.name, stream, batches, start, end, synced_at, connector.quarantined)
+    added = record_fields(con, settings.name, stream_name, wire_fields(b for bs in batches.values() for b in bs), synced_at)
+    if added:
+        progress(f"{settings.name}.{stream_name}: new wire fields {', '.join(added)} (kept in _record; see _socialmart.schema_drift)")
+    if landed.quarantined:
+        progress(f"{settings.name}.{stream_name}: {landed.quarantined} records quarantined (unparseable values); "
+                 f"see _socialmart.quarantine")
     return SyncResult(
         settings.name, stream_name, start, end, landed.rows, landed.rows_by_account,
-        time.monotonic() - began, connector.client.stats.as_dict(),
+        time.monotonic() - began, connector.client.stats.as_dict(), landed.quarantined,
     )

@@ -19,12 +19,13 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import Sequence
 
 import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from connectors.base import Stream
+from connectors.base import Quarantined, Stream
 
 STATE_SCHEMA = "_socialmart"
 
@@ -55,8 +56,8 @@ def duckdb_type(arrow_type: pa.DataType) -> str:
 
 
 def ensure_state_table(con: duckdb.DuckDBPyConnection) -> None:
-    """sync_state: the cursor per (channel, stream, account) as of the last
-    publish. A landing records its window in sync_state_pending; the publish
+    """The pipeline's own tables. sync_state: the cursor per (channel, stream,
+    account) as of the last publish. A landing records its window in sync_state_pending; the publish
     promotes it (`promote_sync_state`), so a run that fails anywhere, before
     or after landing, advances no cursor."""
     con.execute(f"CREATE SCHEMA IF NOT EXISTS {STATE_SCHEMA}")
@@ -68,6 +69,14 @@ def ensure_state_table(con: duckdb.DuckDBPyConnection) -> None:
                 synced_at TIMESTAMPTZ NOT NULL,
                 PRIMARY KEY (channel, stream, account_id))"""
         )
+    # Records whose values did not parse: held back from the raw table with the
+    # reason, until a later pull of the same window parses cleanly.
+    con.execute(
+        f"""CREATE TABLE IF NOT EXISTS {STATE_SCHEMA}.quarantine (
+            channel VARCHAR NOT NULL, stream VARCHAR NOT NULL, account_id VARCHAR NOT NULL,
+            window_start DATE, window_end DATE, columns VARCHAR NOT NULL, reason VARCHAR NOT NULL,
+            record VARCHAR NOT NULL, synced_at TIMESTAMPTZ NOT NULL)"""
+    )
 
 
 def promote_sync_state(con: duckdb.DuckDBPyConnection) -> int:
@@ -118,6 +127,7 @@ def ensure_all_raw_tables(con: duckdb.DuckDBPyConnection) -> None:
 class Landed:
     rows: int
     rows_by_account: dict[str, int]
+    quarantined: int = 0
 
 
 def replace_window(
@@ -128,8 +138,10 @@ def replace_window(
     start: dt.date,
     end: dt.date,
     synced_at: dt.datetime,
+    quarantined: Sequence[Quarantined] = (),
 ) -> Landed:
-    """Replace [start, end] of every account given, all or nothing."""
+    """Replace [start, end] of every account given, all or nothing; the
+    window's quarantine is replaced by `quarantined` in the same transaction."""
     ensure_state_table(con)
     ensure_raw_table(con, channel, stream)
     table = raw_table(channel, stream.name)
@@ -158,6 +170,8 @@ def replace_window(
             finally:
                 con.unregister("incoming_batch")
             rows_by_account[account] = incoming.num_rows
+            _replace_quarantine(con, channel, stream.name, account, start, end, synced_at,
+                                [q for q in quarantined if q.account_id == account])
             con.execute(
                 f"""INSERT OR REPLACE INTO {STATE_SCHEMA}.sync_state_pending
                     (channel, stream, account_id, window_start, window_end, rows, synced_at)
@@ -168,7 +182,24 @@ def replace_window(
     except BaseException:
         con.execute("ROLLBACK")
         raise
-    return Landed(sum(rows_by_account.values()), rows_by_account)
+    return Landed(sum(rows_by_account.values()), rows_by_account, len(quarantined))
+
+
+def _replace_quarantine(
+    con: duckdb.DuckDBPyConnection, channel: str, stream: str, account: str,
+    start: dt.date, end: dt.date, synced_at: dt.datetime, held: Sequence[Quarantined],
+) -> None:
+    con.execute(
+        f"""DELETE FROM {STATE_SCHEMA}.quarantine WHERE channel = ? AND stream = ? AND account_id = ?
+            AND (window_start IS NULL OR window_start BETWEEN ? AND ?)""",
+        [channel, stream, account, start, end],
+    )
+    if held:
+        con.executemany(
+            f"INSERT INTO {STATE_SCHEMA}.quarantine VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [[channel, stream, account, start, end, ", ".join(sorted({p.column for p in q.problems})),
+              q.reason, q.record, synced_at] for q in held],
+        )
 
 
 def _refuse_rows_outside(table: pa.Table, stream: Stream, channel: str, account: str, start: dt.date, end: dt.date) -> None:

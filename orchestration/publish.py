@@ -18,7 +18,8 @@ from pathlib import Path
 
 import duckdb
 
-from orchestration.landing import quote
+from orchestration.landing import STATE_SCHEMA, ensure_state_table, quote
+from orchestration.quality.results import ensure_results_table
 
 PUBLISHED_SCHEMAS = ("marts",)
 
@@ -56,6 +57,21 @@ def publish(con: duckdb.DuckDBPyConnection, published_db: Path, run_id: str | No
         con.execute(
             f"CREATE TABLE {alias}.meta.publish_info AS SELECT ?::TIMESTAMPTZ AS published_at, ? AS run_id, ? AS tables",
             [published_at, run_id, ", ".join(f"{k}={v}" for k, v in tables.items())],
+        )
+        # What BI needs to judge the numbers: the checks of the run that
+        # cleared them, and the cursors as of this publish.
+        ensure_state_table(con)
+        ensure_results_table(con)
+        con.execute(
+            f"CREATE TABLE {alias}.meta.check_results AS SELECT * FROM {STATE_SCHEMA}.check_results WHERE run_id = ?",
+            [run_id],
+        )
+        con.execute(
+            f"""CREATE TABLE {alias}.meta.sync_state AS
+                SELECT channel, stream, account_id, window_start, window_end, synced_at FROM {STATE_SCHEMA}.sync_state
+                WHERE (channel, stream, account_id) NOT IN (SELECT (channel, stream, account_id) FROM {STATE_SCHEMA}.sync_state_pending)
+                UNION ALL
+                SELECT channel, stream, account_id, window_start, window_end, synced_at FROM {STATE_SCHEMA}.sync_state_pending"""
         )
         con.execute(f"DETACH {alias}")  # checkpoints and closes the new file
         _fsync(staging)

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import json
+import logging
 import os
 import sys
 import time
@@ -19,16 +21,13 @@ import dagster as dg
 import duckdb
 from dagster._core.storage.tags import ASSET_PARTITION_RANGE_END_TAG, ASSET_PARTITION_RANGE_START_TAG
 
+from orchestration.alerts import AlertDeliveryError, alert_for_run, deliver, root_cause
 from orchestration.config import Settings
+from orchestration.quality.results import CheckResult, load_results
+from orchestration.quality.validation_report import write_validation_report
+from orchestration.nightly import NIGHTLY_TAG, nightly_range
 
-
-@dataclass
-class CheckOutcome:
-    asset: str
-    name: str
-    passed: bool
-    severity: str
-    description: str = ""
+log = logging.getLogger("socialmart.runner")
 
 
 @dataclass
@@ -41,8 +40,9 @@ class Outcome:
     run_ids: list[str]
     raw_rows: dict[str, int] = field(default_factory=dict)
     mart_rows: dict[str, int] = field(default_factory=dict)
-    checks: list[CheckOutcome] = field(default_factory=list)
+    checks: list[CheckResult] = field(default_factory=list)
     failures: list[str] = field(default_factory=list)
+    command: str = "run"
 
     def summary(self) -> str:
         s = self.settings
@@ -50,7 +50,7 @@ class Outcome:
         failed = [c for c in self.checks if not c.passed]
         lines = [
             "",
-            f"socialmart run {'SUCCEEDED' if self.success else 'FAILED'} in {self.seconds:.1f}s "
+            f"socialmart {self.command} {'SUCCEEDED' if self.success else 'FAILED'} in {self.seconds:.1f}s "
             f"(window {self.start} .. {self.end}; Dagster runs {', '.join(r[:8] for r in self.run_ids)})",
             "",
             "Raw tables (build.duckdb)                      rows",
@@ -61,13 +61,18 @@ class Outcome:
             lines += [f"  {name:<44}{rows:>8,}" for name, rows in sorted(self.mart_rows.items())]
         else:
             lines.append("  (nothing published by this run)")
-        lines += ["", f"Checks: {passed} passed, {len(failed)} failed"]
-        for check in failed:
-            lines.append(f"  FAILED {check.asset} :: {check.name} ({check.severity}) {check.description}".rstrip())
+        errors = [c for c in failed if c.severity == "ERROR"]
+        lines += ["", f"Checks: {passed} passed, {len(errors)} failed, {len(failed) - len(errors)} warnings"]
+        for check in sorted(failed, key=lambda c: (c.severity != "ERROR", c.asset, c.name)):
+            label = "FAILED (blocks publish)" if check.blocks_publish else ("FAILED" if check.severity == "ERROR" else "WARNING")
+            lines.append(f"  {label} {check.asset} :: {check.name}: {check.description}")
+            if check.severity == "ERROR":
+                lines += [f"      e.g. {json.dumps(row, default=str, ensure_ascii=False)[:300]}" for row in check.sample[:3]]
         for failure in self.failures:
             lines.append(f"  ERROR {failure}")
         lines += [
             "",
+            f"Validation report:   {s.validation_report}",
             f"Published warehouse: {s.published_db}" + ("" if self.success else " (unchanged by this failed run)"),
             f"Build database:      {s.build_db}",
             f"Config:              {s.source}",
@@ -78,12 +83,17 @@ class Outcome:
 
 # One SQLite file for all event logs: a run writes hundreds of events (one
 # per asset and partition) and per-run files plus an index cost ~30% more.
+# Runs the daemon launches (schedule, sensors, UI) queue one at a time:
+# DuckDB allows one writer process.
 DAGSTER_YAML = """\
 event_log_storage:
   module: dagster.core.storage.event_log
   class: ConsolidatedSqliteEventLogStorage
   config:
     base_dir: {history}
+concurrency:
+  runs:
+    max_concurrent_runs: 1
 telemetry:
   enabled: false
 """
@@ -104,64 +114,105 @@ def dagster_home(settings: Settings) -> Path:
 
 
 
-def run_pipeline(settings: Settings, config_path: Path, start: dt.date, end: dt.date) -> Outcome:
-    from orchestration.defs import BUILD_JOB, INGEST_JOB, build_definitions
+def partition_range_tags(start: dt.date, end: dt.date) -> dict[str, str]:
+    """Tags that make a run of the daily-partitioned ingest job cover [start, end] in one run."""
+    return {ASSET_PARTITION_RANGE_START_TAG: start.isoformat(), ASSET_PARTITION_RANGE_END_TAG: end.isoformat()}
 
-    began = time.monotonic()
-    os.environ["SOCIALMART_CONFIG"] = str(Path(config_path).resolve())
-    os.environ["DAGSTER_HOME"] = str(dagster_home(settings))
-    defs = build_definitions(settings)
-    tags = {ASSET_PARTITION_RANGE_START_TAG: start.isoformat(), ASSET_PARTITION_RANGE_END_TAG: end.isoformat()}
-    quiet = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
-    outcome = Outcome(settings, start, end, False, 0.0, run_ids=[])
-    with dg.DagsterInstance.get() as instance:
-        for job_name, job_tags in ((INGEST_JOB, tags), (BUILD_JOB, {})):
-            # dagster-dbt echoes dbt's log to stdout; it is progress, and stdout
-            # is kept for the summary.
-            with contextlib.redirect_stdout(sys.stderr):
-                result = defs.resolve_job_def(job_name).execute_in_process(
-                    instance=instance, tags=job_tags, raise_on_error=False, run_config=quiet
-                )
-            outcome.run_ids.append(result.run_id)
-            _collect(outcome, result)
-            if not result.success:
-                break
-        else:
-            outcome.success = True
-    outcome.raw_rows = _table_rows(settings.build_db, "raw\\_%")
-    if outcome.success and settings.published_db.exists():
-        outcome.mart_rows = _table_rows(settings.published_db, "marts")
-    outcome.seconds = time.monotonic() - began
-    return outcome
+
+class Pipeline:
+    """The Dagster definitions and instance of one CLI invocation: its jobs run
+    in-process one after another, and their outcome adds up in `outcome`.
+
+    Runs executed in-process have no code location, so the daemon's sensors
+    never see them: a run that fails or fails an ERROR check is alerted here.
+    """
+
+    def __init__(self, settings: Settings, config_path: Path, start: dt.date, end: dt.date, command: str = "run") -> None:
+        from orchestration.defs import build_definitions
+
+        self.began = time.monotonic()
+        self.settings = settings
+        os.environ["SOCIALMART_CONFIG"] = str(Path(config_path).resolve())
+        self.defs = build_definitions(settings)
+        # Not through $DAGSTER_HOME: setting it here would make every later
+        # pipeline in this process (tests) record into this warehouse's instance.
+        self.instance = dg.DagsterInstance.from_config(str(dagster_home(settings)))
+        self.outcome = Outcome(settings, start, end, False, 0.0, run_ids=[], command=command)
+
+    def __enter__(self) -> "Pipeline":
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.instance.dispose()
+
+    def execute(self, job_name: str, tags: dict[str, str] | None = None, assets: list[dg.AssetKey] | None = None) -> bool:
+        quiet = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
+        # dagster-dbt echoes dbt's log to stdout; it is progress, and stdout
+        # is kept for the summary.
+        with contextlib.redirect_stdout(sys.stderr):
+            result = self.defs.resolve_job_def(job_name).execute_in_process(
+                instance=self.instance, tags=tags or {}, raise_on_error=False, run_config=quiet, asset_selection=assets
+            )
+        self.outcome.run_ids.append(result.run_id)
+        _collect(self.outcome, result)
+        self._alert(result.run_id)
+        return result.success
+
+    def _alert(self, run_id: str) -> None:
+        alert = alert_for_run(self.instance, self.instance.get_run_by_id(run_id))
+        if alert is None:
+            return
+        try:
+            deliver(alert, self.settings.alert_webhook_url)
+        except AlertDeliveryError as exc:
+            # The run's own result decides the exit code; a webhook that is down must not.
+            log.error(str(exc))
+
+    def finish(self, success: bool) -> Outcome:
+        outcome = self.outcome
+        outcome.success = success
+        outcome.raw_rows = table_rows(self.settings.build_db, "raw\\_%")
+        if self.settings.build_db.exists():
+            with duckdb.connect(str(self.settings.build_db)) as con:
+                outcome.checks = load_results(con, outcome.run_ids)
+                # The audit wrote the report already when it ran; this one also
+                # shows step errors (a failed pull, a failed dbt model).
+                write_validation_report(con, self.settings.validation_report, outcome.run_ids, outcome.failures)
+        if success and self.settings.published_db.exists():
+            outcome.mart_rows = table_rows(self.settings.published_db, "marts")
+        outcome.seconds = time.monotonic() - self.began
+        return outcome
+
+
+def run_pipeline(
+    settings: Settings, config_path: Path, start: dt.date, end: dt.date, *, tags: dict[str, str] | None = None, command: str = "run"
+) -> Outcome:
+    """Ingest [start, end] (one partition-range run), then build, audit and publish."""
+    from orchestration.defs import BUILD_JOB, INGEST_JOB
+
+    with Pipeline(settings, config_path, start, end, command) as pipeline:
+        success = pipeline.execute(INGEST_JOB, {**partition_range_tags(start, end), **(tags or {})}) and pipeline.execute(BUILD_JOB)
+        return pipeline.finish(success)
+
+
+def run_nightly(settings: Settings, config_path: Path, today: dt.date | None = None) -> Outcome:
+    """What the nightly schedule does, in this process: every channel's lookback
+    window plus yesterday, then build, audit and publish."""
+    start, end = nightly_range(settings, today or settings.today())
+    return run_pipeline(settings, config_path, start, end, tags={NIGHTLY_TAG: end.isoformat()}, command="nightly")
 
 
 def _collect(outcome: Outcome, result: dg.ExecuteInProcessResult) -> None:
+    # Check outcomes are read back from _socialmart.check_results in finish().
     for event in result.all_events:
-        if event.event_type_value == "ASSET_CHECK_EVALUATION":
-            data = event.event_specific_data
-            outcome.checks.append(CheckOutcome(
-                data.asset_key.to_user_string(), data.check_name, data.passed,
-                data.severity.value if data.severity else "ERROR",
-                str((data.metadata or {}).get("status", "")) if not data.passed else "",
-            ))
-        elif event.is_step_failure:
-            outcome.failures.append(f"{event.step_key}: {_root_cause(event.event_specific_data.error)}")
+        if event.is_step_failure:
+            outcome.failures.append(f"{event.step_key}: {root_cause(event.event_specific_data.error)}")
 
 
-def _root_cause(error) -> str:
-    """Dagster wraps the asset's exception ("Error occurred while executing op"):
-    the innermost cause is the one that names the channel, account and API code."""
-    if error is None:
-        return "failed"
-    while error.cause is not None:
-        error = error.cause
-    return error.message.strip()
-
-
-def _table_rows(path: Path, schema_like: str) -> dict[str, int]:
+def table_rows(path: Path, schema_like: str) -> dict[str, int]:
     if not path.exists():
         return {}
-    with duckdb.connect(str(path), read_only=True) as con:
+    with duckdb.connect(str(path), read_only=path.name != "build.duckdb") as con:
         tables = con.execute(
             "SELECT table_schema, table_name FROM information_schema.tables "
             "WHERE table_schema LIKE ? ESCAPE '\\' AND table_type = 'BASE TABLE' ORDER BY 1, 2",

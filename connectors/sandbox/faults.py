@@ -18,6 +18,12 @@ for each incoming channel request, decides which ones fire. Rules:
 * "Terminal" kinds (throttle, server_error, expired_token, remove_metric)
   replace the response; once one fires, later faults do not see the request.
   Modifier kinds (stall, truncated, repeat_cursor, bad_data) stack.
+* ``bad_data`` sets ``params["field"]`` to ``params["value"]`` in every row of
+  the response, or, with ``params["match"]`` (e.g. ``{"idstr": "4990..."}``),
+  only in the rows whose own fields equal those values: one hostile caption on
+  one post, not on the hundred others of its page. Positional rows (GA4 value
+  lists, YouTube report rows, the FX CSV) have no field names to match on, so
+  only faults without a match reach them.
 """
 
 from __future__ import annotations
@@ -54,8 +60,18 @@ class Fault:
             raise ValueError("params must be a dict")
         if self.kind == "remove_metric" and "metric" not in self.params:
             raise ValueError("remove_metric needs params['metric']")
-        if self.kind == "bad_data" and ("field" not in self.params or "value" not in self.params):
-            raise ValueError("bad_data needs params['field'] and params['value']")
+        if self.kind == "bad_data":
+            action = self.params.get("action", "set")
+            if action not in ROW_ACTIONS:
+                raise ValueError(f"bad_data params['action'] must be one of {sorted(ROW_ACTIONS)}, got {action!r}")
+            if action in ("set", "add") and ("field" not in self.params or "value" not in self.params):
+                raise ValueError("bad_data needs params['field'] and params['value']")
+            if action == "remove" and "field" not in self.params:
+                raise ValueError("bad_data action 'remove' needs params['field']")
+            if action in ("drop_row", "duplicate_row") and not self.params.get("match"):
+                raise ValueError(f"bad_data action {action!r} needs params['match'] (which rows)")
+        if self.kind == "bad_data" and not isinstance(self.params.get("match", {}), dict):
+            raise ValueError("bad_data params['match'] must be a dict of field -> value")
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> "Fault":
@@ -68,6 +84,27 @@ class Fault:
         return asdict(self)
 
 
+# What bad_data does to the matching rows: set a field's value, add a field
+# the API did not send before, remove the field (an API that stopped sending
+# it), drop the row (a day the API skipped) or send the row twice.
+ROW_ACTIONS = frozenset({"set", "add", "remove", "drop_row", "duplicate_row"})
+
+
+@dataclass(frozen=True)
+class BadValue:
+    """One bad_data fault's change to the rows of a response: set the field
+    `name` (params["field"]) to `value` in the rows that match (or another
+    `action` of ROW_ACTIONS)."""
+
+    name: str
+    value: Any
+    match: dict = field(default_factory=dict)  # empty: every row
+    action: str = "set"
+
+    def matches(self, row: dict) -> bool:
+        return all(row.get(name) == wanted for name, wanted in self.match.items())
+
+
 @dataclass
 class Firing:
     """What the faults decided for one request."""
@@ -76,7 +113,7 @@ class Firing:
     stall_seconds: float = 0.0
     truncate: bool = False
     repeat_cursor: bool = False
-    bad_data: list[tuple[str, Any]] = field(default_factory=list)
+    bad_data: list[BadValue] = field(default_factory=list)
     fired: int = 0
 
 
@@ -138,7 +175,8 @@ class FaultBook:
                 elif f.kind == "repeat_cursor":
                     out.repeat_cursor = True
                 elif f.kind == "bad_data":
-                    out.bad_data.append((f.params["field"], f.params["value"]))
+                    out.bad_data.append(BadValue(f.params.get("field", ""), f.params.get("value"),
+                                                dict(f.params.get("match") or {}), f.params.get("action", "set")))
             for armed in spent:
                 self._armed.remove(armed)
             self.fired_total += out.fired

@@ -10,10 +10,13 @@ Contract
   days (and moves the restatement window); old, settled days keep their values.
   Campaign flights are anchored to ``today.year`` so they only shift when the
   year changes.
-* Nothing row-shaped is precomputed. A (campaign, day) or (property, day) slice
-  is derived on demand from a keyed blake2b hash of (seed, key) and memoised in
-  a bounded LRU; only small dimension data (accounts, campaigns, ads, GA4
-  properties, FX currency table) is built eagerly.
+* Nothing row-shaped is precomputed. The high-volume slices (Meta
+  campaign-days, GA4 rows) are counter-based: a function of (seed, id, day)
+  through ``VectorHasher``, evaluated by numpy for a whole page of keys at
+  once, so any page of a million-row history is computed on demand without
+  the rows before it and nothing is held between requests. Other slices use a
+  keyed blake2b hash (``Hasher``). Only small dimension data (accounts,
+  campaigns, ads, GA4 properties, FX currency table) is built eagerly.
 * Data exists for every day ``< today`` (the spec's simplification: "yesterday"
   is the newest complete day in every account time zone). Nothing for today or
   later.
@@ -25,7 +28,8 @@ Brand: "Northwind Outdoor". Two Meta ad accounts (US/USD/Los Angeles,
 EU/EUR/Berlin), one GA4 property (USD/Los Angeles) whose paid-social traffic is
 derived from the Meta link clicks of *both* accounts, and ECB-style FX rates.
 Extend by adding entries to ``META_ACCOUNT_SPECS`` / ``GA4_PROPERTY_SPECS`` /
-``FX_CURRENCIES`` or by passing your own specs to ``World``.
+``FX_CURRENCIES`` or by passing your own specs to ``World``;
+``scaled_world_specs`` builds a world of any size for benchmarks.
 """
 
 from __future__ import annotations
@@ -41,6 +45,9 @@ from dataclasses import dataclass
 from functools import lru_cache
 from statistics import NormalDist
 from typing import Iterator, Sequence
+
+import numpy as np
+import pyarrow as pa
 
 # --------------------------------------------------------------------------- #
 # Tunables that the channel modules and tests refer to.
@@ -135,6 +142,112 @@ class Hasher:
 
     def token(self, *parts: object, n: int = 8) -> bytes:
         return hashlib.blake2b("|".join(map(str, parts)).encode(), digest_size=n, key=self._key).digest()
+
+
+class VectorHasher:
+    """The bulk counterpart of ``Hasher`` for the high-volume slices (Meta
+    campaign-days, GA4 rows): counter-based uniforms from splitmix64's mixer
+    (Steele, Lea & Flood 2014), evaluated by numpy over whole arrays of
+    (id, day) keys, so a million slices cost well under a second and any page
+    can be computed without the rows before it.
+    """
+
+    __slots__ = ("_seed_key", "_salts")
+
+    def __init__(self, seed: int) -> None:
+        digest = hashlib.blake2b(f"socialmart-sandbox-vector/{seed}".encode(), digest_size=8).digest()
+        self._seed_key = int.from_bytes(digest, "little")
+        self._salts: dict[str, np.uint64] = {}
+
+    def _salt(self, stream: str) -> np.uint64:
+        salt = self._salts.get(stream)
+        if salt is None:
+            digest = hashlib.blake2b(stream.encode(), digest_size=8, key=self._seed_key.to_bytes(8, "little")).digest()
+            salt = self._salts[stream] = np.uint64(int.from_bytes(digest, "little"))
+        return salt
+
+    def uniforms(self, stream: str, ids: np.ndarray, ordinals: np.ndarray, n: int = 8) -> np.ndarray:
+        """An (n, len(ids)) array of uniforms in [0, 1), one column per (id, ordinal) key."""
+        with np.errstate(over="ignore"):
+            key = _mix64(_mix64(ids.astype(np.uint64) ^ self._salt(stream)) + ordinals.astype(np.uint64) * _GOLDEN)
+            out = np.empty((n, len(key)))
+            for k in range(n):
+                out[k] = (_mix64(key + _STEPS[k]) >> np.uint64(11)) * 2.0**-53
+        return out
+
+
+_GOLDEN = np.uint64(0x9E3779B97F4A7C15)
+_STEPS = tuple(np.uint64((k + 1) * 0x9E3779B97F4A7C15 % 2**64) for k in range(16))
+
+
+def _mix64(x: np.ndarray) -> np.ndarray:
+    """splitmix64's finaliser: a bijection of uint64 that scatters every input bit."""
+    x = (x ^ (x >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+    x = (x ^ (x >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+    return x ^ (x >> np.uint64(31))
+
+
+def _poisson_vec(lam: np.ndarray, u: np.ndarray) -> np.ndarray:
+    """``_poisson`` over arrays: the same inverse CDF, one step for every element at once."""
+    out = np.zeros(len(lam), dtype=np.int64)
+    small = (lam > 0) & (lam <= 60)
+    if small.any():
+        rate, uu = lam[small], u[small]
+        p = np.exp(-rate)
+        cdf = p.copy()
+        k = np.zeros(len(rate), dtype=np.int64)
+        active = uu > cdf
+        step = 0
+        while step < 400 and active.any():
+            step += 1
+            p = p * (rate / step)
+            cdf = cdf + p
+            k[active] = step
+            active &= uu > cdf
+        out[small] = k
+    for i in np.flatnonzero(lam > 60):  # rare: the normal approximation, element by element
+        out[i] = _poisson(float(lam[i]), float(u[i]))
+    return out
+
+
+def _allocate_vec(totals: np.ndarray, weights: np.ndarray, group: np.ndarray) -> np.ndarray:
+    """``_allocate`` for many groups at once: split totals[g] over the cells of
+    group g by weight, largest remainder first, ties to the earlier cell."""
+    n_groups = len(totals)
+    weight_sums = np.bincount(group, weights=weights, minlength=n_groups)
+    ok = (totals > 0) & (weight_sums > 0)
+    safe_sums = np.where(weight_sums > 0, weight_sums, 1.0)
+    raw = np.where(ok[group], totals[group] * weights / safe_sums[group], 0.0)
+    out = np.floor(raw).astype(np.int64)
+    short = np.where(ok, totals - np.bincount(group, weights=out, minlength=n_groups).astype(np.int64), 0)
+    order = np.lexsort((np.arange(len(group)), out - raw, group))
+    sorted_group = group[order]
+    rank = np.arange(len(group)) - np.searchsorted(sorted_group, sorted_group, side="left")
+    out[order[rank < short[sorted_group]]] += 1
+    return out
+
+
+_EPOCH_ORDINAL = dt.date(1970, 1, 1).toordinal()
+
+
+def _calendar(ordinals: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """(weekday Monday=0, month, day of month, day of year) of proleptic ordinals."""
+    days = (ordinals - _EPOCH_ORDINAL).astype("datetime64[D]")
+    months = days.astype("datetime64[M]")
+    weekday = (ordinals - 1) % 7
+    month = months.astype(np.int64) % 12 + 1
+    mday = (days - months).astype(np.int64) + 1
+    yday = (days - days.astype("datetime64[Y]").astype("datetime64[D]")).astype(np.int64) + 1
+    return weekday, month, mday, yday
+
+
+def _season_vec(ordinals: np.ndarray, weekly: Sequence[float]) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """weekly x ``_annual`` x ``_trend`` per day, plus ``_holiday_peak``, weekday and month."""
+    weekday, month, mday, yday = _calendar(ordinals)
+    annual = 1.0 + 0.18 * np.sin(2 * math.pi * (yday - 100) / 365.25)
+    trend = 1.0 + 0.05 * (ordinals - _TREND_EPOCH) / 365.25
+    peak = np.where(((month == 11) & (mday >= 20)) | ((month == 12) & (mday <= 20)), 1.35, 1.0)
+    return np.asarray(weekly)[weekday] * annual * trend, peak, weekday, month
 
 
 def _jitter(u1: float, u2: float, spread: float) -> float:
@@ -265,10 +378,122 @@ class CampaignDay:
     leads: int
 
 
+@dataclass(frozen=True, slots=True)
+class CampaignDays:
+    """Many campaign-days at once, one numpy array per measure (money in cents)."""
+
+    spend_cents: np.ndarray
+    impressions: np.ndarray
+    reach: np.ndarray
+    clicks: np.ndarray
+    link_clicks: np.ndarray
+    landing_page_views: np.ndarray
+    purchases: np.ndarray
+    purchase_value_cents: np.ndarray
+    leads: np.ndarray
+
+    def day(self, i: int) -> CampaignDay:
+        return CampaignDay(
+            int(self.spend_cents[i]) / 100, int(self.impressions[i]), int(self.reach[i]), int(self.clicks[i]),
+            int(self.link_clicks[i]), int(self.landing_page_views[i]), int(self.purchases[i]),
+            int(self.purchase_value_cents[i]) / 100, int(self.leads[i]),
+        )
+
+
 # One fine-grained GA4 row: (source, medium, campaign, landingPage,
-# sessions, engagedSessions, keyEvents, totalRevenue). Tuples keep the per-day
-# cache small.
+# sessions, engagedSessions, keyEvents, totalRevenue).
 Ga4Row = tuple[str, str, str, str, int, int, int, float]
+
+# The columns of World.ga4_rows: GA4's dimension names, then the measures.
+GA4_ROW_SCHEMA = pa.schema([
+    ("date", pa.string()), ("sessionSource", pa.string()), ("sessionMedium", pa.string()),
+    ("sessionCampaignName", pa.string()), ("landingPage", pa.string()),
+    ("sessions", pa.int64()), ("engagedSessions", pa.int64()), ("keyEvents", pa.int64()),
+    ("revenue_cents", pa.int64()),
+])
+
+# Unpaid GA4 traffic of every property and day: (source, landing page, weight) cells.
+_GA4_ORGANIC_CELLS = (("google", "/", 0.35), ("google", "/products/trail-shoes", 0.25),
+                      ("google", "/blog/alpine-trails", 0.25), ("google", "/products/rain-jacket", 0.15))
+_GA4_DIRECT_CELLS = (("(direct)", "/", 0.7), ("(direct)", "/cart", 0.3))
+_GA4_NEWSLETTER_CELLS = (("newsletter", "/", 0.5), ("newsletter", "/collections/spring-sale", 0.5))
+_GA4_OTHER_CELLS = (("(other)", "(other)", 1.0),)
+
+
+class _Ga4Emitter:
+    """Collects GA4 session groups (a day's sessions of one campaign or one
+    unpaid source) and their (source, landing page) cells, then splits every
+    group over its cells in one vectorised pass. Strings are codes into one
+    vocabulary so the whole batch stays in numpy until the final table."""
+
+    def __init__(self) -> None:
+        self.vocab: list[str] = []
+        self._codes: dict[str, int] = {}
+        self.groups: dict[str, list[np.ndarray]] = {k: [] for k in (
+            "ordinal", "sessions", "engaged_rate", "key_events", "revenue", "medium", "campaign")}
+        self.cells: dict[str, list[np.ndarray]] = {k: [] for k in ("group", "weight", "source", "page")}
+        self.n_groups = 0
+
+    def code(self, text: str) -> int:
+        code = self._codes.get(text)
+        if code is None:
+            code = self._codes[text] = len(self.vocab)
+            self.vocab.append(text)
+        return code
+
+    def add(self, *, ordinal, sessions, engaged_rate, key_events, revenue, medium, campaign,
+            cell_group, cell_weight, cell_source, cell_page) -> None:
+        """One entry per group (arrays of equal length) and one per cell;
+        cell_group indexes this call's groups."""
+        n = len(ordinal)
+        for name, values in (("ordinal", ordinal), ("sessions", sessions), ("engaged_rate", engaged_rate),
+                             ("key_events", key_events), ("revenue", revenue),
+                             ("medium", np.broadcast_to(medium, n)), ("campaign", np.broadcast_to(campaign, n))):
+            self.groups[name].append(np.asarray(values))
+        self.cells["group"].append(np.asarray(cell_group) + self.n_groups)
+        self.cells["weight"].append(np.asarray(cell_weight, dtype=float))
+        self.cells["source"].append(np.asarray(cell_source))
+        self.cells["page"].append(np.asarray(cell_page))
+        self.n_groups += n
+
+    def add_unpaid(self, ordinals, sessions, engaged_rate, key_events, aov: float, medium: str, campaign,
+                   cells: tuple[tuple[str, str, float], ...]) -> None:
+        """Unpaid traffic: the same cells every day, revenue = key events x aov."""
+        k, n = len(cells), len(ordinals)
+        self.add(
+            ordinal=ordinals, sessions=sessions, engaged_rate=engaged_rate, key_events=key_events,
+            revenue=key_events * aov, medium=self.code(medium),
+            campaign=campaign if isinstance(campaign, np.ndarray) else self.code(campaign),
+            cell_group=np.repeat(np.arange(n), k), cell_weight=np.tile([w for _, _, w in cells], n),
+            cell_source=np.tile([self.code(src) for src, _, _ in cells], n),
+            cell_page=np.tile([self.code(page) for _, page, _ in cells], n),
+        )
+
+    def rows(self) -> dict[str, np.ndarray]:
+        """Split every group's sessions over its cells by weight (largest
+        remainder), its key events over the cells with sessions, its revenue
+        in proportion to key events: the rows of the cells with sessions."""
+        g = {k: np.concatenate(v) if v else np.zeros(0) for k, v in self.groups.items()}
+        c = {k: np.concatenate(v) if v else np.zeros(0, dtype=np.int64) for k, v in self.cells.items()}
+        group = c["group"].astype(np.int64)
+        totals = g["sessions"].astype(np.int64)
+        key_events = g["key_events"].astype(np.int64)
+        sessions = _allocate_vec(totals, c["weight"], group)
+        live = sessions > 0
+        cell_key_events = np.zeros(len(group), dtype=np.int64)
+        cell_key_events[live] = _allocate_vec(key_events, sessions[live].astype(float), group[live])
+        engaged = np.minimum(sessions, np.rint(sessions * g["engaged_rate"][group]).astype(np.int64))
+        group_key_events = key_events[group]
+        revenue_cents = np.where(
+            group_key_events > 0,
+            np.rint(g["revenue"][group] * 100 * cell_key_events / np.maximum(group_key_events, 1)), 0,
+        ).astype(np.int64)
+        return {
+            "ordinal": g["ordinal"].astype(np.int64)[group][live], "source": c["source"][live],
+            "medium": g["medium"].astype(np.int64)[group][live], "campaign": g["campaign"].astype(np.int64)[group][live],
+            "page": c["page"][live], "sessions": sessions[live], "engaged": engaged[live],
+            "key_events": cell_key_events[live], "revenue_cents": revenue_cents[live],
+        }
 
 _OBJECTIVE_ECON = {
     # ctr, link_ratio, cvr (purchases per link click), lead_rate
@@ -350,12 +575,10 @@ META_ACCOUNT_SPECS: tuple[dict, ...] = (
 def scaled_meta_account_specs(n_accounts: int) -> tuple[dict, ...]:
     """``n_accounts`` ad accounts cycling through the two Northwind templates.
 
-    For benchmarks: ``sb.world = World(seed, today,
-    meta_account_specs=scaled_meta_account_specs(200))`` serves ~1M insight
-    rows over the 37-month history, still computed lazily. The first two are
-    the regular act_1001/act_1002, so the GA4 property stays coherent; the
-    clones repeat the templates' quirks (untagged campaign, instagram ad), so
-    "exactly one" world-level invariants hold only for the default world.
+    The first two are the regular act_1001/act_1002; the clones repeat the
+    templates' quirks (untagged campaign, instagram ad) under their own
+    campaign slugs (``spring_sale_1003``), so their GA4 traffic stays apart.
+    "Exactly one" world-level invariants hold only for the default world.
     """
     out = []
     for i in range(n_accounts):
@@ -363,8 +586,30 @@ def scaled_meta_account_specs(n_accounts: int) -> tuple[dict, ...]:
         if i < len(META_ACCOUNT_SPECS):
             out.append(base)
         else:
-            out.append(dict(base, number=str(1001 + i), name=f"{base['name']} #{i + 1}"))
+            number = str(1001 + i)
+            campaigns = tuple(dict(c, slug=f"{c['slug']}_{number}") for c in base["campaigns"])
+            out.append(dict(base, number=number, name=f"{base['name']} #{i + 1}", campaigns=campaigns))
     return tuple(out)
+
+
+def scaled_world_specs(n_accounts: int, accounts_per_property: int = 10) -> dict:
+    """``World`` keyword arguments for a big world: ``n_accounts`` ad accounts
+    and one GA4 property per ``accounts_per_property`` of them, receiving
+    their paid clicks. About 4,200 insight rows and 9,500 GA4 rows per account
+    over the 37-month history; e.g. ``World(7, today, **scaled_world_specs(240))``
+    serves ~1M insight rows and ~2.3M GA4 rows, computed page by page.
+    """
+    meta = scaled_meta_account_specs(n_accounts)
+    base = GA4_PROPERTY_SPECS[0]
+    properties = []
+    for k, first in enumerate(range(0, n_accounts, accounts_per_property)):
+        members = tuple(f"act_{spec['number']}" for spec in meta[first:first + accounts_per_property])
+        if k == 0:
+            properties.append(dict(base, meta_accounts=members))
+        else:
+            properties.append(dict(base, id=str(int(base["id"]) + k), name=f"{base['name']} #{k + 1}",
+                                   meta_accounts=members))
+    return dict(meta_account_specs=meta, ga4_property_specs=tuple(properties))
 
 
 GA4_PROPERTY_SPECS: tuple[dict, ...] = (
@@ -436,8 +681,21 @@ class World:
             for p in ga4_property_specs
         }
 
-        # Bounded memo of the expensive-ish slices. Rebound per instance so a
-        # discarded World frees its cache.
+        # Campaign economics as arrays (position = index in campaign_list), so
+        # campaign_days evaluates any set of campaign-days in one numpy pass.
+        self.vh = VectorHasher(seed)
+        self.campaign_list: tuple[Campaign, ...] = tuple(self.campaigns.values())
+        self.campaign_position = {c.id: i for i, c in enumerate(self.campaign_list)}
+        cl = self.campaign_list
+        self._campaign_ids = np.array([int(c.id) for c in cl], dtype=np.uint64)
+        self._campaign_econ = {
+            name: np.array([getattr(c, name) for c in cl], dtype=float)
+            for name in ("base_spend", "cpm", "ctr", "link_ratio", "cvr", "aov", "lead_rate")
+        }
+        self._holiday_sensitive = np.array([c.holiday_sensitive for c in cl], dtype=bool)
+
+        # Bounded memo of single slices (tests, the GA4 scalar view). Rebound
+        # per instance so a discarded World frees its cache.
         self._campaign_day = lru_cache(maxsize=1 << 16)(self._compute_campaign_day)
         self._ga4_day = lru_cache(maxsize=1 << 12)(self._compute_ga4_day)
         self._fx_blocks: dict[tuple[str, int], tuple[list[float], float]] = {}
@@ -523,145 +781,187 @@ class World:
         return self._campaign_day(campaign.id, day.toordinal())
 
     def _compute_campaign_day(self, campaign_id: str, ordinal: int) -> CampaignDay:
-        c = self.campaigns[campaign_id]
-        d = dt.date.fromordinal(ordinal)
-        u = self.h.u("meta-day", campaign_id, ordinal)
-        v = self.h.u("meta-day-2", campaign_id, ordinal)
-        season = _SPEND_WEEKLY[d.weekday()] * _annual(d) * _trend(d)
-        if c.holiday_sensitive:
-            season *= _holiday_peak(d)
-        spend = round(c.base_spend * season * _jitter(u[0], u[1], 0.24), 2)
-        cpm = c.cpm * _jitter(u[2], u[3], 0.16) * (1.12 if d.month in (11, 12) else 1.0)
-        impressions = max(1, round(spend / cpm * 1000))
-        frequency = 1.12 + 0.55 * u[4]
-        reach = min(max(1, round(impressions / frequency)), max(1, impressions - 1))
-        clicks = round(impressions * c.ctr * _jitter(u[5], u[6], 0.3))
-        link_clicks = min(clicks, round(clicks * c.link_ratio * (0.9 + 0.15 * u[7])))
-        lpv = round(link_clicks * (0.72 + 0.18 * v[0]))
-        # Weekend shoppers convert a bit better; Poisson gives natural zero days.
-        lam = link_clicks * c.cvr * (1.1 if d.weekday() >= 5 else 1.0)
-        purchases = _poisson(lam, v[1])
-        if v[2] < 0.03:  # occasional pixel outage: a day with no purchases at all
-            purchases = 0
-        value = round(purchases * c.aov * _jitter(v[3], v[4], 0.3), 2) if purchases else 0.0
-        leads = _poisson(link_clicks * c.lead_rate, v[5]) if c.lead_rate else 0
-        return CampaignDay(spend, impressions, reach, clicks, link_clicks, lpv, purchases, value, leads)
+        days = self.campaign_days(np.array([self.campaign_position[campaign_id]]), np.array([ordinal]))
+        return days.day(0)
 
     def campaign_day(self, campaign: Campaign, day: dt.date, revision: int | None = None) -> CampaignDay:
         """The day as Meta reports it now: recent purchases not fully attributed yet."""
-        final = self.campaign_day_final(campaign, day)
-        age = (self.today - day).days
-        if age >= META_RESTATEMENT_DAYS or not final.purchases:
-            return final
         rev = self.revision if revision is None else revision
-        share = 0.4 * (META_RESTATEMENT_DAYS - age) / META_RESTATEMENT_DAYS * 0.5**rev
-        purchases = final.purchases - round(final.purchases * share)
-        value = round(final.purchase_value - round(final.purchase_value * share, 2), 2)
-        return CampaignDay(
-            final.spend, final.impressions, final.reach, final.clicks, final.link_clicks,
-            final.landing_page_views, purchases, value, final.leads,
-        )
+        days = self.campaign_days(np.array([self.campaign_position[campaign.id]]), np.array([day.toordinal()]), rev)
+        return days.day(0)
+
+    def campaign_days(self, positions: np.ndarray, ordinals: np.ndarray, revision: int | None = None) -> CampaignDays:
+        """Many campaign-days in one pass: positions index ``campaign_list``.
+
+        revision=None gives the settled numbers; a revision gives them as Meta
+        reports them at that revision (recent purchases not fully attributed).
+        """
+        positions = np.asarray(positions, dtype=np.int64)
+        ordinals = np.asarray(ordinals, dtype=np.int64)
+        econ = {name: values[positions] for name, values in self._campaign_econ.items()}
+        u = self.vh.uniforms("meta-day", self._campaign_ids[positions], ordinals)
+        v = self.vh.uniforms("meta-day-2", self._campaign_ids[positions], ordinals)
+        season, peak, weekday, month = _season_vec(ordinals, _SPEND_WEEKLY)
+        season = np.where(self._holiday_sensitive[positions], season * peak, season)
+        spend_cents = np.rint(econ["base_spend"] * season * _jitter(u[0], u[1], 0.24) * 100).astype(np.int64)
+        cpm = econ["cpm"] * _jitter(u[2], u[3], 0.16) * np.where((month == 11) | (month == 12), 1.12, 1.0)
+        impressions = np.maximum(1, np.rint(spend_cents / 100 / cpm * 1000)).astype(np.int64)
+        frequency = 1.12 + 0.55 * u[4]
+        reach = np.minimum(np.maximum(1, np.rint(impressions / frequency)), np.maximum(1, impressions - 1))
+        clicks = np.rint(impressions * econ["ctr"] * _jitter(u[5], u[6], 0.3)).astype(np.int64)
+        link_clicks = np.minimum(clicks, np.rint(clicks * econ["link_ratio"] * (0.9 + 0.15 * u[7]))).astype(np.int64)
+        landing_page_views = np.rint(link_clicks * (0.72 + 0.18 * v[0])).astype(np.int64)
+        # Weekend shoppers convert a bit better; Poisson gives natural zero days.
+        purchases = _poisson_vec(link_clicks * econ["cvr"] * np.where(weekday >= 5, 1.1, 1.0), v[1])
+        purchases[v[2] < 0.03] = 0  # occasional pixel outage: a day with no purchases at all
+        value_cents = np.where(
+            purchases > 0, np.rint(purchases * econ["aov"] * _jitter(v[3], v[4], 0.3) * 100), 0).astype(np.int64)
+        leads = np.where(econ["lead_rate"] > 0, _poisson_vec(link_clicks * econ["lead_rate"], v[5]), 0)
+        if revision is not None:
+            age = self.today.toordinal() - ordinals
+            young = (age < META_RESTATEMENT_DAYS) & (purchases > 0)
+            share = np.where(young, 0.4 * (META_RESTATEMENT_DAYS - age) / META_RESTATEMENT_DAYS * 0.5**revision, 0.0)
+            purchases = purchases - np.rint(purchases * share).astype(np.int64)
+            value_cents = value_cents - np.rint(value_cents * share).astype(np.int64)
+        return CampaignDays(spend_cents, impressions, reach.astype(np.int64), clicks, link_clicks,
+                            landing_page_views, purchases, value_cents, leads.astype(np.int64))
 
     # -------------------------------------------------------------------- ga4
     def ga4_day_final(self, prop: Ga4Property, day: dt.date) -> tuple[Ga4Row, ...]:
-        return self._ga4_day(prop.id, day.toordinal())
+        return self._ga4_day(prop.id, day.toordinal(), None)
 
     def ga4_day(self, prop: Ga4Property, day: dt.date, revision: int | None = None) -> tuple[Ga4Row, ...]:
         """GA4 rows as reported now: the newest days are still filling in."""
-        rows = self.ga4_day_final(prop, day)
-        age = (self.today - day).days
-        if age >= GA4_RESTATEMENT_DAYS:
-            return rows
-        rev = self.revision if revision is None else revision
-        f = 1.0 - 0.12 * (GA4_RESTATEMENT_DAYS - age) / GA4_RESTATEMENT_DAYS * 0.5**rev
-        out = []
-        for src, med, camp, lp, s, e, k, r in rows:
-            s2 = max(1, round(s * f))
-            out.append((src, med, camp, lp, s2, min(s2, round(e * f)), round(k * f), round(r * f, 2)))
-        return tuple(out)
+        return self._ga4_day(prop.id, day.toordinal(), self.revision if revision is None else revision)
 
-    def _compute_ga4_day(self, prop_id: str, ordinal: int) -> tuple[Ga4Row, ...]:
-        prop = self.ga4_properties[prop_id]
-        d = dt.date.fromordinal(ordinal)
-        rows: list[Ga4Row] = []
-        usd_per_eur = self.fx_rate("USD", d)
+    def _compute_ga4_day(self, prop_id: str, ordinal: int, revision: int | None) -> tuple[Ga4Row, ...]:
+        day = dt.date.fromordinal(ordinal)
+        table = self.ga4_rows(self.ga4_properties[prop_id], day, day, revision)
+        return tuple(
+            (src, med, camp, lp, s, e, k, r / 100)
+            for _, src, med, camp, lp, s, e, k, r in zip(*(col.to_pylist() for col in table.columns))
+        )
 
-        # Paid social: mirrors each delivering campaign's link clicks.
+    def ga4_rows(self, prop: Ga4Property, first: dt.date, last: dt.date, revision: int | None = None) -> pa.Table:
+        """Every fine-grained GA4 row of the property for [first, last] (clipped
+        to served history), as a table with GA4_ROW_SCHEMA's columns.
+
+        Paid social mirrors each delivering campaign's link clicks, split over
+        its ads' sources and its landing pages; organic, direct and newsletter
+        traffic come every day, the "(other)" cardinality bucket now and then.
+        revision=None gives settled numbers; a revision, the newest days as
+        they are still filling in. Rows are not sorted nor summed: two rows
+        may share a key (untagged campaigns of two accounts), as reports sum.
+        """
+        lo = max(first, self.history_start).toordinal()
+        hi = min(last, self.last_day).toordinal()
+        if lo > hi:
+            return GA4_ROW_SCHEMA.empty_table()
+        emit = _Ga4Emitter()
+        self._ga4_paid(emit, prop, lo, hi)
+        ordinals = np.arange(lo, hi + 1)
+        prop_key = np.full(len(ordinals), int.from_bytes(self.h.token("ga4-property", prop.id), "little"), dtype=np.uint64)
+        u = self.vh.uniforms("ga4-web", prop_key, ordinals)
+        v = self.vh.uniforms("ga4-web-2", prop_key, ordinals)
+        base = 850.0 * _season_vec(ordinals, _WEB_WEEKLY)[0]
+        organic = np.rint(base * _jitter(u[0], u[1], 0.2))
+        emit.add_unpaid(ordinals, organic, 0.62 + 0.1 * u[2], _poisson_vec(organic * 0.012, u[3]), 95.0,
+                        "organic", "(organic)", _GA4_ORGANIC_CELLS)
+        direct = np.rint(base * 0.45 * _jitter(u[4], u[5], 0.2))
+        emit.add_unpaid(ordinals, direct, 0.58 + 0.1 * u[6], _poisson_vec(direct * 0.02, u[7]), 105.0,
+                        "(none)", "(not set)", _GA4_DIRECT_CELLS)
+        weekday = _calendar(ordinals)[0]
+        newsletter = np.rint(60.0 * np.asarray(_NEWSLETTER_WEEKLY)[weekday] * _jitter(v[0], v[1], 0.3))
+        issues = np.array([emit.code("newsletter_{0}_w{1:02d}".format(*dt.date.fromordinal(int(o)).isocalendar()[:2]))
+                           for o in ordinals], dtype=np.int64)
+        emit.add_unpaid(ordinals, newsletter, 0.7 + 0.1 * v[2], _poisson_vec(newsletter * 0.025, v[3]), 90.0,
+                        "email", issues, _GA4_NEWSLETTER_CELLS)
+        bucket = v[4] < 0.08  # GA4's cardinality bucket shows up now and then
+        other = 20 + np.rint(60 * v[5][bucket])
+        emit.add_unpaid(ordinals[bucket], other, 0.5 + 0.1 * v[6][bucket], _poisson_vec(other * 0.01, v[7][bucket]),
+                        90.0, "(other)", "(other)", _GA4_OTHER_CELLS)
+
+        rows = emit.rows()
+        sessions, engaged, key_events, revenue = rows["sessions"], rows["engaged"], rows["key_events"], rows["revenue_cents"]
+        if revision is not None:
+            age = self.today.toordinal() - rows["ordinal"]
+            factor = np.where(age < GA4_RESTATEMENT_DAYS,
+                              1.0 - 0.12 * (GA4_RESTATEMENT_DAYS - age) / GA4_RESTATEMENT_DAYS * 0.5**revision, 1.0)
+            sessions = np.maximum(1, np.rint(sessions * factor)).astype(np.int64)
+            engaged = np.minimum(sessions, np.rint(engaged * factor)).astype(np.int64)
+            key_events = np.rint(key_events * factor).astype(np.int64)
+            revenue = np.rint(revenue * factor).astype(np.int64)
+        vocab = pa.array(emit.vocab, pa.string())
+        dates = pa.array([dt.date.fromordinal(o).strftime("%Y%m%d") for o in range(lo, hi + 1)], pa.string())
+        return pa.table([
+            dates.take(rows["ordinal"] - lo), vocab.take(rows["source"]), vocab.take(rows["medium"]),
+            vocab.take(rows["campaign"]), vocab.take(rows["page"]),
+            sessions, engaged, key_events, revenue,
+        ], schema=GA4_ROW_SCHEMA)
+
+    def _ga4_paid(self, emit: _Ga4Emitter, prop: Ga4Property, lo: int, hi: int) -> None:
+        """Paid social sessions: each delivering campaign-day with link clicks
+        becomes a group whose cells are (ad source x landing page)."""
+        positions, cell_start, cell_count, cell_weight, cell_page_index, cell_source, cell_page, campaign_code, eur = (
+            self._ga4_layout(prop, emit))
+        group_pos, group_ords, group_local = [], [], []
+        for local, pos in enumerate(positions):
+            c = self.campaign_list[pos]
+            a = max(lo, c.start.toordinal())
+            b = min(hi, c.stop.toordinal()) if c.stop else hi
+            if a <= b:
+                group_ords.append(np.arange(a, b + 1))
+                group_local.append(np.full(b - a + 1, local))
+        if not group_ords:
+            return
+        ords = np.concatenate(group_ords)
+        local = np.concatenate(group_local)
+        pos = positions[local]
+        cd = self.campaign_days(pos, ords)
+        delivering = cd.link_clicks > 0
+        ords, local, pos = ords[delivering], local[delivering], pos[delivering]
+        link_clicks = cd.link_clicks[delivering]
+        u = self.vh.uniforms("ga4-paid", self._campaign_ids[pos], ords)
+        usd_per_eur = np.array([self.fx_rate("USD", dt.date.fromordinal(o)) for o in range(lo, hi + 1)])
+        revenue = (cd.purchase_value_cents[delivering] / 100 * np.where(eur[local], usd_per_eur[ords - lo], 1.0)
+                   * (0.95 + 0.1 * u[3]))
+        counts = cell_count[local]
+        group = np.repeat(np.arange(len(ords)), counts)
+        cell = cell_start[local][group] + np.arange(len(group)) - np.repeat(np.cumsum(counts) - counts, counts)
+        weight = cell_weight[cell] * (0.8 + 0.4 * u[(4 + cell_page_index[cell]) % 8, group])
+        emit.add(
+            ordinal=ords, sessions=np.maximum(1, np.rint(0.8 * link_clicks * (0.9 + 0.2 * u[0]))),
+            engaged_rate=0.55 + 0.15 * u[1], key_events=np.rint(cd.purchases[delivering] * (1.0 + 0.2 * u[2])),
+            revenue=revenue, medium=emit.code("paid_social"), campaign=campaign_code[local],
+            cell_group=group, cell_weight=weight, cell_source=cell_source[cell], cell_page=cell_page[cell],
+        )
+
+    def _ga4_layout(self, prop: Ga4Property, emit: _Ga4Emitter) -> tuple:
+        """The property's campaigns and their (source x landing page) cells, as
+        arrays (one entry per campaign or cell: cheap to derive per call)."""
+        positions, cell_start, cell_count = [], [], []
+        cell_weight, cell_page_index, cell_source, cell_page, campaign_code, eur = [], [], [], [], [], []
         for act_id in prop.meta_accounts:
             acct = self.meta_accounts[act_id]
             for c in acct.campaigns:
-                if not c.active_on(d):
-                    continue
-                cd = self.campaign_day_final(c, d)
-                if cd.link_clicks <= 0:
-                    continue
-                u = self.h.u("ga4-paid", c.id, ordinal)
-                sessions = max(1, round(0.8 * cd.link_clicks * (0.9 + 0.2 * u[0])))
-                engaged_rate = 0.55 + 0.15 * u[1]
-                key_events = round(cd.purchases * (1.0 + 0.2 * u[2]))
-                revenue = cd.purchase_value * (usd_per_eur if acct.currency == "EUR" else 1.0) * (0.95 + 0.1 * u[3])
+                positions.append(self.campaign_position[c.id])
+                campaign_code.append(emit.code(c.ga4_campaign_name))
+                eur.append(acct.currency == "EUR")
                 by_source: dict[str, float] = {}
                 for ad in c.ads:
                     by_source[ad.ga4_source] = by_source.get(ad.ga4_source, 0.0) + ad.weight
-                cells = []
+                cell_start.append(len(cell_weight))
                 for src in sorted(by_source):
                     for i, (lp, w) in enumerate(c.landing_pages):
-                        cells.append((src, lp, by_source[src] * w * (0.8 + 0.4 * u[(4 + i) % 8])))
-                self._emit_cells(rows, cells, "paid_social", c.ga4_campaign_name,
-                                 sessions, engaged_rate, key_events, revenue)
-
-        # Unpaid traffic, every day.
-        u = self.h.u("ga4-web", prop_id, ordinal)
-        base = 850.0 * _WEB_WEEKLY[d.weekday()] * _annual(d) * _trend(d)
-        organic = round(base * _jitter(u[0], u[1], 0.2))
-        self._emit_cells(
-            rows,
-            [("google", "/", 0.35), ("google", "/products/trail-shoes", 0.25),
-             ("google", "/blog/alpine-trails", 0.25), ("google", "/products/rain-jacket", 0.15)],
-            "organic", "(organic)", organic, 0.62 + 0.1 * u[2], _poisson(organic * 0.012, u[3]),
-            None, aov=95.0,
-        )
-        direct = round(base * 0.45 * _jitter(u[4], u[5], 0.2))
-        self._emit_cells(
-            rows, [("(direct)", "/", 0.7), ("(direct)", "/cart", 0.3)],
-            "(none)", "(not set)", direct, 0.58 + 0.1 * u[6], _poisson(direct * 0.02, u[7]), None, aov=105.0,
-        )
-        v = self.h.u("ga4-web-2", prop_id, ordinal)
-        iso = d.isocalendar()
-        newsletter = round(60.0 * _NEWSLETTER_WEEKLY[d.weekday()] * _jitter(v[0], v[1], 0.3))
-        self._emit_cells(
-            rows, [("newsletter", "/", 0.5), ("newsletter", "/collections/spring-sale", 0.5)],
-            "email", f"newsletter_{iso.year}_w{iso.week:02d}", newsletter, 0.7 + 0.1 * v[2],
-            _poisson(newsletter * 0.025, v[3]), None, aov=90.0,
-        )
-        if v[4] < 0.08:  # GA4's cardinality bucket shows up now and then
-            other = 20 + round(60 * v[5])
-            self._emit_cells(rows, [("(other)", "(other)", 1.0)], "(other)", "(other)", other,
-                             0.5 + 0.1 * v[6], _poisson(other * 0.01, v[7]), None, aov=90.0)
-        return tuple(rows)
-
-    @staticmethod
-    def _emit_cells(rows, cells, medium, campaign, sessions, engaged_rate, key_events, revenue,
-                    aov: float = 0.0) -> None:
-        """Split day totals over (source, landing page) cells and append rows.
-
-        revenue=None means "derive from key events with this aov" (unpaid
-        traffic); otherwise revenue is split in proportion to key events.
-        """
-        if sessions <= 0:
-            return
-        per_cell = _allocate(sessions, [w for _, _, w in cells])
-        live = [i for i, s in enumerate(per_cell) if s > 0]
-        ke = _allocate(key_events, [per_cell[i] for i in live])
-        if revenue is None:
-            revenue = key_events * aov
-        for j, i in enumerate(live):
-            src, lp, _ = cells[i]
-            s = per_cell[i]
-            e = min(s, round(s * engaged_rate))
-            k = ke[j]
-            r = round(revenue * k / key_events, 2) if key_events else 0.0
-            rows.append((src, medium, campaign, lp, s, e, k, r))
+                        cell_weight.append(by_source[src] * w)
+                        cell_page_index.append(i)
+                        cell_source.append(emit.code(src))
+                        cell_page.append(emit.code(lp))
+                cell_count.append(len(cell_weight) - cell_start[-1])
+        as_int = lambda xs: np.array(xs, dtype=np.int64)  # noqa: E731
+        return (as_int(positions), as_int(cell_start), as_int(cell_count), np.array(cell_weight, dtype=float),
+                as_int(cell_page_index), as_int(cell_source), as_int(cell_page), as_int(campaign_code),
+                np.array(eur, dtype=bool))
 
     # --------------------------------------------------------------------- fx
     def fx_rate(self, currency: str, day: dt.date) -> float:

@@ -1,5 +1,6 @@
 """Dagster definitions assembled from Settings, one module per layer:
-ingest (raw landing), transform (dbt), publish.
+ingest (raw landing), transform (dbt), publish; plus operations: the nightly
+schedule and the build-after-ingest sensor (schedules), alert sensors (alerts).
 
 `orchestration.definitions` is the code location that loads socialmart.yaml;
 the CLI and tests call `build_definitions` with their own Settings.
@@ -8,11 +9,14 @@ the CLI and tests call `build_definitions` with their own Settings.
 import os
 
 import dagster as dg
-from dagster_duckdb import DuckDBResource
 
 from orchestration.config import Settings
+from orchestration.defs.alerts import alert_sensors
 from orchestration.defs.ingest import daily_partitions, ingest_assets
-from orchestration.defs.publish import publish_asset
+from orchestration.defs.quality import quality_checks
+from orchestration.defs.publish import PUBLISH_KEY, publish_asset
+from orchestration.defs.resources import BuildDatabase
+from orchestration.defs.schedules import build_after_ingest_sensor, nightly_schedule
 from orchestration.defs.transform import dbt_definitions
 
 # Two jobs, run one after the other: ingest is daily-partitioned, build is
@@ -31,20 +35,28 @@ def build_definitions(settings: Settings) -> dg.Definitions:
     dbt_models, dbt_resource = dbt_definitions(settings)
     marts = [key for key in dbt_models.keys if key.path[0] == "marts"]
     publish = publish_asset(settings, marts)
+    audits = quality_checks(settings, set(marts))
     ingest_job = dg.define_asset_job(
         INGEST_JOB,
-        selection=dg.AssetSelection.assets(*raw),
+        selection=dg.AssetSelection.assets(*raw).without_checks(),
         description="Pull every configured channel for the partition range into raw_* tables.",
     )
     build_job = dg.define_asset_job(
         BUILD_JOB,
-        selection=dg.AssetSelection.assets(dbt_models, publish),
-        description="dbt build (models and tests) then publish the marts to the BI file.",
+        selection=dg.AssetSelection.assets(dbt_models, publish) | dg.AssetSelection.checks(*audits),
+        description="dbt build (models and tests), the audit (GX suites, reconciliation, raw checks), "
+        "then publish the marts to the BI file.",
     )
     return dg.Definitions(
         assets=[*raw, dbt_models, publish],
+        asset_checks=audits,
         jobs=[ingest_job, build_job],
-        resources={"duckdb": DuckDBResource(database=str(settings.build_db)), "dbt": dbt_resource},
+        schedules=[nightly_schedule(settings, ingest_job)],
+        sensors=[
+            build_after_ingest_sensor(INGEST_JOB, build_job, {asset.key for asset in raw}, PUBLISH_KEY),
+            *alert_sensors(settings),
+        ],
+        resources={"duckdb": BuildDatabase(database=str(settings.build_db)), "dbt": dbt_resource},
         # DuckDB allows one writer process: every step runs in the run's own process.
         executor=dg.in_process_executor,
     )

@@ -1,5 +1,6 @@
 """The publish asset: runs only after every upstream mart built and passed its tests."""
 
+import traceback
 
 import dagster as dg
 from dagster_duckdb import DuckDBResource
@@ -7,6 +8,8 @@ from dagster_duckdb import DuckDBResource
 from orchestration.config import Settings
 from orchestration.landing import promote_sync_state
 from orchestration.publish import publish
+from orchestration.quality.results import blocking_failures
+from orchestration.report import report_path, write_report
 
 PUBLISH_KEY = dg.AssetKey(["published", "marketing_duckdb"])
 
@@ -22,6 +25,11 @@ def publish_asset(settings: Settings, marts: list[dg.AssetKey]) -> dg.AssetsDefi
     )
     def _publish(context: dg.AssetExecutionContext, duckdb: DuckDBResource) -> dg.MaterializeResult:
         with duckdb.get_connection() as con:
+            blocked = blocking_failures(con, context.run.run_id)
+            if blocked:
+                # Dagster already skips this step after a blocking check fails;
+                # this guards runs that select publish without the audit.
+                raise dg.Failure("not publishing: blocking checks failed:\n" + "\n".join(r.summary_line() for r in blocked))
             result = publish(con, settings.published_db, context.run.run_id)
             # Only now, with the audited marts in BI's hands, do cursors move.
             cursors = promote_sync_state(con)
@@ -30,8 +38,20 @@ def publish_asset(settings: Settings, marts: list[dg.AssetKey]) -> dg.AssetsDefi
                 "path": dg.MetadataValue.path(str(result.path)),
                 "tables": len(result.tables),
                 "cursors_advanced": cursors,
+                **_write_report(context, settings),
                 **{f"rows.{name}": rows for name, rows in result.tables.items()},
             }
         )
 
     return _publish
+
+
+def _write_report(context: dg.AssetExecutionContext, settings: Settings) -> dict[str, dg.MetadataValue]:
+    """The KPI report of the file just published. The publish stands whatever happens here:
+    a report that cannot be written is an error in the log and the metadata, not a failed publish."""
+    try:
+        path = write_report(settings.published_db, report_path(settings.warehouse_dir))
+    except Exception as exc:  # noqa: BLE001 - any report bug must leave the publish in place
+        context.log.error(f"KPI REPORT NOT WRITTEN (the publish itself succeeded): {exc!r}\n{traceback.format_exc()}")
+        return {"report_error": dg.MetadataValue.text(repr(exc))}
+    return {"report": dg.MetadataValue.path(str(path))}

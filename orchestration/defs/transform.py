@@ -4,7 +4,8 @@ Asset keys: sources keep dbt's [source_name, table] (= the ingest assets'
 [raw_<channel>, <stream>]); models are [<layer schema>, <model name>], e.g.
 [marts, fct_ad_performance_daily]. One `dbt build` per run builds every model
 and runs every test (dbt start-up costs seconds: one call, many models).
-A failing test fails the step, so nothing downstream (publish) runs.
+A failing test fails the step, so nothing downstream (publish) runs; every
+test's outcome is also recorded with the run's other checks.
 """
 
 
@@ -16,12 +17,14 @@ from pathlib import Path
 from typing import Any, Mapping
 
 import dagster as dg
+import duckdb
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_assets
 
 from dagster_duckdb import DuckDBResource
 
 from orchestration.config import Settings
 from orchestration.landing import ensure_all_raw_tables
+from orchestration.quality.results import SAMPLE_ROWS, CheckResult, record_results
 
 DBT_PROJECT_DIR = Path(__file__).resolve().parents[2] / "dbt_project"
 # The venv's dbt, whether or not the venv is on PATH (make runs .venv/bin/... directly).
@@ -65,10 +68,72 @@ def dbt_definitions(settings: Settings) -> tuple[dg.AssetsDefinition, DbtCliReso
     manifest = ensure_manifest(project, settings.build_db)
     dbt_vars = json.dumps({"reporting_currency": settings.reporting_currency})
 
+    nodes = _test_targets(json.loads(Path(manifest).read_text()))
+
     @dbt_assets(manifest=manifest, project=project, dagster_dbt_translator=Translator(), name="dbt_models")
     def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, duckdb: DuckDBResource):
         with duckdb.get_connection() as con:
             ensure_all_raw_tables(con)
-        yield from dbt.cli(["build", "--vars", dbt_vars], context=context).stream()
+        invocation = dbt.cli(["build", "--vars", dbt_vars], context=context, raise_on_error=False)
+        yield from invocation.stream()
+        # Every dbt test's outcome joins the run's check record (the
+        # validation report, `socialmart status`, meta.check_results), with
+        # sample failing rows of the tests that failed.
+        results = dbt_test_results(invocation.get_artifact("run_results.json"), nodes)
+        with duckdb.get_connection() as con:
+            for result in results:
+                if not result.passed:
+                    result.sample = _failing_rows(con, result.sample)
+            record_results(con, context.run.run_id, results)
+        failed = [r for r in results if not r.passed and r.severity == "ERROR"]
+        if failed or not invocation.is_successful():
+            lines = [r.summary_line() for r in failed] or ["dbt build failed (see the dbt log above)"]
+            raise dg.Failure("dbt build failed:\n" + "\n".join(lines), metadata={"failed_tests": len(failed)})
 
     return dbt_models, DbtCliResource(project_dir=project, dbt_executable=str(DBT_EXECUTABLE))
+
+
+def _test_targets(manifest: dict[str, Any]) -> dict[str, tuple[str, str]]:
+    """dbt test unique_id -> (guarded asset path, test name)."""
+    translator = Translator()
+    targets: dict[str, tuple[str, str]] = {}
+    for uid, node in [*manifest["nodes"].items(), *manifest.get("unit_tests", {}).items()]:
+        if node["resource_type"] not in ("test", "unit_test"):
+            continue
+        attached = node.get("attached_node") or next(iter(node.get("depends_on", {}).get("nodes", [])), None)
+        parent = manifest["nodes"].get(attached) or manifest["sources"].get(attached)
+        asset = "/".join(translator.get_asset_key(parent).path) if parent else "dbt"
+        targets[uid] = (asset, node["name"])
+    return targets
+
+
+def dbt_test_results(run_results: dict[str, Any], targets: dict[str, tuple[str, str]]) -> list[CheckResult]:
+    results = []
+    for result in run_results.get("results", []):
+        if result["unique_id"] not in targets:
+            continue
+        asset, name = targets[result["unique_id"]]
+        status = result["status"]
+        passed = status in ("pass", "warn")
+        why = result.get("message") or status
+        results.append(CheckResult(
+            asset, name, "dbt_test", passed,
+            severity="WARN" if status == "warn" else "ERROR",
+            description=f"dbt test {status}" + ("" if passed else f": {why}"),
+            failing_rows=int(result.get("failures") or 0),
+            # The compiled SQL travels in `sample` until _failing_rows runs it.
+            sample=[{"sql": result.get("compiled_code")}] if not passed and result.get("compiled_code") else [],
+        ))
+    return results
+
+
+def _failing_rows(con, sample: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """A failed dbt test's query returns its failing rows: keep the first few."""
+    if not sample or not sample[0].get("sql"):
+        return []
+    try:
+        cursor = con.execute(f"SELECT * FROM ({sample[0]['sql']}) LIMIT {SAMPLE_ROWS}")
+    except duckdb.Error as exc:
+        return [{"note": f"could not re-run the test query: {exc}"}]
+    names = [d[0] for d in cursor.description]
+    return json.loads(json.dumps([dict(zip(names, row)) for row in cursor.fetchall()], default=str))

@@ -8,7 +8,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from connectors.base import ChannelSettings, ParseError
+from connectors.base import ChannelSettings
 from connectors.facebook_pages import (
     DEPRECATED_METRICS, FacebookPagesConnector, facebook_content_type, insight_day, normalize_page_id,
 )
@@ -121,11 +121,14 @@ def test_expired_token_is_a_credentials_failure_without_retries(scripted, clock)
     assert len(scripted.requests) == 1 and clock.waits == [] and "EAAG-page-token" not in str(err.value)
 
 
-def test_an_unparseable_value_names_channel_stream_and_metric(scripted, clock):
+def test_an_unparseable_value_is_quarantined_naming_channel_stream_and_metric(scripted, clock):
     bad = {"data": [{**INSIGHTS["data"][0], "values": [{"value": "12,5", "end_time": "2024-05-02T07:00:00+0000"}]}]}
     scripted.add(200, bad)
-    with pytest.raises(ParseError, match="facebook_pages.page_insights: column 'page_post_engagements'"):
-        rows(connector(scripted, clock, metrics=["page_post_engagements"]), "page_insights")
+    conn = connector(scripted, clock, metrics=["page_post_engagements"])
+    assert rows(conn, "page_insights") == []
+    [held] = conn.quarantined
+    assert "facebook_pages.page_insights: column 'page_post_engagements' got '12,5'" in held.reason
+    assert '"12,5"' in held.record
 
 
 def post(kind: str | None, media_type: str | None, permalink: str = "https://www.facebook.com/1234/posts/1") -> dict:

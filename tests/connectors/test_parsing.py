@@ -5,10 +5,13 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
+import orjson
 import pytest
 
-from connectors.base import ChannelSettings, ParseError, Values
+from connectors.base import BatchBuilder, ChannelSettings, ParseError, Values
 from connectors.fx import parse_csv
+from connectors.ga4 import STREAMS as GA4_STREAMS
+from connectors.ga4 import WIRE as GA4_WIRE
 from connectors.ga4 import normalize_property_id, parse_report
 from connectors.meta_ads import MetaAdsConnector, _ad_row, normalize_account_id
 
@@ -30,8 +33,29 @@ def meta(**options) -> MetaAdsConnector:
     return MetaAdsConnector(settings)
 
 
+def typed(builder: BatchBuilder, rows) -> list[dict]:
+    """Rows of wire values through the batch builder, as `read` lands them;
+    a value that does not parse raises its ParseError here."""
+    for row, record in rows:
+        builder.add(row, record)
+    batch = builder.flush()
+    if builder.quarantine:
+        raise builder.quarantine[0].problems[0]
+    return batch.to_pylist() if batch is not None else []
+
+
+def insight(connector: MetaAdsConnector, record: dict) -> dict:
+    builder = connector.builder("insights", "act_1", connector.insight_wire())
+    return typed(builder, [(connector._insight_row(record, builder.values), record)])[0]
+
+
+def ga4_rows(page: dict) -> list[dict]:
+    builder = BatchBuilder(GA4_STREAMS["traffic"], "1", Values("ga4", "traffic"), [], GA4_WIRE)
+    return typed(builder, parse_report(page, builder.values))
+
+
 def test_meta_insight_numbers_are_typed_and_one_purchase_counts_once():
-    row = meta()._insight_row(META_ROW, Values("meta_ads", "insights"))
+    row = insight(meta(), META_ROW)
     assert row["date_day"] == dt.date(2024, 5, 1)
     assert row["spend"] == Decimal("153.27") and row["impressions"] == 48210 and row["clicks"] == 912
     assert row["link_clicks"] == 640
@@ -40,19 +64,19 @@ def test_meta_insight_numbers_are_typed_and_one_purchase_counts_once():
 
 
 def test_meta_conversion_action_type_is_configurable():
-    row = meta(conversion_action_type="offsite_conversion.fb_pixel_purchase")._insight_row(META_ROW, Values("meta_ads", "insights"))
+    row = insight(meta(conversion_action_type="offsite_conversion.fb_pixel_purchase"), META_ROW)
     assert row["conversions"] == Decimal("14") and row["conversion_value"] == Decimal("0")
 
 
 def test_meta_omitted_actions_mean_zero_not_null():
     record = {k: v for k, v in META_ROW.items() if k not in ("actions", "action_values")}
-    row = meta()._insight_row(record, Values("meta_ads", "insights"))
+    row = insight(meta(), record)
     assert row["conversions"] == 0 and row["conversion_value"] == 0 and row["link_clicks"] == 0
 
 
 def test_meta_unparseable_number_names_the_column():
     with pytest.raises(ParseError, match="spend"):
-        meta()._insight_row({**META_ROW, "spend": "12,5"}, Values("meta_ads", "insights"))
+        insight(meta(), {**META_ROW, "spend": "12,5"})
 
 
 def test_meta_url_tags_give_utm_values_and_missing_tags_give_nulls():
@@ -92,15 +116,14 @@ GA4_PAGE = {
 
 
 def test_ga4_rows_are_read_through_their_headers():
-    rows = list(parse_report(GA4_PAGE, Values("ga4", "traffic")))
-    first, record = rows[0]
+    first, other = ga4_rows(GA4_PAGE)
+    record = orjson.loads(first["_record"])
     assert first["date_day"] == dt.date(2024, 5, 1)
     assert (first["session_source"], first["session_medium"], first["session_campaign_name"], first["landing_page"]) == ("facebook", "paid_social", "spring_sale", "/pricing")
     assert first["sessions"] == 412 and first["engaged_sessions"] == 242 and first["key_events"] == 17.0
     assert first["total_revenue"] == Decimal("1520.5") and first["bounce_rate"] == pytest.approx(0.4126)
     assert first["currency_code"] == "USD" and first["time_zone"] == "America/Los_Angeles"
     assert record["dimensions"]["sessionSource"] == "facebook"
-    other = rows[1][0]
     assert other["session_source"] == "(other)" and other["session_campaign_name"] == "(not set)"
 
 

@@ -71,6 +71,14 @@ def build_staging(channel: str, build_db: Path, work: Path) -> subprocess.Comple
     )
 
 
+def quarantined(con: duckdb.DuckDBPyConnection, channel: str, stream: str) -> list[tuple[str, str]]:
+    """(reason, record JSON) of every record of one stream held in `_socialmart.quarantine`."""
+    return con.execute(
+        "SELECT reason, record FROM _socialmart.quarantine WHERE channel = ? AND stream = ? ORDER BY account_id, record",
+        [channel, stream],
+    ).fetchall()
+
+
 def sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 

@@ -4,6 +4,7 @@ survive throttles and server errors, name a removed metric, build staging."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 
 import duckdb
 import pytest
@@ -12,7 +13,7 @@ from connectors.http import ApiError, RetryPolicy
 from connectors.sandbox import Fault, Sandbox
 from orchestration.config import parse_settings
 from orchestration.ingest import sync_stream
-from tests.integration.conftest import build_staging
+from tests.integration.conftest import build_staging, quarantined
 from orchestration.landing import ensure_all_raw_tables
 
 CHANNEL = "facebook_pages"
@@ -119,12 +120,23 @@ def test_expired_token_fails_at_once_without_the_token(sandbox, settings, tmp_pa
     assert err.value.kind == "credentials" and err.value.code == 190 and sandbox.token not in str(err.value)
 
 
-def test_bad_value_is_refused_naming_the_metric(sandbox, settings, tmp_path):
-    from connectors.base import ParseError
-
-    sandbox.inject(Fault(CHANNEL, "bad_data", path_contains="/insights", params={"field": "value", "value": "12,5"}))
-    with duckdb.connect(str(tmp_path / "x.duckdb")) as con, pytest.raises(ParseError, match="facebook_pages.page_insights"):
-        sync(con, settings, "page_insights")
+def test_bad_value_is_quarantined_naming_the_metric(sandbox, settings, tmp_path):
+    # Every metric's value of the window's first day arrives as "12,5" (that
+    # day's points end at the next local midnight, 07:00 UTC); the other days land.
+    sandbox.inject(Fault(CHANNEL, "bad_data", path_contains="/insights", params={
+        "field": "value", "value": "12,5", "match": {"end_time": "2026-05-02T07:00:00+0000"}}))
+    with duckdb.connect(str(tmp_path / "x.duckdb")) as con:
+        result, _ = sync(con, settings, "page_insights")
+        held = quarantined(con, CHANNEL, "page_insights")
+        landed = con.execute(
+            "select count(*), count(distinct date_day), count(*) filter (where date_day = ?) "
+            "from raw_facebook_pages.page_insights", [START]).fetchone()
+    records = [json.loads(record) for _, record in held]
+    assert result.quarantined == len(held) == 7 and len({r["name"] for r in records}) == 7
+    assert all("facebook_pages.page_insights" in reason and f"column '{r['name']}'" in reason
+               for (reason, _), r in zip(held, records))
+    assert all(r["value"] == "12,5" for r in records)
+    assert landed == (44 * 7, 44, 0) and result.rows == 44 * 7  # the bad day is held back, the rest landed
 
 
 def test_truncated_and_stalled_responses_are_retried(sandbox, settings, tmp_path):

@@ -5,6 +5,7 @@ media as nulls, build staging."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 
 import duckdb
 import pytest
@@ -14,7 +15,7 @@ from connectors import CONNECTORS
 from connectors.sandbox import Fault, Sandbox, World
 from orchestration.config import parse_settings
 from orchestration.ingest import sync_stream
-from tests.integration.conftest import build_staging
+from tests.integration.conftest import build_staging, quarantined
 from orchestration.landing import ensure_all_raw_tables
 
 CHANNEL = "instagram"
@@ -129,12 +130,23 @@ def test_expired_token_fails_at_once_without_the_token(sandbox, settings, tmp_pa
     assert err.value.kind == "credentials" and sandbox.token not in str(err.value)
 
 
-def test_bad_value_is_refused_naming_the_column(sandbox, settings, tmp_path):
-    from connectors.base import ParseError
-
+def test_bad_value_is_quarantined_naming_the_column(sandbox, settings, tmp_path):
+    # One breakdown's response (one request per dimension) arrives with "n/a"
+    # counts: its records are held back, the other dimensions land.
     sandbox.inject(Fault(CHANNEL, "bad_data", params={"field": "value", "value": "n/a"}))
-    with duckdb.connect(str(tmp_path / "x.duckdb")) as con, pytest.raises(ParseError, match="instagram.follower_demographics"):
-        sync(con, settings, "follower_demographics")
+    with duckdb.connect(str(tmp_path / "x.duckdb")) as con:
+        result, _ = sync(con, settings, "follower_demographics")
+        held = quarantined(con, CHANNEL, "follower_demographics")
+        landed = dict(con.execute("select dimension, count(*) from raw_instagram.follower_demographics "
+                                  "group by dimension").fetchall())
+    records = [json.loads(record) for _, record in held]
+    bad = {r["dimension_keys"][0] for r in records}
+    assert held and result.quarantined == len(held) and len(bad) == 1
+    assert all("instagram.follower_demographics" in reason and f"column 'follower_demographics.{r['dimension_keys'][0]}'" in reason
+               for (reason, _), r in zip(held, records))
+    assert all(r["value"] == "n/a" for r in records)
+    assert bad.isdisjoint(landed) and set(landed) | bad == {"age", "gender", "country"}
+    assert sum(landed.values()) == result.rows > 0
 
 
 def test_newest_media_wait_out_the_insights_delay(sandbox, settings):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 
 import duckdb
 import pytest
@@ -11,7 +12,7 @@ from connectors.http import ApiError, RetryPolicy
 from connectors.sandbox import Fault, Sandbox
 from orchestration.config import parse_settings
 from orchestration.ingest import sync_stream
-from tests.integration.conftest import build_staging
+from tests.integration.conftest import build_staging, quarantined
 from orchestration.landing import ensure_all_raw_tables
 
 CHANNEL = "linkedin"
@@ -132,11 +133,20 @@ def test_repeated_page_token_is_refused(sandbox, settings, tmp_path):
     assert err.value.kind == "pagination"
 
 
-def test_bad_cost_names_the_column(sandbox, settings, tmp_path):
+def test_bad_cost_is_quarantined_naming_the_column(sandbox, settings, tmp_path):
+    # One response's costs arrive as "n/a": its records are held back, the rest land.
     sandbox.inject(Fault(CHANNEL, "bad_data", params={"field": "costInLocalCurrency", "value": "n/a"}))
     try:
-        with duckdb.connect(str(tmp_path / "x.duckdb")) as con, pytest.raises(ValueError) as err:
-            sync(con, settings, "campaign_daily")
+        with duckdb.connect(str(tmp_path / "x.duckdb")) as con:
+            result = sync(con, settings, "campaign_daily")
+            held = quarantined(con, CHANNEL, "campaign_daily")
+            landed = set(con.execute("select campaign_id, date_day from raw_linkedin.campaign_daily").fetchall())
     finally:
         sandbox.clear_faults()
-    assert "linkedin.campaign_daily" in str(err.value) and "costInLocalCurrency" in str(err.value)
+    records = [json.loads(record) for _, record in held]
+    assert held and result.quarantined == len(held)
+    assert all("linkedin.campaign_daily" in reason and "costInLocalCurrency" in reason for reason, _ in held)
+    assert all(r["costInLocalCurrency"] == "n/a" for r in records)
+    bad = {(r["pivotValues"][0].rsplit(":", 1)[1], dt.date(**r["dateRange"]["start"])) for r in records}
+    assert len(bad) == len(held) and bad.isdisjoint(landed)
+    assert len(landed) == result.rows > 0

@@ -3,18 +3,18 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 from decimal import Decimal
 
 import duckdb
 import pytest
 
-from connectors.base import ParseError
 from connectors.http import ApiError, RetryPolicy
 from connectors.sandbox import Fault, Sandbox
 from connectors.tiktok_ads import STREAMS
 from orchestration.config import parse_settings
 from orchestration.ingest import sync_stream
-from tests.integration.conftest import build_staging
+from tests.integration.conftest import build_staging, quarantined
 from orchestration.landing import ensure_all_raw_tables
 
 CHANNEL = "tiktok_ads"
@@ -140,10 +140,20 @@ def test_dbt_staging_builds(synced, tmp_path):
         assert isinstance(spend, Decimal) and spend > 0
 
 
-def test_bad_data_names_the_metric(sandbox, settings, tmp_path):
+def test_bad_spend_is_quarantined_naming_the_metric(sandbox, settings, tmp_path):
+    # One report response's spend arrives as "12,5": its records are held back, the rest land.
     sandbox.inject(Fault(CHANNEL, "bad_data", path_contains="/report/", params={"field": "metrics.spend", "value": "12,5"}))
-    with duckdb.connect(str(tmp_path / "b.duckdb")) as con, pytest.raises(ParseError, match="spend"):
-        sync_stream(con, settings, "campaign_daily", START, END, policy=FAST)
+    with duckdb.connect(str(tmp_path / "b.duckdb")) as con:
+        result = sync_stream(con, settings, "campaign_daily", START, END, policy=FAST)
+        held = quarantined(con, CHANNEL, "campaign_daily")
+        landed = set(con.execute("select campaign_id, date_day from raw_tiktok_ads.campaign_daily").fetchall())
+    records = [json.loads(record) for _, record in held]
+    assert held and result.quarantined == len(held)
+    assert all("tiktok_ads.campaign_daily" in reason and "column 'spend'" in reason for reason, _ in held)
+    assert all(r["metrics"]["spend"] == "12,5" for r in records)
+    bad = {(r["dimensions"]["campaign_id"], dt.date.fromisoformat(r["dimensions"]["stat_time_day"][:10])) for r in records}
+    assert len(bad) == len(held) and bad.isdisjoint(landed)
+    assert len(landed) == result.rows > 0
 
 
 def test_truncated_body_is_retried(sandbox, settings, tmp_path):

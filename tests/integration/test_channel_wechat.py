@@ -3,18 +3,18 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import logging
 
 import duckdb
 import pytest
 
-from connectors.base import ParseError
 from connectors.http import ApiError, RetryPolicy
 from connectors.sandbox import Fault, Sandbox
 from connectors.wechat import STREAMS
 from orchestration.config import parse_settings
 from orchestration.ingest import sync_stream
-from tests.integration.conftest import build_staging
+from tests.integration.conftest import build_staging, quarantined
 from orchestration.landing import ensure_all_raw_tables
 
 CHANNEL = "wechat"
@@ -155,10 +155,20 @@ def test_dbt_staging_builds(synced, tmp_path):
         assert con.execute("select distinct content_type from staging.stg_wechat__posts").fetchall() == [("article",)]
 
 
-def test_bad_data_names_the_column(sandbox, settings, tmp_path):
+def test_bad_data_is_quarantined_naming_the_column(sandbox, settings, tmp_path):
+    # One 7-day chunk arrives with new_user "many": its records are held back, the other days land.
     sandbox.inject(Fault(CHANNEL, "bad_data", params={"field": "new_user", "value": "many"}))
-    with duckdb.connect(str(tmp_path / "b.duckdb")) as con, pytest.raises(ParseError, match="new_user"):
-        sync_stream(con, settings, "user_summary", START, END, policy=FAST)
+    with duckdb.connect(str(tmp_path / "b.duckdb")) as con:
+        result = sync_stream(con, settings, "user_summary", START, END, policy=FAST)
+        held = quarantined(con, CHANNEL, "user_summary")
+        landed = set(con.execute("select ref_date, user_source from raw_wechat.user_summary").fetchall())
+    records = [json.loads(record) for _, record in held]
+    assert held and result.quarantined == len(held)
+    assert all("wechat.user_summary" in reason and "column 'new_user'" in reason for reason, _ in held)
+    assert all(r["new_user"] == "many" for r in records)
+    bad = {(dt.date.fromisoformat(r["ref_date"]), r["user_source"]) for r in records}
+    assert len(bad) == len(held) and bad.isdisjoint(landed)
+    assert len(landed) == result.rows > 0
 
 
 def test_truncated_body_is_retried(sandbox, settings, tmp_path):

@@ -3,18 +3,18 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 
 import duckdb
 import pytest
 
-from connectors.base import ParseError
 from connectors.http import ApiError, RetryPolicy
 from connectors.sandbox import Fault, Sandbox
 from connectors.sandbox.world_weibo import WEIBO_ACCOUNTS
 from connectors.weibo import STREAMS
 from orchestration.config import parse_settings
 from orchestration.ingest import sync_stream
-from tests.integration.conftest import build_staging
+from tests.integration.conftest import build_staging, quarantined
 from orchestration.landing import ensure_all_raw_tables
 
 TODAY = dt.date(2026, 6, 15)
@@ -115,14 +115,24 @@ def test_an_expired_token_under_http_200_fails_fast(sandbox, settings, tmp_path)
     assert sandbox.token not in str(err.value)
 
 
-def test_bad_data_names_the_column_and_truncated_bodies_are_retried(sandbox, settings, tmp_path):
+def test_bad_data_is_quarantined_naming_the_column_and_truncated_bodies_are_retried(sandbox, settings, tmp_path):
     sandbox.inject(Fault("weibo", "truncated", path_contains="user_timeline"),
                    Fault("weibo", "bad_data", after=1, params={"field": "reposts_count", "value": "1.2万"}))
     try:
-        with duckdb.connect(str(tmp_path / "f.duckdb")) as con, pytest.raises(ParseError, match="reposts_count"):
-            sync_stream(con, settings, "post_snapshots", START, END, policy=FAST, sleep=lambda s: None, snapshot_date=TODAY)
+        with duckdb.connect(str(tmp_path / "f.duckdb")) as con:
+            result = sync_stream(con, settings, "post_snapshots", START, END, policy=FAST, sleep=lambda s: None, snapshot_date=TODAY)
+            held = quarantined(con, "weibo", "post_snapshots")
+            landed = {p for (p,) in con.execute("select post_id from raw_weibo.post_snapshots").fetchall()}
     finally:
         sandbox.clear_faults()
+    # The page whose reposts_count reads "1.2万" is held back; every other status lands.
+    records = [json.loads(record) for _, record in held]
+    assert held and result.quarantined == len(held)
+    assert all("weibo.post_snapshots" in reason and "column 'reposts_count'" in reason for reason, _ in held)
+    assert all(r["reposts_count"] == "1.2万" for r in records)
+    bad = {r["idstr"] for r in records}
+    assert len(bad) == len(held) and bad.isdisjoint(landed)
+    assert len(landed) == result.rows > 0
 
 
 def test_dbt_staging_builds_and_passes_its_tests(warehouse, tmp_path):

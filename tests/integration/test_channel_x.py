@@ -3,18 +3,18 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 
 import duckdb
 import pytest
 
-from connectors.base import ParseError
 from connectors.http import ApiError, PaginationError, RetryPolicy
 from connectors.sandbox import Fault, Sandbox
 from connectors.sandbox.world_x import X_ACCOUNTS
 from connectors.x import STREAMS
 from orchestration.config import parse_settings
 from orchestration.ingest import sync_stream
-from tests.integration.conftest import build_staging
+from tests.integration.conftest import build_staging, quarantined
 from orchestration.landing import ensure_all_raw_tables
 
 TODAY = dt.date(2026, 6, 15)
@@ -115,14 +115,24 @@ def test_a_repeating_next_token_is_refused(sandbox, settings, tmp_path):
         sandbox.clear_faults()
 
 
-def test_bad_data_names_the_column_and_truncated_bodies_are_retried(sandbox, settings, tmp_path):
+def test_bad_data_is_quarantined_naming_the_column_and_truncated_bodies_are_retried(sandbox, settings, tmp_path):
     sandbox.inject(Fault("x", "truncated", path_contains="/tweets"),
                    Fault("x", "bad_data", after=1, params={"field": "public_metrics.like_count", "value": "n/a"}))
     try:
-        with duckdb.connect(str(tmp_path / "f.duckdb")) as con, pytest.raises(ParseError, match="public_metrics.like_count"):
-            sync_stream(con, settings, "post_metrics", START, END, policy=FAST, sleep=lambda s: None, snapshot_date=TODAY)
+        with duckdb.connect(str(tmp_path / "f.duckdb")) as con:
+            result = sync_stream(con, settings, "post_metrics", START, END, policy=FAST, sleep=lambda s: None, snapshot_date=TODAY)
+            held = quarantined(con, "x", "post_metrics")
+            landed = {p for (p,) in con.execute("select post_id from raw_x.post_metrics").fetchall()}
     finally:
         sandbox.clear_faults()
+    # The page whose like_count reads "n/a" is held back; every other post lands.
+    records = [json.loads(record) for _, record in held]
+    assert held and result.quarantined == len(held)
+    assert all("x.post_metrics" in reason and "column 'public_metrics.like_count'" in reason for reason, _ in held)
+    assert all(r["public_metrics"]["like_count"] == "n/a" for r in records)
+    bad = {r["id"] for r in records}
+    assert len(bad) == len(held) and bad.isdisjoint(landed)
+    assert len(landed) == result.rows > 0
 
 
 def test_dbt_staging_builds_and_passes_its_tests(warehouse, tmp_path):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 
 import duckdb
 import pytest
@@ -11,7 +12,7 @@ from connectors.http import ApiError, RetryPolicy
 from connectors.sandbox import Fault, Sandbox
 from orchestration.config import parse_settings
 from orchestration.ingest import sync_stream
-from tests.integration.conftest import build_staging
+from tests.integration.conftest import build_staging, quarantined
 from orchestration.landing import ensure_all_raw_tables
 
 CHANNEL = "youtube"
@@ -114,14 +115,23 @@ def test_repeated_page_token_is_refused(sandbox, settings, tmp_path):
     assert err.value.kind == "pagination"
 
 
-def test_bad_statistics_value_names_the_column(sandbox, settings, tmp_path):
+def test_bad_statistics_value_is_quarantined_naming_the_column(sandbox, settings, tmp_path):
+    # One page of videos arrives with viewCount "lots": those videos are held back, the rest land.
     sandbox.inject(Fault(CHANNEL, "bad_data", params={"field": "statistics.viewCount", "value": "lots"}))
     try:
-        with duckdb.connect(str(tmp_path / "x.duckdb")) as con, pytest.raises(ValueError) as err:
-            sync(con, settings, "video_statistics")
+        with duckdb.connect(str(tmp_path / "x.duckdb")) as con:
+            result = sync(con, settings, "video_statistics")
+            held = quarantined(con, CHANNEL, "video_statistics")
+            landed = {v for (v,) in con.execute("select video_id from raw_youtube.video_statistics").fetchall()}
     finally:
         sandbox.clear_faults()
-    assert "youtube.video_statistics" in str(err.value) and "statistics.viewCount" in str(err.value)
+    records = [json.loads(record) for _, record in held]
+    assert held and result.quarantined == len(held)
+    assert all("youtube.video_statistics" in reason and "statistics.viewCount" in reason for reason, _ in held)
+    assert all(r["statistics"]["viewCount"] == "lots" for r in records)
+    bad = {r["id"] for r in records}
+    assert len(bad) == len(held) and bad.isdisjoint(landed)
+    assert len(landed) == result.rows > 0
 
 
 def test_expired_token_is_a_credentials_failure(sandbox, settings, tmp_path):

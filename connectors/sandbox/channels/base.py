@@ -30,7 +30,7 @@ import orjson
 if TYPE_CHECKING:  # pragma: no cover
     from email.message import Message
 
-    from ..faults import Fault
+    from ..faults import BadValue, Fault
     from ..world import World
 
 JSON_TYPE = "application/json; charset=UTF-8"
@@ -50,7 +50,7 @@ class Request:
     world: "World"
     revision: int
     repeat_cursor: bool = False
-    bad_data: list[tuple[str, Any]] = field(default_factory=list)
+    bad_data: list["BadValue"] = field(default_factory=list)
 
     @cached_property
     def params(self) -> dict[str, str]:
@@ -137,23 +137,50 @@ class Channel:
         pass
 
 
-def apply_overrides(row: dict, overrides: list[tuple[str, Any]]) -> None:
-    """bad_data: set ``field`` (or dotted ``parent.child``) in one wire row.
+def apply_row_faults(rows: list[dict], overrides: list["BadValue"]) -> list[dict]:
+    """bad_data on a list of wire rows: per-row changes (apply_overrides),
+    then rows dropped (`drop_row`) or sent twice (`duplicate_row`)."""
+    out: list[dict] = []
+    for row in rows:
+        apply_overrides(row, overrides)
+        actions = {o.action for o in overrides if o.matches(row)}
+        if "drop_row" in actions:
+            continue
+        out.append(row)
+        if "duplicate_row" in actions:
+            out.append(dict(row))
+    return out
+
+
+def apply_overrides(row: dict, overrides: list["BadValue"]) -> None:
+    """bad_data: set ``field`` (or dotted ``parent.child``) in one wire row,
+    when the row matches the fault's ``match`` (every row without one).
 
     ``parent.child`` reaches into a nested object (``creative.url_tags``) or
     into an action list by ``action_type`` (``actions.purchase``). Fields the
     row does not carry are left alone: the fault corrupts values, it does not
     invent columns the client did not ask for.
     """
-    for name, value in overrides:
-        if name in row:
+    for override in overrides:
+        if not override.matches(row) or override.action not in ("set", "add", "remove"):
+            continue
+        name, value = override.name, override.value
+        if override.action == "add":
             row[name] = value
+            continue
+        if name in row:
+            if override.action == "remove":
+                del row[name]
+            else:
+                row[name] = value
             continue
         parent, _, child = name.partition(".")
         if not child or parent not in row:
             continue
         node = row[parent]
-        if isinstance(node, dict) and child in node:
+        if isinstance(node, dict) and child in node and override.action == "remove":
+            del node[child]
+        elif isinstance(node, dict) and child in node:
             node[child] = value
         elif isinstance(node, list):
             for item in node:

@@ -117,7 +117,7 @@ class Fx(Channel):
         writer = csv.writer(buf, lineterminator="\r\n")
         writer.writerow(COLUMNS)
         n = 0
-        overrides = [(_COL_INDEX[f], v) for f, v in req.bad_data if f in _COL_INDEX]
+        overrides = [(_COL_INDEX[b.name], b.value) for b in req.bad_data if b.name in _COL_INDEX and not b.match]
         for cur in known:
             _, decimals, title = world.fx_currencies[cur]
             series = f"EXR.D.{cur}.EUR.SP00.A"

@@ -32,6 +32,13 @@ import threading
 from collections import OrderedDict
 from typing import Any
 
+import numpy as np
+import orjson
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from .. import render
+from ..faults import BadValue
 from ..world import Ga4Property
 from .base import Channel, Request, Response, apply_overrides, json_response
 
@@ -55,7 +62,9 @@ _KNOWN_KEYS = frozenset({"property", "dateRanges", "dimensions", "metrics", "lim
 _UNSUPPORTED_KEYS = frozenset({"dimensionFilter", "metricFilter", "orderBys", "cohortSpec", "comparisons",
                                "metricAggregations"})
 _SCHEMA_URL = "https://developers.google.com/analytics/devguides/reporting/data/v1/api-schema"
-_REPORT_CACHE_SIZE = 16
+# Paging re-asks the same report: the last few results are kept (as Arrow
+# tables, ~50 bytes a row), older ones recomputed on demand.
+_REPORT_CACHE_SIZE = 4
 
 
 class ApiError(Exception):
@@ -77,23 +86,12 @@ def _error_body(err: ApiError) -> dict[str, Any]:
     return {"error": {"code": err.code, "message": err.message, "status": err.status}}
 
 
-def _fmt_key_events(k: int) -> str:
-    # keyEvents is TYPE_FLOAT: GA4 renders it both as "17" and "3.0". We emit
-    # both spellings (small counts with ".0") so clients have to parse floats.
-    return f"{k}.0" if k < 10 else str(k)
-
-
-def _fmt_revenue(r: float) -> str:
-    s = f"{r:.2f}".rstrip("0").rstrip(".")
-    return s if s not in ("", "-0") else "0"
-
-
 class Ga4(Channel):
     name = "ga4"
 
     def __init__(self, sandbox: Any) -> None:
         super().__init__(sandbox)
-        self._cache: OrderedDict[tuple, tuple[list, int, Any]] = OrderedDict()
+        self._cache: OrderedDict[tuple, tuple[pa.Table, int, Any]] = OrderedDict()
         self._cache_lock = threading.Lock()
 
     def base_url(self, root: str) -> str:
@@ -233,20 +231,13 @@ class Ga4(Channel):
         offset = self._int_field(body, "offset", 0)
 
         result, n_days = self._aggregate(req, prop, start, end, tuple(dims))
-        page = result[offset:offset + limit]
-        rows = []
-        for key, (s, e, k, r) in page:
-            values = {"sessions": str(s), "engagedSessions": str(e),
-                      "bounceRate": f"{1.0 - e / s:.4f}" if s else "0",
-                      "keyEvents": _fmt_key_events(k), "totalRevenue": _fmt_revenue(r)}
-            row: dict[str, Any] = {}
-            if dims:
-                row["dimensionValues"] = [{"value": v} for v in key]
-            if metrics:
-                row["metricValues"] = [{"value": values[name]} for name in metrics]
-            if req.bad_data:
+        page = result.slice(offset, limit) if offset < result.num_rows else result.slice(0, 0)
+        rows = render.join_rows(self._report_rows(page, dims, metrics)) if page.num_rows else b""
+        if rows and req.bad_data:
+            data = orjson.loads(b"[" + rows + b"]")
+            for row in data:
                 self._override(row, dims, metrics, req.bad_data)
-            rows.append(row)
+            rows = orjson.dumps(data)[1:-1]
 
         out: dict[str, Any] = {}
         if dims:
@@ -254,12 +245,12 @@ class Ga4(Channel):
         if metrics:
             out["metricHeaders"] = [{"name": name, "type": METRIC_TYPES[name]} for name in metrics]
         if rows:
-            out["rows"] = rows
-        if result:
-            out["rowCount"] = len(result)
+            out["rows"] = None  # spliced in below, pre-rendered
+        if result.num_rows:
+            out["rowCount"] = result.num_rows
         out["metadata"] = {"currencyCode": prop.currency, "timeZone": prop.time_zone}
         if body.get("returnPropertyQuota"):
-            cost = 1 + n_days // 30 + len(result) // 1000
+            cost = 1 + n_days // 30 + result.num_rows // 1000
             out["propertyQuota"] = {
                 "tokensPerDay": {"consumed": cost, "remaining": 200000 - cost},
                 "tokensPerHour": {"consumed": cost, "remaining": 40000 - cost},
@@ -269,21 +260,47 @@ class Ga4(Channel):
                 "tokensPerProjectPerHour": {"consumed": cost, "remaining": 14000 - cost},
             }
         out["kind"] = "analyticsData#runReport"
-        return json_response(200, out, rows=len(rows))
+        if not rows:
+            return json_response(200, out)
+        return Response(200, render.splice(out, "rows", rows), rows=page.num_rows)
 
     @staticmethod
-    def _override(row: dict, dims: list[str], metrics: list[str], overrides: list[tuple[str, Any]]) -> None:
-        for name, value in overrides:
-            if name in dims:
-                row["dimensionValues"][dims.index(name)]["value"] = value
-            elif name in metrics:
-                row["metricValues"][metrics.index(name)]["value"] = value
+    def _report_rows(page: pa.Table, dims: list[str], metrics: list[str]) -> pa.Array:
+        """The page's rows as JSON texts: values through the headers' order, all strings."""
+        parts: list[render.Piece] = []
+        if dims:
+            parts.append('{"dimensionValues":[')
+            for i, name in enumerate(dims):
+                encoded = pc.dictionary_encode(page.column(name)).combine_chunks()
+                values = render.quoted(encoded.dictionary.to_pylist()).take(encoded.indices)
+                parts += ['{"value":' if i == 0 else ',{"value":', values, "}"]
+            parts.append("]")
+        if metrics:
+            parts.append(',"metricValues":[' if dims else '{"metricValues":[')
+            sessions = page.column("sessions").to_numpy()
+            engaged = page.column("engagedSessions").to_numpy()
+            key_events = page.column("keyEvents").to_numpy()
+            revenue = page.column("revenue_cents").to_numpy()
+            for i, name in enumerate(metrics):
+                parts += ['{"value":"' if i == 0 else ',{"value":"', _metric_text(name, sessions, engaged, key_events, revenue), '"}']
+            parts.append("]")
+        parts.append("}")
+        return render.concat(*parts)
+
+    @staticmethod
+    def _override(row: dict, dims: list[str], metrics: list[str], overrides: list[BadValue]) -> None:
+        for override in overrides:
+            if override.name in dims and not override.match:
+                row["dimensionValues"][dims.index(override.name)]["value"] = override.value
+            elif override.name in metrics and not override.match:
+                row["metricValues"][metrics.index(override.name)]["value"] = override.value
             else:
-                apply_overrides(row, [(name, value)])
+                apply_overrides(row, [override])
 
     def _aggregate(self, req: Request, prop: Ga4Property, start: dt.date, end: dt.date,
-                   dims: tuple[str, ...]) -> tuple[list, int]:
-        """Full, sorted result for (property, range, dimensions) at this revision.
+                   dims: tuple[str, ...]) -> tuple[pa.Table, int]:
+        """Full, sorted result for (property, range, dimensions) at this revision:
+        the requested dimensions and the summed measures.
 
         Paging through a report re-asks the same question with a new offset;
         the small LRU makes every page after the first a slice.
@@ -296,28 +313,46 @@ class Ga4(Channel):
                 self._cache.move_to_end(key)
                 return hit[0], hit[1]
         lo, hi = max(start, world.history_start), min(end, world.last_day)
-        # Column positions inside a world Ga4Row; -1 stands for the date.
-        cols = [{"date": -1, "sessionSource": 0, "sessionMedium": 1, "sessionCampaignName": 2,
-                 "landingPage": 3}[d] for d in dims]
-        sums: dict[tuple, list] = {}
-        n_days = 0
-        for ordinal in range(lo.toordinal(), hi.toordinal() + 1):
-            day = dt.date.fromordinal(ordinal)
-            ymd = day.strftime("%Y%m%d")
-            n_days += 1
-            for row in world.ga4_day(prop, day, req.revision):
-                k = tuple(ymd if c < 0 else row[c] for c in cols)
-                acc = sums.get(k)
-                if acc is None:
-                    sums[k] = [row[4], row[5], row[6], row[7]]
-                else:
-                    acc[0] += row[4]
-                    acc[1] += row[5]
-                    acc[2] += row[6]
-                    acc[3] += row[7]
-        result = sorted(sums.items())
+        n_days = max(0, (hi - lo).days + 1)
+        rows = world.ga4_rows(prop, start, end, req.revision)
+        measures = ["sessions", "engagedSessions", "keyEvents", "revenue_cents"]
+        if rows.num_rows == 0:
+            result = rows.select([*dims, *measures])
+        else:
+            summed = rows.group_by(list(dims), use_threads=False).aggregate([(m, "sum") for m in measures])
+            result = summed.rename_columns([c.removesuffix("_sum") for c in summed.column_names])
+            if dims:
+                result = result.sort_by([(d, "ascending") for d in dims])
+            result = result.select([*dims, *measures])
         with self._cache_lock:
             self._cache[key] = (result, n_days, world)
             while len(self._cache) > _REPORT_CACHE_SIZE:
                 self._cache.popitem(last=False)
         return result, n_days
+
+
+def _metric_text(name: str, sessions: np.ndarray, engaged: np.ndarray, key_events: np.ndarray,
+                 revenue_cents: np.ndarray) -> pa.Array:
+    """One metric column as GA4 writes it (every value a string)."""
+    if name == "sessions":
+        return render.ints(sessions)
+    if name == "engagedSessions":
+        return render.ints(engaged)
+    if name == "bounceRate":
+        # Recomputed from the summed sessions, never averaged.
+        with np.errstate(divide="ignore", invalid="ignore"):
+            rate = render.fixed(np.where(sessions > 0, 1.0 - engaged / sessions, 0.0), 4)
+        return pc.if_else(pa.array(sessions > 0), rate, pa.scalar("0", pa.string()))
+    if name == "keyEvents":
+        # keyEvents is TYPE_FLOAT: GA4 renders it both as "17" and "3.0". We emit
+        # both spellings (small counts with ".0") so clients have to parse floats.
+        counts = render.ints(key_events)
+        return pc.if_else(pa.array(key_events < 10), render.concat(counts, ".0"), counts)
+    if name == "totalRevenue":
+        # f"{r:.2f}" without trailing zeros: "12.5", "3", "0".
+        whole, fraction = render.ints(revenue_cents // 100), revenue_cents % 100
+        tenths = render.concat(whole, ".", render.ints(fraction // 10))
+        hundredths = render.concat(whole, ".", pc.utf8_lpad(render.ints(fraction), 2, "0"))
+        return pc.if_else(pa.array(fraction == 0), whole,
+                          pc.if_else(pa.array(fraction % 10 == 0), tenths, hundredths))
+    raise ValueError(name)

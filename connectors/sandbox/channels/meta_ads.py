@@ -30,10 +30,14 @@ import threading
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import numpy as np
 import orjson
+import pyarrow as pa
+import pyarrow.compute as pc
 
-from ..world import META_HISTORY_MONTHS, AdAccount, Campaign, World
-from .base import Channel, Request, Response, apply_overrides, json_response
+from .. import render
+from ..world import META_HISTORY_MONTHS, AdAccount, CampaignDays, World
+from .base import Channel, Request, Response, apply_overrides, apply_row_faults, json_response
 
 DEFAULT_VERSION = "v21.0"
 _VERSION_RE = re.compile(r"^v\d+\.0$")
@@ -130,14 +134,6 @@ def _decode_cursor(cursor: str) -> int:
     if prefix != "sandbox":
         raise ValueError(cursor)
     return int(num)
-
-
-def _money(x: float) -> str:
-    return f"{x:.2f}"
-
-
-def _ratio(x: float) -> str:
-    return f"{x:.6f}"
 
 
 class MetaAds(Channel):
@@ -421,23 +417,30 @@ class MetaAds(Channel):
         segments = world.meta_segments(a, since, until)
         total = sum(n * len(cs) for _, n, cs in segments)
         start, end = self._window(req, total)
-        want = frozenset(name for name, _ in items)
-        data = []
+        # Row index -> (day, campaign) by integer arithmetic within each
+        # segment: the page is computed without the rows before it.
+        ordinals, positions = [], []
         base = 0
         for first, n_days, campaigns in segments:
             size = n_days * len(campaigns)
             if base + size > start and base < end:
                 k = len(campaigns)
-                for j in range(max(start - base, 0), min(end - base, size)):
-                    day = dt.date.fromordinal(first + j // k)
-                    data.append(self._insight_row(world, req.revision, a, campaigns[j % k], day, want))
+                index = np.arange(max(start - base, 0), min(end - base, size))
+                ordinals.append(first + index // k)
+                positions.append(np.array([world.campaign_position[c.id] for c in campaigns])[index % k])
             base += size
             if base >= end:
                 break
+        if not ordinals:
+            return self._paged(req, b"", start, end, total)
+        ordinals, positions = np.concatenate(ordinals), np.concatenate(positions)
+        days = world.campaign_days(positions, ordinals, req.revision)
+        want = frozenset(name for name, _ in items)
+        rows = render.join_rows(self._insight_rows(world, a, positions, ordinals, days, want))
         if req.bad_data:
-            for row in data:
-                apply_overrides(row, req.bad_data)
-        return self._paged(req, data, start, end, total)
+            data = apply_row_faults(orjson.loads(b"[" + rows + b"]"), req.bad_data)
+            rows = orjson.dumps(data)[1:-1]
+        return self._paged(req, rows, start, end, total)
 
     def _fields_insights(self, req: Request) -> list[tuple[str, list | None]]:
         try:
@@ -469,56 +472,61 @@ class MetaAds(Channel):
         return since, until
 
     @staticmethod
-    def _insight_row(world: World, revision: int, a: AdAccount, c: Campaign, day: dt.date,
-                     want: frozenset[str]) -> dict[str, Any]:
-        cd = world.campaign_day(c, day, revision)
-        iso = day.isoformat()
-        row: dict[str, Any] = {}
-        if "account_id" in want:
-            row["account_id"] = a.number
-        if "account_name" in want:
-            row["account_name"] = a.name
-        if "account_currency" in want:
-            row["account_currency"] = a.currency
+    def _insight_rows(world: World, a: AdAccount, positions: np.ndarray, ordinals: np.ndarray, cd: CampaignDays,
+                      want: frozenset[str]) -> pa.Array:
+        """The page's insight rows as JSON texts, in wire field order: numbers
+        as strings, ratios omitted when their denominator is zero, empty
+        ``actions`` / ``action_values`` omitted, purchases under three names."""
+        lo = int(ordinals.min())
+        dates = render.quoted([dt.date.fromordinal(o).isoformat() for o in range(lo, int(ordinals.max()) + 1)])
+        date = dates.take(ordinals - lo)
+        used = np.unique(positions)
+        local = np.searchsorted(used, positions)
+        campaigns = [world.campaign_list[p] for p in used]
+        pieces: list[render.Piece] = []
+        for name, value in (("account_id", a.number), ("account_name", a.name), ("account_currency", a.currency)):
+            if name in want:
+                pieces.append(f',"{name}":{orjson.dumps(value).decode()}')
         if "campaign_id" in want:
-            row["campaign_id"] = c.id
+            pieces += [',"campaign_id":', render.quoted([c.id for c in campaigns]).take(local)]
         if "campaign_name" in want:
-            row["campaign_name"] = c.name
-        row["date_start"] = iso
-        row["date_stop"] = iso
+            pieces += [',"campaign_name":', render.quoted([c.name for c in campaigns]).take(local)]
+        pieces += [',"date_start":', date, ',"date_stop":', date]
+        spend = cd.spend_cents / 100
         if "spend" in want:
-            row["spend"] = _money(cd.spend)
-        if "impressions" in want:
-            row["impressions"] = str(cd.impressions)
-        if "reach" in want:
-            row["reach"] = str(cd.reach)
-        if "clicks" in want:
-            row["clicks"] = str(cd.clicks)
-        if "cpc" in want and cd.clicks:  # Graph omits ratios with a zero denominator
-            row["cpc"] = _ratio(cd.spend / cd.clicks)
-        if "ctr" in want and cd.impressions:
-            row["ctr"] = _ratio(100.0 * cd.clicks / cd.impressions)
-        if "cpm" in want and cd.impressions:
-            row["cpm"] = _ratio(1000.0 * cd.spend / cd.impressions)
+            pieces += [',"spend":"', render.cents(cd.spend_cents), '"']
+        for name, values in (("impressions", cd.impressions), ("reach", cd.reach), ("clicks", cd.clicks)):
+            if name in want:
+                pieces += [f',"{name}":"', render.ints(values), '"']
+        with np.errstate(divide="ignore", invalid="ignore"):
+            # Graph omits ratios with a zero denominator.
+            for name, numerator, denominator in (("cpc", spend, cd.clicks), ("ctr", 100.0 * cd.clicks, cd.impressions),
+                                                 ("cpm", 1000.0 * spend, cd.impressions)):
+                if name in want:
+                    ratio = render.fixed(np.where(denominator > 0, numerator / denominator, 0.0), 6)
+                    pieces.append(render.when(denominator > 0, render.concat(f',"{name}":"', ratio, '"')))
         if "actions" in want:
-            actions = []
-            for action_type, n in (("link_click", cd.link_clicks), ("landing_page_view", cd.landing_page_views),
-                                   ("lead", cd.leads)):
-                if n:
-                    actions.append({"action_type": action_type, "value": str(n)})
-            if cd.purchases:
-                v = str(cd.purchases)
-                # The same conversion under three names: clients must pick one.
-                actions.append({"action_type": "purchase", "value": v})
-                actions.append({"action_type": "omni_purchase", "value": v})
-                actions.append({"action_type": "offsite_conversion.fb_pixel_purchase", "value": v})
-            if actions:
-                row["actions"] = actions
-        if "action_values" in want and cd.purchases:
-            v = _money(cd.purchase_value)
-            row["action_values"] = [{"action_type": "purchase", "value": v},
-                                    {"action_type": "omni_purchase", "value": v}]
-        return row
+            entries = []
+            for action_type, counts in (("link_click", cd.link_clicks), ("landing_page_view", cd.landing_page_views),
+                                        ("lead", cd.leads)):
+                entry = render.concat(f',{{"action_type":"{action_type}","value":"', render.ints(counts), '"}')
+                entries.append(render.when(counts > 0, entry))
+            # The same conversion under three names: clients must pick one.
+            n = render.ints(cd.purchases)
+            entries.append(render.when(cd.purchases > 0, render.concat(
+                ',{"action_type":"purchase","value":"', n, '"},{"action_type":"omni_purchase","value":"', n,
+                '"},{"action_type":"offsite_conversion.fb_pixel_purchase","value":"', n, '"}')))
+            listed = render.concat(*entries)
+            any_action = (cd.link_clicks > 0) | (cd.landing_page_views > 0) | (cd.leads > 0) | (cd.purchases > 0)
+            pieces.append(render.when(any_action, render.concat(',"actions":[', pc.utf8_slice_codeunits(listed, 1), "]")))
+        if "action_values" in want:
+            value = render.cents(cd.purchase_value_cents)
+            pieces.append(render.when(cd.purchases > 0, render.concat(
+                ',"action_values":[{"action_type":"purchase","value":"', value,
+                '"},{"action_type":"omni_purchase","value":"', value, '"}]')))
+        rows = render.concat(*pieces)
+        # Every piece leads with its comma; the row's first one goes.
+        return render.concat("{", pc.utf8_slice_codeunits(rows, 1), "}")
 
     # ---------------------------------------------------------------- paging
     def _window(self, req: Request, total: int) -> tuple[int, int]:
@@ -542,7 +550,8 @@ class MetaAds(Channel):
         start = min(max(start, 0), total)
         return start, min(max(end, start), total)
 
-    def _paged(self, req: Request, data: list, start: int, end: int, total: int) -> Response:
+    def _paged(self, req: Request, data: list | bytes, start: int, end: int, total: int) -> Response:
+        """One page of an edge: rows as dicts, or as the pre-rendered inside of the JSON array."""
         if not data:
             # Graph answers an empty edge with just {"data": []}.
             return json_response(200, {"data": []})
@@ -555,4 +564,6 @@ class MetaAds(Channel):
             paging["previous"] = req.absolute_url(base_query + [("before", paging["cursors"]["before"])])
         if end < total or req.repeat_cursor:
             paging["next"] = req.absolute_url(base_query + [("after", paging["cursors"]["after"])])
+        if isinstance(data, bytes):
+            return Response(200, render.splice({"data": None, "paging": paging}, "data", data), rows=end - start)
         return json_response(200, {"data": data, "paging": paging}, rows=len(data))

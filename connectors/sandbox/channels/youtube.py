@@ -213,9 +213,9 @@ class Youtube(Channel):
         if req.bad_data:
             columns = [*names, *metrics]
             for row in page:
-                for name, value in req.bad_data:
-                    if name in columns:
-                        row[columns.index(name)] = value
+                for override in req.bad_data:
+                    if override.name in columns and not override.match:
+                        row[columns.index(override.name)] = override.value
         out: dict[str, Any] = {
             "kind": "youtubeAnalytics#resultTable",
             "columnHeaders": [{"name": n, "columnType": "DIMENSION", "dataType": "STRING"} for n in names]

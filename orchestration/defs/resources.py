@@ -1,0 +1,25 @@
+"""The build database as a Dagster resource."""
+
+from contextlib import contextmanager
+from typing import Iterator
+
+import duckdb
+from dagster_duckdb import DuckDBResource
+
+
+class BuildDatabase(DuckDBResource):
+    """DuckDBResource whose connection is closed when the step fails, too.
+
+    dagster-duckdb closes its connection only after a clean exit. The failed
+    step's traceback keeps the open connection alive, and DuckDB then refuses
+    any other connection to the file with other settings (the summary's
+    read-only row count after a failed run) until it is garbage-collected.
+    """
+
+    @contextmanager
+    def get_connection(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        with super().get_connection() as con:
+            try:
+                yield con
+            finally:
+                con.close()

@@ -1,0 +1,311 @@
+"""Great Expectations suites, defined here in code and versioned with it.
+
+One suite per mart (all rows) and one per KPI raw stream (the rows this run
+landed: the boundary where an API's bad number enters). Each suite is built
+from a few declarative rules so a reader sees the business rule, not GX
+boilerplate:
+
+    Rule("nonnegative", "spend")             spend >= 0
+    Rule("at_most", "clicks", "impressions")  clicks <= impressions
+    Rule("rate", "ctr")                       0 <= ctr <= 1
+    Rule("currency", "account_currency")      an ISO 4217 code
+    Rule("not_future", "date_day")            not after today (+1 day for zones ahead of ours)
+    Rule("not_null", "campaign_id")
+
+Validation runs on a pandas DataFrame read from DuckDB through an ephemeral GX
+context; failing rows are reported by their grain columns.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import os
+from dataclasses import dataclass
+from typing import Any
+
+import duckdb
+import pandas as pd
+
+from orchestration.landing import quote, raw_table
+from orchestration.quality.results import SAMPLE_ROWS, CheckResult
+
+# Active ISO 4217 currency codes (2025 list; precious metals and test codes excluded).
+ISO_4217 = frozenset("""
+AED AFN ALL AMD ANG AOA ARS AUD AWG AZN BAM BBD BDT BGN BHD BIF BMD BND BOB BRL BSD BTN BWP BYN BZD CAD CDF
+CHF CLP CNY COP CRC CUP CVE CZK DJF DKK DOP DZD EGP ERN ETB EUR FJD FKP GBP GEL GHS GIP GMD GNF GTQ GYD HKD
+HNL HTG HUF IDR ILS INR IQD IRR ISK JMD JOD JPY KES KGS KHR KMF KPW KRW KWD KYD KZT LAK LBP LKR LRD LSL LYD
+MAD MDL MGA MKD MMK MNT MOP MRU MUR MVR MWK MXN MYR MZN NAD NGN NIO NOK NPR NZD OMR PAB PEN PGK PHP PKR PLN
+PYG QAR RON RSD RUB RWF SAR SBD SCR SDG SEK SGD SHP SLE SOS SRD SSP STN SVC SYP SZL THB TJS TMT TND TOP TRY
+TTD TWD TZS UAH UGX USD UYU UZS VES VND VUV WST XAF XCD XCG XOF XPF YER ZAR ZMW ZWG
+""".split())
+
+
+@dataclass(frozen=True)
+class Rule:
+    kind: str  # nonnegative | at_most | rate | currency | not_future | not_null | positive
+    column: str
+    other: str | None = None  # at_most: the column that bounds `column`
+
+    def expectation(self, today: dt.date) -> Any:
+        import great_expectations.expectations as gxe
+
+        if self.kind == "nonnegative":
+            return gxe.ExpectColumnValuesToBeBetween(column=self.column, min_value=0)
+        if self.kind == "positive":
+            return gxe.ExpectColumnValuesToBeBetween(column=self.column, min_value=0, strict_min=True)
+        if self.kind == "rate":
+            return gxe.ExpectColumnValuesToBeBetween(column=self.column, min_value=0, max_value=1)
+        if self.kind == "at_most":
+            return gxe.ExpectColumnPairValuesAToBeGreaterThanB(
+                column_A=self.other, column_B=self.column, or_equal=True, ignore_row_if="either_value_is_missing"
+            )
+        if self.kind == "currency":
+            return gxe.ExpectColumnValuesToBeInSet(column=self.column, value_set=sorted(ISO_4217))
+        if self.kind == "not_future":
+            return gxe.ExpectColumnValuesToBeBetween(column=self.column, max_value=pd.Timestamp(today + dt.timedelta(days=1)))
+        if self.kind == "not_null":
+            return gxe.ExpectColumnValuesToNotBeNull(column=self.column)
+        raise ValueError(f"unknown rule kind {self.kind!r}")
+
+    def describe(self) -> str:
+        return {
+            "nonnegative": f"{self.column} >= 0",
+            "positive": f"{self.column} > 0",
+            "rate": f"{self.column} within [0, 1]",
+            "at_most": f"{self.column} <= {self.other}",
+            "currency": f"{self.column} is an ISO 4217 currency code",
+            "not_future": f"{self.column} is not in the future",
+            "not_null": f"{self.column} is not null",
+        }[self.kind]
+
+
+@dataclass(frozen=True)
+class Suite:
+    table: str  # "marts.fct_ad_performance_daily" or "raw_meta_ads.insights"
+    grain: tuple[str, ...]  # columns that name a failing row
+    rules: tuple[Rule, ...]
+    date_column: str | None = None  # raw suites: the column the landed window is on
+
+
+def _rules(*specs: str) -> tuple[Rule, ...]:
+    """"nonnegative: spend, impressions" / "at_most: clicks <= impressions" -> Rules."""
+    rules: list[Rule] = []
+    for spec in specs:
+        kind, _, columns = spec.partition(":")
+        for column in (c.strip() for c in columns.split(",")):
+            if kind == "at_most":
+                low, high = (part.strip() for part in column.split("<="))
+                rules.append(Rule(kind, low, high))
+            else:
+                rules.append(Rule(kind, column))
+    return tuple(rules)
+
+
+AD_DAY = ("date_day", "channel", "account_id", "campaign_id")
+
+MART_SUITES = (
+    Suite("marts.fct_ad_performance_daily", AD_DAY, _rules(
+        "not_null: date_day, channel, account_id, campaign_id",
+        "nonnegative: spend, spend_local, impressions, reach, clicks, link_clicks, conversions, conversion_value",
+        "positive: fx_rate",
+        "at_most: clicks <= impressions, link_clicks <= clicks",
+        "rate: ctr",
+        "currency: account_currency, reporting_currency",
+        "not_future: date_day",
+    )),
+    Suite("marts.fct_conversion_funnel_daily", AD_DAY, _rules(
+        "nonnegative: spend, impressions, clicks, sessions, engaged_sessions, key_events, revenue, platform_conversions",
+        "at_most: clicks <= impressions, engaged_sessions <= sessions",
+        "rate: bounce_rate",
+        "currency: reporting_currency",
+        "not_future: date_day",
+    )),
+    Suite("marts.fct_landing_page_daily", ("date_day", "property_id", "landing_page", "session_source", "session_medium"), _rules(
+        "not_null: date_day, property_id",
+        "nonnegative: sessions, engaged_sessions, key_events, revenue",
+        "at_most: engaged_sessions <= sessions",
+        "rate: bounce_rate",
+        "currency: reporting_currency",
+        "not_future: date_day",
+    )),
+    Suite("marts.fct_campaign_summary", ("channel", "account_id", "campaign_id"), _rules(
+        "nonnegative: spend, impressions, clicks, conversions, conversion_value, sessions, key_events, web_revenue",
+        "at_most: clicks <= impressions",
+        "rate: ctr",
+        "currency: reporting_currency",
+        "not_future: first_day, last_day",
+    )),
+    Suite("marts.fct_audience_daily", ("date_day", "channel", "account_id"), _rules(
+        "not_null: date_day, channel, account_id",
+        "nonnegative: followers, followers_lost, impressions, views, reach, engagements, posts_published, paid_spend, paid_impressions, paid_clicks",
+        "at_most: paid_clicks <= paid_impressions",
+        "not_future: date_day",
+    )),
+    Suite("marts.fct_content_performance", ("channel", "post_id"), _rules(
+        "not_null: channel, post_id, account_id",
+        "nonnegative: impressions, views, reach, likes, comments, shares, saves, clicks, engagements, engagement_rate",
+        "not_future: metrics_as_of",
+    )),
+    Suite("marts.fct_content_daily", ("date_day", "channel", "post_id"), _rules(
+        "nonnegative: impressions, views, reach, likes, comments, shares, saves, clicks, engagements",
+        "not_future: date_day",
+    )),
+    Suite("marts.fct_kpi_weekly", ("iso_year_week", "channel"), _rules(
+        "nonnegative: followers, impressions, clicks, engagements, sessions, engaged_sessions, spend, key_events, conversions, conversion_value, web_revenue",
+        "at_most: clicks <= impressions, engaged_sessions <= sessions",
+        "rate: ctr",
+        "currency: reporting_currency",
+        "not_future: iso_week_start",
+    )),
+    Suite("marts.dim_audience_demographics", ("snapshot_date", "channel", "account_id", "dimension", "bucket"), _rules(
+        "nonnegative: followers", "rate: share", "not_future: snapshot_date",
+    )),
+    Suite("marts.dim_account", ("channel", "account_id"), _rules("not_null: channel, account_id")),
+)
+
+RAW_SUITES = (
+    Suite("raw_meta_ads.insights", ("account_id", "date_day", "campaign_id"), _rules(
+        "not_null: date_day, campaign_id",
+        "nonnegative: spend, impressions, reach, clicks, link_clicks, conversions, conversion_value",
+        "at_most: clicks <= impressions",
+        "not_future: date_day",
+    ), "date_day"),
+    Suite("raw_meta_ads.accounts", ("account_id",), _rules("currency: currency")),
+    Suite("raw_tiktok_ads.campaign_daily", ("account_id", "date_day", "campaign_id"), _rules(
+        "not_null: date_day, campaign_id",
+        "nonnegative: spend, impressions, clicks, reach, conversion, complete_payment_value",
+        "at_most: clicks <= impressions",
+        "not_future: date_day",
+    ), "date_day"),
+    Suite("raw_tiktok_ads.advertisers", ("account_id",), _rules("currency: currency")),
+    Suite("raw_linkedin.campaign_daily", ("account_id", "date_day", "campaign_id"), _rules(
+        "not_null: date_day, campaign_id",
+        "nonnegative: cost_in_local_currency, impressions, clicks, external_website_conversions",
+        "at_most: clicks <= impressions",
+        "not_future: date_day",
+    ), "date_day"),
+    Suite("raw_linkedin.ad_accounts", ("account_id",), _rules("currency: currency")),
+    Suite("raw_ga4.traffic", ("account_id", "date_day", "session_source", "session_medium", "session_campaign_name", "landing_page"), _rules(
+        "not_null: date_day",
+        "nonnegative: sessions, engaged_sessions, key_events, total_revenue",
+        "at_most: engaged_sessions <= sessions",
+        "rate: bounce_rate",
+        "currency: currency_code",
+        "not_future: date_day",
+    ), "date_day"),
+    Suite("raw_fx.ecb_rates", ("rate_date", "currency"), _rules(
+        "positive: rate_per_eur", "currency: currency", "not_future: rate_date",
+    ), "rate_date"),
+    Suite("raw_youtube.channel_daily", ("account_id", "date_day"), _rules(
+        "nonnegative: views, likes, comments, shares, subscribers_gained, subscribers_lost", "not_future: date_day",
+    ), "date_day"),
+    Suite("raw_wechat.user_summary", ("account_id", "ref_date", "user_source"), _rules(
+        "nonnegative: new_user, cancel_user", "not_future: ref_date",
+    ), "ref_date"),
+)
+
+
+def _quiet_gx() -> None:
+    os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
+    logging.getLogger("great_expectations").setLevel(logging.WARNING)
+
+
+def validate(
+    con: duckdb.DuckDBPyConnection,
+    suite: Suite,
+    today: dt.date,
+    windows: list[tuple[str, dt.date | None, dt.date | None]] | None = None,
+) -> CheckResult:
+    """Run one suite; raw suites see only `windows` (account, start, end): the
+    rows this run landed. Returns one CheckResult for the whole suite."""
+    schema, table = suite.table.split(".")
+    asset = f"{schema}/{table}"
+    frame = _read(con, schema, table, suite, windows)
+    described = "; ".join(rule.describe() for rule in suite.rules)
+    if frame is None or frame.empty:
+        return CheckResult(asset, "expectations", "expectation", True,
+                           description=f"no rows to validate ({described})")
+    failures = _run_gx(suite, frame, today)
+    if not failures:
+        return CheckResult(asset, "expectations", "expectation", True,
+                           description=f"{len(suite.rules)} expectations on {len(frame):,} rows: {described}")
+    worst = max(f["unexpected"] for f in failures)
+    why = "; ".join(f"{f['rule']}: {f['unexpected']:,} of {len(frame):,} rows fail" for f in failures)
+    sample = [row for f in failures for row in f["sample"]][:SAMPLE_ROWS]
+    return CheckResult(asset, "expectations", "expectation", False, description=why, failing_rows=worst, sample=sample)
+
+
+def _read(con, schema: str, table: str, suite: Suite, windows) -> pd.DataFrame | None:
+    exists = con.execute(
+        "SELECT count(*) FROM information_schema.tables WHERE table_schema = ? AND table_name = ?", [schema, table]
+    ).fetchone()[0]
+    if not exists:
+        return None
+    columns = sorted({*suite.grain, *(r.column for r in suite.rules), *(r.other for r in suite.rules if r.other)})
+    select = ", ".join(quote(c) for c in columns)
+    if windows is None:
+        return con.execute(f"SELECT {select} FROM {quote(schema)}.{quote(table)}").df()
+    if not windows:
+        return None
+    target = raw_table(schema.removeprefix("raw_"), table)
+    if suite.date_column:
+        clauses = " OR ".join(f"(account_id = ? AND {quote(suite.date_column)} BETWEEN ? AND ?)" for _ in windows)
+        params = [v for account, start, end in windows for v in (account, start, end)]
+    else:
+        clauses = " OR ".join("account_id = ?" for _ in windows)
+        params = [account for account, _, _ in windows]
+    return con.execute(f"SELECT {select} FROM {target} WHERE {clauses}", params).df()
+
+
+def _run_gx(suite: Suite, frame: pd.DataFrame, today: dt.date) -> list[dict[str, Any]]:
+    _quiet_gx()
+    import great_expectations as gx
+
+    for column in frame.columns:
+        if frame[column].dtype == object and frame[column].map(lambda v: isinstance(v, dt.date)).any():
+            frame[column] = pd.to_datetime(frame[column])
+    context = gx.get_context(mode="ephemeral")
+    context.variables.progress_bars = {"globally": False}
+    name = suite.table.replace(".", "__")
+    batch = (
+        context.data_sources.add_pandas(name)
+        .add_dataframe_asset(name)
+        .add_batch_definition_whole_dataframe("landed")
+        .get_batch(batch_parameters={"dataframe": frame})
+    )
+    gx_suite = context.suites.add(gx.ExpectationSuite(name=name))
+    by_config: dict[str, Rule] = {}
+    for rule in suite.rules:
+        expectation = gx_suite.add_expectation(rule.expectation(today))
+        by_config[expectation.id] = rule
+    outcome = batch.validate(gx_suite, result_format={
+        "result_format": "SUMMARY",
+        "unexpected_index_column_names": list(suite.grain),
+        "partial_unexpected_count": SAMPLE_ROWS,
+    })
+    failures = []
+    for result in outcome.results:
+        if result.success:
+            continue
+        rule = by_config[result.expectation_config.id]
+        if result.exception_info and result.exception_info.get("raised_exception"):
+            raise RuntimeError(f"{suite.table}: expectation {rule.describe()} could not run: "
+                               f"{result.exception_info.get('exception_message')}")
+        failures.append({
+            "rule": rule.describe(),
+            "unexpected": int(result.result.get("unexpected_count") or 0),
+            "sample": [
+                {**{k: _plain(v) for k, v in row.items()}, "violates": rule.describe()}
+                for row in (result.result.get("partial_unexpected_index_list") or [])
+            ],
+        })
+    return failures
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, pd.Timestamp):
+        return value.date().isoformat() if value == value.normalize() else value.isoformat()
+    if hasattr(value, "item"):
+        return value.item()
+    return value

@@ -1,0 +1,152 @@
+"""The nightly path: the schedule's request, per-channel lookback windows, the
+build that follows an ingest, and a second night changing nothing."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import dagster as dg
+import duckdb
+import pytest
+from dagster._core.events import DagsterEventType
+from dagster._core.storage.tags import ASSET_PARTITION_RANGE_END_TAG, ASSET_PARTITION_RANGE_START_TAG
+
+from orchestration.defs import BUILD_JOB, INGEST_JOB, build_definitions
+from orchestration.defs.publish import PUBLISH_KEY
+from orchestration.defs.schedules import AFTER_INGEST_TAG, BUILD_SENSOR, NIGHTLY_SCHEDULE, lands_raw_without_publishing
+from orchestration.nightly import NIGHTLY_TAG
+from orchestration.runner import dagster_home
+from tests.integration.conftest import table_checksums
+from tests.ops.conftest import LOOKBACK, TODAY, YESTERDAY
+
+DAY = dt.timedelta(days=1)
+
+
+def instance_of(settings) -> dg.DagsterInstance:
+    return dg.DagsterInstance.from_config(str(dagster_home(settings)))
+
+
+def last_run(instance: dg.DagsterInstance, job: str) -> dg.DagsterRun:
+    return instance.get_run_records(filters=dg.RunsFilter(job_name=job), limit=1)[0].dagster_run
+
+
+def test_schedule_requests_one_ingest_run_over_the_widest_lookback(ops_env):
+    settings = ops_env.settings
+    defs = build_definitions(settings)
+    schedule = defs.resolve_schedule_def(NIGHTLY_SCHEDULE)
+    assert (schedule.cron_schedule, schedule.execution_timezone, schedule.job_name) == ("0 2 * * *", "UTC", INGEST_JOB)
+    assert schedule.default_status == dg.DefaultScheduleStatus.RUNNING
+
+    tick = dt.datetime.combine(TODAY, dt.time(2, 0), tzinfo=dt.timezone.utc)
+    with dg.DagsterInstance.ephemeral() as instance:
+        request = schedule.evaluate_tick(dg.build_schedule_context(instance=instance, scheduled_execution_time=tick)).run_requests[0]
+    assert request.tags[NIGHTLY_TAG] == YESTERDAY.isoformat()
+    # meta_ads has the longest lookback (5 days) of meta_ads, ga4 and fx.
+    assert request.partition_key_range == dg.PartitionKeyRange((YESTERDAY - 5 * DAY).isoformat(), YESTERDAY.isoformat())
+
+
+def test_schedule_cron_and_time_zone_come_from_the_config(ops_env, tmp_path):
+    import yaml
+
+    from orchestration.config import load_settings
+
+    config = yaml.safe_load(ops_env.config.read_text())
+    config["schedule"] = {"cron": "30 5 * * 1-5"}
+    config["reporting"]["timezone"] = "Asia/Shanghai"
+    path = tmp_path / "socialmart.yaml"
+    path.write_text(yaml.safe_dump(config))
+    schedule = build_definitions(load_settings(path)).resolve_schedule_def(NIGHTLY_SCHEDULE)
+    assert (schedule.cron_schedule, schedule.execution_timezone) == ("30 5 * * 1-5", "Asia/Shanghai")
+    # 05:30 in Shanghai is still the previous day in UTC: "yesterday" is Shanghai's.
+    tick = dt.datetime.combine(TODAY, dt.time(5, 30), tzinfo=dt.timezone(dt.timedelta(hours=8)))
+    with dg.DagsterInstance.ephemeral() as instance:
+        request = schedule.evaluate_tick(dg.build_schedule_context(instance=instance, scheduled_execution_time=tick)).run_requests[0]
+    assert request.tags[NIGHTLY_TAG] == YESTERDAY.isoformat()
+
+
+def test_nightly_pulls_each_channel_its_own_lookback_and_publishes(nightly_env):
+    done = nightly_env.first_nightly
+    assert "socialmart nightly SUCCEEDED" in done.stdout
+    windows = {channel: (YESTERDAY - LOOKBACK[channel] * DAY, YESTERDAY) for channel in ("meta_ads", "ga4")}
+    # Progress per channel, stream, account and window on the terminal.
+    for channel, account in (("meta_ads", "act_1001"), ("meta_ads", "act_1002"), ("ga4", "123456")):
+        start, end = windows[channel]
+        stream = "insights" if channel == "meta_ads" else "traffic"
+        assert f"{channel}.{stream} {account} {start}..{end}: " in done.stderr
+
+    settings = nightly_env.settings
+    with instance_of(settings) as instance:
+        ingest = instance.get_run_records(filters=dg.RunsFilter(job_name=INGEST_JOB), ascending=True, limit=1)[0].dagster_run
+        assert ingest.tags[NIGHTLY_TAG] == YESTERDAY.isoformat()
+        assert (ingest.tags[ASSET_PARTITION_RANGE_START_TAG], ingest.tags[ASSET_PARTITION_RANGE_END_TAG]) == (
+            (YESTERDAY - 5 * DAY).isoformat(), YESTERDAY.isoformat())
+        metadata = {}
+        for entry in instance.all_logs(ingest.run_id, of_type=DagsterEventType.ASSET_MATERIALIZATION):
+            materialization = entry.dagster_event.event_specific_data.materialization
+            metadata[materialization.asset_key.to_user_string()] = {k: v.value for k, v in materialization.metadata.items()}
+    fx_start = YESTERDAY - LOOKBACK["fx"] * DAY - 14 * DAY  # rates from two weeks earlier, to carry forward
+    assert metadata["raw_meta_ads/insights"]["date_range"] == f"{windows['meta_ads'][0]} .. {YESTERDAY}"
+    assert metadata["raw_ga4/traffic"]["date_range"] == f"{windows['ga4'][0]} .. {YESTERDAY}"
+    assert metadata["raw_fx/ecb_rates"]["date_range"] == f"{fx_start} .. {YESTERDAY}"
+    for key, values in metadata.items():
+        for name in ("rows", "dagster/row_count", "date_range", "api_calls", "retries", "throttles", "throttle_wait_seconds", "duration_seconds"):
+            assert name in values, f"{key} has no {name}"
+        assert values["rows"] == values["dagster/row_count"]
+    assert metadata["raw_meta_ads/insights"]["rows"] > 0 and metadata["raw_meta_ads/insights"]["api_calls"] >= 2
+
+    with duckdb.connect(str(settings.build_db), read_only=True) as con:
+        cursors = dict(con.execute(
+            "SELECT channel || '.' || stream, min(window_start) FROM _socialmart.sync_state GROUP BY 1").fetchall())
+        # Only the lookback days were re-pulled: ga4 has nothing older.
+        ga4_days = con.execute("SELECT min(date_day), max(date_day) FROM raw_ga4.traffic").fetchone()
+    assert cursors["meta_ads.insights"] == windows["meta_ads"][0] and cursors["ga4.traffic"] == windows["ga4"][0]
+    assert ga4_days == windows["ga4"]
+    with duckdb.connect(str(settings.published_db), read_only=True) as con:
+        assert con.execute("SELECT max(date_day) FROM marts.fct_ad_performance_daily").fetchone()[0] == YESTERDAY
+
+
+def test_a_second_night_changes_nothing(nightly_env, second_nightly):
+    before, outcome = second_nightly
+    assert outcome.success, outcome.summary()
+    settings = nightly_env.settings
+    after = table_checksums(settings.build_db, ("raw_meta_ads", "raw_ga4", "raw_fx", "marts"))
+    # fct_ad_restatements included: a re-pull of unchanged values adds no version.
+    assert after == before
+
+
+def test_build_sensor_requests_one_build_per_successful_ingest_run(nightly_env):
+    settings = nightly_env.settings
+    defs = build_definitions(settings)
+    sensor = defs.resolve_sensor_def(BUILD_SENSOR)
+    with instance_of(settings) as instance:
+        for job, expect_build in ((INGEST_JOB, True), (BUILD_JOB, False)):
+            run = last_run(instance, job)
+            success = instance.all_logs(run.run_id, of_type=DagsterEventType.RUN_SUCCESS)[0].dagster_event
+            context = dg.build_run_status_sensor_context(BUILD_SENSOR, success, instance, run)
+            result = sensor(context)
+            if expect_build:
+                assert isinstance(result, dg.RunRequest)
+                # The ingest run's id is the run key: the daemon launches one build per ingest run.
+                assert result.run_key == run.run_id
+                assert result.tags[AFTER_INGEST_TAG] == run.run_id and result.tags[NIGHTLY_TAG] == YESTERDAY.isoformat()
+            else:
+                assert isinstance(result, dg.SkipReason)
+    assert sensor.job_name == BUILD_JOB
+
+
+@pytest.mark.parametrize(
+    ("job", "selection", "expected"),
+    [
+        (INGEST_JOB, None, True),
+        # A UI backfill or materialization of raw assets from the asset graph.
+        ("__ASSET_JOB", {dg.AssetKey(["raw_meta_ads", "insights"])}, True),
+        # "Materialize all" from the UI publishes by itself.
+        ("__ASSET_JOB", {dg.AssetKey(["raw_meta_ads", "insights"]), PUBLISH_KEY}, False),
+        ("__ASSET_JOB", {dg.AssetKey(["marts", "fct_ad_performance_daily"])}, False),
+        (BUILD_JOB, None, False),
+    ],
+)
+def test_which_runs_need_a_build(job, selection, expected):
+    run = dg.DagsterRun(job_name=job, asset_selection=frozenset(selection) if selection else None)
+    raw = {dg.AssetKey(["raw_meta_ads", "insights"]), dg.AssetKey(["raw_ga4", "traffic"])}
+    assert lands_raw_without_publishing(run, INGEST_JOB, raw, PUBLISH_KEY) is expected

@@ -1,0 +1,144 @@
+"""`make ui`: `socialmart ui` starts `dagster dev` on a loopback port; its
+GraphQL API shows the asset graph by layer and channel, the checks, the
+schedule and the sensors."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import time
+from pathlib import Path
+from typing import Iterator
+
+import pytest
+import requests
+
+from tests.ops.conftest import SOCIALMART
+
+# Starting a webserver, a daemon and a code server that parses the dbt
+# project takes a while on a busy machine; this bounds the wait, it asserts nothing.
+STARTUP_LIMIT_SECONDS = 300
+
+ASSETS = """{ assetNodes { assetKey { path } groupName tags { key value }
+  dependencyKeys { path } assetChecksOrError { ... on AssetChecks { checks { name } } } } }"""
+LOCATION = """{ workspaceOrError { ... on Workspace { locationEntries { name locationOrLoadError {
+  __typename ... on PythonError { message }
+  ... on RepositoryLocation { repositories { name
+    schedules { name cronSchedule executionTimezone scheduleState { status } }
+    sensors { name sensorState { status } } } } } } } } }"""
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+class DagsterUI:
+    def __init__(self, url: str, process: subprocess.Popen, log: Path) -> None:
+        self.url, self.process, self.log = url, process, log
+
+    def query(self, text: str) -> dict:
+        response = requests.post(f"{self.url}/graphql", json={"query": text}, timeout=120)
+        response.raise_for_status()
+        body = response.json()
+        assert "errors" not in body, body["errors"]
+        return body["data"]
+
+    def location(self) -> dict | None:
+        """The code location once loaded (None while it loads)."""
+        entries = self.query(LOCATION)["workspaceOrError"]["locationEntries"]
+        loaded = entries[0]["locationOrLoadError"] if entries else None
+        if loaded and loaded["__typename"] == "PythonError":
+            pytest.fail(f"the code location did not load: {loaded['message']}")
+        return loaded
+
+
+@pytest.fixture(scope="module")
+def ui(ops_env, tmp_path_factory) -> Iterator[DagsterUI]:
+    home = tmp_path_factory.mktemp("dagster_home")
+    log = home / "ui.log"
+    port = free_port()
+    env = {**os.environ, "DAGSTER_HOME": str(home)}
+    with log.open("w") as output:
+        # A session of its own, so the whole tree (webserver, daemon, code server) can be ended.
+        process = subprocess.Popen([str(SOCIALMART), "ui", "--config", str(ops_env.config), "--port", str(port)],
+                                   env=env, stdout=output, stderr=subprocess.STDOUT, start_new_session=True)
+    ui = DagsterUI(f"http://127.0.0.1:{port}", process, log)
+    try:
+        deadline = time.monotonic() + STARTUP_LIMIT_SECONDS
+        while True:
+            if process.poll() is not None:
+                pytest.fail(f"socialmart ui exited with {process.returncode}:\n{log.read_text()}")
+            try:
+                if requests.get(f"{ui.url}/server_info", timeout=5).ok and ui.location():
+                    break
+            except requests.ConnectionError:
+                pass
+            if time.monotonic() > deadline:
+                pytest.fail(f"the Dagster UI did not come up in {STARTUP_LIMIT_SECONDS}s:\n{log.read_text()}")
+            time.sleep(1)
+        yield ui
+    finally:
+        _end_process_group(process)
+
+
+def _end_process_group(process: subprocess.Popen) -> None:
+    """Ctrl-C for `dagster dev` (it stops its children), then kill what is left of its group."""
+    try:
+        os.killpg(process.pid, signal.SIGINT)
+        process.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        pass
+    except ProcessLookupError:
+        return
+    try:
+        os.killpg(process.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+    process.wait()
+
+
+def test_asset_graph_by_layer_and_channel_with_checks(ui):
+    nodes = {"/".join(node["assetKey"]["path"]): node for node in ui.query(ASSETS)["assetNodes"]}
+    groups = {key: node["groupName"] for key, node in nodes.items()}
+    # Raw assets are grouped per channel, dbt models per layer, publish on its own.
+    assert groups["raw_meta_ads/insights"] == "raw_meta_ads" and groups["raw_ga4/traffic"] == "raw_ga4"
+    assert groups["raw_fx/ecb_rates"] == "raw_fx"
+    assert groups["staging/stg_meta_ads__insights"] == "staging"
+    assert groups["marts/fct_ad_performance_daily"] == "marts"
+    assert groups["published/marketing_duckdb"] == "published"
+    assert {"raw_meta_ads", "raw_ga4", "raw_fx", "staging", "intermediate", "marts", "published"} <= set(groups.values())
+    tags = {tag["key"]: tag["value"] for tag in nodes["raw_meta_ads/insights"]["tags"]}
+    assert tags["layer"] == "raw" and tags["channel"] == "meta_ads"
+
+    # Lineage raw -> staging -> ... -> marts -> published.
+    def upstream(key: str) -> set[str]:
+        return {"/".join(dep["path"]) for dep in nodes[key]["dependencyKeys"]}
+
+    assert "raw_meta_ads/insights" in upstream("staging/stg_meta_ads__insights")
+    assert "marts/fct_ad_performance_daily" in upstream("published/marketing_duckdb")
+    seen, frontier = set(), {"published/marketing_duckdb"}
+    while frontier:
+        key = frontier.pop()
+        seen.add(key)
+        frontier |= {dep for dep in upstream(key) if dep in nodes and dep not in seen}
+    assert {"raw_meta_ads/insights", "raw_ga4/traffic", "raw_fx/ecb_rates", "staging/stg_meta_ads__insights"} <= seen
+
+    # dbt tests (and the audit) are attached to the assets they check.
+    def checks(key: str) -> list[str]:
+        return [check["name"] for check in nodes[key]["assetChecksOrError"].get("checks", [])]
+
+    assert checks("marts/fct_ad_performance_daily") and checks("staging/stg_meta_ads__insights")
+
+
+def test_schedule_and_sensors_are_listed_and_on(ui):
+    [repository] = ui.location()["repositories"]
+    [schedule] = repository["schedules"]
+    assert schedule == {"name": "socialmart_nightly", "cronSchedule": "0 2 * * *", "executionTimezone": "UTC",
+                        "scheduleState": {"status": "RUNNING"}}
+    sensors = {sensor["name"]: sensor["sensorState"]["status"] for sensor in repository["sensors"]}
+    assert sensors == {"socialmart_build_after_ingest": "RUNNING", "socialmart_alert_on_run_failure": "RUNNING",
+                       "socialmart_alert_on_failed_checks": "RUNNING"}
