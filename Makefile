@@ -50,5 +50,10 @@ sandbox: env
 docs: env
 	$(BIN)/socialmart docs $(ARGS)
 
+# Benchmarks into bench/RESULTS.md (scratch space: bench/out). BENCH_SCALE=0.05
+# shrinks every row count for a quick look; ARGS="--sections ingest" picks sections.
+bench: env
+	$(BIN)/python -m bench $(ARGS)
+
 clean:
 	rm -rf warehouse dbt_project/target dbt_project/logs .pytest_cache

@@ -22,7 +22,6 @@ from typing import Any, Callable, ClassVar, Iterator
 
 import orjson
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from connectors.http import ApiClient, RetryPolicy
 
@@ -86,8 +85,9 @@ class Connector(ABC):
     # option name -> expected Python type, for config validation
     option_types: ClassVar[dict[str, type]] = {}
     # How many days behind today the API's newest complete day is (GA4 and
-    # YouTube Analytics finish a day ~48 h later; ECB rates skip weekends and
-    # holidays). Freshness is judged against it. Every connector states its own.
+    # YouTube Analytics settle a day ~48 h after it ends; ECB rates skip
+    # weekends and holidays). Freshness is judged against it. Every connector
+    # states its own.
     expected_lag_days: ClassVar[int]
 
     @staticmethod
@@ -114,12 +114,11 @@ class Connector(ABC):
     @abstractmethod
     def make_client(self) -> ApiClient: ...
 
-    def builder(self, stream: str, account_id: str, wire: dict[str, Wire] | None = None) -> BatchBuilder:
+    def builder(self, stream: str, account_id: str) -> BatchBuilder:
         """A batch builder for one account's rows; records whose values do not
         parse go to `self.quarantined` (landed beside the raw table, with the
-        reason) instead of failing the whole stream. `wire`: columns added as
-        their raw wire values, parsed a whole batch at a time (see Wire)."""
-        return BatchBuilder(self.streams[stream], account_id, Values(self.channel, stream), self.quarantined, wire)
+        reason) instead of failing the whole stream."""
+        return BatchBuilder(self.streams[stream], account_id, Values(self.channel, stream), self.quarantined)
 
     @abstractmethod
     def read(self, stream: str, account: str, start: dt.date, end: dt.date) -> Iterator[pa.RecordBatch]:
@@ -142,40 +141,16 @@ class Quarantined:
         return "; ".join(str(p) for p in self.problems)
 
 
-@dataclass(frozen=True)
-class Wire:
-    """A column a connector adds as the raw wire value, for the batch builder
-    to parse a whole batch at a time: `kind` is the `Values` method that
-    defines the result ("int", "decimal", "float", "date"), `label` names the
-    wire field in errors, `date_format` is the wire format of dates.
-
-    The high-volume streams (Meta insights, GA4 traffic) parse this way: one
-    Arrow cast per column instead of a Python call per value is most of what
-    makes a million-row pull fast.
-    """
-
-    kind: str
-    label: str
-    date_format: str = "%Y-%m-%d"
-
-
 class BatchBuilder:
-    """Collects parsed rows column-wise and emits typed Arrow batches.
+    """Collects parsed rows column-wise and emits typed Arrow batches."""
 
-    Columns named in `wire` hold raw wire values until `flush`, which parses
-    them column by column exactly as the `Values` methods would value by
-    value; a record with a value that does not parse is quarantined then.
-    """
-
-    def __init__(self, stream: Stream, account_id: str, values: Values, quarantine: list["Quarantined"],
-                 wire: dict[str, Wire] | None = None) -> None:
+    def __init__(self, stream: Stream, account_id: str, values: Values, quarantine: list["Quarantined"]) -> None:
         self.stream = stream
         self.schema = stream.arrow_schema
         self.account_id = account_id
         self.values = values
         values.problems = []
         self.quarantine = quarantine
-        self.wire = wire or {}
         self._names = [f.name for f in stream.schema]
         self._reset()
 
@@ -206,24 +181,11 @@ class BatchBuilder:
         if not self._records:
             return None
         arrays = [pa.array([self.account_id] * len(self._records), pa.string())]
-        unparseable: dict[int, list[ParseError]] = {}
-        for f in self.stream.schema:
-            wire = self.wire.get(f.name)
-            if wire is None:
-                arrays.append(pa.array(self._columns[f.name], f.type))
-                continue
-            array, problems = self.values.column(wire, self._columns[f.name], f.type)
-            arrays.append(array)
-            for i, problem in problems.items():
-                unparseable.setdefault(i, []).append(problem)
+        arrays += [pa.array(self._columns[f.name], f.type) for f in self.stream.schema]
         arrays.append(pa.array(self._records, pa.string()))
         batch = pa.RecordBatch.from_arrays(arrays, schema=self.schema)
-        if unparseable:
-            for i in sorted(unparseable):
-                self.quarantine.append(Quarantined(self.account_id, unparseable[i], self._records[i]))
-            batch = batch.filter(pa.array([i not in unparseable for i in range(batch.num_rows)]))
         self._reset()
-        return batch if batch.num_rows else None
+        return batch
 
 
 # --------------------------------------------------------------------------- value parsing
@@ -294,65 +256,6 @@ class Values:
         except ValueError:
             self._unparseable(column, value, f"not a date ({fmt})")
             return None
-
-    def column(self, wire: Wire, raw: list[Any], arrow_type: pa.DataType) -> tuple[pa.Array, dict[int, ParseError]]:
-        """A whole column of wire values parsed as the `wire.kind` method would
-        parse each value: the same nulls, the same results. Arrow casts the
-        common case (well-formed strings) at once; a column with anything
-        else is parsed value by value, and the values that fail come back by
-        row index (nulls in the array) so their records can be quarantined."""
-        array = _cast_wire_column(wire, raw, arrow_type)
-        if array is not None:
-            return array, {}
-        problems: dict[int, ParseError] = {}
-        collected, self.problems = self.problems, []
-        parse = getattr(self, wire.kind)
-        extra = (wire.date_format,) if wire.kind == "date" else ()
-        parsed = []
-        for i, value in enumerate(raw):
-            parsed.append(parse(value, wire.label, *extra))
-            if self.problems:
-                problems[i] = self.problems.pop()
-        self.problems = collected
-        if problems and collected is None:
-            raise problems[min(problems)]
-        return pa.array(parsed, arrow_type), problems
-
-
-_WIRE_MISSING = pa.array(["", "-"], pa.string())  # Values.MISSING's texts
-_DATE_DIGITS = {"%Y-%m-%d": r"^\d{4}-\d{2}-\d{2}$", "%Y%m%d": r"^\d{8}$"}
-
-
-def _cast_wire_column(wire: Wire, raw: list[Any], arrow_type: pa.DataType) -> pa.Array | None:
-    """The column through Arrow casts, or None when any value needs Python's
-    own reading (not a string, or a string Arrow's parsers refuse)."""
-    try:
-        array = pa.array(raw)
-    except (pa.ArrowInvalid, pa.ArrowTypeError):
-        return None  # mixed value types
-    if pa.types.is_null(array.type):
-        return pa.nulls(len(raw), arrow_type)
-    if not pa.types.is_string(array.type):
-        # Typed JSON values: exact casts only (integers to integers); Python reads the rest.
-        return array.cast(arrow_type) if wire.kind == "int" and pa.types.is_integer(array.type) else None
-    array = pc.if_else(pc.is_in(array, _WIRE_MISSING), pa.scalar(None, pa.string()), array)
-    try:
-        if wire.kind != "date":
-            return array.cast(arrow_type)
-        pattern = _DATE_DIGITS.get(wire.date_format)
-        width = len(dt.date(2000, 1, 1).strftime(wire.date_format))
-        text = pc.utf8_slice_codeunits(array, 0, width)
-        # Arrow's strptime is laxer than Python's about digit counts: only the
-        # plain all-digit spellings take this path.
-        if pattern is None or pc.all(pc.match_substring_regex(text, pattern)).as_py() is False:
-            return None
-        parsed = pc.strptime(text, format=wire.date_format, unit="s")
-        # ... and it rolls impossible days over (0231 -> 0302) where Python refuses.
-        if pc.all(pc.equal(pc.strftime(parsed, format=wire.date_format), text)).as_py() is False:
-            return None
-        return parsed.cast(pa.date32()).cast(arrow_type)
-    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
-        return None
 
 
 def date_chunks(start: dt.date, end: dt.date, days: int) -> Iterator[tuple[dt.date, dt.date]]:

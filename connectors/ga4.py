@@ -23,8 +23,9 @@ from typing import Any, Iterator
 import pyarrow as pa
 import requests
 
-from connectors.base import MONEY, Connector, ParseError, Stream, Values, Wire
-from connectors.http import ApiClient, Dialect, Verdict, paginate_offset, retry_after
+from connectors.base import MONEY, Connector, ParseError, Quarantined, Stream, Values
+from connectors.columnar import ColumnarBuilder, Wire
+from connectors.http import ApiClient, Dialect, Verdict, paginate_offset, prefetched, retry_after
 
 CHANNEL = "ga4"
 PAGE_LIMIT = 100_000  # the API allows 250,000; smaller pages keep memory flat
@@ -116,8 +117,8 @@ class Ga4Connector(Connector):
         if stream not in STREAMS:
             raise KeyError(stream)
         prop = normalize_property_id(account)
-        builder = self.builder(stream, prop, WIRE)
-        values = builder.values
+        # Traffic parses a batch at a time (connectors.columnar): the volume stream.
+        builder = traffic_builder(prop, self.quarantined)
         path = f"/properties/{prop}:runReport"
         request = {
             "dateRanges": [{"startDate": start.isoformat(), "endDate": end.isoformat()}],
@@ -134,9 +135,11 @@ class Ga4Connector(Connector):
             fetch, lambda b: len(b.get("rows") or []), lambda b: int(b.get("rowCount") or 0),
             channel=CHANNEL, account=prop, endpoint=path,
         )
-        for body in pages:
-            for row in parse_report(body, values):
-                builder.add(*row)
+        for body in prefetched(pages):  # the next page is fetched while this one is parsed
+            metadata = body.get("metadata") or {}
+            page = (metadata.get("currencyCode"), metadata.get("timeZone"))
+            for record in parse_report(body, builder.values):
+                builder.add(record, page)
                 if builder.full():
                     yield builder.flush()
         batch = builder.flush()
@@ -144,16 +147,37 @@ class Ga4Connector(Connector):
             yield batch
 
 
-# The date and the metrics parse from their wire strings a batch at a time.
+# The record (values named by their headers) as the columnar builder reads it.
+TRAFFIC_WIRE_SCHEMA = pa.schema([
+    ("dimensions", pa.struct([(name, pa.string()) for name in DIMENSIONS])),
+    ("metrics", pa.struct([(name, pa.string()) for name in METRICS])),
+])
+# The date and the metrics parse from their wire strings.
 WIRE = {
     "date_day": Wire("date", "date", "%Y%m%d"),
     **{column: Wire(kind, api_name) for api_name, (column, kind) in METRICS.items()},
 }
 
 
-def parse_report(body: dict[str, Any], v: Values) -> Iterator[tuple[dict[str, Any], dict[str, Any]]]:
-    """Yield (row of wire values, original record) pairs of one runReport
-    page; the date and the metrics parse per `WIRE`.
+def traffic_builder(prop: str, quarantine: list[Quarantined]) -> ColumnarBuilder:
+    """Batches of the traffic stream from runReport records; each record comes
+    with its page's currency and time zone (the response metadata)."""
+    return ColumnarBuilder(STREAMS["traffic"], prop, Values(CHANNEL, "traffic"), quarantine, TRAFFIC_WIRE_SCHEMA,
+                           traffic_columns, WIRE, side_columns=("currency_code", "time_zone"))
+
+
+def traffic_columns(records: pa.Table) -> dict[str, pa.Array]:
+    dimensions = records.column("dimensions").combine_chunks()
+    metrics = records.column("metrics").combine_chunks()
+    return {
+        **{column: dimensions.field(api_name) for api_name, column in DIMENSIONS.items()},
+        **{column: metrics.field(api_name) for api_name, (column, _) in METRICS.items()},
+    }
+
+
+def parse_report(body: dict[str, Any], v: Values) -> Iterator[dict[str, Any]]:
+    """Yield the records of one runReport page, their positional values named
+    by the headers: {"dimensions": {...}, "metrics": {...}}.
 
     Positions come from the headers: GA4 answers in the requested order, but a
     reader that assumes it breaks the day a request changes.
@@ -163,15 +187,8 @@ def parse_report(body: dict[str, Any], v: Values) -> Iterator[tuple[dict[str, An
     if body.get("rows"):
         for missing in (m for m in METRICS if m not in metric_names):
             raise ParseError(v.channel, v.stream, missing, None, f"the report no longer carries this metric (got {metric_names})")
-    metadata = body.get("metadata") or {}
-    currency, time_zone = metadata.get("currencyCode"), metadata.get("timeZone")
-    columns = [(api_name, column) for api_name, column in DIMENSIONS.items()]
-    columns += [(api_name, column) for api_name, (column, _) in METRICS.items()]
     for record in body.get("rows") or []:
-        dims = dict(zip(dim_names, [d.get("value") for d in record.get("dimensionValues", [])]))
-        mets = dict(zip(metric_names, [m.get("value") for m in record.get("metricValues", [])]))
-        values = {**dims, **mets}
-        row: dict[str, Any] = {"currency_code": currency, "time_zone": time_zone}
-        for api_name, column in columns:
-            row[column] = values.get(api_name)
-        yield row, {"dimensions": dims, "metrics": mets}
+        yield {
+            "dimensions": dict(zip(dim_names, [d.get("value") for d in record.get("dimensionValues", [])])),
+            "metrics": dict(zip(metric_names, [m.get("value") for m in record.get("metricValues", [])])),
+        }

@@ -19,6 +19,7 @@ Contract:
 from __future__ import annotations
 
 import logging
+import queue
 import random
 import re
 import threading
@@ -465,3 +466,51 @@ def paginate_offset(
                 channel, account, endpoint,
                 f"empty page at offset {offset} while the API reports {total} rows: the result would be incomplete",
             )
+
+
+_DONE = object()
+
+
+def prefetched(pages: Iterator[Any], depth: int = 2) -> Iterator[Any]:
+    """Iterate `pages` in a background thread, up to `depth` pages ahead.
+
+    The next request is on the wire (and the API computing it) while the
+    caller parses this page, as a pipelined client would. Pages arrive in
+    order; an exception of the page iterator is raised here, where the caller
+    would have met it. Only the background thread touches the iterator (and
+    its client) until it has finished, also when the caller stops early.
+    """
+    ahead: queue.Queue = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+
+    def offer(item: tuple[Any, BaseException | None]) -> bool:
+        while not stop.is_set():
+            try:
+                ahead.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def produce() -> None:
+        try:
+            for page in pages:
+                if not offer((page, None)):
+                    return
+            offer((_DONE, None))
+        except BaseException as exc:  # noqa: BLE001 - handed over to the caller's thread
+            offer((_DONE, exc))
+
+    worker = threading.Thread(target=produce, name="socialmart-prefetch", daemon=True)
+    worker.start()
+    try:
+        while True:
+            page, error = ahead.get()
+            if page is _DONE:
+                if error is not None:
+                    raise error
+                return
+            yield page
+    finally:
+        stop.set()
+        worker.join()  # requests have timeouts: the page in flight ends

@@ -269,7 +269,8 @@ class LinkedinConnector(Connector):
     channel = CHANNEL
     streams = STREAMS
     default_base_url = "https://api.linkedin.com/rest"
-    expected_lag_days = 1
+    # Organization statistics end at least 2 days back (see above).
+    expected_lag_days = 2
     credential_keys = ("access_token",)
     option_types = {"organizations": list, VERSION_OPTION: str}
     normalize_account = staticmethod(normalize_ad_account_id)

@@ -31,8 +31,9 @@ import orjson
 import pyarrow as pa
 import requests
 
-from connectors.base import MONEY, Connector, ParseError, Stream, Values, Wire
-from connectors.http import ApiClient, ApiError, Dialect, Verdict, paginate_cursor_url, retry_after
+from connectors.base import MONEY, Connector, ParseError, Stream, Values
+from connectors.columnar import ColumnarBuilder, Wire, first_action_value
+from connectors.http import ApiClient, ApiError, Dialect, Verdict, paginate_cursor_url, prefetched, retry_after
 
 CHANNEL = "meta_ads"
 THROTTLE_CODES = {4, 17, 32, 613} | set(range(80000, 80009))
@@ -89,6 +90,14 @@ def _regain_access_seconds(response: requests.Response) -> float | None:
         return None
     return minutes * 60 if minutes > 0 else None
 
+
+_ACTIONS = pa.list_(pa.struct([("action_type", pa.string()), ("value", pa.string())]))
+# The insight record fields the columns come from (the record keeps all of them).
+INSIGHT_WIRE_SCHEMA = pa.schema([
+    ("date_start", pa.string()), ("campaign_id", pa.string()), ("campaign_name", pa.string()),
+    ("spend", pa.string()), ("impressions", pa.string()), ("reach", pa.string()), ("clicks", pa.string()),
+    ("actions", _ACTIONS), ("action_values", _ACTIONS),
+])
 
 STREAMS = {
     "accounts": Stream(
@@ -161,7 +170,10 @@ class MetaAdsConnector(Connector):
 
     def read(self, stream: str, account: str, start: dt.date, end: dt.date) -> Iterator[pa.RecordBatch]:
         account = normalize_account_id(account)
-        builder = self.builder(stream, account, self.insight_wire() if stream == "insights" else None)
+        if stream == "insights":
+            yield from self._read_insights(account, start, end)
+            return
+        builder = self.builder(stream, account)
         values = builder.values
         if stream == "accounts":
             body = self.client.request_json(
@@ -170,12 +182,8 @@ class MetaAdsConnector(Connector):
             builder.add({"account_name": body.get("name"), "currency": body.get("currency"),
                          "timezone_name": body.get("timezone_name")}, body)
         else:
-            rows = {
-                "campaigns": self._campaigns,
-                "ads": self._ads,
-                "insights": lambda a: self._insights(a, start, end),
-            }[stream](account)
-            parse = {"campaigns": _campaign_row, "ads": _ad_row, "insights": self._insight_row}[stream]
+            rows = {"campaigns": self._campaigns, "ads": self._ads}[stream](account)
+            parse = {"campaigns": _campaign_row, "ads": _ad_row}[stream]
             for record in rows:
                 builder.add(parse(record, values), record)
                 if builder.full():
@@ -184,13 +192,22 @@ class MetaAdsConnector(Connector):
         if batch is not None:
             yield batch
 
+    def _read_insights(self, account: str, start: dt.date, end: dt.date) -> Iterator[pa.RecordBatch]:
+        """Insights parse a batch at a time (connectors.columnar): the volume stream."""
+        builder = ColumnarBuilder(STREAMS["insights"], account, Values(CHANNEL, "insights"), self.quarantined,
+                                  INSIGHT_WIRE_SCHEMA, self.insight_columns, self.insight_wire())
+        yield from self._insight_batches(builder, account, start, end)
+
     # ------------------------------------------------------------------ endpoints
 
-    def _paged(self, account: str, path: str, params: dict[str, Any]) -> Iterator[dict[str, Any]]:
+    def _pages(self, account: str, path: str, params: dict[str, Any]) -> Iterator[dict[str, Any]]:
         fetch = lambda url, p: self.client.request_json("GET", url, account=account, params=p)  # noqa: E731
         next_url = lambda body: (body.get("paging") or {}).get("next")  # noqa: E731
         cursor = lambda body: ((body.get("paging") or {}).get("cursors") or {}).get("after")  # noqa: E731
-        for body in paginate_cursor_url(fetch, path, params, next_url, cursor, channel=CHANNEL, account=account):
+        return paginate_cursor_url(fetch, path, params, next_url, cursor, channel=CHANNEL, account=account)
+
+    def _paged(self, account: str, path: str, params: dict[str, Any]) -> Iterator[dict[str, Any]]:
+        for body in self._pages(account, path, params):
             yield from body.get("data", [])
 
     def _campaigns(self, account: str) -> Iterator[dict[str, Any]]:
@@ -201,7 +218,10 @@ class MetaAdsConnector(Connector):
         params = {"fields": "id,name,campaign_id,creative{url_tags}", "limit": PAGE_LIMIT}
         return self._paged(account, f"/{account}/ads", params)
 
-    def _insights(self, account: str, start: dt.date, end: dt.date) -> Iterator[dict[str, Any]]:
+    def _insight_batches(self, builder: ColumnarBuilder, account: str, start: dt.date, end: dt.date) -> list[pa.RecordBatch]:
+        """The window's batches, all or none. Meta's "reduce the amount of
+        data" halves the window; what the failed attempt had pulled (rows and
+        quarantined records) is dropped, so nothing lands twice."""
         params = {
             "level": "campaign",
             "time_increment": 1,
@@ -210,23 +230,29 @@ class MetaAdsConnector(Connector):
             "action_attribution_windows": json.dumps(self.attribution_windows, separators=(",", ":")),
             "limit": PAGE_LIMIT,
         }
+        batches: list[pa.RecordBatch] = []
+        quarantined = len(self.quarantined)
         try:
-            # Materialize the window's pages before yielding so a halving retry
-            # (below) never yields the first half's rows twice.
-            rows = list(self._paged(account, f"/{account}/insights", params))
+            # The next page is fetched while this one is parsed.
+            for body in prefetched(self._pages(account, f"/{account}/insights", params)):
+                for record in body.get("data", []):
+                    builder.add(record)
+                    if builder.full():
+                        batches.append(builder.flush())
         except ApiError as exc:
             too_much = "reduce the amount of data" in exc.api_message.lower()
             if not too_much or start == end:
                 raise
+            builder.discard()
+            del self.quarantined[quarantined:]
             middle = start + (end - start) // 2
-            yield from self._insights(account, start, middle)
-            yield from self._insights(account, middle + dt.timedelta(days=1), end)
-            return
-        yield from rows
+            return (self._insight_batches(builder, account, start, middle)
+                    + self._insight_batches(builder, account, middle + dt.timedelta(days=1), end))
+        batch = builder.flush()  # a window ends with its own batch: a later failure cannot take its rows along
+        return batches + ([batch] if batch is not None else [])
 
     def insight_wire(self) -> dict[str, Wire]:
-        """How the insight columns parse from the wire strings `_insight_row`
-        picks out (a batch at a time, in the batch builder)."""
+        """How the insight columns parse from their wire strings."""
         wanted = self.conversion_action_type
         return {
             "date_day": Wire("date", "date_start"),
@@ -239,36 +265,28 @@ class MetaAdsConnector(Connector):
             "conversion_value": Wire("decimal", f"action_values.{wanted}"),
         }
 
-    def _insight_row(self, record: dict[str, Any], v: Values) -> dict[str, Any]:
-        """The insight's wire values; the numbers and the day parse per `insight_wire`."""
+    def insight_columns(self, records: pa.Table) -> dict[str, pa.Array | pa.ChunkedArray]:
+        """The insight columns of a batch of records (INSIGHT_WIRE_SCHEMA).
+
+        Meta reports one purchase under several action types with the same
+        value, so only the configured canonical type is read, never a sum; an
+        omitted `actions` list or type means zero.
+        """
         wanted = self.conversion_action_type
-        actions = _action_values(record.get("actions"))
+        actions = records.column("actions")
         return {
-            "date_day": record.get("date_start"),
-            "campaign_id": record.get("campaign_id"),
-            "campaign_name": record.get("campaign_name"),
-            "spend": record.get("spend"),
-            "impressions": record.get("impressions"),
-            "reach": record.get("reach"),
-            "clicks": record.get("clicks"),
-            "link_clicks": actions.get("link_click", "0"),
-            "conversion_action_type": wanted,
-            "conversions": actions.get(wanted, "0"),
-            "conversion_value": _action_values(record.get("action_values")).get(wanted, "0"),
+            "date_day": records.column("date_start"),
+            "campaign_id": records.column("campaign_id"),
+            "campaign_name": records.column("campaign_name"),
+            "spend": records.column("spend"),
+            "impressions": records.column("impressions"),
+            "reach": records.column("reach"),
+            "clicks": records.column("clicks"),
+            "link_clicks": first_action_value(actions, "link_click"),
+            "conversion_action_type": pa.array([wanted] * records.num_rows, pa.string()),
+            "conversions": first_action_value(actions, wanted),
+            "conversion_value": first_action_value(records.column("action_values"), wanted),
         }
-
-
-def _action_values(actions: list[dict[str, Any]] | None) -> dict[str, Any]:
-    """Each action type's value (the first entry of a type); an omitted list
-    or type means zero to the caller.
-
-    Meta reports one purchase under several names with the same value, so
-    callers take the configured canonical name only and never add names together.
-    """
-    values: dict[str, Any] = {}
-    for entry in actions or ():
-        values.setdefault(entry.get("action_type"), entry.get("value", "0"))
-    return values
 
 
 def _timestamp(value: str | None, v: Values, column: str) -> dt.datetime | None:

@@ -149,8 +149,8 @@ class YoutubeConnector(Connector):
     channel = CHANNEL
     streams = STREAMS
     default_base_url = "https://youtubeanalytics.googleapis.com/v2"
-    # YouTube Analytics drops the newest ~2 incomplete days.
-    expected_lag_days = 2
+    # Analytics are ~2 days behind: the newest complete day is 3 days back.
+    expected_lag_days = 3
     credential_keys = ("access_token",)
     option_types = {"data_api_base_url": str}
     normalize_account = staticmethod(normalize_channel_id)

@@ -25,8 +25,10 @@ from connectors.http import redact
 log = logging.getLogger("socialmart.alerts")
 
 WEBHOOK_TIMEOUT_SECONDS = 10
-# Slack refuses a section longer than 3,000 characters.
-MAX_LINES = 20
+# Slack refuses a header over 150 characters and a section over 3,000: the
+# blocks are cut to fit; `text` (the notification, and the log) stays whole.
+HEADER_LIMIT = 150
+SECTION_LIMIT = 3000
 
 
 class AlertDeliveryError(RuntimeError):
@@ -46,14 +48,14 @@ class Alert:
         return "\n".join([self.headline, *(f"- {line}" for line in self.lines), self.context])
 
     def payload(self) -> dict:
-        shown = self.lines[:MAX_LINES]
-        if len(self.lines) > MAX_LINES:
-            shown.append(f"... and {len(self.lines) - MAX_LINES} more")
+        section = "\n".join(f"• {line}" for line in self.lines)
+        if len(section) > SECTION_LIMIT:
+            section = section[: SECTION_LIMIT - 30].rsplit("\n", 1)[0] + "\n• ... (the rest in the run's log)"
         return {
             "text": self.text,
             "blocks": [
-                {"type": "header", "text": {"type": "plain_text", "text": self.headline[:150]}},
-                {"type": "section", "text": {"type": "mrkdwn", "text": "\n".join(f"• {line}" for line in shown)}},
+                {"type": "header", "text": {"type": "plain_text", "text": self.headline[:HEADER_LIMIT]}},
+                {"type": "section", "text": {"type": "mrkdwn", "text": section}},
                 {"type": "context", "elements": [{"type": "mrkdwn", "text": self.context}]},
             ],
         }

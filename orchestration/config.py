@@ -177,7 +177,8 @@ def parse_settings(raw: Any, source: Path | None = None) -> Settings:
     if webhook_url and not re.match(r"^https?://[^\s]+$", webhook_url):
         # Never echo the value: it is a credential.
         raise ConfigError(source, "alerts.webhook_url", "the environment variable does not hold an http(s) URL")
-    return Settings(source, currency, timezone, wdir, history_start, fx, channels, http, cron, webhook_url)
+    return Settings(source, currency, timezone, wdir, history_start, fx, channels, http,
+                    schedule_cron=cron, alert_webhook_url=webhook_url)
 
 
 class _Checker:

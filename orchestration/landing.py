@@ -18,8 +18,9 @@ Contract:
 from __future__ import annotations
 
 import datetime as dt
+from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Sequence
+from typing import Iterator, Sequence
 
 import duckdb
 import pyarrow as pa
@@ -55,6 +56,23 @@ def duckdb_type(arrow_type: pa.DataType) -> str:
     return _DUCKDB_TYPES[arrow_type]
 
 
+@contextmanager
+def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
+    """All or nothing. A COMMIT that fails (a full disk) has already ended the
+    transaction: the original error is the one worth reporting, not the
+    ROLLBACK's "no transaction is active"."""
+    con.execute("BEGIN TRANSACTION")
+    try:
+        yield
+        con.execute("COMMIT")
+    except BaseException:
+        try:
+            con.execute("ROLLBACK")
+        except duckdb.TransactionException:
+            pass
+        raise
+
+
 def ensure_state_table(con: duckdb.DuckDBPyConnection) -> None:
     """The pipeline's own tables. sync_state: the cursor per (channel, stream,
     account) as of the last publish. A landing records its window in sync_state_pending; the publish
@@ -79,18 +97,23 @@ def ensure_state_table(con: duckdb.DuckDBPyConnection) -> None:
     )
 
 
+# A cursor never moves back: a backfill of older days after (or before) a
+# nightly keeps the nightly's window as the furthest synced one.
+_FURTHEST_WINDOW = """
+    window_start = CASE WHEN excluded.window_end >= window_end OR window_end IS NULL THEN excluded.window_start ELSE window_start END,
+    rows = CASE WHEN excluded.window_end >= window_end OR window_end IS NULL THEN excluded.rows ELSE rows END,
+    window_end = CASE WHEN excluded.window_end >= window_end OR window_end IS NULL THEN excluded.window_end ELSE window_end END,
+    synced_at = excluded.synced_at"""
+
+
 def promote_sync_state(con: duckdb.DuckDBPyConnection) -> int:
     """Advance the cursors of everything landed since the last publish."""
     ensure_state_table(con)
-    con.execute("BEGIN TRANSACTION")
-    try:
+    with transaction(con):
         moved = con.execute(f"SELECT count(*) FROM {STATE_SCHEMA}.sync_state_pending").fetchone()[0]
-        con.execute(f"INSERT OR REPLACE INTO {STATE_SCHEMA}.sync_state SELECT * FROM {STATE_SCHEMA}.sync_state_pending")
+        con.execute(f"""INSERT INTO {STATE_SCHEMA}.sync_state SELECT * FROM {STATE_SCHEMA}.sync_state_pending
+                        ON CONFLICT (channel, stream, account_id) DO UPDATE SET {_FURTHEST_WINDOW}""")
         con.execute(f"DELETE FROM {STATE_SCHEMA}.sync_state_pending")
-        con.execute("COMMIT")
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise
     return moved
 
 
@@ -146,8 +169,7 @@ def replace_window(
     ensure_raw_table(con, channel, stream)
     table = raw_table(channel, stream.name)
     rows_by_account: dict[str, int] = {}
-    con.execute("BEGIN TRANSACTION")
-    try:
+    with transaction(con):
         for account, batches in batches_by_account.items():
             incoming = pa.Table.from_batches(batches, schema=stream.arrow_schema)
             if stream.date_column and incoming.num_rows:
@@ -173,15 +195,12 @@ def replace_window(
             _replace_quarantine(con, channel, stream.name, account, start, end, synced_at,
                                 [q for q in quarantined if q.account_id == account])
             con.execute(
-                f"""INSERT OR REPLACE INTO {STATE_SCHEMA}.sync_state_pending
+                f"""INSERT INTO {STATE_SCHEMA}.sync_state_pending
                     (channel, stream, account_id, window_start, window_end, rows, synced_at)
-                    VALUES (?, ?, ?, ?, ?, ?, ?)""",
+                    VALUES (?, ?, ?, ?, ?, ?, ?)
+                    ON CONFLICT (channel, stream, account_id) DO UPDATE SET {_FURTHEST_WINDOW}""",
                 [channel, stream.name, account, start, end, incoming.num_rows, synced_at],
             )
-        con.execute("COMMIT")
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise
     return Landed(sum(rows_by_account.values()), rows_by_account, len(quarantined))
 
 

@@ -42,7 +42,9 @@ def publish(con: duckdb.DuckDBPyConnection, published_db: Path, run_id: str | No
     published_at = dt.datetime.now(dt.timezone.utc)
     tables: dict[str, int] = {}
     alias = "publishing"
-    con.execute(f"ATTACH {sql_string(str(staging))} AS {alias}")
+    # The oldest storage format that holds the marts: BI drivers bundle
+    # DuckDB releases older than ours (Metabase, Superset, ODBC/JDBC).
+    con.execute(f"ATTACH {sql_string(str(staging))} AS {alias} (STORAGE_VERSION 'v1.0.0')")
     try:
         for schema in PUBLISHED_SCHEMAS:
             con.execute(f"CREATE SCHEMA IF NOT EXISTS {alias}.{quote(schema)}")

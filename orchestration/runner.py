@@ -23,8 +23,10 @@ from dagster._core.storage.tags import ASSET_PARTITION_RANGE_END_TAG, ASSET_PART
 
 from orchestration.alerts import AlertDeliveryError, alert_for_run, deliver, root_cause
 from orchestration.config import Settings
+from orchestration.landing import quote
 from orchestration.quality.results import CheckResult, load_results
 from orchestration.quality.validation_report import write_validation_report
+from orchestration.report import report_path
 from orchestration.nightly import NIGHTLY_TAG, nightly_range
 
 log = logging.getLogger("socialmart.runner")
@@ -55,7 +57,9 @@ class Outcome:
             "",
             "Raw tables (build.duckdb)                      rows",
         ]
-        lines += [f"  {name:<44}{rows:>8,}" for name, rows in sorted(self.raw_rows.items())]
+        configured = {f"raw_{name}" for name in s.sources}
+        lines += [f"  {name:<44}{rows:>8,}" for name, rows in sorted(self.raw_rows.items())
+                  if rows or name.split(".")[0] in configured]
         lines += ["", "Marts (marketing.duckdb)                       rows"]
         if self.mart_rows:
             lines += [f"  {name:<44}{rows:>8,}" for name, rows in sorted(self.mart_rows.items())]
@@ -72,6 +76,7 @@ class Outcome:
             lines.append(f"  ERROR {failure}")
         lines += [
             "",
+            f"KPI report:          {report_path(s.warehouse_dir)}" + ("" if self.success else " (of the last publish)"),
             f"Validation report:   {s.validation_report}",
             f"Published warehouse: {s.published_db}" + ("" if self.success else " (unchanged by this failed run)"),
             f"Build database:      {s.build_db}",
@@ -176,8 +181,12 @@ class Pipeline:
             with duckdb.connect(str(self.settings.build_db)) as con:
                 outcome.checks = load_results(con, outcome.run_ids)
                 # The audit wrote the report already when it ran; this one also
-                # shows step errors (a failed pull, a failed dbt model).
-                write_validation_report(con, self.settings.validation_report, outcome.run_ids, outcome.failures)
+                # shows step errors (a failed pull, a failed dbt model). The
+                # summary matters more than the page (a full disk fails both).
+                try:
+                    write_validation_report(con, self.settings.validation_report, outcome.run_ids, outcome.failures)
+                except OSError as exc:
+                    log.error("validation report not written: %s", exc)
         if success and self.settings.published_db.exists():
             outcome.mart_rows = table_rows(self.settings.published_db, "marts")
         outcome.seconds = time.monotonic() - self.began
@@ -219,6 +228,6 @@ def table_rows(path: Path, schema_like: str) -> dict[str, int]:
             [schema_like],
         ).fetchall()
         return {
-            f"{schema}.{table}": con.execute(f'SELECT count(*) FROM "{schema}"."{table}"').fetchone()[0]
+            f"{schema}.{table}": con.execute(f"SELECT count(*) FROM {quote(schema)}.{quote(table)}").fetchone()[0]
             for schema, table in tables
         }

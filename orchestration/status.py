@@ -9,7 +9,7 @@ stale or never-synced account, a failed last run, a failed ERROR check) makes
 
 Freshness: the nightly run pulls through yesterday. An account is fresh while
 its cursor reaches today - expected_lag_days - 1: the channel's own lag (GA4
-and YouTube finish a day ~2 days late, ECB rates skip weekends and holidays)
+and YouTube settle a day ~48 h after it ends, ECB rates skip weekends and holidays)
 plus one day, so that the hours before tonight's run are not an alarm.
 The cursor of an account is its least advanced stream.
 

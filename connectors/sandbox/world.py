@@ -148,7 +148,7 @@ class VectorHasher:
     """The bulk counterpart of ``Hasher`` for the high-volume slices (Meta
     campaign-days, GA4 rows): counter-based uniforms from splitmix64's mixer
     (Steele, Lea & Flood 2014), evaluated by numpy over whole arrays of
-    (id, day) keys, so a million slices cost well under a second and any page
+    (id, day) keys, so a million slices cost about a second and any page
     can be computed without the rows before it.
     """
 

@@ -6,6 +6,7 @@ schedule and the build-after-ingest sensor (schedules), alert sensors (alerts).
 the CLI and tests call `build_definitions` with their own Settings.
 """
 
+import datetime as dt
 import os
 
 import dagster as dg
@@ -26,6 +27,9 @@ INGEST_JOB = "socialmart_ingest"
 BUILD_JOB = "socialmart_build"
 
 
+PUBLISHED_MAX_AGE_HOURS = 26
+
+
 def build_definitions(settings: Settings) -> dg.Definitions:
     settings.warehouse_dir.mkdir(parents=True, exist_ok=True)
     # dbt (a subprocess) finds the build database through the environment.
@@ -36,6 +40,12 @@ def build_definitions(settings: Settings) -> dg.Definitions:
     marts = [key for key in dbt_models.keys if key.path[0] == "marts"]
     publish = publish_asset(settings, marts)
     audits = quality_checks(settings, set(marts))
+    # Dagster's own freshness check on what BI reads: the nightly publishes
+    # daily, so a BI file older than 26 hours means the nights are failing.
+    # The daemon evaluates it between runs through its sensor.
+    published_freshness = dg.build_last_update_freshness_checks(
+        assets=[publish], lower_bound_delta=dt.timedelta(hours=PUBLISHED_MAX_AGE_HOURS)
+    )
     ingest_job = dg.define_asset_job(
         INGEST_JOB,
         selection=dg.AssetSelection.assets(*raw).without_checks(),
@@ -49,12 +59,16 @@ def build_definitions(settings: Settings) -> dg.Definitions:
     )
     return dg.Definitions(
         assets=[*raw, dbt_models, publish],
-        asset_checks=audits,
+        asset_checks=[*audits, *published_freshness],
         jobs=[ingest_job, build_job],
         schedules=[nightly_schedule(settings, ingest_job)],
         sensors=[
             build_after_ingest_sensor(INGEST_JOB, build_job, {asset.key for asset in raw}, PUBLISH_KEY),
             *alert_sensors(settings),
+            dg.build_sensor_for_freshness_checks(
+                freshness_checks=published_freshness, name="socialmart_published_freshness",
+                default_status=dg.DefaultSensorStatus.RUNNING,
+            ),
         ],
         resources={"duckdb": BuildDatabase(database=str(settings.build_db)), "dbt": dbt_resource},
         # DuckDB allows one writer process: every step runs in the run's own process.

@@ -19,6 +19,7 @@ context; failing rows are reported by their grain columns.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import logging
 import os
 from dataclasses import dataclass
@@ -258,16 +259,32 @@ def _read(con, schema: str, table: str, suite: Suite, windows) -> pd.DataFrame |
     return con.execute(f"SELECT {select} FROM {target} WHERE {clauses}", params).df()
 
 
-def _run_gx(suite: Suite, frame: pd.DataFrame, today: dt.date) -> list[dict[str, Any]]:
+@functools.cache
+def _context() -> Any:
+    """The process's ephemeral GX context (creating one costs a temporary
+    directory and a few hundred milliseconds)."""
     _quiet_gx()
+    import great_expectations as gx
+
+    context = gx.get_context(mode="ephemeral")
+    context.variables.progress_bars = {"globally": False}
+    return context
+
+
+def _run_gx(suite: Suite, frame: pd.DataFrame, today: dt.date) -> list[dict[str, Any]]:
     import great_expectations as gx
 
     for column in frame.columns:
         if frame[column].dtype == object and frame[column].map(lambda v: isinstance(v, dt.date)).any():
             frame[column] = pd.to_datetime(frame[column])
-    context = gx.get_context(mode="ephemeral")
-    context.variables.progress_bars = {"globally": False}
+    context = _context()
     name = suite.table.replace(".", "__")
+    # One context per process: registrations of an earlier validation of the
+    # same suite are replaced.
+    if name in [ds.name for ds in context.data_sources.all().values()]:
+        context.data_sources.delete(name)
+    if name in [existing.name for existing in context.suites.all()]:
+        context.suites.delete(name)
     batch = (
         context.data_sources.add_pandas(name)
         .add_dataframe_asset(name)

@@ -9,7 +9,7 @@ from typing import Any
 
 import duckdb
 
-from orchestration.landing import STATE_SCHEMA
+from orchestration.landing import STATE_SCHEMA, transaction
 
 SAMPLE_ROWS = 5
 
@@ -53,30 +53,29 @@ def record_results(con: duckdb.DuckDBPyConnection, run_id: str, results: list[Ch
     """Store a run's outcomes; re-recording a check in the same run replaces it."""
     ensure_results_table(con)
     now = dt.datetime.now(dt.timezone.utc)
-    con.execute("BEGIN TRANSACTION")
-    try:
+    with transaction(con):
         for r in results:
             con.execute(
                 f"DELETE FROM {STATE_SCHEMA}.check_results WHERE run_id = ? AND asset = ? AND check_name = ?",
                 [run_id, r.asset, r.name],
             )
-        if not results:
-            con.execute("COMMIT")
-            return
-        con.executemany(
-            f"INSERT INTO {STATE_SCHEMA}.check_results VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [[run_id, now, r.asset, r.name, r.kind, r.severity, r.blocking, r.passed, r.failing_rows,
-              r.description, json.dumps(r.sample[:SAMPLE_ROWS], default=str, ensure_ascii=False)]
-             for r in results],
-        )
-        con.execute("COMMIT")
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise
+        if results:
+            con.executemany(
+                f"INSERT INTO {STATE_SCHEMA}.check_results VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [[run_id, now, r.asset, r.name, r.kind, r.severity, r.blocking, r.passed, r.failing_rows,
+                  r.description, json.dumps(r.sample[:SAMPLE_ROWS], default=str, ensure_ascii=False)]
+                 for r in results],
+            )
 
 
 def load_results(con: duckdb.DuckDBPyConnection, run_ids: list[str]) -> list[CheckResult]:
-    ensure_results_table(con)
+    """The recorded outcomes of the runs (reading only: nothing is created)."""
+    recorded = con.execute(
+        "SELECT count(*) FROM information_schema.tables WHERE table_schema = ? AND table_name = 'check_results'",
+        [STATE_SCHEMA],
+    ).fetchone()[0]
+    if not recorded:
+        return []
     rows = con.execute(
         f"""SELECT asset, check_name, kind, passed, severity, blocking, description, failing_rows, sample_json
             FROM {STATE_SCHEMA}.check_results WHERE list_contains(?, run_id) ORDER BY passed, asset, check_name""",

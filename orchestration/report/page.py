@@ -78,8 +78,13 @@ def render(data: ReportData) -> str:
         sections += [_scorecard(data), _paid(data), _funnel(data), _audience(data), _content(data), _top(data)]
     published = (f"Published {data.published_at:%d %b %Y %H:%M} UTC by run {data.run_id or 'unknown'}"
                  if data.published_at else "Publication time not recorded")
-    period = (f"Data {fmt.day(data.data_start)} – {fmt.day(data.data_end)}; charts cover "
-              f"{fmt.day(data.period_start)} – {fmt.day(data.data_end)}" if data.data_end else "No data")
+    if data.data_end is None:
+        period = "No data"
+    elif data.period_start == data.data_start:
+        period = f"Data {fmt.day(data.data_start)} – {fmt.day(data.data_end)}"
+    else:
+        period = (f"Data {fmt.day(data.data_start)} – {fmt.day(data.data_end)}; charts and tables cover the last "
+                  f"{len(data.days) // 7} weeks, from {fmt.day(data.period_start)}")
     return f"""<!DOCTYPE html>
 <html lang="en">
 <head>
@@ -107,7 +112,7 @@ Day boundaries are each account's own time zone; ratios are computed from summed
 def _quality(data: ReportData) -> str:
     link = f'<a href="{VALIDATION_REPORT}">Full validation report of the last run</a>'
     q = data.quality
-    if q is None:
+    if q is None or q.passed + q.failed + q.warned == 0:
         return (f'<section id="quality"><h2>Data quality</h2><p class="status unknown">Quality status: not recorded '
                 f'in this published file.</p><p>{link}</p></section>')
     state = "failed" if q.failed else "warn" if q.warned else "passed"
@@ -121,7 +126,7 @@ def _quality(data: ReportData) -> str:
     when = f" evaluated {q.evaluated_at:%d %b %Y %H:%M} UTC" if q.evaluated_at else ""
     return f"""<section id="quality"><h2>Data quality</h2>
 <p class="status {state}">{esc(headline)}</p>
-<ul class="counts"><li class="passed">{q.passed:,} passed</li><li class="failed">{q.failed:,} failed</li><li class="warn">{q.warned:,} warnings</li></ul>
+<ul class="counts"><li class="{"passed" if q.passed else ""}">{q.passed:,} passed</li><li class="{"failed" if q.failed else ""}">{q.failed:,} failed</li><li class="{"warn" if q.warned else ""}">{q.warned:,} warnings</li></ul>
 <p class="note">Checks of the run that produced this file (run {esc(q.run_id or 'unknown')}{esc(when)}). {link}</p>
 {table}</section>"""
 
@@ -214,7 +219,7 @@ def _funnel(data: ReportData) -> str:
         return '<section id="funnel"><h2>Conversion funnel</h2><p class="empty">No paid traffic in the period.</p></section>'
     series = [Series(data.channel(r["channel"]).name, data.channel(r["channel"]).color, [r[k] for k, _ in FUNNEL_STAGES])
               for r in data.funnel]
-    chart = bar_chart("chart-funnel", "Conversion funnel by channel", [label for _, label in FUNNEL_STAGES], series, log=True,
+    chart = bar_chart("chart-funnel", "Each funnel stage per channel", [label for _, label in FUNNEL_STAGES], series, log=True,
                       x_title="Funnel stage (ad platform, then GA4 on the campaign's utm_campaign)", y_title="Count",
                       y_format=fmt.compact)
     rows = "".join(
@@ -269,11 +274,11 @@ def _content(data: ReportData) -> str:
     if not data.content_types:
         return '<section id="content"><h2>Engagement by content type</h2><p class="empty">No posts published in the period.</p></section>'
     rate_color, volume_color = "#4e79a7", "#59a14f"
-    rate_bars = [Bar(r["content_type"], r["engagement_rate"], f'{fmt.percent(r["engagement_rate"], 2)} · {r["posts"]:,} posts',
+    rate_bars = [Bar(r["content_type"], r["engagement_rate"], f'{fmt.percent(r["engagement_rate"], 2)} · {_posts(r["posts"])}',
                      rate_color) for r in rated]
     per_post = sorted((r for r in data.content_types if r["engagements_per_post"] is not None),
                       key=lambda r: -r["engagements_per_post"])
-    volume_bars = [Bar(r["content_type"], r["engagements_per_post"], f'{fmt.integer(r["engagements_per_post"])} · {r["posts"]:,} posts',
+    volume_bars = [Bar(r["content_type"], r["engagements_per_post"], f'{fmt.integer(r["engagements_per_post"])} · {_posts(r["posts"])}',
                        volume_color) for r in per_post]
     charts = []
     if rate_bars:
@@ -288,6 +293,10 @@ def _content(data: ReportData) -> str:
 {"".join(charts)}
 <p class="note">Posts published {esc(fmt.day(data.period_start))} – {esc(fmt.day(data.data_end))}, with their latest lifetime counters.</p>
 </section>"""
+
+
+def _posts(count: int) -> str:
+    return f"{count:,} post" if count == 1 else f"{count:,} posts"
 
 
 def _top(data: ReportData) -> str:
@@ -359,7 +368,7 @@ section { background: var(--card); border: 1px solid var(--line); border-radius:
 .status.passed { color: var(--good); } .status.failed { color: var(--bad); } .status.warn { color: #b26a00; }
 .status.unknown { color: var(--muted); }
 .counts { list-style: none; padding: 0; margin: 0 0 8px; display: flex; gap: 10px; }
-.counts li { padding: 3px 10px; border-radius: 12px; background: #eef0f2; font-weight: 600; }
+.counts li { padding: 3px 10px; border-radius: 12px; background: #eef0f2; font-weight: 600; color: var(--muted); }
 .counts .passed { color: var(--good); } .counts .failed { color: var(--bad); } .counts .warn { color: #b26a00; }
 tr.error td:first-child { color: var(--bad); font-weight: 600; } tr.warn td:first-child { color: #b26a00; font-weight: 600; }
 .tiers { display: grid; grid-template-columns: 2fr 2fr 3fr; gap: 16px; }

@@ -8,12 +8,12 @@ from decimal import Decimal
 import orjson
 import pytest
 
-from connectors.base import BatchBuilder, ChannelSettings, ParseError, Values
+from connectors.base import ChannelSettings, ParseError, Values
+from connectors.columnar import ColumnarBuilder
 from connectors.fx import parse_csv
-from connectors.ga4 import STREAMS as GA4_STREAMS
-from connectors.ga4 import WIRE as GA4_WIRE
-from connectors.ga4 import normalize_property_id, parse_report
-from connectors.meta_ads import MetaAdsConnector, _ad_row, normalize_account_id
+from connectors.ga4 import normalize_property_id, parse_report, traffic_builder
+from connectors.meta_ads import INSIGHT_WIRE_SCHEMA, MetaAdsConnector, _ad_row, normalize_account_id
+from connectors.meta_ads import STREAMS as META_STREAMS
 
 META_ROW = {
     "account_id": "123456789", "campaign_id": "120200000000000001", "campaign_name": "Spring Sale",
@@ -33,11 +33,11 @@ def meta(**options) -> MetaAdsConnector:
     return MetaAdsConnector(settings)
 
 
-def typed(builder: BatchBuilder, rows) -> list[dict]:
-    """Rows of wire values through the batch builder, as `read` lands them;
-    a value that does not parse raises its ParseError here."""
-    for row, record in rows:
-        builder.add(row, record)
+def landed(builder: ColumnarBuilder, records, *side) -> list[dict]:
+    """Records through the stream's batch builder, as `read` lands them; a
+    value that does not parse raises its ParseError here."""
+    for record in records:
+        builder.add(record, *side)
     batch = builder.flush()
     if builder.quarantine:
         raise builder.quarantine[0].problems[0]
@@ -45,13 +45,15 @@ def typed(builder: BatchBuilder, rows) -> list[dict]:
 
 
 def insight(connector: MetaAdsConnector, record: dict) -> dict:
-    builder = connector.builder("insights", "act_1", connector.insight_wire())
-    return typed(builder, [(connector._insight_row(record, builder.values), record)])[0]
+    builder = ColumnarBuilder(META_STREAMS["insights"], "act_1", Values("meta_ads", "insights"), [],
+                              INSIGHT_WIRE_SCHEMA, connector.insight_columns, connector.insight_wire())
+    return landed(builder, [record])[0]
 
 
 def ga4_rows(page: dict) -> list[dict]:
-    builder = BatchBuilder(GA4_STREAMS["traffic"], "1", Values("ga4", "traffic"), [], GA4_WIRE)
-    return typed(builder, parse_report(page, builder.values))
+    builder = traffic_builder("1", [])
+    metadata = page.get("metadata") or {}
+    return landed(builder, parse_report(page, builder.values), (metadata.get("currencyCode"), metadata.get("timeZone")))
 
 
 def test_meta_insight_numbers_are_typed_and_one_purchase_counts_once():

@@ -2,8 +2,8 @@
 
 Two channels with different lookbacks (meta_ads 5 days, ga4 2 days, fx 3)
 make the nightly's per-channel windows visible; a short history keeps every
-run to a few days. The first nightly runs through the CLI as cron would run
-it, the second in-process; the tests read what they left behind.
+run to a few days. The nightly runs through the CLI as cron would run it;
+the tests read what it left behind.
 """
 
 from __future__ import annotations
@@ -76,15 +76,3 @@ def nightly_env(ops_env) -> OpsEnv:
     ops_env.first_nightly = run_cli(["nightly", "--config", str(ops_env.config)], ops_env.config.parent)
     assert ops_env.first_nightly.returncode == 0, ops_env.first_nightly.stdout + ops_env.first_nightly.stderr
     return ops_env
-
-
-@pytest.fixture(scope="package")
-def second_nightly(nightly_env):
-    """The same night again, in-process: (raw and mart checksums before it, its outcome)."""
-    from orchestration.runner import run_nightly
-    from tests.integration.conftest import table_checksums
-
-    settings = nightly_env.settings
-    before = table_checksums(settings.build_db, ("raw_meta_ads", "raw_ga4", "raw_fx", "marts"))
-    outcome = run_nightly(settings, nightly_env.config)
-    return before, outcome

@@ -17,7 +17,7 @@ import pytest
 from dagster._core.events import DagsterEventType
 
 from connectors.sandbox import Fault, Sandbox
-from orchestration.alerts import AlertDeliveryError, alert_for_run, deliver
+from orchestration.alerts import Alert, AlertDeliveryError, alert_for_run, deliver
 from orchestration.config import Settings, load_settings
 from orchestration.defs import INGEST_JOB, build_definitions
 from orchestration.defs.alerts import FAILED_CHECKS_SENSOR, RUN_FAILURE_SENSOR
@@ -166,3 +166,12 @@ def test_status_reports_the_failed_run_and_exits_1(failed_run):
     done = run_cli(["status", "--config", str(failed_run.config)], failed_run.config.parent,
                    SOCIALMART_ALERT_WEBHOOK=failed_run.settings.alert_webhook_url)
     assert done.returncode == 1 and "FAILURE" in done.stdout and "never synced" in done.stdout
+
+
+def test_a_long_alert_fits_slacks_block_limits():
+    lines = [f"step raw_x__posts_{i}: " + "x" * 200 for i in range(40)]
+    payload = Alert("run", "socialmart_ingest", "socialmart: run of socialmart_ingest FAILED " + "y" * 200, lines, "Dagster run run").payload()
+    section = payload["blocks"][1]["text"]["text"]
+    assert len(section) <= 3000 and section.endswith("• ... (the rest in the run's log)")
+    assert len(payload["blocks"][0]["text"]["text"]) == 150
+    assert all(line in payload["text"] for line in lines)  # the notification text stays whole

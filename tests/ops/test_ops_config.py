@@ -76,4 +76,4 @@ def test_a_webhook_variable_that_is_no_url_is_refused_without_echoing_it(tmp_pat
 def test_every_connector_states_its_expected_lag():
     lags = {name: connector.expected_lag_days for name, connector in CONNECTORS.items()}
     assert all(isinstance(lag, int) and lag >= 1 for lag in lags.values())
-    assert (lags["ga4"], lags["youtube"], lags["wechat"], lags["meta_ads"]) == (2, 2, 1, 1)
+    assert (lags["ga4"], lags["youtube"], lags["wechat"], lags["meta_ads"]) == (2, 3, 1, 1)

@@ -15,11 +15,12 @@ from orchestration.defs import BUILD_JOB, INGEST_JOB, build_definitions
 from orchestration.defs.publish import PUBLISH_KEY
 from orchestration.defs.schedules import AFTER_INGEST_TAG, BUILD_SENSOR, NIGHTLY_SCHEDULE, lands_raw_without_publishing
 from orchestration.nightly import NIGHTLY_TAG
-from orchestration.runner import dagster_home
+from orchestration.runner import Pipeline, dagster_home
 from tests.integration.conftest import table_checksums
 from tests.ops.conftest import LOOKBACK, TODAY, YESTERDAY
 
 DAY = dt.timedelta(days=1)
+RAW = ("raw_meta_ads", "raw_ga4", "raw_fx")
 
 
 def instance_of(settings) -> dg.DagsterInstance:
@@ -105,22 +106,44 @@ def test_nightly_pulls_each_channel_its_own_lookback_and_publishes(nightly_env):
         assert con.execute("SELECT max(date_day) FROM marts.fct_ad_performance_daily").fetchone()[0] == YESTERDAY
 
 
-def test_a_second_night_changes_nothing(nightly_env, second_nightly):
-    before, outcome = second_nightly
-    assert outcome.success, outcome.summary()
+@pytest.fixture(scope="module")
+def scheduled_night(nightly_env):
+    """The same night again as the daemon runs it: the schedule's own run
+    request, executed (in-process). Returns (raw checksums before, run id, success)."""
     settings = nightly_env.settings
-    after = table_checksums(settings.build_db, ("raw_meta_ads", "raw_ga4", "raw_fx", "marts"))
-    # fct_ad_restatements included: a re-pull of unchanged values adds no version.
-    assert after == before
+    before = table_checksums(settings.build_db, RAW)
+    schedule = build_definitions(settings).resolve_schedule_def(NIGHTLY_SCHEDULE)
+    tick = dt.datetime.combine(TODAY, dt.time(2, 0), tzinfo=dt.timezone.utc)
+    with dg.DagsterInstance.ephemeral() as instance:
+        request = schedule.evaluate_tick(dg.build_schedule_context(instance=instance, scheduled_execution_time=tick)).run_requests[0]
+    days = request.partition_key_range
+    with Pipeline(settings, nightly_env.config, dt.date.fromisoformat(days.start), dt.date.fromisoformat(days.end), "nightly") as pipeline:
+        success = pipeline.execute(INGEST_JOB, dict(request.tags))
+        return before, pipeline.outcome.run_ids[0], success
 
 
-def test_build_sensor_requests_one_build_per_successful_ingest_run(nightly_env):
+def test_a_second_night_changes_nothing(nightly_env, scheduled_night):
+    """Landing replaces each channel's window: the same night twice leaves the
+    raw tables as they were (the build of unchanged raw tables is the
+    idempotency test of tests/integration/test_pipeline.py)."""
+    before, _, success = scheduled_night
+    assert success
+    settings = nightly_env.settings
+    assert table_checksums(settings.build_db, RAW) == before
+    with duckdb.connect(str(settings.build_db), read_only=True) as con:
+        pending = con.execute("SELECT channel, stream, account_id, window_start, window_end FROM _socialmart.sync_state_pending ORDER BY ALL").fetchall()
+        published = con.execute("SELECT channel, stream, account_id, window_start, window_end FROM _socialmart.sync_state ORDER BY ALL").fetchall()
+    # The same windows again, waiting for the build's publish to become cursors.
+    assert pending == published
+
+
+def test_build_sensor_requests_one_build_per_successful_ingest_run(nightly_env, scheduled_night):
     settings = nightly_env.settings
     defs = build_definitions(settings)
     sensor = defs.resolve_sensor_def(BUILD_SENSOR)
+    scheduled_run_id = scheduled_night[1]
     with instance_of(settings) as instance:
-        for job, expect_build in ((INGEST_JOB, True), (BUILD_JOB, False)):
-            run = last_run(instance, job)
+        for run, expect_build in ((instance.get_run_by_id(scheduled_run_id), True), (last_run(instance, BUILD_JOB), False)):
             success = instance.all_logs(run.run_id, of_type=DagsterEventType.RUN_SUCCESS)[0].dagster_event
             context = dg.build_run_status_sensor_context(BUILD_SENSOR, success, instance, run)
             result = sensor(context)

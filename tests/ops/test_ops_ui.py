@@ -141,4 +141,4 @@ def test_schedule_and_sensors_are_listed_and_on(ui):
                         "scheduleState": {"status": "RUNNING"}}
     sensors = {sensor["name"]: sensor["sensorState"]["status"] for sensor in repository["sensors"]}
     assert sensors == {"socialmart_build_after_ingest": "RUNNING", "socialmart_alert_on_run_failure": "RUNNING",
-                       "socialmart_alert_on_failed_checks": "RUNNING"}
+                       "socialmart_alert_on_failed_checks": "RUNNING", "socialmart_published_freshness": "RUNNING"}

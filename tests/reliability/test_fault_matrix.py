@@ -1,6 +1,7 @@
 """What the APIs throw at a sync, channel by channel, through the sandbox's
 real HTTP: throttles in each dialect, server errors, stalls, truncated pages,
-repeating cursors, expired tokens. Waits run on a fake clock.
+repeating cursors, expired tokens, a dead host behind a URL that carries a
+token. Waits run on a fake clock.
 
 Each case syncs one stream of one channel into a DuckDB file with the same
 `sync_stream` the Dagster assets call.
@@ -55,7 +56,8 @@ THROTTLES = [
     ("linkedin", "ad_accounts", {"retry_after": 30}, (429, 101), 30.0),
     ("ga4", "traffic", {"retry_after": 5}, (429, "RESOURCE_EXHAUSTED"), 5.0),
     ("ga4", "traffic", {}, (429, "RESOURCE_EXHAUSTED"), 1.0),  # no hint: backoff
-    ("x", "user_snapshots", {"seconds": 60}, (429, "Too Many Requests"), 59.0),  # x-rate-limit-reset
+    # x-rate-limit-reset: an epoch second 60 s ahead, read when the answer arrives (slack for a slow machine)
+    ("x", "user_snapshots", {"seconds": 60}, (429, "Too Many Requests"), 50.0),
     ("meta_ads", "insights", {"minutes": 2}, (400, 80004), 120.0),  # X-Business-Use-Case-Usage
     ("facebook_pages", "page_insights", {"minutes": 1}, (400, 32), 60.0),
     ("instagram", "account_insights", {"minutes": 1}, (400, 80002), 60.0),

@@ -5,8 +5,6 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-import pytest
-
 from orchestration.report import report_path
 
 CHROMIUM = Path("/usr/bin/chromium")

@@ -62,9 +62,9 @@ _KNOWN_KEYS = frozenset({"property", "dateRanges", "dimensions", "metrics", "lim
 _UNSUPPORTED_KEYS = frozenset({"dimensionFilter", "metricFilter", "orderBys", "cohortSpec", "comparisons",
                                "metricAggregations"})
 _SCHEMA_URL = "https://developers.google.com/analytics/devguides/reporting/data/v1/api-schema"
-# Paging re-asks the same report: the last few results are kept (as Arrow
+# Paging re-asks the same report: the last two results are kept (as Arrow
 # tables, ~50 bytes a row), older ones recomputed on demand.
-_REPORT_CACHE_SIZE = 4
+_REPORT_CACHE_SIZE = 2
 
 
 class ApiError(Exception):
