@@ -21,9 +21,8 @@ from tests.integration.conftest import sha256
 TODAY = dt.datetime.now(dt.timezone.utc).date()
 END = TODAY - dt.timedelta(days=1)
 START = END - dt.timedelta(days=20)
-# The bad runs re-pull the last week; the day the faults aim at is inside it.
+# The bad runs re-pull the last week; the days the faults aim at are inside it.
 BAD_START = END - dt.timedelta(days=6)
-BAD_DAY = END - dt.timedelta(days=3)
 
 
 class Guarded:
@@ -67,61 +66,72 @@ def test_a_clean_run_publishes_its_checks_and_a_validation_report(guarded):
     assert "All blocking checks passed" in report and "reconciles_with_raw" in report
 
 
-CASES = {
-    "negative spend": (
-        Fault("meta_ads", "bad_data", times=-1, path_contains="/insights",
-              params={"field": "spend", "value": "-12.50", "match": {"date_start": BAD_DAY.isoformat()}}),
-        "raw_meta_ads/insights :: expectations", "spend >= 0",
-    ),
-    "clicks above impressions": (
-        Fault("meta_ads", "bad_data", times=-1, path_contains="/insights",
-              params={"field": "clicks", "value": "99999999", "match": {"date_start": BAD_DAY.isoformat()}}),
-        "raw_meta_ads/insights :: expectations", "clicks <= impressions",
-    ),
-    "a missing day": (
-        Fault("meta_ads", "bad_data", times=-1, path_contains="/insights",
-              params={"action": "drop_row", "match": {"date_start": BAD_DAY.isoformat()}}),
-        "raw_meta_ads/insights :: missing_days", BAD_DAY.isoformat(),
-    ),
-    "duplicated rows": (
-        Fault("meta_ads", "bad_data", times=-1, path_contains="/insights",
-              params={"action": "duplicate_row", "match": {"date_start": BAD_DAY.isoformat()}}),
-        "raw_meta_ads/insights :: unique_key", "duplicate rows",
-    ),
-    "a removed field": (
-        Fault("meta_ads", "bad_data", times=-1, path_contains="/insights", params={"action": "remove", "field": "impressions"}),
-        "raw_meta_ads/insights :: schema_drift", "required field 'impressions' is missing",
-    ),
-    "an unparseable number": (
-        Fault("meta_ads", "bad_data", times=-1, path_contains="/insights",
-              params={"field": "spend", "value": "12,50", "match": {"date_start": BAD_DAY.isoformat()}}),
-        "raw_meta_ads/insights :: quarantine", "'12,50'",
-    ),
-    "a deprecated metric": (
-        Fault("meta_ads", "remove_metric", times=-1, params={"metric": "reach"}),
-        "raw_meta_ads/insights :: schema_drift", "rejected the requested field(s) 'reach'",
-    ),
+def insights_fault(day: dt.date, **params) -> Fault:
+    return Fault("meta_ads", "bad_data", times=-1, path_contains="/insights",
+                 params={**params, "match": {"date_start": day.isoformat()}})
+
+
+# Each kind of bad row aims at its own day, so one bad run shows that every
+# check catches its own case (the raw audit evaluates all of them before it
+# stops the build). A deprecated metric fails the pull itself: its own run.
+DAY = {name: END - dt.timedelta(days=n) for n, name in enumerate(
+    ["negative spend", "clicks above impressions", "a missing day", "duplicated rows", "an unparseable number"], start=1)}
+ROW_CASES = {
+    "negative spend": (insights_fault(DAY["negative spend"], field="spend", value="-12.50"),
+                       "raw_meta_ads/insights :: expectations", "spend >= 0"),
+    "clicks above impressions": (insights_fault(DAY["clicks above impressions"], field="clicks", value="99999999"),
+                                 "raw_meta_ads/insights :: expectations", "clicks <= impressions"),
+    "a missing day": (insights_fault(DAY["a missing day"], action="drop_row"),
+                      "raw_meta_ads/insights :: missing_days", DAY["a missing day"].isoformat()),
+    "duplicated rows": (insights_fault(DAY["duplicated rows"], action="duplicate_row"),
+                        "raw_meta_ads/insights :: unique_key", "duplicate rows"),
+    "an unparseable number": (insights_fault(DAY["an unparseable number"], field="spend", value="12,50"),
+                              "raw_meta_ads/insights :: quarantine", "'12,50'"),
+    "a removed field": (Fault("meta_ads", "bad_data", times=-1, path_contains="/insights",
+                              params={"action": "remove", "field": "reach"}),
+                        "raw_meta_ads/insights :: schema_drift", "required field 'reach' is missing"),
 }
+DEPRECATED_METRIC = (Fault("meta_ads", "remove_metric", times=-1, params={"metric": "reach"}),
+                     "raw_meta_ads/insights :: schema_drift", "rejected the requested field(s) 'reach'")
 
 
-@pytest.mark.parametrize("case", list(CASES))
-def test_bad_data_is_caught_by_the_named_check_and_nothing_is_published(guarded, case):
-    fault, check, why = CASES[case]
+def bad_run(guarded: Guarded, *faults: Fault) -> tuple[Outcome, str, str]:
     published = guarded.settings.published_db
     before = sha256(published)
-    guarded.sandbox.inject(fault)
+    guarded.sandbox.inject(*faults)
     try:
         outcome = guarded.run()
     finally:
         guarded.sandbox.clear_faults()
+    return outcome, before, sha256(published)
+
+
+@pytest.fixture(scope="module")
+def bad_rows(guarded):
+    return bad_run(guarded, *(fault for fault, _, _ in ROW_CASES.values()))
+
+
+@pytest.fixture(scope="module")
+def deprecated_metric(guarded, bad_rows):
+    return bad_run(guarded, DEPRECATED_METRIC[0])
+
+
+def test_the_validation_report_shows_why_the_publish_was_blocked(guarded, bad_rows):
+    report = guarded.settings.validation_report.read_text()
+    assert "Publish BLOCKED" in report
+    assert all(name in report for name in ("expectations", "missing_days", "unique_key", "quarantine", "schema_drift"))
+
+
+@pytest.mark.parametrize("case", [*ROW_CASES, "a deprecated metric"])
+def test_bad_data_is_caught_by_the_named_check_and_nothing_is_published(guarded, bad_rows, deprecated_metric, case):
+    _, check, why = ROW_CASES.get(case) or DEPRECATED_METRIC
+    outcome, before, after = deprecated_metric if case == "a deprecated metric" else bad_rows
     assert not outcome.success
     assert check in failed(outcome), outcome.summary()
     assert why in failed(outcome)[check].description + json.dumps(failed(outcome)[check].sample)
-    assert sha256(published) == before
+    assert after == before
     summary = outcome.summary()
     assert check in summary and "unchanged by this failed run" in summary
-    report = guarded.settings.validation_report.read_text()
-    assert "Publish BLOCKED" in report and check.split(" :: ")[1] in report
 
 
 def test_once_the_api_behaves_the_same_window_clears_every_finding(guarded):

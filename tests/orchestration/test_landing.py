@@ -1,0 +1,46 @@
+"""Landing's bookkeeping: cursors only ever advance."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import duckdb
+
+from orchestration.landing import STATE_SCHEMA, ensure_state_table, promote_sync_state
+
+NOW = dt.datetime(2026, 11, 25, 2, 0, tzinfo=dt.timezone.utc)
+
+
+def pending(con, start: str, end: str, rows: int) -> None:
+    con.execute(
+        f"""INSERT INTO {STATE_SCHEMA}.sync_state_pending VALUES ('meta_ads', 'insights', 'act_1', ?, ?, ?, ?)
+            ON CONFLICT DO NOTHING""", [start, end, rows, NOW])
+
+
+def cursor(con) -> tuple:
+    return con.execute(f"SELECT window_start::VARCHAR, window_end::VARCHAR, rows FROM {STATE_SCHEMA}.sync_state").fetchone()
+
+
+def test_a_cursor_never_moves_back():
+    con = duckdb.connect()
+    ensure_state_table(con)
+    pending(con, "2026-11-01", "2026-11-24", 24)
+    promote_sync_state(con)
+    pending(con, "2026-01-01", "2026-01-31", 31)  # a backfill of old history
+    promote_sync_state(con)
+    assert cursor(con) == ("2026-11-01", "2026-11-24", 24)
+    pending(con, "2026-10-28", "2026-11-25", 29)  # the next night
+    promote_sync_state(con)
+    assert cursor(con) == ("2026-10-28", "2026-11-25", 29)
+
+
+def test_two_landings_before_one_publish_keep_the_furthest_window():
+    from connectors import CONNECTORS
+    from orchestration.landing import replace_window
+
+    insights = CONNECTORS["meta_ads"].streams["insights"]
+    con = duckdb.connect()
+    replace_window(con, "meta_ads", insights, {"act_1": []}, dt.date(2026, 11, 1), dt.date(2026, 11, 24), NOW)
+    replace_window(con, "meta_ads", insights, {"act_1": []}, dt.date(2026, 1, 1), dt.date(2026, 1, 31), NOW)
+    promote_sync_state(con)
+    assert cursor(con) == ("2026-11-01", "2026-11-24", 0)
