@@ -190,7 +190,8 @@ _MISSING_TEXTS = pa.array(["", "-"], pa.string())  # Values.MISSING's strings
 _DATE_SHAPES = {"%Y-%m-%d": r"^\d{4}-\d{2}-\d{2}$", "%Y%m%d": r"^\d{8}$"}
 
 
-def _parse_column(values: Values, wire: Wire, strings: pa.Array, arrow_type: pa.DataType) -> tuple[pa.Array, dict[int, ParseError]]:
+def _parse_column(values: Values, wire: Wire, strings: pa.Array,
+                  arrow_type: pa.DataType) -> tuple[pa.Array, dict[int, ParseError]]:
     """The column parsed as `Values.<wire.kind>` parses each value; the
     values that do not parse come back by row (null in the array)."""
     strings = pc.if_else(pc.is_in(strings, _MISSING_TEXTS), pa.scalar(None, pa.string()), strings)

@@ -904,7 +904,7 @@ class World:
         becomes a group whose cells are (ad source x landing page)."""
         positions, cell_start, cell_count, cell_weight, cell_page_index, cell_source, cell_page, campaign_code, eur = (
             self._ga4_layout(prop, emit))
-        group_pos, group_ords, group_local = [], [], []
+        group_ords, group_local = [], []
         for local, pos in enumerate(positions):
             c = self.campaign_list[pos]
             a = max(lo, c.start.toordinal())

@@ -1,6 +1,7 @@
 """The sandbox at benchmark scale: scaled worlds stay coherent, any page is
 computed on its own (no walk through the rows before it), and the pages the
-vectorised renderer writes are exactly the JSON orjson writes."""
+vectorised renderer writes are exactly the JSON orjson writes, numbers
+formatted exactly as Python formats them."""
 
 from __future__ import annotations
 
@@ -8,11 +9,12 @@ import base64
 import datetime as dt
 import json
 
+import numpy as np
 import orjson
 import pytest
 import requests
 
-from connectors.sandbox import Sandbox, World
+from connectors.sandbox import Sandbox, World, render
 from connectors.sandbox.world import scaled_world_specs
 
 TODAY = dt.date(2025, 6, 15)
@@ -76,3 +78,15 @@ def test_rendered_pages_are_exactly_orjson(http, sb):
                        headers={"Authorization": f"Bearer {sb.token}"}, timeout=30)
     assert report.status_code == 200 and report.json()["rowCount"] > 1000
     assert report.content == orjson.dumps(orjson.loads(report.content))
+
+
+@pytest.mark.parametrize("decimals", [2, 4, 6])
+def test_fixed_point_text_is_pythons_own(decimals):
+    # Random values, and values on and around the halves where rounding ties.
+    rng = np.random.default_rng(7)
+    halves = (np.arange(20_000) + 0.5) / 10**decimals
+    values = np.concatenate([rng.uniform(0, 5_000, 20_000), halves, np.nextafter(halves, 0), np.nextafter(halves, 1),
+                             [0.0, 1.0, 1e-12, 123456.789]])
+    assert render.fixed(values, decimals).to_pylist() == [f"{x:.{decimals}f}" for x in values]
+    cents = rng.integers(0, 10**9, 5_000)
+    assert render.cents(cents).to_pylist() == [f"{c / 100:.2f}" for c in cents]

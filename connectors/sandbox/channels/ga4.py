@@ -282,7 +282,8 @@ class Ga4(Channel):
             key_events = page.column("keyEvents").to_numpy()
             revenue = page.column("revenue_cents").to_numpy()
             for i, name in enumerate(metrics):
-                parts += ['{"value":"' if i == 0 else ',{"value":"', _metric_text(name, sessions, engaged, key_events, revenue), '"}']
+                text = _metric_text(name, sessions, engaged, key_events, revenue)
+                parts += ['{"value":"' if i == 0 else ',{"value":"', text, '"}']
             parts.append("]")
         parts.append("}")
         return render.concat(*parts)

@@ -1,0 +1,314 @@
+"""The nightly run's cost against history size, and what orchestration adds:
+how each is measured is in NIGHTLY_METHOD and OVERHEAD_METHOD (RESULTS.md
+quotes them)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import shutil
+import subprocess
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+import yaml
+
+from bench.common import SandboxProcess, say, timed
+from orchestration.config import Settings, load_settings
+
+NIGHTLY_METHOD = """\
+Two warehouses over the same sandbox world (the same accounts), one holding 90
+days of history, one 3 years, each seeded outside Dagster (`sync_stream` of
+every channel and stream over its window, cursors promoted) and brought to a
+steady state by one nightly run; then the nightly run
+(`orchestration.runner.run_nightly`: every channel re-pulls its lookback
+window, dbt builds, the audit checks, publish) is timed on each, alternately.
+Cost should follow the new data, not the history. (A first run through
+Dagster over 3 years would seed it too, but Dagster plans every daily
+partition of every asset first: many minutes of bookkeeping before the first
+pull.)"""
+
+OVERHEAD_METHOD = """\
+On the 90-day warehouse, the same night done directly: the same connector
+pulls (`sync_stream` over each channel's nightly window), the SQL dbt runs
+(its compiled models and tests in dbt's execution order, and the snapshot's
+check-strategy merge; not the three seed CSVs nor dbt's unit tests, which run
+on fixtures) through one DuckDB connection, the same audit checks, publish and
+report; against the 90-day nightly through Dagster and dbt. The runs
+alternate so that machine noise falls on both alike."""
+
+HISTORIES = {"90 days": 90, "3 years": 3 * 365}
+NIGHTLY_ACCOUNTS = 10  # Meta ad accounts (one GA4 property), beside every other channel's sandbox accounts
+
+
+@dataclass
+class NightlyResults:
+    accounts: int
+    today: dt.date
+    seconds: dict[str, list[float]] = field(default_factory=dict)  # history -> nightly wall seconds
+    parts: dict[str, dict[str, float]] = field(default_factory=dict)  # history -> its fastest night, by part
+    raw_rows: dict[str, int] = field(default_factory=dict)  # history -> raw rows before the nightly
+    dagster_seconds: list[float] = field(default_factory=list)  # the overhead pairs, 90-day warehouse
+    dagster_parts: dict[str, float] = field(default_factory=dict)  # the last of them: seconds per part
+    direct_seconds: list[float] = field(default_factory=list)
+    direct_parts: dict[str, float] = field(default_factory=dict)  # the last direct run: seconds per part
+
+
+def write_config(sandbox: SandboxProcess, warehouse: Path, history_start: dt.date) -> Path:
+    warehouse.mkdir(parents=True, exist_ok=True)
+    config = {**sandbox.config, "warehouse": {"dir": str(warehouse)}, "history_start": history_start.isoformat()}
+    path = warehouse / "socialmart.yaml"
+    path.write_text(yaml.safe_dump(config, sort_keys=False))
+    return path
+
+
+def _raw_rows(settings: Settings) -> int:
+    with duckdb.connect(str(settings.build_db), read_only=True) as con:
+        tables = con.execute("SELECT table_schema, table_name FROM information_schema.tables "
+                             "WHERE table_schema LIKE 'raw\\_%' ESCAPE '\\'").fetchall()
+        return sum(con.execute(f'SELECT count(*) FROM "{s}"."{t}"').fetchone()[0] for s, t in tables)
+
+
+def seed(path: Path, start: dt.date, end: dt.date) -> None:
+    """History as the ingest assets would land it, without Dagster's planning."""
+    from connectors import CONNECTORS
+    from orchestration.ingest import sync_stream
+    from orchestration.landing import ensure_all_raw_tables, promote_sync_state
+
+    settings = load_settings(path)
+    with duckdb.connect(str(settings.build_db)) as con:
+        ensure_all_raw_tables(con)
+        for channel in settings.sources.values():
+            landed = {}
+            for stream in CONNECTORS[channel.name].streams.values():
+                landed[stream.name] = sync_stream(con, channel, stream.name, start, end, policy=settings.http,
+                                                  snapshot_date=settings.today(), progress=lambda _: None).rows
+            say(f"    {channel.name}: " + ", ".join(f"{name} {rows:,}" for name, rows in landed.items()))
+        promote_sync_state(con)
+
+
+def nightly(path: Path, today: dt.date) -> tuple[float, dict[str, float]]:
+    """One nightly run: its wall seconds, and where they went (Dagster's step records)."""
+    from orchestration.runner import run_nightly
+
+    settings = load_settings(path)
+    with timed() as timing:
+        outcome = run_nightly(settings, path, today=today)
+    if not outcome.success:
+        raise RuntimeError(f"the nightly run failed: {outcome.failures or outcome.summary()}")
+    return timing.wall, _breakdown(settings, outcome.run_ids, timing.wall)
+
+
+def _breakdown(settings: Settings, run_ids: list[str], wall: float) -> dict[str, float]:
+    import dagster as dg
+
+    from orchestration.runner import dagster_home
+
+    parts: dict[str, float] = {}
+    with dg.DagsterInstance.from_config(str(dagster_home(settings))) as instance:
+        for run_id in run_ids:
+            for step in instance.get_run_step_stats(run_id):
+                seconds = (step.end_time or 0) - (step.start_time or 0)
+                kind = ("ingest steps (pull + land, one per stream)" if step.step_key.startswith("raw_")
+                        and not step.step_key.endswith("_audit") else
+                        "dbt step (dbt build via dagster-dbt)" if step.step_key.startswith("dbt") else
+                        "publish step" if step.step_key.startswith("published") else "audit steps")
+                parts[kind] = parts.get(kind, 0.0) + seconds
+    parts["outside the steps (definitions, run and event bookkeeping)"] = wall - sum(parts.values())
+    return parts
+
+
+def run(workdir: Path, repeats: int, with_overhead: bool) -> NightlyResults:
+    say(f"nightly: starting the sandbox with {NIGHTLY_ACCOUNTS} Meta ad accounts and every other channel")
+    with SandboxProcess(NIGHTLY_ACCOUNTS) as sandbox:
+        today = sandbox.today
+        results = NightlyResults(NIGHTLY_ACCOUNTS, today)
+        yesterday = today - dt.timedelta(days=1)
+        configs = {}
+        for label, days in HISTORIES.items():
+            warehouse = workdir / f"history_{days}d"
+            shutil.rmtree(warehouse, ignore_errors=True)
+            start = today - dt.timedelta(days=days)
+            path = configs[label] = write_config(sandbox, warehouse, start)
+            say(f"nightly: seeding {label} of history ({start} .. {yesterday}), not timed")
+            with timed() as seeding:
+                seed(path, start, yesterday)
+            results.raw_rows[label] = _raw_rows(load_settings(path))
+            say(f"  seeded in {seeding.wall:.0f} s: {results.raw_rows[label]:,} raw rows; "
+                f"a first nightly builds the snapshot and the marts (not timed): {nightly(path, today)[0]:.0f} s")
+        plan = DirectPlan.prepare(load_settings(configs["90 days"]), workdir / "direct_dbt") if with_overhead else None
+        # Alternating, so machine noise falls on every kind of run alike; the
+        # 90-day nightlies are also the Dagster side of the overhead pairs.
+        for attempt in range(repeats):
+            for label, path in configs.items():
+                seconds, parts = nightly(path, today)
+                if seconds <= min(results.seconds.get(label, [seconds])):
+                    results.parts[label] = parts
+                results.seconds.setdefault(label, []).append(seconds)
+                say(f"nightly ({label} of history) #{attempt + 1}: {seconds:.1f} s")
+                if plan is not None and label == "90 days":
+                    results.dagster_seconds.append(seconds)
+                    results.dagster_parts = parts
+                    parts = plan.run(load_settings(path), today)
+                    results.direct_seconds.append(sum(parts.values()))
+                    results.direct_parts = parts
+                    say(f"overhead #{attempt + 1}: the same night's work directly {sum(parts.values()):.1f} s "
+                        f"({', '.join(f'{k} {v:.1f} s' for k, v in parts.items())})")
+    return results
+
+
+# --------------------------------------------------------------------------- the direct path
+
+
+@dataclass
+class DirectPlan:
+    """The SQL of one `dbt build` of the project, in dbt's execution order."""
+
+    statements: list[tuple[str, list[str]]]  # (dbt node, SQL statements)
+    mart_names: list[str]
+
+    @classmethod
+    def prepare(cls, settings: Settings, target: Path) -> "DirectPlan":
+        """Run `dbt build` once on the warehouse (its own target path) and read
+        back what it ran: run_results.json gives the order, the manifest the
+        compiled SQL and materializations."""
+        from orchestration.defs.transform import DBT_EXECUTABLE, DBT_PROJECT_DIR
+
+        shutil.rmtree(target, ignore_errors=True)
+        dbt_vars = json.dumps({"reporting_currency": settings.reporting_currency})
+        completed = subprocess.run(
+            [str(DBT_EXECUTABLE), "build", "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR),
+             "--target-path", str(target), "--log-path", str(target / "logs"), "--vars", dbt_vars, "--quiet"],
+            env={**os.environ, "SOCIALMART_BUILD_DB": str(settings.build_db)}, capture_output=True, text=True,
+        )
+        if completed.returncode != 0:
+            raise RuntimeError(f"dbt build failed:\n{completed.stdout[-3000:]}\n{completed.stderr[-3000:]}")
+        manifest = json.loads((target / "manifest.json").read_text())
+        order = [r["unique_id"] for r in json.loads((target / "run_results.json").read_text())["results"]]
+        statements = []
+        for unique_id in order:
+            node = manifest["nodes"].get(unique_id)
+            if node is None:  # unit tests run on dbt's fixtures: dbt's own mechanism, no warehouse SQL
+                continue
+            sql = _node_sql(node)
+            if sql:
+                statements.append((unique_id, sql))
+        marts = [n["name"] for n in manifest["nodes"].values()
+                 if n["resource_type"] == "model" and n["config"].get("schema") == "marts"]
+        return cls(statements, marts)
+
+    def run(self, settings: Settings, today: dt.date) -> dict[str, float]:
+        """The night, directly: pulls, SQL, audit, publish. Seconds per part."""
+        import dagster as dg
+
+        from connectors import CONNECTORS
+        from orchestration.defs.quality import planned_checks
+        from orchestration.ingest import sync_stream
+        from orchestration.landing import promote_sync_state
+        from orchestration.nightly import lookback_start, nightly_range
+        from orchestration.publish import publish
+        from orchestration.quality.results import record_results
+        from orchestration.report import report_path, write_report
+
+        run_id = f"direct-{uuid.uuid4()}"
+        parts: dict[str, float] = {}
+        start, end = nightly_range(settings, today)
+        with duckdb.connect(str(settings.build_db)) as con:
+            with timed() as pulls:
+                for channel in settings.sources.values():
+                    for stream in CONNECTORS[channel.name].streams.values():
+                        sync_stream(con, channel, stream.name, max(start, lookback_start(channel, end)), end,
+                                    policy=settings.http, snapshot_date=settings.today(), progress=lambda _: None)
+            parts["pulls"] = pulls.wall
+            with timed() as sql:
+                for _, statements in self.statements:
+                    for statement in statements:
+                        con.execute(statement).fetchall()
+            parts["dbt SQL"] = sql.wall
+            with timed() as audit:
+                marts = {dg.AssetKey(["marts", name]) for name in self.mart_names}
+                record_results(con, run_id, [check.evaluate(con) for check in planned_checks(settings, marts)])
+            parts["audit"] = audit.wall
+            with timed() as published:
+                publish(con, settings.published_db, run_id)
+                promote_sync_state(con)
+                write_report(settings.published_db, report_path(settings.warehouse_dir))
+            parts["publish + report"] = published.wall
+        return parts
+
+
+def _node_sql(node: dict) -> list[str]:
+    """The statements that do a dbt node's work in the warehouse."""
+    kind, code = node["resource_type"], node.get("compiled_code")
+    relation = node.get("relation_name")
+    if kind == "model":
+        materialized = node["config"]["materialized"]
+        what = {"view": "VIEW", "table": "TABLE"}[materialized]
+        return [f"CREATE OR REPLACE {what} {relation} AS {code}"]
+    if kind == "test":
+        return [f"SELECT count(*) FROM ({code}) AS failures"]
+    if kind == "snapshot":
+        return _snapshot_merge(node)
+    return []  # seeds: three small CSVs dbt reloads; the tables are already there
+
+
+def _snapshot_merge(node: dict) -> list[str]:
+    """dbt's check strategy: close the current version of every key whose
+    checked columns changed, then insert a version for changed and new keys."""
+    config, relation = node["config"], node["relation_name"]
+    keys = config["unique_key"] if isinstance(config["unique_key"], list) else [config["unique_key"]]
+    checks = config["check_cols"]
+    on = " AND ".join(f't."{k}" = s."{k}"' for k in keys)
+    changed = " OR ".join(f't."{c}" IS DISTINCT FROM s."{c}"' for c in checks)
+    scd = " || '|' || ".join(f'coalesce(CAST(s."{k}" AS VARCHAR), \'\')' for k in keys)
+    return [
+        f"CREATE OR REPLACE TEMP TABLE snapshot_source AS {node['compiled_code']}",
+        f"UPDATE {relation} AS t SET dbt_valid_to = now() FROM snapshot_source AS s "
+        f"WHERE {on} AND t.dbt_valid_to IS NULL AND ({changed})",
+        f"INSERT INTO {relation} BY NAME SELECT s.*, md5({scd} || CAST(now() AS VARCHAR)) AS dbt_scd_id, "
+        f"now() AS dbt_updated_at, now() AS dbt_valid_from, NULL AS dbt_valid_to FROM snapshot_source AS s "
+        f"WHERE NOT EXISTS (SELECT 1 FROM {relation} AS t WHERE {on} AND t.dbt_valid_to IS NULL)",
+    ]
+
+
+# --------------------------------------------------------------------------- report
+
+
+def markdown_nightly(r: NightlyResults) -> str:
+    best = {label: min(values) for label, values in r.seconds.items()}
+    ratio = best["3 years"] / best["90 days"]
+    lines = [
+        f"Same world for both: {r.accounts} Meta ad accounts (one GA4 property) plus every other channel's "
+        f"sandbox accounts; the nightly run of {r.today}.",
+        "",
+        "| history | raw rows before the night | nightly runs (s) | best (s) |",
+        "|---|---:|---|---:|",
+    ]
+    for label in HISTORIES:
+        runs = ", ".join(f"{s:.1f}" for s in r.seconds[label])
+        lines.append(f"| {label} | {r.raw_rows[label]:,} | {runs} | {best[label]:.1f} |")
+    met = ratio <= 1.3
+    lines += ["", f"3 years / 90 days: **{ratio:.2f}x** (target at most 1.3x: {'met' if met else 'MISSED'})."]
+    return "\n".join(lines)
+
+
+def markdown_overhead(r: NightlyResults) -> str:
+    dagster, direct = min(r.dagster_seconds), min(r.direct_seconds)
+    overhead = dagster / direct - 1
+    lines = [
+        "| path | runs (s) | best (s) |",
+        "|---|---|---:|",
+        f"| nightly through Dagster + dbt | {', '.join(f'{s:.1f}' for s in r.dagster_seconds)} | {dagster:.1f} |",
+        f"| the same pulls, SQL, audit and publish directly | {', '.join(f'{s:.1f}' for s in r.direct_seconds)} | {direct:.1f} |",
+        "",
+        "Where the time went, last pair:",
+        "",
+        "- through Dagster + dbt: " + "; ".join(f"{k} {v:.1f} s" for k, v in r.dagster_parts.items()),
+        "- directly: " + "; ".join(f"{k} {v:.1f} s" for k, v in r.direct_parts.items()),
+        "",
+        f"Overhead: **{overhead:+.0%}** (target at most +15%: {'met' if overhead <= 0.15 else 'MISSED'}).",
+    ]
+    return "\n".join(lines)

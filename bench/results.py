@@ -1,0 +1,165 @@
+"""RESULTS.md: every section's figures, the targets met or missed and why,
+the machine, and how busy it was while the benchmarks ran."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from bench import dbt_scaling, ingest, nightly
+
+
+@dataclass
+class Report:
+    machine: dict[str, str]
+    scale: float
+    sections: list[str]
+    ingest: list[ingest.StreamResults] = field(default_factory=list)
+    nightly: nightly.NightlyResults | None = None
+    dbt: list[dbt_scaling.BuildResult] = field(default_factory=list)
+    load: dict[str, float] = field(default_factory=dict)
+    seconds: float = 0.0
+
+    def markdown(self) -> str:
+        m = self.machine
+        out = [
+            "# socialmart benchmarks",
+            "",
+            f"Written by `make bench` (`python -m bench --scale {self.scale:g}`) on {m['date']}, "
+            f"in {self.seconds / 60:.1f} minutes. Every figure below is from that run; "
+            "rerun it to check them (`BENCH_SCALE=0.05 make bench` for a quick look).",
+            "",
+            "## Machine",
+            "",
+            f"- CPU: {m['cpu']}, {m['cores']} cores; RAM {m['ram']}; {m['os']}",
+            f"- Python {m['python']}; duckdb {m['duckdb']}, dlt {m['dlt']}, dagster {m['dagster']} "
+            f"(dagster-dbt {m['dagster-dbt']}), dbt-core {m['dbt-core']} (dbt-duckdb {m['dbt-duckdb']}), "
+            f"pyarrow {m['pyarrow']}, numpy {m['numpy']}, orjson {m['orjson']}, requests {m['requests']}",
+            f"- {self._load_note()}",
+            "",
+            "## Targets",
+            "",
+            "| benchmark | target | measured | met |",
+            "|---|---|---|:-:|",
+            *self._target_rows(),
+            "",
+        ]
+        if self.ingest:
+            out += ["## 1. Ingest throughput", "", ingest.__doc__.split("\n\n", 1)[1].strip(), "",
+                    ingest.markdown(self.ingest), self._ingest_notes(), ""]
+        if self.nightly and self.nightly.seconds:
+            out += ["## 2. Nightly incremental: 90 days against 3 years of history", "", nightly.NIGHTLY_METHOD, "",
+                    nightly.markdown_nightly(self.nightly), "", self._nightly_notes(), ""]
+        if self.dbt:
+            out += ["## 3. Full dbt build scaling", "", dbt_scaling.__doc__.split("\n\n", 1)[1].strip(), "",
+                    dbt_scaling.markdown(self.dbt), ""]
+        if self.nightly and self.nightly.direct_seconds:
+            out += ["## 4. Orchestration overhead", "", nightly.OVERHEAD_METHOD, "",
+                    nightly.markdown_overhead(self.nightly), "", self._overhead_notes(), ""]
+        return "\n".join(out).rstrip() + "\n"
+
+    # ------------------------------------------------------------------ pieces
+
+    def _load_note(self) -> str:
+        if not self.load:
+            return "machine load: not recorded"
+        others = self.load["other_cores_average"]
+        busy = "was otherwise busy" if others >= 0.25 else "was otherwise idle"
+        return (f"While the benchmarks ran the machine {busy}: other processes used "
+                f"{self.load['other_core_seconds'] / 60:.1f} core-minutes ({others:.2f} of the "
+                f"{self.machine['cores']} cores on average; 1-minute load average between "
+                f"{self.load['load_min']:.1f} and {self.load['load_max']:.1f}). Figures taken on a busy "
+                "machine are slower and noisier than on an idle one; ratios measured back to back suffer less.")
+
+    def _target_rows(self) -> list[str]:
+        rows = []
+        for stream in self.ingest:
+            for _, text, ratio, wanted, met in ingest.ratios(stream):
+                rows.append(f"| ingest {stream.plan.name} | {text} | {ratio:.2f}x | {'yes' if met else 'NO'} |")
+        n = self.nightly
+        if n and n.seconds:
+            ratio = min(n.seconds["3 years"]) / min(n.seconds["90 days"])
+            rows.append(f"| nightly | 3-year history at most 1.3x the 90-day one | {ratio:.2f}x "
+                        f"| {'yes' if ratio <= 1.3 else 'NO'} |")
+        if len(self.dbt) > 1:
+            text, met = dbt_scaling.scaling(self.dbt)
+            rows.append(f"| dbt build | linear or better in raw rows | {text} | {'yes' if met else 'NO'} |")
+        if self.dbt:
+            last = self.dbt[-1]
+            rows.append(f"| dbt build | peak memory at {last.ad_rows:,} rows within 24 GiB | "
+                        f"{last.peak_rss_bytes / 2**30:.2f} GiB | {'yes' if last.peak_rss_bytes < 24 * 2**30 else 'NO'} |")
+        if n and n.direct_seconds:
+            overhead = min(n.dagster_seconds) / min(n.direct_seconds) - 1
+            rows.append(f"| orchestration | Dagster + dbt at most 15% over the same work run directly | "
+                        f"{overhead:+.0%} | {'yes' if overhead <= 0.15 else 'NO'} |")
+        return rows
+
+    def _ingest_notes(self) -> str:
+        lines = ["Where the time goes (CPU microseconds per row, client process):", ""]
+        for stream in self.ingest:
+            r = stream.results
+            per_row = {name: res.timing.cpu / res.rows * 1e6 for name, res in r.items() if res.rows}
+            serve = r["serve"]
+            lines.append(
+                f"- {stream.plan.name}: " + ", ".join(f"{name} {us:.1f}" for name, us in per_row.items())
+                + f". The sandbox spent {serve.server_cpu / serve.rows * 1e6:.1f} us of its own CPU per row served; "
+                f"socialmart ran at {r['socialmart'].rows_per_second / serve.rows_per_second:.0%} of the sandbox's serving rate."
+            )
+        lines += [
+            "",
+            "What each contender does per row differs, and the table should be read with that in mind: socialmart "
+            "types every column (dates, decimals, integers, each checked, a bad value quarantined with its record), "
+            "picks the one canonical conversion action type, and keeps the whole original record as JSON "
+            "(`_record`); the floor and dlt's fastest setup keep the API's rows as they come (strings, nested "
+            "lists) and type nothing; dlt's default setup normalises every nested list into child tables "
+            "(GA4's positional values become two child rows per value pair), which is where its time goes.",
+        ]
+        return "\n".join(lines)
+
+    def _nightly_notes(self) -> str:
+        n = self.nightly
+        ratio = min(n.seconds["3 years"]) / min(n.seconds["90 days"])
+        grow = n.raw_rows["3 years"] / max(1, n.raw_rows["90 days"])
+        lines = [
+            f"The 3-year warehouse holds {grow:.1f}x the raw rows of the 90-day one; its nightly took {ratio:.2f}x as "
+            "long. Where the fastest night of each went:",
+            "",
+            "| part | 90 days (s) | 3 years (s) |",
+            "|---|---:|---:|",
+        ]
+        for part in n.parts["90 days"]:
+            lines.append(f"| {part} | {n.parts['90 days'][part]:.1f} | {n.parts['3 years'].get(part, 0.0):.1f} |")
+        build = [p for p in n.parts["90 days"] if p.startswith(("dbt", "audit"))]
+        short, long = (sum(n.parts[label].get(p, 0.0) for p in build) for label in ("90 days", "3 years"))
+        lines += [
+            "",
+            "Both nights re-pull the same lookback windows: the same API calls and rows. The parts that read "
+            "the whole history are the dbt step (the marts are dbt tables rebuilt whole every night; the "
+            "snapshot compares every campaign-day) and the audit steps (most checks read whole tables): "
+            f"{short:.0f} s with 90 days, {long:.0f} s with 3 years. At these sizes their time is mostly fixed "
+            "cost (dbt's and Dagster's per-node and per-step costs, section 4), so history barely shows; with "
+            "many more accounts it would, as section 3's marginal cost per row shows for a full build. What "
+            "would keep the night flat at any size: incremental marts (dbt `incremental` models merging only "
+            "the re-pulled days), and a snapshot and audits restricted to the re-pulled window.",
+        ]
+        return "\n".join(lines)
+
+    def _overhead_notes(self) -> str:
+        n = self.nightly
+        dagster, direct = n.dagster_parts, n.direct_parts
+        return (
+            "The same work costs the direct path "
+            f"{sum(direct.values()):.0f} s. Through Dagster the ingest steps alone took "
+            f"{dagster.get('ingest steps (pull + land, one per stream)', 0):.0f} s against {direct.get('pulls', 0):.0f} s "
+            "of pulls: each stream is a step, and each step pays for its start, its resources (a DuckDB "
+            "connection), its events and a materialization record per daily partition of the night's range. "
+            f"The dbt step took {dagster.get('dbt step (dbt build via dagster-dbt)', 0):.0f} s for SQL that runs in "
+            f"{direct.get('dbt SQL', 0):.1f} s: dbt starts, loads its manifest, and pays per node (connection, "
+            "metadata queries, run artifacts) for 300+ models and tests, and dagster-dbt turns every node's "
+            "result into events. The rest is outside any step: loading the definitions (the dbt manifest, every "
+            "asset and check) and the runs' bookkeeping. These are fixed costs per night, so their share "
+            "shrinks as a night's data grows, but at this size they are most of the night. What would close "
+            "it: the night as one unpartitioned job with one multi-asset ingest step (no per-partition "
+            "records); dbt selecting only what the re-pulled sources feed, or the compiled SQL run in one step "
+            "(dbt kept for development and tests); the definitions kept in a long-lived code server (as the "
+            "Dagster daemon does for the schedule) instead of rebuilt by every CLI run."
+        )

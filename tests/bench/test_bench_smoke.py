@@ -1,0 +1,52 @@
+"""`make bench` in miniature: the ingest benchmark end to end on a few
+thousand rows (every contender against the sandbox in its own process, each
+landing exactly the rows the API served), and the raw rows the dbt scaling
+benchmark generates. No timing is asserted: benchmarks measure, tests check."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import duckdb
+
+from bench import dbt_scaling
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def test_ingest_benchmark_runs_end_to_end_and_writes_results(tmp_path):
+    out = tmp_path / "RESULTS.md"
+    completed = subprocess.run(
+        [sys.executable, "-m", "bench", "--scale", "0.002", "--sections", "ingest", "--out", str(out),
+         "--workdir", str(tmp_path / "work")],
+        cwd=REPO, capture_output=True, text=True, timeout=900,
+    )
+    assert completed.returncode == 0, completed.stdout[-3000:] + completed.stderr[-3000:]
+    text = out.read_text()
+    for stream in ("meta_ads.insights", "ga4.traffic"):
+        section = text.split(f"### {stream}: ", 1)[1].split("###", 1)[0]
+        planned = int(section.split(" rows", 1)[0].replace(",", ""))
+        table = re.findall(r"^\| ([a-z ()]+?) \| ([\d,]+) \|", section, re.M)
+        landed = {name: int(rows.replace(",", "")) for name, rows in table}
+        assert set(landed) == {"sandbox serving (no parsing)", "socialmart", "dlt default", "dlt fastest", "floor"}
+        assert set(landed.values()) == {planned} and planned >= 2_000
+        assert "| dlt default |" in section and "x |" in section  # the ratios against each baseline
+    assert "## Machine" in text and "## Targets" in text and "cores" in text
+
+
+def test_dbt_benchmark_raw_rows_are_a_coherent_world(tmp_path):
+    db = tmp_path / "build.duckdb"
+    rows = dbt_scaling.generate(db, 5_000)
+    with duckdb.connect(str(db), read_only=True) as con:
+        assert con.execute("SELECT count(*) FROM raw_meta_ads.insights").fetchone()[0] == rows >= 5_000
+        orphans = con.execute("""
+            SELECT count(*) FROM raw_meta_ads.insights AS i
+            LEFT JOIN raw_meta_ads.campaigns AS c USING (account_id, campaign_id)
+            LEFT JOIN raw_meta_ads.accounts AS a USING (account_id)
+            WHERE c.campaign_id IS NULL OR a.account_id IS NULL""").fetchone()[0]
+        assert orphans == 0
+        assert con.execute("SELECT count(*) FROM raw_ga4.traffic").fetchone()[0] > 0
+        assert con.execute("SELECT count(DISTINCT currency) FROM raw_fx.ecb_rates").fetchone()[0] >= 2
