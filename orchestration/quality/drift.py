@@ -80,16 +80,14 @@ def record_fields(
     ).fetchall()}
     added = sorted(fields - known) if known else []
     if fields:
-        con.executemany(
-            f"""INSERT INTO {STATE_SCHEMA}.schema_fields VALUES (?, ?, ?, ?, ?)
-                ON CONFLICT (channel, stream, field) DO UPDATE SET last_seen_at = excluded.last_seen_at""",
-            [[channel, stream, name, observed_at, observed_at] for name in sorted(fields)],
-        )
+        names = sorted(fields)
+        seen = pa.table({"channel": [channel] * len(names), "stream": [stream] * len(names), "field": names,
+                         "first_seen_at": [observed_at] * len(names), "last_seen_at": [observed_at] * len(names)})
+        con.execute(f"""INSERT INTO {STATE_SCHEMA}.schema_fields SELECT * FROM seen
+                        ON CONFLICT (channel, stream, field) DO UPDATE SET last_seen_at = excluded.last_seen_at""")
     if added:
-        con.executemany(
-            f"INSERT INTO {STATE_SCHEMA}.schema_drift VALUES (?, ?, NULL, ?, 'added', ?, ?)",
-            [[channel, stream, name, "a field the API did not send before (kept in _record)", observed_at] for name in added],
-        )
+        _insert_drift(con, channel, stream, None, added, "added",
+                      "a field the API did not send before (kept in _record)", observed_at)
     # A clean landing settles earlier rejections of this stream.
     con.execute(
         f"DELETE FROM {STATE_SCHEMA}.schema_drift WHERE channel = ? AND stream = ? AND change = 'rejected_by_api'",
@@ -103,6 +101,12 @@ def record_rejection(
 ) -> None:
     ensure_drift_tables(con)
     now = dt.datetime.now(dt.timezone.utc)
-    rows = [[channel, stream, account, name, detail, now] for name in fields]
-    if rows:
-        con.executemany(f"INSERT INTO {STATE_SCHEMA}.schema_drift VALUES (?, ?, ?, ?, 'rejected_by_api', ?, ?)", rows)
+    _insert_drift(con, channel, stream, account, list(fields), "rejected_by_api", detail, now)
+
+
+def _insert_drift(con: duckdb.DuckDBPyConnection, channel: str, stream: str, account: str | None,
+                  fields: list[str], change: str, detail: str, observed_at: dt.datetime) -> None:
+    n = len(fields)
+    events = pa.table({"channel": [channel] * n, "stream": [stream] * n, "account_id": pa.array([account] * n, pa.string()),
+                       "field": fields, "change": [change] * n, "detail": [detail] * n, "observed_at": [observed_at] * n})
+    con.execute(f"INSERT INTO {STATE_SCHEMA}.schema_drift SELECT * FROM events")

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import duckdb
+import pyarrow as pa
 
 from orchestration.landing import STATE_SCHEMA, transaction
 
@@ -59,13 +60,15 @@ def record_results(con: duckdb.DuckDBPyConnection, run_id: str, results: list[Ch
                 f"DELETE FROM {STATE_SCHEMA}.check_results WHERE run_id = ? AND asset = ? AND check_name = ?",
                 [run_id, r.asset, r.name],
             )
+        recorded = pa.Table.from_pylist([
+            {"run_id": run_id, "evaluated_at": now, "asset": r.asset, "check_name": r.name, "kind": r.kind,
+             "severity": r.severity, "blocking": r.blocking, "passed": r.passed, "failing_rows": r.failing_rows,
+             "description": r.description,
+             "sample_json": json.dumps(r.sample[:SAMPLE_ROWS], default=str, ensure_ascii=False)}
+            for r in results
+        ])
         if results:
-            con.executemany(
-                f"INSERT INTO {STATE_SCHEMA}.check_results VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                [[run_id, now, r.asset, r.name, r.kind, r.severity, r.blocking, r.passed, r.failing_rows,
-                  r.description, json.dumps(r.sample[:SAMPLE_ROWS], default=str, ensure_ascii=False)]
-                 for r in results],
-            )
+            con.execute(f"INSERT INTO {STATE_SCHEMA}.check_results SELECT * FROM recorded")
 
 
 def load_results(con: duckdb.DuckDBPyConnection, run_ids: list[str]) -> list[CheckResult]:
