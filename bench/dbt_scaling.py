@@ -49,6 +49,7 @@ class BuildResult:
     build_seconds: float
     peak_rss_bytes: int
     mart_rows: dict[str, int]
+    slowest: list[tuple[str, float]]  # the build's slowest dbt nodes: (name, seconds)
 
 
 def generate(build_db: Path, ad_rows: int) -> int:
@@ -224,6 +225,12 @@ class PeakMemory:
         self._thread.join()
 
 
+def slowest_nodes(target: Path, count: int = 5) -> list[tuple[str, float]]:
+    results = json.loads((target / "run_results.json").read_text())["results"]
+    ranked = sorted(results, key=lambda r: r["execution_time"], reverse=True)[:count]
+    return [(r["unique_id"].split(".")[-1], r["execution_time"]) for r in ranked]
+
+
 def mart_rows(build_db: Path) -> dict[str, int]:
     with duckdb.connect(str(build_db), read_only=True) as con:
         names = [r[0] for r in con.execute(
@@ -245,7 +252,7 @@ def run(sizes: list[int], workdir: Path) -> list[BuildResult]:
         generated = time.perf_counter() - began
         say(f"  {rows:,} insight rows written in {generated:.0f} s; dbt build (every model, snapshot and test)")
         seconds, peak = build(build_db, place / "target", label)
-        result = BuildResult(rows, generated, seconds, peak, mart_rows(build_db))
+        result = BuildResult(rows, generated, seconds, peak, mart_rows(build_db), slowest_nodes(place / "target"))
         results.append(result)
         say(f"  dbt build {label}: {seconds:.1f} s, peak memory {peak / 2**30:.2f} GiB")
         shutil.rmtree(place, ignore_errors=True)  # gigabytes at the larger sizes
@@ -274,6 +281,8 @@ def markdown(results: list[BuildResult]) -> str:
     if len(results) > 1:
         text, met = scaling(results)
         lines += ["", f"{text} (target linear or better: {'met' if met else 'MISSED'})."]
+    lines.append(f"Slowest nodes at {last.ad_rows:,} rows: "
+                 + ", ".join(f"{name} {seconds:.0f} s" for name, seconds in last.slowest) + ".")
     fits = last.peak_rss_bytes < 24 * 2**30
     with duckdb.connect() as con:
         limit = con.execute("SELECT current_setting('memory_limit')").fetchone()[0]

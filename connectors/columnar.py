@@ -57,34 +57,51 @@ class ColumnarBuilder:
         self.stream, self.account_id, self.values, self.quarantine = stream, account_id, values, quarantine
         values.problems = []  # collect, do not raise: the record is quarantined
         self.wire_schema, self.columns, self.wire, self.side_columns = wire_schema, columns, wire, side_columns
-        self._lines: list[bytes] = []  # the records' JSON
+        self._lines: list[bytes] = []  # the JSON of records added by extend(), not yet read
+        self._segments: list[tuple[pa.Table, pa.Array, dict[int, list[ParseError]]]] = []  # read ones
         self._side: list[tuple] = []
 
     def __len__(self) -> int:
-        return len(self._lines)
+        return len(self._lines) + sum(table.num_rows for table, _, _ in self._segments)
 
-    def add(self, record: dict[str, Any], side: tuple = ()) -> None:
-        self._lines.append(orjson.dumps(record))
+    def extend(self, records: list[dict[str, Any]], side: tuple = ()) -> None:
+        """Add records (a page: the serialisation loops in C, not per record in Python)."""
+        self._lines.extend(map(orjson.dumps, records))
         if self.side_columns:
-            self._side.append(side)
+            self._side.extend([side] * len(records))
+
+    def extend_read(self, table: pa.Table, records: pa.Array, side: tuple = ()) -> None:
+        """Add records a connector has already read column-wise into wire_schema's
+        columns, with each record's JSON (`records`, one string per row)."""
+        self._read_lines()
+        self._segments.append((table, records, {}))
+        if self.side_columns:
+            self._side.extend([side] * table.num_rows)
 
     def discard(self) -> None:
         """Forget the records added since the last flush."""
-        self._lines, self._side = [], []
+        self._lines, self._segments, self._side = [], [], []
 
     def full(self) -> bool:
-        return len(self._lines) >= BATCH_ROWS
+        return len(self) >= BATCH_ROWS
 
     def flush(self) -> pa.RecordBatch | None:
-        if not self._lines:
+        self._read_lines()
+        if not self._segments:
             return None
-        lines, side = self._lines, self._side
+        segments, side = self._segments, self._side
         self.discard()
-        table, problems = _wire_table(lines, self.wire_schema, self.values)
+        table = pa.concat_tables([segment for segment, _, _ in segments])
+        records = pa.concat_arrays([chunk for _, chunk, _ in segments])
+        problems: dict[int, list[ParseError]] = {}
+        offset = 0
+        for segment, _, held in segments:
+            problems.update({offset + row: reasons for row, reasons in held.items()})
+            offset += segment.num_rows
         columns = self.columns(table)
         for i, name in enumerate(self.side_columns):
             columns[name] = pa.array([values[i] for values in side], pa.string())
-        arrays = [pa.array(np.full(len(lines), self.account_id, dtype=object), pa.string())]
+        arrays = [pa.array(np.full(table.num_rows, self.account_id, dtype=object), pa.string())]
         for f in self.stream.schema:
             column = columns[f.name]
             wire = self.wire.get(f.name)
@@ -95,13 +112,20 @@ class ColumnarBuilder:
             arrays.append(array)
             for row, problem in failed.items():
                 problems.setdefault(row, []).append(problem)
-        arrays.append(_records(lines))
+        arrays.append(records)
         batch = pa.RecordBatch.from_arrays(arrays, schema=self.stream.arrow_schema)
         if problems:
             for row in sorted(problems):
-                self.quarantine.append(Quarantined(self.account_id, problems[row], lines[row].decode()))
-            batch = batch.filter(pa.array(np.isin(np.arange(len(lines)), list(problems), invert=True)))
+                self.quarantine.append(Quarantined(self.account_id, problems[row], records[row].as_py()))
+            batch = batch.filter(pa.array(np.isin(np.arange(table.num_rows), list(problems), invert=True)))
         return batch if batch.num_rows else None
+
+    def _read_lines(self) -> None:
+        """Read the records added by extend() into columns (pyarrow's JSON reader)."""
+        if self._lines:
+            table, problems = _wire_table(self._lines, self.wire_schema, self.values)
+            self._segments.append((table, _records(self._lines), problems))
+            self._lines = []
 
 
 def first_action_value(lists: pa.Array | pa.ChunkedArray, action_type: str) -> pa.Array:

@@ -235,10 +235,9 @@ class MetaAdsConnector(Connector):
         try:
             # The next page is fetched while this one is parsed.
             for body in prefetched(self._pages(account, f"/{account}/insights", params)):
-                for record in body.get("data", []):
-                    builder.add(record)
-                    if builder.full():
-                        batches.append(builder.flush())
+                builder.extend(body.get("data", []))
+                if builder.full():
+                    batches.append(builder.flush())
         except ApiError as exc:
             too_much = "reduce the amount of data" in exc.api_message.lower()
             if not too_much or start == end:

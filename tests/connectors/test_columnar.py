@@ -36,8 +36,7 @@ def build(kind: str, texts: list, quarantine: list) -> pa.RecordBatch | None:
     stream = one_column_stream(KINDS[wire.kind])
     builder = ColumnarBuilder(stream, "a", Values("c", "s"), quarantine, pa.schema([("v", pa.string())]),
                               lambda table: {"v": table.column("v")}, {"v": wire})
-    for text in texts:
-        builder.add({"v": text} if text is not None else {})
+    builder.extend([{"v": text} if text is not None else {} for text in texts])
     return builder.flush()
 
 
@@ -74,8 +73,7 @@ def test_records_keep_every_field_and_numbers_sent_as_numbers_read_as_text():
     stream = one_column_stream(MONEY)
     builder = ColumnarBuilder(stream, "a", Values("c", "s"), [], pa.schema([("v", pa.string())]),
                               lambda table: {"v": table.column("v")}, {"v": Wire("decimal", "v")})
-    builder.add({"v": 12.5, "extra": {"nested": [1, 2]}})
-    builder.add({"v": "7"})
+    builder.extend([{"v": 12.5, "extra": {"nested": [1, 2]}}, {"v": "7"}])
     batch = builder.flush()
     assert batch.column("v").to_pylist() == [Decimal("12.5"), Decimal("7")]
     assert orjson.loads(batch.column("_record")[0].as_py()) == {"v": 12.5, "extra": {"nested": [1, 2]}}
@@ -87,8 +85,7 @@ def test_a_record_of_the_wrong_shape_is_quarantined_by_field():
     stream = one_column_stream(MONEY)
     builder = ColumnarBuilder(stream, "a", Values("c", "s"), quarantine, pa.schema([("v", pa.string())]),
                               lambda table: {"v": table.column("v")}, {"v": Wire("decimal", "v")})
-    builder.add({"v": {"amount": "1"}})
-    builder.add({"v": "2"})
+    builder.extend([{"v": {"amount": "1"}}, {"v": "2"}])
     batch = builder.flush()
     assert batch.column("v").to_pylist() == [Decimal("2")]
     (held,) = quarantine
@@ -99,9 +96,9 @@ def test_discard_forgets_what_was_added_since_the_last_flush():
     stream = one_column_stream(pa.int64())
     builder = ColumnarBuilder(stream, "a", Values("c", "s"), [], pa.schema([("v", pa.string())]),
                               lambda table: {"v": table.column("v")}, {"v": Wire("int", "v")})
-    builder.add({"v": "1"})
+    builder.extend([{"v": "1"}])
     builder.discard()
-    builder.add({"v": "2"})
+    builder.extend([{"v": "2"}])
     assert builder.flush().column("v").to_pylist() == [2]
     assert builder.flush() is None
 

@@ -11,7 +11,7 @@ import pytest
 from connectors.base import ChannelSettings, ParseError, Values
 from connectors.columnar import ColumnarBuilder
 from connectors.fx import parse_csv
-from connectors.ga4 import normalize_property_id, parse_report, traffic_builder
+from connectors.ga4 import normalize_property_id, parse_report, read_page, traffic_builder
 from connectors.meta_ads import INSIGHT_WIRE_SCHEMA, MetaAdsConnector, _ad_row, normalize_account_id
 from connectors.meta_ads import STREAMS as META_STREAMS
 
@@ -36,8 +36,7 @@ def meta(**options) -> MetaAdsConnector:
 def landed(builder: ColumnarBuilder, records, *side) -> list[dict]:
     """Records through the stream's batch builder, as `read` lands them; a
     value that does not parse raises its ParseError here."""
-    for record in records:
-        builder.add(record, *side)
+    builder.extend(list(records), *side)
     batch = builder.flush()
     if builder.quarantine:
         raise builder.quarantine[0].problems[0]
@@ -156,3 +155,23 @@ def test_ecb_csv_gives_units_per_euro():
     rows = [row for row, _ in parse_csv(ECB_CSV, Values("fx", "ecb_rates"))]
     assert len(rows) == 3
     assert rows[1] == {"rate_date": dt.date(2024, 5, 2), "currency": "USD", "rate_per_eur": Decimal("1.070200")}
+
+
+def test_ga4_pages_read_column_wise_land_as_record_by_record():
+    # Escaping-free text takes the column-wise path; a value JSON must escape
+    # sends its page record by record. Both land the same rows and records.
+    plain = GA4_PAGE
+    quoted = {**GA4_PAGE, "rows": [GA4_PAGE["rows"][0], {**GA4_PAGE["rows"][1], "dimensionValues": [
+        {"value": "(other)"}, {"value": "20240501"}, {"value": "(other)"}, {"value": 'say "hi"\n'}, {"value": "(other)"}]}]}
+    assert read_page(plain, Values("ga4", "traffic")) is not None and read_page(quoted, Values("ga4", "traffic")) is None
+    for page in (plain, quoted):
+        side = ((page.get("metadata") or {}).get("currencyCode"), (page.get("metadata") or {}).get("timeZone"))
+        by_record = traffic_builder("1", [])
+        by_record.extend(parse_report(page, by_record.values), side)
+        column_wise = traffic_builder("1", [])
+        read = read_page(page, column_wise.values)
+        if read is None:
+            column_wise.extend(parse_report(page, column_wise.values), side)
+        else:
+            column_wise.extend_read(*read, side)
+        assert column_wise.flush().to_pylist() == by_record.flush().to_pylist()
