@@ -14,12 +14,14 @@ Every stream's table carries, beside its typed columns:
 from __future__ import annotations
 
 import datetime as dt
+import math
 import time
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any, Callable, ClassVar, Iterator
 
+import numpy as np
 import orjson
 import pyarrow as pa
 
@@ -152,6 +154,9 @@ class BatchBuilder:
         values.problems = []
         self.quarantine = quarantine
         self._names = [f.name for f in stream.schema]
+        self._required = required_columns(stream)
+        # Only integer and decimal columns can hold a value Arrow refuses.
+        self._bounded = [(f.name, f.type) for f in stream.schema if value_range(f.type) is not None]
         self._reset()
 
     def _reset(self) -> None:
@@ -166,6 +171,13 @@ class BatchBuilder:
 
         Contract: parse a record with `self.values`, then add it (problems
         found while parsing belong to the next added record)."""
+        for name in self._required:
+            if row.get(name) is None:
+                self.values.unparseable(name, None, MISSING_KEY)
+        for name, arrow_type in self._bounded:
+            value = row.get(name)
+            if value is not None and not fits(value, arrow_type):
+                self.values.unparseable(name, value, f"too large for {arrow_type}")
         if self.values.problems:
             self.quarantine.append(Quarantined(self.account_id, list(self.values.problems), orjson.dumps(record).decode()))
             self.values.problems.clear()
@@ -200,14 +212,14 @@ class Values:
 
     MISSING = (None, "", "-")
 
-    def __init__(self, channel: str, stream: str) -> None:
+    def __init__(self, channel: str, stream: str, problems: list[ParseError] | None = None) -> None:
         self.channel, self.stream = channel, stream
         # None: an unparseable value raises. A list (set by a BatchBuilder):
         # the problem is collected, the value reads as null, and the builder
         # quarantines the whole record instead of landing it.
-        self.problems: list[ParseError] | None = None
+        self.problems = problems
 
-    def _unparseable(self, column: str, value: Any, why: str) -> None:
+    def unparseable(self, column: str, value: Any, why: str) -> None:
         error = ParseError(self.channel, self.stream, column, value, why)
         if self.problems is None:
             raise error
@@ -223,8 +235,8 @@ class Values:
                     raise ValueError
                 return int(number)
             return int(value)
-        except (ValueError, TypeError, InvalidOperation):
-            self._unparseable(column, value, "not an integer")
+        except (ValueError, TypeError, InvalidOperation, OverflowError):
+            self.unparseable(column, value, "not an integer")
             return None
 
     def decimal(self, value: Any, column: str) -> Decimal | None:
@@ -236,17 +248,22 @@ class Values:
                 raise InvalidOperation
             return number.quantize(Decimal("0.000001"))
         except (InvalidOperation, ValueError):
-            self._unparseable(column, value, "not a decimal number")
+            self.unparseable(column, value, "not a decimal number")
             return None
 
     def float(self, value: Any, column: str) -> float | None:
         if value in self.MISSING:
             return None
         try:
-            return float(value)
+            number = float(value)
         except (ValueError, TypeError):
-            self._unparseable(column, value, "not a number")
+            self.unparseable(column, value, "not a number")
             return None
+        if not math.isfinite(number):
+            # "NaN", "inf", "1e309": Python reads them, no API means them.
+            self.unparseable(column, value, "not a finite number")
+            return None
+        return number
 
     def date(self, value: Any, column: str, fmt: str = "%Y-%m-%d") -> dt.date | None:
         if value in self.MISSING:
@@ -254,8 +271,61 @@ class Values:
         try:
             return dt.datetime.strptime(str(value)[: len(dt.date(2000, 1, 1).strftime(fmt))], fmt).date()
         except ValueError:
-            self._unparseable(column, value, f"not a date ({fmt})")
+            self.unparseable(column, value, f"not a date ({fmt})")
             return None
+
+    def timestamp(self, value: Any, column: str, *formats: str) -> dt.datetime | None:
+        """The wire timestamp as an aware UTC datetime, in the first of
+        `formats` that reads it: a `strptime` format with `%z`, `ISO_8601`
+        (`2024-05-13T15:04:05.000Z`) or `EPOCH_MS` (LinkedIn's milliseconds)."""
+        if value in self.MISSING:
+            return None
+        for fmt in formats:
+            try:
+                if fmt == EPOCH_MS:
+                    if isinstance(value, bool) or not isinstance(value, (int, str)):
+                        raise ValueError
+                    parsed = dt.datetime.fromtimestamp(int(value) / 1000, tz=dt.timezone.utc)
+                elif fmt == ISO_8601:
+                    parsed = dt.datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+                else:
+                    parsed = dt.datetime.strptime(str(value), fmt)
+            except (ValueError, TypeError, OverflowError, OSError):
+                continue
+            if parsed.tzinfo is not None:
+                return parsed.astimezone(dt.timezone.utc)
+        self.unparseable(column, value, f"not a timestamp ({' or '.join(formats)}, with its UTC offset)")
+        return None
+
+
+ISO_8601 = "ISO 8601"  # Values.timestamp formats beside strptime's
+EPOCH_MS = "epoch milliseconds"
+MISSING_KEY = "missing: a row needs its date and key columns (the synced window is replaced by them)"
+
+
+def required_columns(stream: Stream) -> tuple[str, ...]:
+    """The columns a row cannot land without: its date (a null one escapes
+    the window's replacement and piles up on every re-sync) and its key."""
+    names = [stream.date_column] if stream.date_column else []
+    names += [k for k in stream.key if k != "account_id" and k not in names]
+    return tuple(names)
+
+
+def value_range(arrow_type: pa.DataType) -> tuple[Any, Any] | None:
+    """The inclusive range of an integer or decimal column's values."""
+    if pa.types.is_integer(arrow_type):
+        info = np.iinfo(arrow_type.to_pandas_dtype())
+        return int(info.min), int(info.max)
+    if pa.types.is_decimal(arrow_type):
+        largest = Decimal(10) ** (arrow_type.precision - arrow_type.scale) - Decimal(10) ** -arrow_type.scale
+        return -largest, largest
+    return None
+
+
+def fits(value: Any, arrow_type: pa.DataType) -> bool:
+    """Whether a parsed value fits the column (Arrow would refuse it, failing the whole batch)."""
+    bounds = value_range(arrow_type)
+    return bounds is None or bounds[0] <= value <= bounds[1]
 
 
 def date_chunks(start: dt.date, end: dt.date, days: int) -> Iterator[tuple[dt.date, dt.date]]:

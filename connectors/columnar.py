@@ -26,7 +26,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.json as pajson
 
-from connectors.base import BATCH_ROWS, ParseError, Quarantined, Stream, Values
+from connectors.base import BATCH_ROWS, MISSING_KEY, ParseError, Quarantined, Stream, Values, fits, required_columns
 
 
 @dataclass(frozen=True)
@@ -112,6 +112,10 @@ class ColumnarBuilder:
             arrays.append(array)
             for row, problem in failed.items():
                 problems.setdefault(row, []).append(problem)
+        for name in required_columns(self.stream):
+            missing = arrays[self.stream.schema.get_field_index(name) + 1].is_null()
+            for row in np.flatnonzero(missing.to_numpy(zero_copy_only=False)):
+                problems.setdefault(int(row), []).append(ParseError(self.values.channel, self.values.stream, name, None, MISSING_KEY))
         arrays.append(records)
         batch = pa.RecordBatch.from_arrays(arrays, schema=self.stream.arrow_schema)
         if problems:
@@ -226,9 +230,13 @@ def _parse_column(values: Values, wire: Wire, strings: pa.Array,
     extra = (wire.date_format,) if wire.kind == "date" else ()
     parsed, failed = [], {}
     for row, value in enumerate(strings.to_pylist()):
-        parsed.append(parse(value, wire.label, *extra))
+        number = parse(value, wire.label, *extra)
+        if number is not None and wire.kind != "date" and not fits(number, arrow_type):
+            values.problems.append(ParseError(values.channel, values.stream, wire.label, value, f"too large for {arrow_type}"))
         if values.problems:
             failed[row] = values.problems.pop()
+            number = None
+        parsed.append(number)
     return pa.array(parsed, arrow_type), failed
 
 
@@ -237,6 +245,10 @@ def _arrow_parse(wire: Wire, strings: pa.Array, arrow_type: pa.DataType) -> pa.A
     differ (then Python parses it): Arrow refuses anything unusual, so a
     refusal sends the column back to Python."""
     try:
+        if wire.kind == "float":
+            numbers = strings.cast(arrow_type)
+            # Arrow reads "NaN", "inf" and "1e309" as floats: Python refuses them.
+            return numbers if pc.all(pc.is_finite(numbers)).as_py() is not False else None
         if wire.kind != "date":
             return strings.cast(arrow_type)
         shape = _DATE_SHAPES.get(wire.date_format)

@@ -33,7 +33,7 @@ Wire quirks handled (api-notes section 2):
 - Graph ids are strings (post ids `pageid_postid`) and stay strings.
 
 Shared with `connectors.instagram` (same Graph API): `GraphConnector`
-(client, paging, invalid-metric naming), `graph_timestamp`, `insight_day`,
+(client, paging, invalid-metric naming), `GRAPH_TIME`, `insight_day`,
 `normalize_graph_id`.
 """
 
@@ -45,9 +45,9 @@ from typing import Any, Callable, Iterator
 
 import pyarrow as pa
 
-from connectors.base import Connector, ParseError, Stream, Values, date_chunks
+from connectors.base import Connector, Stream, Values, date_chunks
 from connectors.http import ApiClient, ApiError, paginate_cursor_url
-from connectors.meta_ads import MetaDialect
+from connectors.meta_ads import GRAPH_TIME, MetaDialect
 
 CHANNEL = "facebook_pages"
 MAX_DAYS_PER_CALL = 90
@@ -75,22 +75,17 @@ def normalize_page_id(raw: str) -> str:
     return normalize_graph_id(raw, "Facebook Page")
 
 
-def graph_timestamp(value: Any, v: Values, column: str) -> dt.datetime | None:
-    """Graph's `2024-05-02T07:00:00+0000` as an aware UTC datetime."""
-    if value in Values.MISSING:
-        return None
-    try:
-        return dt.datetime.strptime(str(value), "%Y-%m-%dT%H:%M:%S%z").astimezone(dt.timezone.utc)
-    except ValueError:
-        raise ParseError(v.channel, v.stream, column, value, "not a Graph timestamp (YYYY-MM-DDTHH:MM:SS+0000)") from None
 
 
-def insight_day(end_time: dt.datetime) -> dt.date:
-    """The local day a daily value belongs to: the day before its end_time.
+def insight_day(end_time: dt.datetime | None) -> dt.date | None:
+    """The local day a daily value belongs to: the day before its end_time
+    (none without one: the row is quarantined for its missing date).
 
     end_time is the following local midnight expressed in UTC; rounding it to
     the nearest UTC midnight recovers that local date for offsets up to 12 h.
     """
+    if end_time is None:
+        return None
     return (end_time + dt.timedelta(hours=12)).date() - dt.timedelta(days=1)
 
 
@@ -219,7 +214,7 @@ def _post_row(record: dict[str, Any], v: Values) -> dict[str, Any]:
     attachments = (record.get("attachments") or {}).get("data") or [{}]
     return {
         "post_id": record.get("id"),
-        "created_time": graph_timestamp(record.get("created_time"), v, "created_time"),
+        "created_time": v.timestamp(record.get("created_time"), "created_time", GRAPH_TIME),
         "message": record.get("message"),
         "permalink_url": record.get("permalink_url"),
         "status_type": record.get("status_type"),
@@ -290,11 +285,9 @@ class FacebookPagesConnector(GraphConnector):
             body = self.insights(page, f"/{page}/insights", metrics, params)
             for entry in body.get("data") or []:
                 for point in entry.get("values") or []:
-                    end_time = graph_timestamp(point.get("end_time"), v, "end_time")
-                    if end_time is None:
-                        raise ParseError(CHANNEL, v.stream, "end_time", None, "a daily value without end_time")
+                    end_time = v.timestamp(point.get("end_time"), "end_time", GRAPH_TIME)
                     day = insight_day(end_time)
-                    if not since <= day <= until:
+                    if day is not None and not since <= day <= until:
                         continue  # since/until are instants: a boundary value of a neighbouring day is not ours
                     row = {"date_day": day, "metric": entry.get("name"), "period": entry.get("period"),
                            "value": v.int(point.get("value"), str(entry.get("name"))), "end_time": end_time}
@@ -304,7 +297,8 @@ class FacebookPagesConnector(GraphConnector):
         metrics = tuple(self.settings.options.get("post_metrics", POST_METRICS))
         oldest = dt.datetime.combine(end - dt.timedelta(days=self.snapshot_post_days), dt.time(), dt.timezone.utc)
         for post in self._posts(page):
-            created = graph_timestamp(post.get("created_time"), v, "created_time")
+            # Read for the cut-off only: a bad created_time is the posts stream's to quarantine.
+            created = Values(CHANNEL, "posts", problems=[]).timestamp(post.get("created_time"), "created_time", GRAPH_TIME)
             if created is not None and created < oldest:
                 break  # newest first: every later post is older still
             body = self.insights(page, f"/{post['id']}/insights", metrics, {"period": "lifetime"})

@@ -44,7 +44,7 @@ from typing import Any, Iterator
 import pyarrow as pa
 
 from connectors.base import ParseError, Stream, Values, date_chunks
-from connectors.facebook_pages import GraphConnector, graph_timestamp, insight_day, normalize_graph_id
+from connectors.facebook_pages import GRAPH_TIME, GraphConnector, insight_day, normalize_graph_id
 from connectors.http import ApiError
 
 CHANNEL = "instagram"
@@ -165,11 +165,10 @@ class InstagramConnector(GraphConnector):
             body = self.insights(user, path, metrics, params)
             for entry in body.get("data") or []:
                 for point in entry.get("values") or []:
-                    end_time = graph_timestamp(point.get("end_time"), v, "end_time")
-                    if end_time is None:
-                        raise ParseError(CHANNEL, v.stream, "end_time", None, "a daily value without end_time")
+                    end_time = v.timestamp(point.get("end_time"), "end_time", GRAPH_TIME)
                     day = insight_day(end_time)
-                    if since <= day <= until:  # since/until are instants: a neighbouring day is not ours
+                    # since/until are instants: a neighbouring day is not ours (no day: quarantined)
+                    if day is None or since <= day <= until:
                         row = {"date_day": day, "metric": entry.get("name"),
                                "value": v.int(point.get("value"), str(entry.get("name"))), "end_time": end_time}
                         yield row, {"name": entry.get("name"), **point}
@@ -188,7 +187,8 @@ class InstagramConnector(GraphConnector):
     def _media_insights(self, user: str, end: dt.date, v: Values) -> Iterator[tuple[dict, dict]]:
         oldest = dt.datetime.combine(end - dt.timedelta(days=self.snapshot_media_days), dt.time(), dt.timezone.utc)
         for media in self._media(user):
-            published = graph_timestamp(media.get("timestamp"), v, "timestamp")
+            # Read for the cut-off only: a bad timestamp is the media stream's to quarantine.
+            published = Values(CHANNEL, "media", problems=[]).timestamp(media.get("timestamp"), "timestamp", GRAPH_TIME)
             if published is not None and published < oldest:
                 break  # newest first: the rest is older still
             metrics = STORY_METRICS if media.get("media_product_type") == "STORY" else FEED_METRICS
@@ -237,7 +237,7 @@ def parse_demographics(body: dict[str, Any], snapshot_date: dt.date, v: Values) 
 def _media_row(record: dict[str, Any], v: Values) -> dict[str, Any]:
     return {
         "media_id": record.get("id"),
-        "published_at": graph_timestamp(record.get("timestamp"), v, "timestamp"),
+        "published_at": v.timestamp(record.get("timestamp"), "timestamp", GRAPH_TIME),
         "media_type": record.get("media_type"),
         "media_product_type": record.get("media_product_type"),
         "caption": record.get("caption"),

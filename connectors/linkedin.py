@@ -46,7 +46,7 @@ import orjson
 import pyarrow as pa
 import requests
 
-from connectors.base import MONEY, Connector, ParseError, Stream, Values, date_chunks
+from connectors.base import EPOCH_MS, MONEY, Connector, ParseError, Stream, Values, date_chunks
 from connectors.http import ApiClient, ApiError, Dialect, Verdict, paginate_token, retry_after
 
 log = logging.getLogger("socialmart.linkedin")
@@ -247,11 +247,11 @@ def epoch_ms(day: dt.date) -> int:
     return int(dt.datetime(day.year, day.month, day.day, tzinfo=dt.timezone.utc).timestamp() * 1000)
 
 
-def day_of_epoch_ms(value: Any, v: Values, column: str) -> dt.date:
-    try:
-        return dt.datetime.fromtimestamp(int(value) / 1000, tz=dt.timezone.utc).date()
-    except (TypeError, ValueError, OverflowError):
-        raise ParseError(v.channel, v.stream, column, value, "not epoch milliseconds") from None
+def day_of_epoch_ms(value: Any, v: Values, column: str) -> dt.date | None:
+    """The UTC day of epoch milliseconds; None when missing or unreadable
+    (the row is then quarantined for its missing date)."""
+    instant = v.timestamp(value, column, EPOCH_MS)
+    return instant.date() if instant else None
 
 
 def field_chunks(metrics: list[str], size: int = MAX_FIELDS) -> list[list[str]]:
@@ -345,8 +345,8 @@ class LinkedinConnector(Connector):
                 for element in self._analytics(account, chunk_start, chunk_end, fields):
                     key = (orjson_key(element.get("dateRange")), tuple(element.get("pivotValues") or ()))
                     merged.setdefault(key, {}).update(element)
-            for record in sorted(merged.values(), key=lambda r: (ad_day(r, v), campaign_id(r, v))):
-                yield ad_row(record, v), record
+            for key in sorted(merged):  # a stable order, read before any value is parsed
+                yield ad_row(merged[key], v), merged[key]
 
     def _analytics(self, account: str, start: dt.date, end: dt.date, fields: list[str]) -> list[dict[str, Any]]:
         # Built by hand: requests would percent-encode the Rest.li syntax.
@@ -428,12 +428,13 @@ def _typed(v: Values, kind: str, value: Any, column: str) -> Any:
     return getattr(v, kind)(value, column)
 
 
-def ad_day(record: dict[str, Any], v: Values) -> dt.date:
+def ad_day(record: dict[str, Any], v: Values) -> dt.date | None:
     start = (record.get("dateRange") or {}).get("start") or {}
     try:
         return dt.date(int(start["year"]), int(start["month"]), int(start["day"]))
     except (KeyError, TypeError, ValueError):
-        raise ParseError(v.channel, v.stream, "dateRange.start", start, "not a {year, month, day} date") from None
+        v.unparseable("dateRange.start", start, "not a {year, month, day} date")
+        return None
 
 
 def campaign_id(record: dict[str, Any], v: Values) -> str:
@@ -465,13 +466,6 @@ def _urn_id(value: Any) -> str | None:
     return str(value).rsplit(":", 1)[-1] if value else None
 
 
-def _epoch_timestamp(value: Any, v: Values, column: str) -> dt.datetime | None:
-    if value in Values.MISSING:
-        return None
-    millis = v.int(value, column)
-    return dt.datetime.fromtimestamp(millis / 1000, tz=dt.timezone.utc)
-
-
 def campaign_row(record: dict[str, Any], v: Values) -> dict[str, Any]:
     schedule = record.get("runSchedule") or {}
     return {
@@ -481,8 +475,8 @@ def campaign_row(record: dict[str, Any], v: Values) -> dict[str, Any]:
         "campaign_type": record.get("type"),
         "status": record.get("status"),
         "campaign_group_id": _urn_id(record.get("campaignGroup")),
-        "start_time": _epoch_timestamp(schedule.get("start"), v, "runSchedule.start"),
-        "end_time": _epoch_timestamp(schedule.get("end"), v, "runSchedule.end"),
+        "start_time": v.timestamp(schedule.get("start"), "runSchedule.start", EPOCH_MS),
+        "end_time": v.timestamp(schedule.get("end"), "runSchedule.end", EPOCH_MS),
     }
 
 

@@ -31,7 +31,7 @@ import orjson
 import pyarrow as pa
 import requests
 
-from connectors.base import MONEY, Connector, ParseError, Stream, Values
+from connectors.base import MONEY, Connector, Stream, Values
 from connectors.columnar import ColumnarBuilder, Wire, first_action_value
 from connectors.http import ApiClient, ApiError, Dialect, Verdict, paginate_cursor_url, prefetched, retry_after
 
@@ -39,6 +39,7 @@ CHANNEL = "meta_ads"
 THROTTLE_CODES = {4, 17, 32, 613} | set(range(80000, 80009))
 TRANSIENT_CODES = {1, 2}
 PAGE_LIMIT = 500
+GRAPH_TIME = "%Y-%m-%dT%H:%M:%S%z"  # the Graph API's timestamps: `2024-05-02T07:00:00+0000`
 INSIGHT_FIELDS = ("campaign_id", "campaign_name", "spend", "impressions", "reach", "clicks", "actions", "action_values")
 ACCOUNT_ID = re.compile(r"^act_[0-9]{1,20}$")
 
@@ -288,23 +289,14 @@ class MetaAdsConnector(Connector):
         }
 
 
-def _timestamp(value: str | None, v: Values, column: str) -> dt.datetime | None:
-    if not value:
-        return None
-    try:
-        return dt.datetime.strptime(value, "%Y-%m-%dT%H:%M:%S%z").astimezone(dt.timezone.utc)
-    except ValueError:
-        raise ParseError(v.channel, v.stream, column, value, "not an ISO timestamp") from None
-
-
 def _campaign_row(record: dict[str, Any], v: Values) -> dict[str, Any]:
     return {
         "campaign_id": record.get("id"),
         "campaign_name": record.get("name"),
         "objective": record.get("objective"),
         "status": record.get("status"),
-        "start_time": _timestamp(record.get("start_time"), v, "start_time"),
-        "stop_time": _timestamp(record.get("stop_time"), v, "stop_time"),
+        "start_time": v.timestamp(record.get("start_time"), "start_time", GRAPH_TIME),
+        "stop_time": v.timestamp(record.get("stop_time"), "stop_time", GRAPH_TIME),
     }
 
 

@@ -41,7 +41,7 @@ from typing import Any, Iterator
 import pyarrow as pa
 import requests
 
-from connectors.base import Connector, ParseError, Stream, Values
+from connectors.base import Connector, Stream, Values
 from connectors.http import ApiClient, ApiError, Dialect, Verdict, paginate_page_number, register_secret
 
 CHANNEL = "weibo"
@@ -160,7 +160,8 @@ class WeiboConnector(Connector):
     def _statuses(self, uid: str, start: dt.date, end: dt.date) -> Iterator[dict[str, Any]]:
         """The uid's statuses created on [start, end] (+0800), newest first."""
         path = "/statuses/user_timeline.json"
-        values = Values(CHANNEL, "posts")
+        # Read for the window only: a bad created_at is the streams' to quarantine.
+        values = Values(CHANNEL, "posts", problems=[])
         seen: set[str] = set()
 
         def fetch(page: int) -> Any:
@@ -174,13 +175,14 @@ class WeiboConnector(Connector):
             _refuse_removed_counters(statuses, STATUS_COUNTERS, uid, path)
             reached_back = False
             for status in statuses:
-                created = created_at(status.get("created_at"), values)
+                created = values.timestamp(status.get("created_at"), "created_at", CREATED_AT_FORMAT)
                 day = created.astimezone(CHINA).date() if created else None
                 if day is not None and day < start:
                     reached_back = True
                     continue
                 post_id = status.get("idstr")
-                if day is None or day > end or post_id in seen:
+                # A status without a readable created_at is kept, to be quarantined, never dropped.
+                if (day is not None and day > end) or post_id in seen:
                     continue
                 seen.add(post_id)
                 yield status
@@ -198,16 +200,6 @@ def _refuse_removed_counters(records: list[dict[str, Any]], counters: tuple[str,
             )
 
 
-def created_at(value: Any, v: Values) -> dt.datetime | None:
-    """"Tue May 31 17:46:55 +0800 2011" -> aware UTC datetime."""
-    if value in Values.MISSING:
-        return None
-    try:
-        return dt.datetime.strptime(str(value), CREATED_AT_FORMAT).astimezone(dt.timezone.utc)
-    except ValueError:
-        raise ParseError(v.channel, v.stream, "created_at", value, f"not a Weibo timestamp ({CREATED_AT_FORMAT})") from None
-
-
 def content_type(status: dict[str, Any], v: Values) -> tuple[str, int | None]:
     """(platform content type, video seconds): the card (`page_info`) first, then pictures."""
     page_info = status.get("page_info") or {}
@@ -221,7 +213,7 @@ def content_type(status: dict[str, Any], v: Values) -> tuple[str, int | None]:
 
 
 def post_row(status: dict[str, Any], v: Values) -> dict[str, Any]:
-    created = created_at(status.get("created_at"), v)
+    created = v.timestamp(status.get("created_at"), "created_at", CREATED_AT_FORMAT)
     original = status.get("retweeted_status")
     kind, duration = content_type(original if isinstance(original, dict) else status, v)
     row = {
@@ -242,7 +234,7 @@ def post_row(status: dict[str, Any], v: Values) -> dict[str, Any]:
 
 
 def snapshot_row(status: dict[str, Any], snapshot_date: dt.date, v: Values) -> dict[str, Any]:
-    created = created_at(status.get("created_at"), v)
+    created = v.timestamp(status.get("created_at"), "created_at", CREATED_AT_FORMAT)
     row: dict[str, Any] = {"snapshot_date": snapshot_date, "post_id": status.get("idstr"),
                            "created_date": created.astimezone(CHINA).date() if created else None}
     for counter in STATUS_COUNTERS:

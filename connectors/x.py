@@ -45,7 +45,7 @@ from typing import Any, Iterator
 import pyarrow as pa
 import requests
 
-from connectors.base import Connector, ParseError, Stream, Values
+from connectors.base import ISO_8601, Connector, Stream, Values
 from connectors.http import ApiClient, Dialect, Verdict, paginate_token, retry_after
 
 log = logging.getLogger("socialmart.x")
@@ -221,7 +221,8 @@ class XConnector(Connector):
             page = {**params, "pagination_token": token} if token else params
             return self.client.request_json("GET", path, account=user_id, params=page)
 
-        values = Values(CHANNEL, "posts")
+        # Read for the window only: a bad created_at is the streams' to quarantine.
+        values = Values(CHANNEL, "posts", problems=[])
         served = 0
         oldest: dt.datetime | None = None
         pages = paginate_token(fetch, lambda b: (b.get("meta") or {}).get("next_token"),
@@ -231,10 +232,11 @@ class XConnector(Connector):
             includes = Includes(body.get("includes") or {})
             for post in body.get("data") or ():
                 served += 1
-                created = _timestamp(post.get("created_at"), values, "created_at")
+                created = values.timestamp(post.get("created_at"), "created_at", ISO_8601)
                 oldest = created if oldest is None or (created and created < oldest) else oldest
                 # No end_time is sent (see module docstring): drop what is newer than the window.
-                if created is not None and start <= created.date() <= end:
+                # A post without a readable created_at is kept, to be quarantined, never dropped.
+                if created is None or start <= created.date() <= end:
                     yield post, includes
         window_start = dt.datetime.combine(start, dt.time(), dt.timezone.utc)
         if served >= REACHABLE_POSTS and oldest is not None and oldest > window_start:
@@ -262,16 +264,6 @@ def _warn_partial_errors(body: Any, user_id: str) -> None:
                     error.get("detail") or error.get("title") or error)
 
 
-def _timestamp(value: Any, v: Values, column: str) -> dt.datetime | None:
-    """X timestamps: ISO 8601 UTC with milliseconds ("2024-05-13T15:04:05.000Z")."""
-    if value in Values.MISSING:
-        return None
-    try:
-        return dt.datetime.fromisoformat(str(value).replace("Z", "+00:00")).astimezone(dt.timezone.utc)
-    except ValueError:
-        raise ParseError(v.channel, v.stream, column, value, "not an ISO 8601 timestamp") from None
-
-
 def _primary_reference(post: dict[str, Any]) -> dict[str, Any] | None:
     refs = [r for r in post.get("referenced_tweets") or () if isinstance(r, dict)]
     for kind in REFERENCE_PRECEDENCE:
@@ -296,7 +288,7 @@ def _content(post: dict[str, Any], includes: Includes, v: Values) -> tuple[str, 
 
 
 def post_row(post: dict[str, Any], includes: Includes, v: Values) -> dict[str, Any]:
-    created = _timestamp(post.get("created_at"), v, "created_at")
+    created = v.timestamp(post.get("created_at"), "created_at", ISO_8601)
     ref = _primary_reference(post)
     content_type, duration = _content(post, includes, v)
     return {
@@ -314,8 +306,9 @@ def post_row(post: dict[str, Any], includes: Includes, v: Values) -> dict[str, A
 
 
 def reference_rows(post: dict[str, Any], includes: Includes, v: Values) -> Iterator[dict[str, Any]]:
-    created = _timestamp(post.get("created_at"), v, "created_at")
     for ref in post.get("referenced_tweets") or ():
+        # Parsed per row: a problem belongs to the row added next, and a post without references adds none.
+        created = v.timestamp(post.get("created_at"), "created_at", ISO_8601)
         yield {
             "post_id": post.get("id"),
             "created_date": created.date() if created else None,
@@ -326,7 +319,7 @@ def reference_rows(post: dict[str, Any], includes: Includes, v: Values) -> Itera
 
 
 def metrics_row(post: dict[str, Any], snapshot_date: dt.date, v: Values) -> dict[str, Any]:
-    created = _timestamp(post.get("created_at"), v, "created_at")
+    created = v.timestamp(post.get("created_at"), "created_at", ISO_8601)
     metrics = post.get("public_metrics") or {}
     row: dict[str, Any] = {"snapshot_date": snapshot_date, "post_id": post.get("id"),
                            "created_date": created.date() if created else None}

@@ -39,7 +39,7 @@ from typing import Any, Iterator
 import pyarrow as pa
 import requests
 
-from connectors.base import Connector, ParseError, Stream, Values, date_chunks
+from connectors.base import ISO_8601, Connector, ParseError, Stream, Values, date_chunks
 from connectors.ga4 import GoogleDialect
 from connectors.http import ApiClient, ApiError, Verdict, paginate_offset, paginate_token, retry_after
 
@@ -310,15 +310,6 @@ def classify_video(video: dict[str, Any], seconds: int | None) -> tuple[str, str
     return "video", "video"
 
 
-def _published_at(value: str | None, v: Values) -> dt.datetime | None:
-    if not value:
-        return None
-    try:
-        return dt.datetime.fromisoformat(value.replace("Z", "+00:00")).astimezone(dt.timezone.utc)
-    except ValueError:
-        raise ParseError(v.channel, v.stream, "snippet.publishedAt", value, "not an ISO timestamp") from None
-
-
 def video_row(video: dict[str, Any], v: Values) -> dict[str, Any]:
     snippet = video.get("snippet") or {}
     seconds = duration_seconds((video.get("contentDetails") or {}).get("duration"), v)
@@ -326,7 +317,7 @@ def video_row(video: dict[str, Any], v: Values) -> dict[str, Any]:
     path = f"shorts/{video['id']}" if content_type == "short_video" else f"watch?v={video['id']}"
     return {
         "video_id": video["id"],
-        "published_at": _published_at(snippet.get("publishedAt"), v),
+        "published_at": v.timestamp(snippet.get("publishedAt"), "snippet.publishedAt", ISO_8601),
         "title": snippet.get("title"),
         "duration_seconds": seconds,
         "live_broadcast_content": snippet.get("liveBroadcastContent"),
