@@ -9,7 +9,16 @@ Contract:
   under HTTP 200).
 - Permanent failures (bad token, invalid metric, unknown account, bad request)
   raise `ApiError` at once, naming channel, account, endpoint, HTTP status and
-  the API's error code. Never the token: URLs and messages pass `redact()`.
+  the API's error code. Never the token: URLs and messages pass `redact()`,
+  which also knows each secret's escaped spellings (repr, JSON, URL encoding).
+- Credentials stay on the configured `base_url`'s origin (scheme, host,
+  port): a follow-up URL (Meta's `paging.next`) or a redirect to any other
+  origin is refused before anything is sent to it.
+- Every attempt has a wall-clock deadline (`http.request_deadline_seconds`;
+  `read_timeout_seconds` alone bounds one read, which a server trickling a
+  byte at a time resets forever), retried like a timeout; and a cap on the
+  decompressed body (`http.max_response_mib`), read in chunks so that a gzip
+  bomb is refused before its memory is spent, not retried.
 - Waits go through an injectable `sleep` so tests run on a fake clock.
 - Pagination helpers cover the four styles the channels use: cursor URL
   (Meta `paging.next`), page token (X, YouTube), page number (TikTok, Weibo)
@@ -18,6 +27,7 @@ Contract:
 
 from __future__ import annotations
 
+import json
 import logging
 import queue
 import random
@@ -26,9 +36,11 @@ import threading
 import time
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterator
+from urllib.parse import quote, quote_plus, urljoin, urlsplit
 
 import orjson
 import requests
+import urllib3
 
 log = logging.getLogger("socialmart.http")
 
@@ -39,22 +51,42 @@ _SECRET_PARAM = re.compile(
     re.IGNORECASE,
 )
 _secrets: set[str] = set()
+_secret_spellings: list[str] = []  # every spelling of every secret, longest first
 _secrets_lock = threading.Lock()
 
 
 def register_secret(value: str | None) -> None:
     """Remember a credential so that `redact` removes it from any text."""
+    global _secret_spellings
     if value and len(value) >= 4:
         with _secrets_lock:
             _secrets.add(value)
+            spellings = {form for secret in _secrets for form in escaped_forms(secret) if len(form) >= 4}
+            _secret_spellings = sorted(spellings, key=len, reverse=True)
+
+
+def escaped_forms(secret: str) -> set[str]:
+    """The secret as text that quotes it shows it: as itself, repr()-escaped
+    (requests' repr of headers, tracebacks: a `\r` becomes two characters),
+    JSON-escaped (Dagster's event log) and URL-encoded (query strings)."""
+    return {
+        secret,
+        repr(secret)[1:-1],
+        repr(secret.encode())[2:-1],
+        json.dumps(secret)[1:-1],
+        json.dumps(secret, ensure_ascii=False)[1:-1],
+        quote(secret, safe=""),
+        quote(secret),
+        quote_plus(secret),
+    }
 
 
 def redact(text: str) -> str:
     """Remove registered secrets and secret-looking query parameters from text."""
     text = _SECRET_PARAM.sub(r"\1***", text)
-    for secret in _secrets:
-        if secret in text:
-            text = text.replace(secret, "***")
+    for spelling in _secret_spellings:  # longest first: an escaped form contains the plain parts
+        if spelling in text:
+            text = text.replace(spelling, "***")
     return text
 
 
@@ -124,6 +156,66 @@ class PaginationError(ApiError):
         super().__init__(channel, account, endpoint, None, None, message, kind="pagination")
 
 
+class ForeignOriginError(ApiError):
+    """A follow-up URL or redirect leading away from the configured base_url's
+    origin: refused, so the credentials never reach another host."""
+
+    def __init__(self, channel: str, account: str | None, endpoint: str, how: str, foreign: str, trusted: str) -> None:
+        self.foreign_origin = foreign
+        super().__init__(
+            channel, account, endpoint, None, None,
+            f"refused {how} to {foreign}: credentials are only sent to the configured base_url's origin {trusted}",
+            kind="foreign origin",
+        )
+
+
+Origin = tuple[str, str, int]
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def origin_of(url: str) -> Origin:
+    """(scheme, host, port) of a URL, the port spelled out."""
+    parts = urlsplit(url)
+    scheme = parts.scheme.lower()
+    try:
+        port = parts.port
+    except ValueError:  # not a port number: no origin it could share
+        port = -1
+    return scheme, (parts.hostname or "").lower(), port or _DEFAULT_PORTS.get(scheme, 0)
+
+
+def origin_text(origin: Origin) -> str:
+    scheme, host, port = origin
+    return f"{scheme}://{host}:{port}"
+
+
+class _RedirectRefused(requests.RequestException):
+    def __init__(self, target: str) -> None:
+        super().__init__(f"redirect to {origin_text(origin_of(target))}")
+        self.target = target
+
+
+class _OriginBoundSession(requests.Session):
+    """A Session that follows redirects only within one origin. Checked where
+    requests reads the Location, before it sends anything there: a custom
+    credential header (TikTok's `Access-Token`) is not one requests strips."""
+
+    def __init__(self, origin: Origin) -> None:
+        super().__init__()
+        self.origin = origin
+
+    def get_redirect_target(self, resp: requests.Response) -> str | None:
+        target = super().get_redirect_target(resp)
+        if target is not None and origin_of(urljoin(resp.url, target)) != self.origin:
+            resp.close()
+            raise _RedirectRefused(urljoin(resp.url, target))
+        return target
+
+
+class _DeadlinePassed(Exception):
+    """An attempt's wall-clock deadline passed while its body was arriving."""
+
+
 @dataclass
 class Verdict:
     """How a response is to be treated, as one API's dialect reads it.
@@ -186,6 +278,10 @@ class RetryPolicy:
     max_throttle_wait: float = 15 * 60.0  # total seconds one request may wait on throttles
     connect_timeout: float = 10.0
     read_timeout: float = 60.0
+    # Wall-clock seconds one attempt may take, body included (checked between
+    # reads, so it holds to within one read_timeout).
+    request_deadline: float = 300.0
+    max_response_mib: float = 256.0  # decompressed body size one response may have
 
     def backoff(self, attempt: int, rng: random.Random) -> float:
         # Full jitter (AWS architecture blog): spreads retries of parallel clients.
@@ -227,7 +323,8 @@ class ApiClient:
 
     def __post_init__(self) -> None:
         self.base_url = self.base_url.rstrip("/")
-        self.session = requests.Session()
+        self.origin = origin_of(self.base_url)
+        self.session = _OriginBoundSession(self.origin)
         self.session.headers.update({"User-Agent": "socialmart/0.1", **self.headers})
         self.stats = CallStats()
         self._rng = random.Random(self.seed)
@@ -254,6 +351,9 @@ class ApiClient:
     def _request(self, method: str, path: str, account: str | None, parse_json: bool, **kwargs: Any) -> Any:
         url = self.url(path)
         endpoint = f"{method} {url.split('?', 1)[0]}"
+        if origin_of(url) != self.origin:
+            raise ForeignOriginError(self.channel, account, endpoint, "a follow-up URL",
+                                     origin_text(origin_of(url)), origin_text(self.origin))
         timeout = (self.policy.connect_timeout, self.policy.read_timeout)
         failures = 0
         throttle_waited = 0.0
@@ -263,16 +363,22 @@ class ApiClient:
             verdict: Verdict
             body: Any = None
             try:
-                response = self.session.request(method, url, timeout=timeout, **kwargs)
-                self.stats.bytes += len(response.content)
+                response = self._fetch(method, url, timeout, account, endpoint, **kwargs)
                 body, parse_problem = _parse(response, parse_json)
                 verdict = self.dialect.classify(response, body)
                 if verdict.kind == "ok" and parse_problem:
                     # A 200 whose body does not parse is a cut-off transfer.
                     verdict = Verdict("retry", response.status_code, None, parse_problem)
-            except (requests.Timeout, requests.ConnectionError) as exc:
+            except (requests.Timeout, requests.ConnectionError, urllib3.exceptions.ReadTimeoutError,
+                    urllib3.exceptions.ProtocolError) as exc:
                 verdict = Verdict("retry", None, None, f"{type(exc).__name__}: {exc}")
-            except requests.RequestException as exc:
+            except _DeadlinePassed:
+                verdict = Verdict("retry", None, None, f"no complete answer within http.request_deadline_seconds "
+                                                       f"({self.policy.request_deadline:g}s)")
+            except _RedirectRefused as exc:
+                raise ForeignOriginError(self.channel, account, endpoint, "a redirect",
+                                         origin_text(origin_of(exc.target)), origin_text(self.origin)) from None
+            except (requests.RequestException, urllib3.exceptions.HTTPError) as exc:
                 raise ApiError(self.channel, account, endpoint, None, None, str(exc)) from None
 
             if verdict.kind == "ok":
@@ -328,6 +434,40 @@ class ApiClient:
             )
 
 
+    def _fetch(self, method: str, url: str, timeout: tuple[float, float], account: str | None, endpoint: str,
+               **kwargs: Any) -> requests.Response:
+        """One attempt: the response with its whole body read, in chunks,
+        within the attempt's deadline and the size cap."""
+        deadline = time.monotonic() + self.policy.request_deadline
+        cap = int(self.policy.max_response_mib * 2**20)
+        response = self.session.request(method, url, timeout=timeout, stream=True, **kwargs)
+        chunks: list[bytes] = []
+        size = 0
+        try:
+            while chunk := response.raw.read1(_CHUNK_BYTES, decode_content=True):
+                chunks.append(chunk)
+                size += len(chunk)
+                if size > cap:
+                    raise ApiError(
+                        self.channel, account, endpoint, response.status_code, None,
+                        f"the response is larger than http.max_response_mib ({self.policy.max_response_mib:g} MiB) "
+                        "once decompressed; refused (raise http.max_response_mib if the API really sends that much)",
+                        kind="oversized response",
+                    )
+                if time.monotonic() > deadline:
+                    raise _DeadlinePassed
+        except BaseException:
+            response.close()  # the rest is never read: the connection cannot be reused
+            raise
+        self.stats.bytes += size
+        # What `response.content` would have read: the dialects read .text.
+        response._content = b"".join(chunks)
+        return response
+
+
+# Decompressed bytes per read: small enough that the deadline and the size cap
+# are checked often, large enough to cost nothing on a fast transfer.
+_CHUNK_BYTES = 1 << 20
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_.]{2,}")
 
 

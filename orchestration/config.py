@@ -8,7 +8,8 @@ values are registered with the redactor so no log line can show them.
 reporting: {currency: USD, timezone: UTC}
 warehouse: {dir: ./warehouse}          # relative paths are relative to this file
 history_start: 2024-01-01              # first day of the daily partitions
-http: {read_timeout_seconds: 60, max_retries: 5, backoff_seconds: 1, max_throttle_wait_seconds: 900}
+http: {read_timeout_seconds: 60, request_deadline_seconds: 300, max_response_mib: 256,
+       max_retries: 5, backoff_seconds: 1, max_throttle_wait_seconds: 900}
 fx: {base_url: https://data-api.ecb.europa.eu, currencies: [USD, GBP]}
 channels:
   meta_ads:
@@ -41,8 +42,10 @@ from connectors.http import RetryPolicy, register_secret
 
 ENV_REFERENCE = re.compile(r"^\$\{([A-Za-z_][A-Za-z0-9_]*)\}$")
 CURRENCY = re.compile(r"^[A-Z]{3}$")
+CONTROL_CHARACTER = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 TOP_LEVEL_KEYS = {"reporting", "warehouse", "history_start", "http", "fx", "channels", "schedule", "alerts"}
-HTTP_KEYS = {"connect_timeout_seconds": "connect_timeout", "read_timeout_seconds": "read_timeout", "max_retries": "max_retries", "backoff_seconds": "backoff_base", "max_throttle_wait_seconds": "max_throttle_wait"}
+HTTP_KEYS = {"connect_timeout_seconds": "connect_timeout", "read_timeout_seconds": "read_timeout", "max_retries": "max_retries", "backoff_seconds": "backoff_base", "max_throttle_wait_seconds": "max_throttle_wait",
+             "request_deadline_seconds": "request_deadline", "max_response_mib": "max_response_mib"}
 CHANNEL_KEYS = {"base_url", "accounts", "lookback_days"}
 DEFAULT_HISTORY_START = dt.date(2024, 1, 1)
 DEFAULT_LOOKBACK_DAYS = 28
@@ -246,6 +249,12 @@ class _Checker:
         if not resolved:
             raise self.fail(key, f"environment variable {variable} is not set")
         register_secret(resolved)
+        if CONTROL_CHARACTER.search(resolved):
+            # A token file with a line break, read by `$(cat ...)`: sent as a
+            # header it is refused or, worse, printed escaped where redaction
+            # once missed it. Never echo the value.
+            raise self.fail(key, f"environment variable {variable} holds a control character (a line break or "
+                                 "tab from a token file?); remove it")
         return resolved
 
     def channel(self, name: str, entry: dict[str, Any], key: str, accounts_required: bool = True) -> ChannelSettings:
