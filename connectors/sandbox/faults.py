@@ -15,9 +15,16 @@ for each incoming channel request, decides which ones fire. Rules:
 * The first ``after`` matching requests pass untouched; the next ``times``
   matching requests are affected (``-1`` = forever); then the fault disarms and
   is dropped from the book.
-* "Terminal" kinds (throttle, server_error, expired_token, remove_metric)
-  replace the response; once one fires, later faults do not see the request.
-  Modifier kinds (stall, truncated, repeat_cursor, bad_data) stack.
+* "Terminal" kinds (throttle, server_error, expired_token, remove_metric,
+  redirect) replace the response; once one fires, later faults do not see
+  the request. Modifier kinds (stall, truncated, repeat_cursor, bad_data,
+  trickle, gzip_bomb, foreign_origin) stack.
+* Hostile transport, for every channel: ``redirect`` answers 307 to
+  ``params["to"]`` (another origin) plus the request target; ``trickle``
+  sends the body one byte every ``params["seconds_per_byte"]``;
+  ``gzip_bomb`` replaces the body by ``params["mib"]`` MiB of zeros, gzipped
+  (about 1 KB on the wire per MiB); ``foreign_origin`` rewrites the sandbox's
+  own origin in the body (Meta's ``paging.next``) to ``params["origin"]``.
 * ``bad_data`` sets ``params["field"]`` to ``params["value"]`` in every row of
   the response, or, with ``params["match"]`` (e.g. ``{"idstr": "4990..."}``),
   only in the rows whose own fields equal those values: one hostile caption on
@@ -33,9 +40,10 @@ from dataclasses import asdict, dataclass, field
 from typing import Any, Callable
 
 FAULT_KINDS = frozenset(
-    {"throttle", "server_error", "stall", "expired_token", "truncated", "repeat_cursor", "remove_metric", "bad_data"}
+    {"throttle", "server_error", "stall", "expired_token", "truncated", "repeat_cursor", "remove_metric", "bad_data",
+     "redirect", "trickle", "gzip_bomb", "foreign_origin"}
 )
-TERMINAL_KINDS = frozenset({"throttle", "server_error", "expired_token", "remove_metric"})
+TERMINAL_KINDS = frozenset({"throttle", "server_error", "expired_token", "remove_metric", "redirect"})
 
 
 @dataclass
@@ -60,6 +68,10 @@ class Fault:
             raise ValueError("params must be a dict")
         if self.kind == "remove_metric" and "metric" not in self.params:
             raise ValueError("remove_metric needs params['metric']")
+        if self.kind == "redirect" and "to" not in self.params:
+            raise ValueError("redirect needs params['to'] (an origin such as http://127.0.0.1:8080)")
+        if self.kind == "foreign_origin" and "origin" not in self.params:
+            raise ValueError("foreign_origin needs params['origin'] (an origin such as http://127.0.0.1:8080)")
         if self.kind == "bad_data":
             action = self.params.get("action", "set")
             if action not in ROW_ACTIONS:
@@ -114,6 +126,9 @@ class Firing:
     truncate: bool = False
     repeat_cursor: bool = False
     bad_data: list[BadValue] = field(default_factory=list)
+    trickle_seconds_per_byte: float = 0.0
+    gzip_bomb_mib: int = 0
+    foreign_origin: str | None = None
     fired: int = 0
 
 
@@ -174,6 +189,12 @@ class FaultBook:
                     out.truncate = True
                 elif f.kind == "repeat_cursor":
                     out.repeat_cursor = True
+                elif f.kind == "trickle":
+                    out.trickle_seconds_per_byte = float(f.params.get("seconds_per_byte", 0.5))
+                elif f.kind == "gzip_bomb":
+                    out.gzip_bomb_mib = int(f.params.get("mib", 2048))
+                elif f.kind == "foreign_origin":
+                    out.foreign_origin = str(f.params["origin"])
                 elif f.kind == "bad_data":
                     out.bad_data.append(BadValue(f.params.get("field", ""), f.params.get("value"),
                                                 dict(f.params.get("match") or {}), f.params.get("action", "set")))

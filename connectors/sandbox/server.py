@@ -19,11 +19,13 @@ Contract
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import socket
 import sys
 import threading
 import traceback
 import urllib.parse
+import zlib
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -31,7 +33,7 @@ import orjson
 
 from .channels import CHANNEL_CLASSES, Channel
 from .channels.base import Request, Response, json_response
-from .faults import Fault, FaultBook
+from .faults import Fault, FaultBook, Firing
 from .world import World
 
 
@@ -105,7 +107,7 @@ class _Handler(BaseHTTPRequestHandler):
         length = int(self.headers.get("Content-Length") or 0)
         return self.rfile.read(length) if length > 0 else b""
 
-    def _send(self, resp: Response, truncate: bool = False) -> None:
+    def _send(self, resp: Response, truncate: bool = False, trickle_seconds_per_byte: float = 0.0) -> None:
         body = resp.body[: len(resp.body) // 2] if truncate else resp.body
         try:
             self.send_response(resp.status)
@@ -114,8 +116,17 @@ class _Handler(BaseHTTPRequestHandler):
             for k, v in resp.headers.items():
                 self.send_header(k, v)
             self.end_headers()
-            if self.command != "HEAD":
+            if self.command == "HEAD":
+                return
+            if not trickle_seconds_per_byte:
                 self.wfile.write(body)
+                return
+            # Every byte arrives well within any read timeout, the whole never.
+            for i in range(len(body)):
+                self.wfile.write(body[i:i + 1])
+                self.wfile.flush()
+                if self.server.sandbox._stopping.wait(trickle_seconds_per_byte):
+                    break
         except (ConnectionError, OSError):
             self.close_connection = True  # client gave up (e.g. its read timeout fired)
 
@@ -148,32 +159,48 @@ class _Handler(BaseHTTPRequestHandler):
             world=world,
             revision=world.revision,
         )
-        resp, truncate, fired = self._answer(channel, req)
+        resp, firing = self._answer(channel, req)
         try:
             channel.finalize(req, resp)
         except Exception:  # noqa: BLE001 - headers are best effort
             traceback.print_exc(file=sys.stderr)
-        sandbox._record(channel.name, resp.rows, fired)
-        self._send(resp, truncate)
+        if firing.foreign_origin:
+            resp.body = resp.body.replace(sandbox.url.encode(), firing.foreign_origin.encode())
+        if firing.gzip_bomb_mib:
+            resp.body = _gzip_bomb(firing.gzip_bomb_mib)
+            resp.headers["Content-Encoding"] = "gzip"
+        sandbox._record(channel.name, resp.rows, firing.fired)
+        self._send(resp, firing.truncate, firing.trickle_seconds_per_byte)
 
-    def _answer(self, channel: Channel, req: Request) -> tuple[Response, bool, int]:
+    def _answer(self, channel: Channel, req: Request) -> tuple[Response, Firing]:
         sandbox = self.server.sandbox
         try:
             denied = channel.authenticate(req)
             if denied is not None:
-                return denied, False, 0
+                return denied, Firing()
             firing = sandbox._faults.evaluate(channel.name, req.target, lambda f: channel.applies(f, req))
             if firing.stall_seconds:
                 # Interruptible, so stop() never waits on a stalled request.
                 sandbox._stopping.wait(firing.stall_seconds)
+            if firing.terminal is not None and firing.terminal.kind == "redirect":
+                location = str(firing.terminal.params["to"]).rstrip("/") + req.target
+                return Response(307, b"", headers={"Location": location}), firing
             if firing.terminal is not None:
-                return channel.fault_response(firing.terminal, req), False, firing.fired
+                return channel.fault_response(firing.terminal, req), firing
             req.repeat_cursor = firing.repeat_cursor
             req.bad_data = firing.bad_data
-            return channel.handle(req), firing.truncate, firing.fired
+            return channel.handle(req), firing
         except Exception:  # noqa: BLE001 - a sandbox bug must surface as a 500, not a hung client
             traceback.print_exc(file=sys.stderr)
-            return channel.internal_error(req), False, 0
+            return channel.internal_error(req), Firing()
+
+
+@functools.lru_cache(maxsize=2)
+def _gzip_bomb(mib: int) -> bytes:
+    """`mib` MiB of zeros, gzipped: about a thousandth of that on the wire."""
+    compressor = zlib.compressobj(9, zlib.DEFLATED, 16 + zlib.MAX_WBITS)
+    zeros = bytes(1 << 20)
+    return b"".join([*(compressor.compress(zeros) for _ in range(mib)), compressor.flush()])
 
 
 class Sandbox:

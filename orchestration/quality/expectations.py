@@ -21,6 +21,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import logging
+import math
 import os
 from dataclasses import dataclass
 from typing import Any
@@ -244,7 +245,14 @@ def _read(con, schema: str, table: str, suite: Suite, windows) -> pd.DataFrame |
     if not exists:
         return None
     columns = sorted({*suite.grain, *(r.column for r in suite.rules), *(r.other for r in suite.rules if r.other)})
-    select = ", ".join(quote(c) for c in columns)
+    rates = {r.column for r in suite.rules if r.kind == "rate"}
+    # pandas reads NULL and NaN alike, and GX skips both as missing: a NaN
+    # ratio is read as infinity instead, which its [0, 1] rule refuses.
+    select = ", ".join(
+        f"CASE WHEN isnan(CAST({quote(c)} AS DOUBLE)) THEN 'Infinity'::DOUBLE ELSE {quote(c)} END AS {quote(c)}"
+        if c in rates else quote(c)
+        for c in columns
+    )
     if windows is None:
         return con.execute(f"SELECT {select} FROM {quote(schema)}.{quote(table)}").df()
     if not windows:
@@ -324,5 +332,7 @@ def _plain(value: Any) -> Any:
     if isinstance(value, pd.Timestamp):
         return value.date().isoformat() if value == value.normalize() else value.isoformat()
     if hasattr(value, "item"):
-        return value.item()
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return "not a finite number"  # NaN reads as infinity (see _read); neither is JSON
     return value

@@ -95,7 +95,8 @@ class Channel:
 
     name: str = ""
     # Kinds that make sense for every request of every channel.
-    generic_fault_kinds = frozenset({"throttle", "server_error", "stall", "truncated"})
+    generic_fault_kinds = frozenset({"throttle", "server_error", "stall", "truncated",
+                                     "redirect", "trickle", "gzip_bomb", "foreign_origin"})
 
     def __init__(self, sandbox: Any) -> None:
         self.sandbox = sandbox
