@@ -12,11 +12,12 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import socket
+import tracemalloc
 
 import duckdb
 import pytest
 
-from connectors.http import ApiError, PaginationError, install_log_redaction
+from connectors.http import ApiError, ForeignOriginError, PaginationError, install_log_redaction
 from connectors.sandbox import Fault
 from orchestration.ingest import sync_stream
 from orchestration.landing import raw_table
@@ -32,10 +33,10 @@ def _clear_faults(sandbox):
     sandbox.clear_faults()
 
 
-def sync(sandbox, channel: str, stream: str, path, clock, http: dict | None = None):
+def sync(sandbox, channel: str, stream: str, path, clock, http: dict | None = None, start: dt.date = START):
     settings, policy = channel_settings(sandbox, channel, http or HTTP)
     with duckdb.connect(str(path)) as con:
-        return sync_stream(con, settings, stream, START, END, policy=policy, sleep=clock,
+        return sync_stream(con, settings, stream, start, END, policy=policy, sleep=clock,
                            snapshot_date=sandbox.world.today)
 
 
@@ -237,3 +238,93 @@ def test_a_connection_failure_on_a_url_carrying_the_token_never_shows_it(sandbox
     assert "access_token=***" in str(err.value)  # the URL is there, its token is not
     assert TOKEN not in str(err.value) and TOKEN not in repr(err.value)
     assert "access_token=***" in caplog.text and TOKEN not in caplog.text
+
+
+# --------------------------------------------------------------- hostile transport
+
+# channel, stream, requests whose paging.next is moved, days synced (Meta's insights
+# page at 500 rows: 200 days of the sandbox's campaigns take two pages)
+FOLLOW_UPS = [("meta_ads", "insights", "/insights", 200), ("facebook_pages", "posts", "/posts", 7),
+              ("instagram", "media", "/media", 7)]
+
+
+@pytest.mark.parametrize(("channel", "stream", "path_contains", "days"), FOLLOW_UPS, ids=[f[0] for f in FOLLOW_UPS])
+def test_a_paging_next_to_another_origin_is_refused_and_the_token_never_leaves(sandbox, clock, tmp_path, scripted,
+                                                                              channel, stream, path_contains, days):
+    """A `paging.next` on another host (a compromised proxy, an API bug) would
+    receive the Bearer token; it is refused before anything is sent there."""
+    path = tmp_path / "build.duckdb"
+    start = END - dt.timedelta(days=days - 1)
+    sync(sandbox, channel, stream, path, clock, start=start)
+    before = landed_state(path, channel, stream)
+    sandbox.inject(Fault(channel, "foreign_origin", times=-1, path_contains=path_contains,
+                         params={"origin": scripted.url}))
+    with pytest.raises(ForeignOriginError) as err:
+        sync(sandbox, channel, stream, path, clock, start=start)
+    foreign = scripted.url
+    assert err.value.channel == channel and err.value.account in channel_settings(sandbox, channel)[0].accounts
+    assert err.value.foreign_origin == foreign
+    assert f"refused a follow-up URL to {foreign}" in str(err.value) and TOKEN not in str(err.value)
+    assert scripted.requests == []  # nothing, let alone the token, reached the other origin
+    assert landed_state(path, channel, stream) == before
+
+
+def test_a_redirect_to_another_origin_is_refused_and_the_token_never_leaves(sandbox, clock, tmp_path, scripted):
+    """TikTok's `Access-Token` is a custom header, which requests keeps on a
+    cross-host redirect; the other host's empty answer would replace the window."""
+    path = tmp_path / "build.duckdb"
+    sync(sandbox, "tiktok_ads", "campaign_daily", path, clock)
+    before = landed_state(path, "tiktok_ads", "campaign_daily")
+    sandbox.inject(Fault("tiktok_ads", "redirect", times=-1, path_contains="/report/", params={"to": scripted.url}))
+    with pytest.raises(ForeignOriginError) as err:
+        sync(sandbox, "tiktok_ads", "campaign_daily", path, clock)
+    assert err.value.channel == "tiktok_ads" and err.value.foreign_origin == scripted.url
+    assert f"refused a redirect to {scripted.url}" in str(err.value) and TOKEN not in str(err.value)
+    assert scripted.requests == []
+    assert landed_state(path, "tiktok_ads", "campaign_daily") == before
+    # A redirect within the configured origin is followed as before.
+    sandbox.clear_faults()
+    sandbox.inject(Fault("tiktok_ads", "redirect", path_contains="/report/", params={"to": sandbox.url}))
+    sync(sandbox, "tiktok_ads", "campaign_daily", tmp_path / "redirected.duckdb", clock)
+    assert content(tmp_path / "redirected.duckdb", "tiktok_ads", "campaign_daily") == content(path, "tiktok_ads", "campaign_daily")
+
+
+def test_a_trickling_response_is_cut_off_by_the_request_deadline_and_retried(sandbox, clock, tmp_path):
+    """One byte at a time resets `read_timeout_seconds` on every byte; the
+    per-attempt wall-clock deadline ends the attempt, which is retried."""
+    http = {"read_timeout_seconds": 10, "request_deadline_seconds": 1, "max_retries": 1}
+    path = tmp_path / "build.duckdb"
+    sync(sandbox, "meta_ads", "insights", path, clock)
+    before = landed_state(path, "meta_ads", "insights")
+    sandbox.inject(Fault("meta_ads", "trickle", times=-1, path_contains="/insights", params={"seconds_per_byte": 0.1}))
+    with pytest.raises(ApiError) as err:
+        sync(sandbox, "meta_ads", "insights", path, clock, http=http)
+    assert err.value.kind == "transient" and "gave up after 2 attempts" in str(err.value)
+    assert "no complete answer within http.request_deadline_seconds (1s)" in str(err.value)
+    assert landed_state(path, "meta_ads", "insights") == before
+    sandbox.clear_faults()
+    sandbox.inject(Fault("meta_ads", "trickle", path_contains="/insights", params={"seconds_per_byte": 0.1}))
+    result = sync(sandbox, "meta_ads", "insights", tmp_path / "retried.duckdb", clock, http=http)
+    assert result.api["retries"] == 1
+    assert content(tmp_path / "retried.duckdb", "meta_ads", "insights") == content(path, "meta_ads", "insights")
+
+
+def test_a_gzip_bomb_is_refused_at_the_size_cap_before_its_memory_is_spent(sandbox, clock, tmp_path):
+    """256 MiB of zeros in ~256 KB of gzip: refused once 4 MiB are decompressed, not retried."""
+    path = tmp_path / "build.duckdb"
+    sync(sandbox, "meta_ads", "insights", path, clock)
+    before = landed_state(path, "meta_ads", "insights")
+    fired = sandbox.stats()["faults_fired"]
+    sandbox.inject(Fault("meta_ads", "gzip_bomb", times=-1, path_contains="/insights", params={"mib": 256}))
+    tracemalloc.start()
+    try:
+        with pytest.raises(ApiError) as err:
+            sync(sandbox, "meta_ads", "insights", path, clock, http={**HTTP, "max_response_mib": 4})
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert err.value.kind == "oversized response" and err.value.channel == "meta_ads" and "/insights" in err.value.endpoint
+    assert "larger than http.max_response_mib (4 MiB) once decompressed" in str(err.value)
+    assert sandbox.stats()["faults_fired"] - fired == 1 and clock.waits == []  # refused at once, not retried
+    assert peak < 64 * 2**20  # the bomb was never inflated whole
+    assert landed_state(path, "meta_ads", "insights") == before
