@@ -132,3 +132,19 @@ def test_redaction_of_urls_and_log_records(caplog):
     with caplog.at_level(logging.DEBUG):
         logging.getLogger("urllib3.connectionpool").debug("GET /v21.0/act_1/insights?access_token=%s&x=1", "tok-123456")
     assert "tok-123456" not in caplog.text and "access_token=***" in caplog.text
+
+
+def test_redaction_covers_every_escaped_spelling_of_a_secret():
+    """requests' repr() of headers shows `\\r` as two characters; the event log
+    stores JSON; query strings are URL-encoded: each spelling is the secret."""
+    import json
+    from urllib.parse import quote, quote_plus
+
+    secret = 'tök+en/\\with"quote\r\n'
+    register_secret(secret)
+    for shown in (repr({"Authorization": f"Bearer {secret}"}), json.dumps({"token": secret}),
+                  json.dumps(secret, ensure_ascii=False), f"?access-key={quote(secret, safe='')}",
+                  f"?k={quote_plus(secret)}", repr(secret.encode())):
+        cleaned = redact(shown)
+        assert "***" in cleaned, shown
+        assert "tök" not in cleaned and "t\\xf6k" not in cleaned and "t%C3%B6k" not in cleaned and "t\\u00f6k" not in cleaned

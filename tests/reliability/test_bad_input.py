@@ -10,7 +10,7 @@ import yaml
 from orchestration.landing import quote, raw_table
 from orchestration.publish import sql_string
 from orchestration.sandbox_config import TOKEN_VARIABLE
-from tests.reliability.helpers import run_cli
+from tests.reliability.helpers import TOKEN, run_cli
 
 SANDBOX_TOKEN = "${" + TOKEN_VARIABLE + "}"
 
@@ -69,3 +69,17 @@ def test_quoted_identifiers_and_strings_come_back_exactly(tmp_path, name):
         assert con.execute("SELECT table_schema, table_name FROM information_schema.tables").fetchall() == [("raw_" + name, name)]
         assert con.execute("SELECT column_name FROM information_schema.columns").fetchall() == [(name,)]
         assert con.execute(f"SELECT {quote(name)} FROM {raw_table(name, name)}").fetchall() == [(name,)]
+
+
+def test_a_credential_with_a_control_character_exits_2_naming_the_key_and_never_shows_it(tmp_path):
+    """A token file with a Windows line ending, read by `$(cat token.txt)`."""
+    path = tmp_path / "socialmart.yaml"
+    path.write_text(yaml.safe_dump({"warehouse": {"dir": "./warehouse"},
+                                    "channels": meta(["act_1"], token="${SM_RELIABILITY_CRLF_TOKEN}")}))
+    done = run_cli(["run", "--config", str(path)], cwd=tmp_path, SM_RELIABILITY_CRLF_TOKEN=TOKEN + "\r\n")
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert done.stderr.startswith(f"socialmart: configuration error: {path}: channels.meta_ads.access_token: "
+                                  "environment variable SM_RELIABILITY_CRLF_TOKEN holds a control character")
+    assert "Traceback" not in done.stderr
+    assert TOKEN not in done.stdout + done.stderr and repr(TOKEN + "\r\n")[1:-1] not in done.stdout + done.stderr
+    assert [p.name for p in tmp_path.iterdir()] == ["socialmart.yaml"]
