@@ -20,6 +20,7 @@ import pytest
 from connectors.sandbox import Fault
 from orchestration.ingest import sync_stream
 from orchestration.landing import raw_table
+from orchestration.quality.expectations import MART_SUITES, validate
 from tests.reliability.helpers import END, channel_settings
 
 START = END - dt.timedelta(days=6)
@@ -135,3 +136,26 @@ def test_a_bad_timestamp_quarantines_its_record_instead_of_failing_the_stream(sa
     [(columns, reason, record)] = held(path, "weibo", "posts")
     assert "created_at" in columns and record["idstr"] == post_id
     assert "weibo.posts: column 'created_at' got 'yesterday 17:46': not a timestamp (%a %b %d %H:%M:%S %z %Y" in reason
+
+
+def test_a_nan_ratio_fails_its_rate_check_where_a_null_one_passes(tmp_path):
+    """pandas reads NULL and NaN alike and GX skips both as missing: a NaN ctr
+    (0.0 / 0.0 in a float model) would pass `ctr within [0, 1]` unseen."""
+    suite = next(s for s in MART_SUITES if s.table == "marts.fct_ad_performance_daily")
+    columns = sorted({*suite.grain, *(r.column for r in suite.rules), *(r.other for r in suite.rules if r.other)})
+    with duckdb.connect(str(tmp_path / "build.duckdb")) as con:
+        con.execute("CREATE SCHEMA marts")
+        typed = {"date_day": "DATE", "channel": "VARCHAR", "account_id": "VARCHAR", "campaign_id": "VARCHAR",
+                 "account_currency": "VARCHAR", "reporting_currency": "VARCHAR"}
+        definition = ", ".join(f"{c} {typed.get(c, 'DOUBLE')}" for c in columns)
+        con.execute(f"CREATE TABLE marts.fct_ad_performance_daily ({definition})")
+        day = END.isoformat()
+        row = {c: 1.0 for c in columns} | {"date_day": day, "channel": "meta_ads", "account_id": "act_1",
+                                           "account_currency": "USD", "reporting_currency": "USD", "ctr": 0.5}
+        for campaign, ctr in (("1", 0.5), ("2", None), ("3", float("nan"))):
+            values = {**row, "campaign_id": campaign, "ctr": ctr}
+            con.execute(f"INSERT INTO marts.fct_ad_performance_daily VALUES ({', '.join('?' for _ in columns)})",
+                        [values[c] for c in columns])
+        result = validate(con, suite, END)
+    assert not result.passed and result.description == "ctr within [0, 1]: 1 of 3 rows fail"
+    assert [(r["campaign_id"], r["ctr"]) for r in result.sample] == [("3", "not a finite number")]
