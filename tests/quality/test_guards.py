@@ -87,11 +87,9 @@ ROW_CASES = {
                         "raw_meta_ads/insights :: unique_key", "duplicate rows"),
     "an unparseable number": (insights_fault(DAY["an unparseable number"], field="spend", value="12,50"),
                               "raw_meta_ads/insights :: quarantine", "'12,50'"),
-    # The first and last day of the window hold their own cases too.
+    # The first day of the window holds its own case too.
     "a value too large for its column": (insights_fault(BAD_START, field="impressions", value=str(2**63)),
                                          "raw_meta_ads/insights :: quarantine", f"'{2**63}': too large for int64"),
-    "a missing date": (insights_fault(END, action="remove", field="date_start"),
-                       "raw_meta_ads/insights :: quarantine", "column 'date_day' got None: missing"),
     # GA4's rows are positional: the fault reaches every row of the report.
     "a non-finite number": (Fault("ga4", "bad_data", times=-1, params={"field": "bounceRate", "value": "NaN"}),
                             "raw_ga4/traffic :: quarantine", "'NaN': not a finite number"),
