@@ -7,6 +7,9 @@ Streams (raw_wechat.*), all keyed by `ref_date`, a Beijing-time day:
                    (getusersummary; at most 7 days per call).
 - user_cumulate:   one row per day: cumulate_user, the follower total at the end
                    of the day (getusercumulate; at most 7 days per call).
+                   Both user streams are pulled through the snapshot date
+                   (`Stream.through_snapshot_date`): the newest total and
+                   every change since a backfilled window land with it.
 - article_summary: one row per day and mass-message article (`msgid` is
                    "<msg_data_id>_<index>"): page readers/reads, sharers/shares,
                    favourites (getarticlesummary; ONE day per call).
@@ -119,6 +122,7 @@ STREAMS = {
         date_column="ref_date",
         description="New and cancelled followers per Beijing day and acquisition source.",
         required_fields=("new_user", "cancel_user"),
+        through_snapshot_date=True,
     ),
     "user_cumulate": Stream(
         "user_cumulate",
@@ -128,6 +132,7 @@ STREAMS = {
         description="Follower total at the end of each Beijing day.",
         required_fields=("cumulate_user",),
         every_day=True,
+        through_snapshot_date=True,
     ),
     "article_summary": Stream(
         "article_summary",

@@ -166,8 +166,10 @@ class LinkedinWorld:
         return self._page_day(day.toordinal())
 
     def _paid_follows(self, day: dt.date) -> int:
-        return sum(int(cd["follows"]) for c in self.campaigns.values()
-                   if (cd := self.campaign_day(c, day)) is not None)
+        # Today's follows count too (the API serves them only later): a day's
+        # net gain must not change when `today` moves past it.
+        return sum(int(self._campaign_day(c.id, day.toordinal())["follows"])
+                   for c in self.campaigns.values() if c.active_on(day))
 
     def _compute_page_day(self, ordinal: int) -> dict[str, int]:
         day = dt.date.fromordinal(ordinal)
@@ -194,8 +196,9 @@ class LinkedinWorld:
         return total
 
     def total_followers(self) -> int:
-        """Followers now: every net gain up to yesterday."""
-        return self._followers_before(self.world.today.toordinal())
+        """Followers now, the end-of-today total: every net gain through
+        today, so it equals yesterday's total plus today's gain."""
+        return self._followers_before(self.world.today.toordinal() + 1)
 
     def demographics(self) -> dict[str, list[tuple[str, int, int]]]:
         """facet -> [(bucket urn, organic, paid)] summing (per facet) to the total."""

@@ -272,8 +272,8 @@ class Youtube(Channel):
             items.append({
                 "kind": "youtube#channel", "id": yt.channel_id,
                 "contentDetails": {"relatedPlaylists": {"likes": "", "uploads": UPLOADS_PLAYLIST}},
-                # Roughly one subscriber per 400 lifetime views, on top of the pre-history audience.
-                "statistics": {"viewCount": str(views), "subscriberCount": str(18000 + views // 400),
+                # The end-of-today total: yesterday's plus today's gains minus losses.
+                "statistics": {"viewCount": str(views), "subscriberCount": str(yt.subscribers_on(req.world.today)),
                                "hiddenSubscriberCount": False, "videoCount": str(len(yt.videos))},
             })
         return json_response(200, {"kind": "youtube#channelListResponse",
