@@ -13,6 +13,11 @@ Streams (raw_wechat.*), all keyed by `ref_date`, a Beijing-time day:
 - article_summary: one row per day and mass-message article (`msgid` is
                    "<msg_data_id>_<index>"): page readers/reads, sharers/shares,
                    favourites (getarticlesummary; ONE day per call).
+- article_total:   one row per mass-message article keyed by the day it was
+                   SENT: getarticletotal's `ref_date` is the send date (its
+                   `details[].stat_date` are the days read, kept in `_record`),
+                   so this is where an article's publish day comes from;
+                   `target_user` is the message's recipients (ONE day per call).
 
 Contract and quirks handled (api-notes section 8):
 - Auth: GET /cgi-bin/token?grant_type=client_credential&appid=..&secret=..
@@ -71,6 +76,7 @@ ENDPOINTS = {
     "user_summary": Endpoint("/datacube/getusersummary", 7),
     "user_cumulate": Endpoint("/datacube/getusercumulate", 7),
     "article_summary": Endpoint("/datacube/getarticlesummary", 1),
+    "article_total": Endpoint("/datacube/getarticletotal", 1),
 }
 
 
@@ -145,6 +151,15 @@ STREAMS = {
         key=("account_id", "ref_date", "msgid"),
         date_column="ref_date",
         description="Per-day reads, shares and favourites of each mass-message article.",
+    ),
+    "article_total": Stream(
+        "article_total",
+        pa.schema([("ref_date", pa.date32()), ("msgid", pa.string()), ("title", pa.string()),
+                   ("target_user", _INT)]),
+        key=("account_id", "ref_date", "msgid"),
+        date_column="ref_date",
+        description="Each mass-message article on the Beijing day it was sent, with its recipients.",
+        required_fields=("msgid",),
     ),
 }
 _INT_COLUMNS = {
@@ -243,9 +258,15 @@ class WeChatConnector(Connector):
 
 def parse_record(stream: str, record: dict[str, Any], v: Values) -> dict[str, Any]:
     row: dict[str, Any] = {"ref_date": v.date(record.get("ref_date"), "ref_date")}
-    for column in _INT_COLUMNS[stream]:
-        row[column] = v.int(record.get(column), column)
-    if stream == "article_summary":
+    if stream == "article_total":
+        # target_user is per detail (the same recipients on every stat_date):
+        # the send day's entry, the first, speaks for the message.
+        details = record.get("details") or [{}]
+        row["target_user"] = v.int(details[0].get("target_user"), "details.target_user")
+    else:
+        for column in _INT_COLUMNS[stream]:
+            row[column] = v.int(record.get(column), column)
+    if stream in ("article_summary", "article_total"):
         row["msgid"] = None if record.get("msgid") in (None, "") else str(record["msgid"])
         row["title"] = record.get("title")
     return row
