@@ -609,11 +609,12 @@ def scaled_world_specs(n_accounts: int, accounts_per_property: int = 10) -> dict
     properties = []
     for k, first in enumerate(range(0, n_accounts, accounts_per_property)):
         members = tuple(f"act_{spec['number']}" for spec in meta[first:first + accounts_per_property])
+        # A benchmark world scales Meta only: no TikTok / LinkedIn traffic.
         if k == 0:
-            properties.append(dict(base, meta_accounts=members))
+            properties.append(dict(base, meta_accounts=members, partner_channels=()))
         else:
             properties.append(dict(base, id=str(int(base["id"]) + k), name=f"{base['name']} #{k + 1}",
-                                   meta_accounts=members))
+                                   meta_accounts=members, partner_channels=()))
     return dict(meta_account_specs=meta, ga4_property_specs=tuple(properties))
 
 
