@@ -16,12 +16,12 @@ Contract
 * Lifetime statistics (Data API) are the expected value of the daily curve up
   to yesterday, so they agree with the analytics to within noise, the way the
   two real APIs agree.
-* Subscribers: the channel's total at the end of day d is
-  ``SUBSCRIBERS_AT_HISTORY_START`` plus every day's subscribersGained minus
-  subscribersLost from the first history day through d, today included (the
-  Data API's total is current; Analytics serves today's changes only once the
-  lag has passed). So total(today) = total(yesterday) + gained(today) -
-  lost(today), and a back-cast from the snapshot is exact.
+* Subscribers: the end-of-day total is a closed-form curve of the absolute
+  date (``followers_on``, shared with the Meta pages), so it does not move when
+  ``today`` does; a day's subscribersLost is a seeded trickle (plus the drop on
+  a shrinking day) and subscribersGained = net change + lost. So the Data API
+  total of today = yesterday's total + today's gains - today's losses, and a
+  back-cast from any day's total over the served changes is exact.
 """
 
 from __future__ import annotations
@@ -29,18 +29,19 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import math
-import threading
 from dataclasses import dataclass
 from functools import lru_cache
 
-from .world import World
+from .world import World, _poisson
+from .world_facebook_pages import followers_on
 
 CHANNEL_ID = "UCn0rthw1ndOutdoorTrails"
 CHANNEL_TITLE = "Northwind Outdoor"
 UPLOADS_PLAYLIST = "UU" + CHANNEL_ID[2:]
 ANALYTICS_LAG_DAYS = 2
 HISTORY_DAYS = 730
-SUBSCRIBERS_AT_HISTORY_START = 18_000
+SUBSCRIBERS_BASE = 32_000  # the curve's level on 2024-01-01
+SUBSCRIBER_GROWTH = 0.3  # per year
 
 # Viewers watch outdoor content on weekends.
 _WEEKLY = (0.92, 0.90, 0.93, 0.97, 1.02, 1.14, 1.12)
@@ -96,9 +97,6 @@ class YoutubeWorld:
         self.videos: tuple[Video, ...] = self._build_videos()
         self.by_id = {v.id: v for v in self.videos}
         self._video_day = lru_cache(maxsize=1 << 16)(self._compute_video_day)
-        self._channel_totals = lru_cache(maxsize=1 << 11)(self._compute_channel_totals)
-        self._subscribers_through: dict[int, int] = {}  # ordinal -> end-of-day total, filled forward
-        self._subscribers_lock = threading.Lock()  # the server answers on several threads
 
     @property
     def last_analytics_day(self) -> dt.date:
@@ -156,13 +154,7 @@ class YoutubeWorld:
 
     def video_day(self, video: Video, day: dt.date) -> VideoDay | None:
         """Analytics of one video on one day; None before upload or after the last complete day."""
-        if day > self.last_analytics_day:
-            return None
-        return self._video_day_unserved(video, day)
-
-    def _video_day_unserved(self, video: Video, day: dt.date) -> VideoDay | None:
-        """The video's day whether or not Analytics serves it yet (the lag)."""
-        if video.live_now or day < video.published_day:
+        if video.live_now or day < video.published_day or day > self.last_analytics_day:
             return None
         return self._video_day(video.id, day.toordinal())
 
@@ -180,46 +172,33 @@ class YoutubeWorld:
         gained = round(views * 0.0035 * (0.6 + 0.8 * u[5]))
         return VideoDay(views, minutes, likes, comments, shares, gained)
 
-    @property
-    def first_day(self) -> dt.date:
-        return self.world.today - dt.timedelta(days=HISTORY_DAYS)
-
     def channel_day(self, day: dt.date) -> tuple[VideoDay, int] | None:
-        """(sum over videos, subscribers lost) for a complete day, else None."""
-        if day > self.last_analytics_day or day < self.first_day:
+        """(sum over videos with the channel's subscribers gained, subscribers
+        lost) for a complete day, else None."""
+        if day > self.last_analytics_day or day < self.world.today - dt.timedelta(days=HISTORY_DAYS):
             return None
-        return self._channel_totals(day.toordinal())
-
-    def _compute_channel_totals(self, ordinal: int) -> tuple[VideoDay, int]:
-        day = dt.date.fromordinal(ordinal)
-        totals = [0] * 6
+        totals = [0] * 5
         for video in self.videos:
-            vd = self._video_day_unserved(video, day)
+            vd = self.video_day(video, day)
             if vd is None:
                 continue
-            for i, x in enumerate((vd.views, vd.minutes, vd.likes, vd.comments, vd.shares, vd.subscribers_gained)):
+            for i, x in enumerate((vd.views, vd.minutes, vd.likes, vd.comments, vd.shares)):
                 totals[i] += x
-        u = self.world.h.u("yt-channel-day", ordinal)
-        # Unsubscribes: a steady trickle plus a share of the day's newcomers.
-        lost = round(6 * (0.5 + u[0]) + totals[5] * 0.25 * u[1])
-        return VideoDay(*totals), lost
+        gained, lost = self.subscriber_changes(day)
+        return VideoDay(*totals, gained), lost
 
+    # ------------------------------------------------------------ subscribers
     def subscribers_on(self, day: dt.date) -> int:
-        """End-of-day subscriber total (see the contract): the running sum is
-        filled forward once per world, so each day costs one channel-day."""
-        ordinal = min(day, self.world.today).toordinal()
-        if ordinal < self.first_day.toordinal():
-            return SUBSCRIBERS_AT_HISTORY_START
-        known = self._subscribers_through
-        with self._subscribers_lock:
-            cursor = max(known, default=self.first_day.toordinal() - 1)
-            total = known.get(cursor, SUBSCRIBERS_AT_HISTORY_START)
-            while cursor < ordinal:
-                cursor += 1
-                day_totals, lost = self._compute_channel_totals(cursor)
-                total += day_totals.subscribers_gained - lost
-                known[cursor] = total
-            return known[ordinal]
+        """End-of-day subscriber total (the Data API's subscriberCount on that day)."""
+        return followers_on(self.world, self.channel_id, SUBSCRIBERS_BASE, SUBSCRIBER_GROWTH, day)
+
+    def subscriber_changes(self, day: dt.date) -> tuple[int, int]:
+        """(subscribersGained, subscribersLost) of a day, served or not yet:
+        gained - lost is exactly the day's change of the total."""
+        net = self.subscribers_on(day) - self.subscribers_on(day - dt.timedelta(days=1))
+        u = self.world.h.u("yt-subscribers-lost", day.toordinal())
+        lost = max(0, -net) + _poisson(SUBSCRIBERS_BASE * 0.0004, u[0])
+        return net + lost, lost
 
     def lifetime(self, video: Video) -> dict[str, int]:
         """Data API statistics as of now: expected daily views summed in closed form."""
