@@ -12,7 +12,9 @@ Contract (see api-notes section 4)
   ``/playlistItems?playlistId=UU...&maxResults<=50&pageToken`` (``nextPageToken``),
   ``/videos?part=snippet,statistics,contentDetails,liveStreamingDetails&id=a,b``
   (at most 50 ids). Statistics are strings; ``likeCount`` is omitted for the
-  few uploads that hide it.
+  few uploads that hide it. The channel's ``statistics.subscriberCount`` is the
+  end-of-today total: yesterday's plus today's subscribersGained minus
+  subscribersLost (which Analytics serves once the lag has passed).
 * Errors: Google's envelope ``{"error": {"code", "message", "errors": [{"domain",
   "reason"}], "status"}}``. 401 UNAUTHENTICATED for a bad token; an unknown
   metric is a 400 "Unknown identifier (x) given in field parameters.metrics.".
