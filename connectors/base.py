@@ -53,6 +53,13 @@ class Stream:
     # The API returns rows for every day of an active account (daily totals,
     # not events): a day with no rows between days with rows is missing data.
     every_day: bool = False
+    # Follower-change streams (daily gains/losses): every pull also lands the
+    # days after the window up to the connector's snapshot_date, as far as
+    # the API serves them. A follower total is snapshotted on the pull day;
+    # back-casting it to a past window's days needs every net change in
+    # between (total(d) = total(snapshot day) - net changes of d+1..snapshot
+    # day), so a backfill of last week run today also re-pulls the days since.
+    through_snapshot_date: bool = False
 
     @property
     def arrow_schema(self) -> pa.Schema:

@@ -6,7 +6,8 @@ Streams (raw_facebook_pages.*):
                   page_follows (end-of-day total), page_daily_follows_unique,
                   page_daily_unfollows_unique, page_media_view,
                   page_total_media_view_unique, page_post_engagements,
-                  page_negative_feedback. `date_column` date_day.
+                  page_negative_feedback. `date_column` date_day. Pulled
+                  through the snapshot date (`Stream.through_snapshot_date`).
 - posts:          the Page's posts: id, message, created_time, permalink_url,
                   status_type and a content type derived from the first
                   attachment (list: replaced whole each sync).
@@ -164,6 +165,9 @@ STREAMS = {
         description="Page daily insights, one row per Page-local day and metric (value of the day before end_time).",
         required_fields=("name", "value", "end_time"),
         every_day=True,
+        # The newest reported page_follows total and the follows/unfollows up
+        # to the pull day land with every pull, a backfill's too.
+        through_snapshot_date=True,
     ),
     "posts": Stream(
         "posts",

@@ -7,6 +7,11 @@ Streams (raw_instagram.*):
                          `total_interactions` as `metric_type=total_value`
                          asked one day at a time (a total_value answer is one
                          number for the whole since..until range).
+- user_snapshots:        the account's current followers_count, follows_count
+                         and media_count (`GET /{ig-user-id}?fields=...`),
+                         recorded on the pull day (snapshot=True): the only
+                         follower TOTAL Instagram serves (the daily insights
+                         give new followers only).
 - follower_demographics: lifetime follower counts per age / gender / country
                          bucket, recorded on the pull day (snapshot=True).
 - media:                 every media item: media_type (IMAGE, VIDEO,
@@ -57,6 +62,7 @@ SERIES_METRICS = ("reach",)
 TOTAL_VALUE_METRICS = ("views", "total_interactions")
 DEMOGRAPHIC_DIMENSIONS = ("age", "gender", "country")
 MEDIA_FIELDS = "id,caption,media_type,media_product_type,timestamp,permalink"
+USER_FIELDS = ("followers_count", "follows_count", "media_count")
 FEED_METRICS = ("reach", "likes", "comments", "saved", "shares", "total_interactions", "views")
 STORY_METRICS = ("reach", "replies", "shares", "total_interactions", "views")
 MEDIA_COLUMNS = ("reach", "likes", "comments", "saved", "shares", "replies", "total_interactions", "views")
@@ -76,6 +82,15 @@ STREAMS = {
         description="Account daily insights, one row per account-local day and metric.",
         required_fields=("name",),
         every_day=True,
+    ),
+    "user_snapshots": Stream(
+        "user_snapshots",
+        pa.schema([("snapshot_date", pa.date32()), *[(name, pa.int64()) for name in USER_FIELDS]]),
+        key=("account_id", "snapshot_date"),
+        date_column="snapshot_date",
+        description="The account's follower total, follows and media count as of the pull day.",
+        required_fields=("followers_count",),
+        snapshot=True,
     ),
     "follower_demographics": Stream(
         "follower_demographics",
@@ -125,6 +140,7 @@ class InstagramConnector(GraphConnector):
         values = builder.values
         rows = {
             "account_insights": lambda: self._account_insights(user, start, end, values),
+            "user_snapshots": lambda: self._user_snapshot(user, values),
             "follower_demographics": lambda: self._demographics(user, values),
             "media": lambda: ((_media_row(r, values), r) for r in self._media(user)),
             "media_insights": lambda: self._media_insights(user, end, values),
@@ -157,6 +173,10 @@ class InstagramConnector(GraphConnector):
                 row = {"date_day": day, "metric": entry.get("name"),
                        "value": v.int(total.get("value"), str(entry.get("name"))), "end_time": None}
                 yield row, {"date": day.isoformat(), **entry}
+
+    def _user_snapshot(self, user: str, v: Values) -> Iterator[tuple[dict, dict]]:
+        body = self.get(user, f"/{user}", {"fields": ",".join(USER_FIELDS)})
+        yield user_snapshot_row(body, self.snapshot_date, v), body
 
     def _series(self, user: str, path: str, metrics: tuple[str, ...], start: dt.date, end: dt.date,
                 v: Values) -> Iterator[tuple[dict, dict]]:
@@ -243,3 +263,8 @@ def _media_row(record: dict[str, Any], v: Values) -> dict[str, Any]:
         "caption": record.get("caption"),
         "permalink": record.get("permalink"),
     }
+
+
+def user_snapshot_row(body: dict[str, Any], snapshot_date: dt.date, v: Values) -> dict[str, Any]:
+    """The IG User node's counts; a field the API left out is null, not zero."""
+    return {"snapshot_date": snapshot_date, **{name: v.int(body.get(name), name) for name in USER_FIELDS}}

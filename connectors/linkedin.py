@@ -15,7 +15,10 @@ organization is pulled once per sync, under the FIRST configured ad account,
 which is the raw `account_id`; `organization_id` is a column of its own):
 - share_statistics:      `organizationalEntityShareStatistics`, DAY intervals.
 - follower_gains:        `organizationalEntityFollowerStatistics`, DAY intervals
-                         (organicFollowerGain is net and may be negative).
+                         (organicFollowerGain is net and may be negative),
+                         pulled through the snapshot date
+                         (`Stream.through_snapshot_date`) so the gains back-cast
+                         total_followers.
 - follower_demographics: lifetime follower counts by country, function,
                          seniority and industry (snapshot=True).
 - total_followers:       `networkSizes` firstDegreeSize (snapshot=True).
@@ -209,6 +212,8 @@ STREAMS = {
         description="Net follower gains of the organization page per UTC day (organic may be negative).",
         required_fields=("followerGains.organicFollowerGain", "followerGains.paidFollowerGain"),
         every_day=True,
+        # Net gains back-cast the total_followers snapshot.
+        through_snapshot_date=True,
     ),
     "follower_demographics": Stream(
         "follower_demographics",
@@ -371,7 +376,9 @@ class LinkedinConnector(Connector):
         earliest = _one_year_before(today) + dt.timedelta(days=1)
         latest = today - dt.timedelta(days=ORGANIC_MIN_AGE_DAYS)
         clamped = max(start, earliest), min(end, latest)
-        if clamped != (start, end):
+        # A clamped end is routine (follower gains are asked up to the pull
+        # day; the newest days come with a later pull); a clamped start loses data.
+        if clamped[0] != start:
             log.warning("%s organic statistics: window %s..%s clamped to %s..%s (start at most 12 months back, "
                         "end at least %d days back)", CHANNEL, start, end, *clamped, ORGANIC_MIN_AGE_DAYS)
         return clamped

@@ -7,9 +7,17 @@ Streams (raw_wechat.*), all keyed by `ref_date`, a Beijing-time day:
                    (getusersummary; at most 7 days per call).
 - user_cumulate:   one row per day: cumulate_user, the follower total at the end
                    of the day (getusercumulate; at most 7 days per call).
+                   Both user streams are pulled through the snapshot date
+                   (`Stream.through_snapshot_date`): the newest total and
+                   every change since a backfilled window land with it.
 - article_summary: one row per day and mass-message article (`msgid` is
                    "<msg_data_id>_<index>"): page readers/reads, sharers/shares,
                    favourites (getarticlesummary; ONE day per call).
+- article_total:   one row per mass-message article keyed by the day it was
+                   SENT: getarticletotal's `ref_date` is the send date (its
+                   `details[].stat_date` are the days read, kept in `_record`),
+                   so this is where an article's publish day comes from;
+                   `target_user` is the message's recipients (ONE day per call).
 
 Contract and quirks handled (api-notes section 8):
 - Auth: GET /cgi-bin/token?grant_type=client_credential&appid=..&secret=..
@@ -68,6 +76,7 @@ ENDPOINTS = {
     "user_summary": Endpoint("/datacube/getusersummary", 7),
     "user_cumulate": Endpoint("/datacube/getusercumulate", 7),
     "article_summary": Endpoint("/datacube/getarticlesummary", 1),
+    "article_total": Endpoint("/datacube/getarticletotal", 1),
 }
 
 
@@ -119,6 +128,7 @@ STREAMS = {
         date_column="ref_date",
         description="New and cancelled followers per Beijing day and acquisition source.",
         required_fields=("new_user", "cancel_user"),
+        through_snapshot_date=True,
     ),
     "user_cumulate": Stream(
         "user_cumulate",
@@ -128,6 +138,7 @@ STREAMS = {
         description="Follower total at the end of each Beijing day.",
         required_fields=("cumulate_user",),
         every_day=True,
+        through_snapshot_date=True,
     ),
     "article_summary": Stream(
         "article_summary",
@@ -140,6 +151,15 @@ STREAMS = {
         key=("account_id", "ref_date", "msgid"),
         date_column="ref_date",
         description="Per-day reads, shares and favourites of each mass-message article.",
+    ),
+    "article_total": Stream(
+        "article_total",
+        pa.schema([("ref_date", pa.date32()), ("msgid", pa.string()), ("title", pa.string()),
+                   ("target_user", _INT)]),
+        key=("account_id", "ref_date", "msgid"),
+        date_column="ref_date",
+        description="Each mass-message article on the Beijing day it was sent, with its recipients.",
+        required_fields=("msgid",),
     ),
 }
 _INT_COLUMNS = {
@@ -238,9 +258,15 @@ class WeChatConnector(Connector):
 
 def parse_record(stream: str, record: dict[str, Any], v: Values) -> dict[str, Any]:
     row: dict[str, Any] = {"ref_date": v.date(record.get("ref_date"), "ref_date")}
-    for column in _INT_COLUMNS[stream]:
-        row[column] = v.int(record.get(column), column)
-    if stream == "article_summary":
+    if stream == "article_total":
+        # target_user is per detail (the same recipients on every stat_date):
+        # the send day's entry, the first, speaks for the message.
+        details = record.get("details") or [{}]
+        row["target_user"] = v.int(details[0].get("target_user"), "details.target_user")
+    else:
+        for column in _INT_COLUMNS[stream]:
+            row[column] = v.int(record.get(column), column)
+    if stream in ("article_summary", "article_total"):
         row["msgid"] = None if record.get("msgid") in (None, "") else str(record["msgid"])
         row["title"] = record.get("title")
     return row

@@ -3,7 +3,9 @@
 Streams (raw_youtube.*), the account being a channel id (`UC` + 22 characters):
 - channel_daily:    one row per day: views, estimatedMinutesWatched, likes,
                     comments, shares, subscribersGained, subscribersLost
-                    (Analytics `reports`, dimensions=day).
+                    (Analytics `reports`, dimensions=day). Pulled through
+                    the snapshot date (`Stream.through_snapshot_date`): the
+                    gains and losses back-cast channel_statistics' total.
 - video_daily:      one row per day x video, the same engagement metrics
                     (Analytics `reports`, dimensions=day,video, paged with
                     maxResults / 1-based startIndex).
@@ -15,6 +17,14 @@ Streams (raw_youtube.*), the account being a channel id (`UC` + 22 characters):
 - video_statistics: lifetime counters of every upload (viewCount, likeCount,
                     commentCount, favoriteCount), a `snapshot=True` stream
                     dated `snapshot_date`.
+- channel_statistics: the channel's current subscriber total, lifetime views
+                    and video count (Data API channels.list part=statistics),
+                    a `snapshot=True` stream dated `snapshot_date`. The
+                    counts are strings; `hiddenSubscriberCount: true` means the
+                    owner hides the total: subscribers null, never zero. The
+                    Data API abbreviates subscriberCount to three significant
+                    figures for channels above 1,000 subscribers, so a total
+                    back-cast from it inherits that rounding.
 
 Wire quirks handled (api-notes section 4): Analytics rows are positional
 arrays whose order is read from `columnHeaders`, never assumed; a requested
@@ -64,6 +74,7 @@ CHANNEL_METRICS = {
 }
 VIDEO_METRICS = {k: v for k, v in CHANNEL_METRICS.items() if not k.startswith("subscribers")}
 STATISTICS = {"viewCount": "views", "likeCount": "likes", "commentCount": "comments", "favoriteCount": "favorites"}
+CHANNEL_STATISTICS = {"subscriberCount": "subscribers", "viewCount": "views", "videoCount": "videos"}
 _UNKNOWN_METRIC = re.compile(r"Unknown identifier \(([^)]+)\) given in field parameters\.metrics")
 _DURATION = re.compile(r"^P(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+)S)?)?$")
 
@@ -115,6 +126,8 @@ STREAMS = {
         description="Channel totals per day (YouTube Analytics, dimensions=day); the newest days arrive late.",
         required_fields=("views", "subscribersGained", "subscribersLost"),
         every_day=True,
+        # subscribersGained/Lost back-cast the channel_statistics total.
+        through_snapshot_date=True,
     ),
     "video_daily": Stream(
         "video_daily",
@@ -140,6 +153,16 @@ STREAMS = {
         key=("account_id", "snapshot_date", "video_id"),
         date_column="snapshot_date",
         description="Lifetime counters of every upload (Data API statistics), one snapshot per pull day.",
+        snapshot=True,
+    ),
+    "channel_statistics": Stream(
+        "channel_statistics",
+        pa.schema([("snapshot_date", pa.date32()), ("hidden_subscriber_count", pa.bool_()),
+                   *_metric_schema(CHANNEL_STATISTICS)]),
+        key=("account_id", "snapshot_date"),
+        date_column="snapshot_date",
+        description="The channel's subscriber total, lifetime views and video count (Data API channels.list "
+                    "statistics), one snapshot per pull day.",
         snapshot=True,
     ),
 }
@@ -187,6 +210,9 @@ class YoutubeConnector(Connector):
             rows = ((video_row(v, values), v) for v in self._videos(channel_id))
         elif stream == "video_statistics":
             rows = ((statistics_row(v, self.snapshot_date, values), v) for v in self._videos(channel_id))
+        elif stream == "channel_statistics":
+            channel = self._channel(channel_id, "statistics")
+            rows = iter([(channel_statistics_row(channel, self.snapshot_date, values), channel)])
         else:
             raise KeyError(stream)
         for row, record in rows:
@@ -237,14 +263,17 @@ class YoutubeConnector(Connector):
 
     # ----------------------------------------------------------------- Data API
 
-    def _videos(self, channel_id: str) -> Iterator[dict[str, Any]]:
-        body = self.data_client.request_json(
-            "GET", "/channels", account=channel_id, params={"part": "contentDetails", "id": channel_id}
-        )
+    def _channel(self, channel_id: str, part: str) -> dict[str, Any]:
+        """The channel resource (channels.list by id) with the parts asked."""
+        body = self.data_client.request_json("GET", "/channels", account=channel_id,
+                                             params={"part": part, "id": channel_id})
         items = body.get("items") or []
         if not items:
             raise ApiError(CHANNEL, channel_id, "GET /channels", 200, None, "channels.list returned no such channel")
-        uploads = items[0]["contentDetails"]["relatedPlaylists"]["uploads"]
+        return items[0]
+
+    def _videos(self, channel_id: str) -> Iterator[dict[str, Any]]:
+        uploads = self._channel(channel_id, "contentDetails")["contentDetails"]["relatedPlaylists"]["uploads"]
 
         def fetch(token: str | None) -> Any:
             params = {"part": "contentDetails", "playlistId": uploads, "maxResults": PLAYLIST_PAGE_SIZE}
@@ -332,4 +361,18 @@ def statistics_row(video: dict[str, Any], snapshot_date: dt.date, v: Values) -> 
     row: dict[str, Any] = {"snapshot_date": snapshot_date, "video_id": video["id"]}
     for api_name, column in STATISTICS.items():
         row[column] = v.int(stats.get(api_name), f"statistics.{api_name}")
+    return row
+
+
+def channel_statistics_row(channel: dict[str, Any], snapshot_date: dt.date, v: Values) -> dict[str, Any]:
+    """A channels.list item's statistics; a hidden subscriber count is null, not zero."""
+    stats = channel.get("statistics") or {}
+    hidden = stats.get("hiddenSubscriberCount")
+    if hidden not in (None, True, False):
+        raise ParseError(v.channel, v.stream, "statistics.hiddenSubscriberCount", hidden, "not a boolean")
+    row: dict[str, Any] = {"snapshot_date": snapshot_date, "hidden_subscriber_count": hidden}
+    for api_name, column in CHANNEL_STATISTICS.items():
+        row[column] = v.int(stats.get(api_name), f"statistics.{api_name}")
+    if hidden:
+        row["subscribers"] = None  # the API still sends a (meaningless) number when hidden
     return row

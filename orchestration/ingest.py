@@ -76,6 +76,10 @@ def sync_stream(
     stream = connector_cls.streams[stream_name]
     start, end = stream_window(settings.name, start, end)
     connector = connector_cls(settings, policy=policy, sleep=sleep, snapshot_date=snapshot_date)
+    if stream.through_snapshot_date:
+        # Follower changes up to the snapshot day: what back-casting the pull
+        # day's follower total to this window needs (see Stream).
+        end = max(end, connector.snapshot_date)
     batches: dict[str, list[pa.RecordBatch]] = {}
     try:
         for account in settings.accounts:

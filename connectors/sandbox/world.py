@@ -26,7 +26,9 @@ Contract
 
 Brand: "Northwind Outdoor". Two Meta ad accounts (US/USD/Los Angeles,
 EU/EUR/Berlin), one GA4 property (USD/Los Angeles) whose paid-social traffic is
-derived from the Meta link clicks of *both* accounts, and ECB-style FX rates.
+derived from the Meta link clicks of *both* accounts and from the TikTok and
+LinkedIn landing clicks (utm_source tiktok / linkedin, utm_medium paid_social,
+the campaign's utm_campaign), and ECB-style FX rates.
 Extend by adding entries to ``META_ACCOUNT_SPECS`` / ``GA4_PROPERTY_SPECS`` /
 ``FX_CURRENCIES`` or by passing your own specs to ``World``;
 ``scaled_world_specs`` builds a world of any size for benchmarks.
@@ -363,6 +365,9 @@ class Ga4Property:
     currency: str
     time_zone: str
     meta_accounts: tuple[str, ...]  # ad accounts whose paid clicks land here
+    # Other ad channels whose clicks land here too ("tiktok_ads", "linkedin"):
+    # every advertiser / ad account of the world's part for that channel.
+    partner_channels: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -604,17 +609,18 @@ def scaled_world_specs(n_accounts: int, accounts_per_property: int = 10) -> dict
     properties = []
     for k, first in enumerate(range(0, n_accounts, accounts_per_property)):
         members = tuple(f"act_{spec['number']}" for spec in meta[first:first + accounts_per_property])
+        # A benchmark world scales Meta only: no TikTok / LinkedIn traffic.
         if k == 0:
-            properties.append(dict(base, meta_accounts=members))
+            properties.append(dict(base, meta_accounts=members, partner_channels=()))
         else:
             properties.append(dict(base, id=str(int(base["id"]) + k), name=f"{base['name']} #{k + 1}",
-                                   meta_accounts=members))
+                                   meta_accounts=members, partner_channels=()))
     return dict(meta_account_specs=meta, ga4_property_specs=tuple(properties))
 
 
 GA4_PROPERTY_SPECS: tuple[dict, ...] = (
     dict(id="123456", name="Northwind Outdoor - Web", currency="USD", time_zone="America/Los_Angeles",
-         meta_accounts=("act_1001", "act_1002")),
+         meta_accounts=("act_1001", "act_1002"), partner_channels=("tiktok_ads", "linkedin")),
 )
 
 # code -> (level around which the rate wanders, decimals on the wire, ECB title)
@@ -677,7 +683,8 @@ class World:
             c.id: c for a in self.meta_accounts.values() for c in a.campaigns
         }
         self.ga4_properties: dict[str, Ga4Property] = {
-            p["id"]: Ga4Property(p["id"], p["name"], p["currency"], p["time_zone"], tuple(p["meta_accounts"]))
+            p["id"]: Ga4Property(p["id"], p["name"], p["currency"], p["time_zone"], tuple(p["meta_accounts"]),
+                                 tuple(p.get("partner_channels", ())))
             for p in ga4_property_specs
         }
 
@@ -859,6 +866,7 @@ class World:
             return GA4_ROW_SCHEMA.empty_table()
         emit = _Ga4Emitter()
         self._ga4_paid(emit, prop, lo, hi)
+        self._ga4_partner_paid(emit, prop, lo, hi)
         ordinals = np.arange(lo, hi + 1)
         prop_key = np.full(len(ordinals), int.from_bytes(self.h.token("ga4-property", prop.id), "little"), dtype=np.uint64)
         u = self.vh.uniforms("ga4-web", prop_key, ordinals)
@@ -935,6 +943,85 @@ class World:
             revenue=revenue, medium=emit.code("paid_social"), campaign=campaign_code[local],
             cell_group=group, cell_weight=weight, cell_source=cell_source[cell], cell_page=cell_page[cell],
         )
+
+    def _ga4_partner_paid(self, emit: _Ga4Emitter, prop: Ga4Property, lo: int, hi: int) -> None:
+        """Paid social sessions from TikTok and LinkedIn clicks, the way Meta's
+        arrive: each campaign-day with landing clicks is a group of sessions on
+        the campaign's landing page, tagged with the utm source / medium /
+        campaign its ads carry (TikTok: the landing URL's; LinkedIn: the slug
+        an advertiser puts in utm_campaign). Key events follow the platform's
+        purchases, revenue their value in the property's currency. A few dozen
+        campaigns: a plain loop over campaign-days is cheap."""
+        groups: list[tuple[int, float, float, str, str, str, str]] = []
+        if "tiktok_ads" in prop.partner_channels:
+            groups += self._tiktok_sessions(prop, lo, hi)
+        if "linkedin" in prop.partner_channels:
+            groups += self._linkedin_sessions(prop, lo, hi)
+        if not groups:
+            return
+        ordinals = np.array([g[0] for g in groups], dtype=np.int64)
+        ids = np.array([int.from_bytes(self.h.token("ga4-partner", g[3], g[4]), "little") for g in groups],
+                       dtype=np.uint64)
+        u = self.vh.uniforms("ga4-partner", ids, ordinals)
+        clicks = np.array([g[1] for g in groups])
+        purchases = np.array([g[2] for g in groups])
+        emit.add(
+            ordinal=ordinals, sessions=np.maximum(1, np.rint(0.8 * clicks * (0.9 + 0.2 * u[0]))),
+            engaged_rate=0.5 + 0.15 * u[1], key_events=np.rint(purchases * (1.0 + 0.2 * u[2])),
+            revenue=np.array([g[5] for g in groups]) * (0.95 + 0.1 * u[3]), medium=emit.code("paid_social"),
+            campaign=np.array([emit.code(g[4]) for g in groups], dtype=np.int64),
+            cell_group=np.arange(len(groups)), cell_weight=np.ones(len(groups)),
+            cell_source=np.array([emit.code(g[3]) for g in groups], dtype=np.int64),
+            cell_page=np.array([emit.code(g[6]) for g in groups], dtype=np.int64),
+        )
+
+    def _to_property_currency(self, amount: float, currency: str, prop: Ga4Property, day: dt.date) -> float:
+        if currency == prop.currency:
+            return amount
+        return amount * self.fx_rate(prop.currency, day) / self.fx_rate(currency, day)
+
+    def _tiktok_sessions(self, prop: Ga4Property, lo: int, hi: int) -> list[tuple]:
+        """(ordinal, clicks, purchases, source, campaign, revenue, landing page) of every
+        TikTok campaign-day whose ads send clicks to a landing page."""
+        from urllib.parse import parse_qs, urlsplit
+
+        from .world_tiktok_ads import tiktok_world
+
+        tiktok = tiktok_world(self)
+        out = []
+        for advertiser in tiktok.advertisers.values():
+            for c in advertiser.campaigns:
+                url = next((ad.landing_page_url for ad in c.ads if ad.landing_page_url), None)
+                if url is None:
+                    continue  # video-view ads send nobody to the site
+                parts = urlsplit(url)
+                tags = parse_qs(parts.query)
+                source, campaign = tags.get("utm_source", ["(direct)"])[0], tags.get("utm_campaign", ["(not set)"])[0]
+                for ordinal in range(max(lo, c.start.toordinal()), (min(hi, c.stop.toordinal()) if c.stop else hi) + 1):
+                    day = dt.date.fromordinal(ordinal)
+                    d = tiktok.day(c, day)
+                    if d.clicks > 0:
+                        revenue = self._to_property_currency(d.complete_payment_value, advertiser.currency, prop, day)
+                        out.append((ordinal, d.clicks, d.complete_payment, source, campaign, revenue, parts.path))
+        return out
+
+    def _linkedin_sessions(self, prop: Ga4Property, lo: int, hi: int) -> list[tuple]:
+        """The same for LinkedIn campaign-days with landing page clicks."""
+        from .world_linkedin import linkedin_world
+
+        linkedin = linkedin_world(self)
+        out = []
+        for account in linkedin.accounts.values():
+            for c in account.campaigns:
+                for ordinal in range(max(lo, c.start.toordinal()), (min(hi, c.end.toordinal()) if c.end else hi) + 1):
+                    day = dt.date.fromordinal(ordinal)
+                    d = linkedin.campaign_day(c, day)
+                    if d is not None and d["landingPageClicks"] > 0:
+                        revenue = self._to_property_currency(
+                            float(d["conversionValueInLocalCurrency"]), account.currency, prop, day)
+                        out.append((ordinal, d["landingPageClicks"], d["externalWebsiteConversions"], "linkedin",
+                                    c.slug, revenue, linkedin.landing_page(c)))
+        return out
 
     def _ga4_layout(self, prop: Ga4Property, emit: _Ga4Emitter) -> tuple:
         """The property's campaigns and their (source x landing page) cells, as

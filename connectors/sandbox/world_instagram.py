@@ -30,7 +30,7 @@ from .world_facebook_pages import SocialDay, SocialPost, lifetime_share, posts_o
 ACCOUNT_SPECS: tuple[dict, ...] = (
     dict(id="17841400000000101", username="northwind.outdoor", name="Northwind Outdoor",
          timezone="America/Los_Angeles", followers=86_000, growth=0.16, posts_per_week=6.0,
-         views_per_follower=0.55),
+         views_per_follower=0.55, follows=412),
 )
 # (media_type, media_product_type) in the world's vocabulary, with shares.
 MEDIA_KINDS = (("IMAGE/FEED", 0.24), ("CAROUSEL_ALBUM/FEED", 0.16), ("VIDEO/FEED", 0.06),

@@ -20,6 +20,8 @@ Contract
 from __future__ import annotations
 
 import datetime as dt
+import threading
+import weakref
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -89,6 +91,12 @@ class LiCampaign:
 
     def active_on(self, day: dt.date) -> bool:
         return self.start <= day and (self.end is None or day <= self.end)
+
+
+# Where a campaign's landing page clicks arrive (GA4 landingPage); others: "/".
+LANDING_PAGES = {"spring_sale": "/collections/spring-sale", "trail_running": "/products/trail-shoes",
+                 "trail_running_uk": "/products/trail-shoes", "summer_hiking_uk": "/products/hiking-boots",
+                 "holiday_gift_guide": "/collections/gifts"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -161,13 +169,19 @@ class LinkedinWorld:
             "companyPageClicks": round(clicks * 0.04 * w[6]), "opens": 0, "sends": 0,
         }
 
+    @staticmethod
+    def landing_page(campaign: LiCampaign) -> str:
+        return LANDING_PAGES.get(campaign.slug, "/")
+
     # --------------------------------------------------------------- organic
     def page_day(self, day: dt.date) -> dict[str, int]:
         return self._page_day(day.toordinal())
 
     def _paid_follows(self, day: dt.date) -> int:
-        return sum(int(cd["follows"]) for c in self.campaigns.values()
-                   if (cd := self.campaign_day(c, day)) is not None)
+        # Today's follows count too (the API serves them only later): a day's
+        # net gain must not change when `today` moves past it.
+        return sum(int(self._campaign_day(c.id, day.toordinal())["follows"])
+                   for c in self.campaigns.values() if c.active_on(day))
 
     def _compute_page_day(self, ordinal: int) -> dict[str, int]:
         day = dt.date.fromordinal(ordinal)
@@ -194,8 +208,9 @@ class LinkedinWorld:
         return total
 
     def total_followers(self) -> int:
-        """Followers now: every net gain up to yesterday."""
-        return self._followers_before(self.world.today.toordinal())
+        """Followers now, the end-of-today total: every net gain through
+        today, so it equals yesterday's total plus today's gain."""
+        return self._followers_before(self.world.today.toordinal() + 1)
 
     def demographics(self) -> dict[str, list[tuple[str, int, int]]]:
         """facet -> [(bucket urn, organic, paid)] summing (per facet) to the total."""
@@ -208,3 +223,16 @@ class LinkedinWorld:
             paid_split = _allocate(paid, [s for _, s in buckets])
             out[facet] = [(urn, o, p) for (urn, _), o, p in zip(buckets, organic_split, paid_split)]
         return out
+
+
+_cache: "weakref.WeakKeyDictionary[World, LinkedinWorld]" = weakref.WeakKeyDictionary()
+_cache_lock = threading.Lock()
+
+
+def linkedin_world(world: World) -> LinkedinWorld:
+    """The LinkedIn part of ``world``, built once per World object."""
+    with _cache_lock:
+        part = _cache.get(world)
+        if part is None:
+            part = _cache[world] = LinkedinWorld(world)
+        return part

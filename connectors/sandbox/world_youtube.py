@@ -16,6 +16,12 @@ Contract
 * Lifetime statistics (Data API) are the expected value of the daily curve up
   to yesterday, so they agree with the analytics to within noise, the way the
   two real APIs agree.
+* Subscribers: the end-of-day total is a closed-form curve of the absolute
+  date (``followers_on``, shared with the Meta pages), so it does not move when
+  ``today`` does; a day's subscribersLost is a seeded trickle (plus the drop on
+  a shrinking day) and subscribersGained = net change + lost. So the Data API
+  total of today = yesterday's total + today's gains - today's losses, and a
+  back-cast from any day's total over the served changes is exact.
 """
 
 from __future__ import annotations
@@ -26,13 +32,16 @@ import math
 from dataclasses import dataclass
 from functools import lru_cache
 
-from .world import World
+from .world import World, _poisson
+from .world_facebook_pages import followers_on
 
 CHANNEL_ID = "UCn0rthw1ndOutdoorTrails"
 CHANNEL_TITLE = "Northwind Outdoor"
 UPLOADS_PLAYLIST = "UU" + CHANNEL_ID[2:]
 ANALYTICS_LAG_DAYS = 2
 HISTORY_DAYS = 730
+SUBSCRIBERS_BASE = 32_000  # the curve's level on 2024-01-01
+SUBSCRIBER_GROWTH = 0.3  # per year
 
 # Viewers watch outdoor content on weekends.
 _WEEKLY = (0.92, 0.90, 0.93, 0.97, 1.02, 1.14, 1.12)
@@ -164,20 +173,32 @@ class YoutubeWorld:
         return VideoDay(views, minutes, likes, comments, shares, gained)
 
     def channel_day(self, day: dt.date) -> tuple[VideoDay, int] | None:
-        """(sum over videos, subscribers lost) for a complete day, else None."""
+        """(sum over videos with the channel's subscribers gained, subscribers
+        lost) for a complete day, else None."""
         if day > self.last_analytics_day or day < self.world.today - dt.timedelta(days=HISTORY_DAYS):
             return None
-        totals = [0] * 6
+        totals = [0] * 5
         for video in self.videos:
             vd = self.video_day(video, day)
             if vd is None:
                 continue
-            for i, x in enumerate((vd.views, vd.minutes, vd.likes, vd.comments, vd.shares, vd.subscribers_gained)):
+            for i, x in enumerate((vd.views, vd.minutes, vd.likes, vd.comments, vd.shares)):
                 totals[i] += x
-        u = self.world.h.u("yt-channel-day", day.toordinal())
-        # Unsubscribes: a steady trickle plus a share of the day's newcomers.
-        lost = round(6 * (0.5 + u[0]) + totals[5] * 0.25 * u[1])
-        return VideoDay(*totals), lost
+        gained, lost = self.subscriber_changes(day)
+        return VideoDay(*totals, gained), lost
+
+    # ------------------------------------------------------------ subscribers
+    def subscribers_on(self, day: dt.date) -> int:
+        """End-of-day subscriber total (the Data API's subscriberCount on that day)."""
+        return followers_on(self.world, self.channel_id, SUBSCRIBERS_BASE, SUBSCRIBER_GROWTH, day)
+
+    def subscriber_changes(self, day: dt.date) -> tuple[int, int]:
+        """(subscribersGained, subscribersLost) of a day, served or not yet:
+        gained - lost is exactly the day's change of the total."""
+        net = self.subscribers_on(day) - self.subscribers_on(day - dt.timedelta(days=1))
+        u = self.world.h.u("yt-subscribers-lost", day.toordinal())
+        lost = max(0, -net) + _poisson(SUBSCRIBERS_BASE * 0.0004, u[0])
+        return net + lost, lost
 
     def lifetime(self, video: Video) -> dict[str, int]:
         """Data API statistics as of now: expected daily views summed in closed form."""

@@ -156,3 +156,25 @@ def test_expired_token_fails_at_once(scripted, clock):
 def test_account_ids_refuse_metacharacters(raw):
     with pytest.raises(ValueError, match="Instagram"):
         normalize_ig_user_id(raw)
+
+
+# ------------------------------------------------------------------ follower total (IG User node)
+
+
+def test_user_snapshot_reads_the_ig_user_node(scripted, clock):
+    # The IG User reference's fields, numbers as JSON numbers and the id a string.
+    scripted.add(200, {"followers_count": 267788, "follows_count": 512, "media_count": 1205, "id": USER})
+    ig = connector(scripted, clock)
+    (batch,) = list(ig.read("user_snapshots", USER, dt.date(2024, 5, 1), dt.date(2024, 5, 7)))
+    assert batch.to_pylist()[0] | {"_record": None} == {
+        "account_id": USER, "snapshot_date": dt.date(2024, 5, 20), "followers_count": 267788, "follows_count": 512,
+        "media_count": 1205, "_record": None}
+    request = scripted.requests[0]
+    assert urlsplit(request["path"]).path == f"/{USER}"
+    assert parse_qs(urlsplit(request["path"]).query)["fields"] == ["followers_count,follows_count,media_count"]
+
+
+def test_a_count_the_node_leaves_out_is_null(scripted, clock):
+    scripted.add(200, {"id": USER, "media_count": 3})
+    (batch,) = list(connector(scripted, clock).read("user_snapshots", USER, dt.date(2024, 5, 1), dt.date(2024, 5, 1)))
+    assert batch.column("followers_count").to_pylist() == [None] and batch.column("media_count").to_pylist() == [3]

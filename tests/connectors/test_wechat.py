@@ -211,3 +211,36 @@ def test_token_and_secret_never_reach_a_log_line(scripted, caplog):
     assert "ACCESS_TOKEN_1_abcdef" not in caplog.text and SECRET not in caplog.text
     assert redact("/datacube/getusercumulate?access_token=ACCESS_TOKEN_1_abcdef") == "/datacube/getusercumulate?access_token=***"
     assert "ACCESS_TOKEN_1_abcdef" not in redact("token ACCESS_TOKEN_1_abcdef in a message")
+
+
+# ------------------------------------------------------------ getarticletotal (publish day)
+
+# The shape WeChat documents for getarticletotal: ref_date is the day the
+# article was mass-sent, details[] one entry per stat_date read so far.
+ARTICLE_TOTAL = {"list": [{"ref_date": "2024-05-01", "msgid": "2247483650_1", "title": "春季大促", "details": [
+    {"stat_date": "2024-05-01", "target_user": 10234, "int_page_read_user": 900, "int_page_read_count": 1100,
+     "ori_page_read_user": 2, "ori_page_read_count": 2, "share_user": 30, "share_count": 41,
+     "add_to_fav_user": 8, "add_to_fav_count": 9},
+    {"stat_date": "2024-05-02", "target_user": 10234, "int_page_read_user": 300, "int_page_read_count": 350,
+     "ori_page_read_user": 0, "ori_page_read_count": 0, "share_user": 10, "share_count": 11,
+     "add_to_fav_user": 2, "add_to_fav_count": 2}]}]}
+
+
+def test_article_total_rows_carry_the_send_day(scripted):
+    scripted.add(200, token_body())
+    scripted.add(200, ARTICLE_TOTAL)
+    scripted.add(200, {"list": []})
+    rows = rows_of(connector(scripted.url), "article_total", dt.date(2024, 5, 1), dt.date(2024, 5, 2))
+    assert [{k: r[k] for k in ("ref_date", "msgid", "title", "target_user")} for r in rows] == [
+        {"ref_date": dt.date(2024, 5, 1), "msgid": "2247483650_1", "title": "春季大促", "target_user": 10234}]
+    assert json.loads(rows[0]["_record"])["details"][1]["stat_date"] == "2024-05-02"  # kept whole
+    data_requests = scripted.requests[1:]
+    assert [urlsplit(r["path"]).path for r in data_requests] == ["/datacube/getarticletotal"] * 2  # one day per call
+    assert [json.loads(r["body"])["begin_date"] for r in data_requests] == ["2024-05-01", "2024-05-02"]
+
+
+def test_follower_streams_are_pulled_through_the_snapshot_date():
+    from connectors.wechat import STREAMS
+
+    assert STREAMS["user_summary"].through_snapshot_date and STREAMS["user_cumulate"].through_snapshot_date
+    assert not STREAMS["article_summary"].through_snapshot_date

@@ -10,8 +10,8 @@ import pytest
 from connectors.base import ChannelSettings, ParseError, Values
 from connectors.http import ApiClient, ApiError, RetryPolicy
 from connectors.youtube import (
-    YoutubeConnector, YoutubeDialect, classify_video, duration_seconds, normalize_channel_id, parse_report,
-    statistics_row, video_row,
+    STREAMS, YoutubeConnector, YoutubeDialect, channel_statistics_row, classify_video, duration_seconds,
+    normalize_channel_id, parse_report, statistics_row, video_row,
 )
 
 FAST = RetryPolicy(max_retries=2, read_timeout=2, connect_timeout=2)
@@ -200,3 +200,41 @@ def test_videos_walk_uploads_playlist_and_batch_ids_by_fifty(scripted, clock):
     id_lists = [parse_qs(urlsplit(p).query)["id"][0].split(",") for p in paths[3:]]
     assert id_lists == [ids[:50], ids[50:]]
     assert yt.client.stats.calls == 5  # both APIs count in the reported stats
+
+
+# --------------------------------------------------------------------------- channel statistics (follower total)
+
+# A channels.list item with part=statistics as the Data API reference documents
+# it (ChannelStatistics: counts are strings, hiddenSubscriberCount a boolean).
+CHANNEL_ITEM = {"kind": "youtube#channel", "etag": "x", "id": CHANNEL_ID,
+                "statistics": {"viewCount": "1204513", "subscriberCount": "12300", "hiddenSubscriberCount": False,
+                               "videoCount": "311"}}
+
+
+def test_channel_statistics_are_typed_from_strings():
+    row = channel_statistics_row(CHANNEL_ITEM, dt.date(2024, 6, 1), values("channel_statistics"))
+    assert row == {"snapshot_date": dt.date(2024, 6, 1), "hidden_subscriber_count": False, "subscribers": 12300,
+                   "views": 1204513, "videos": 311}
+
+
+def test_a_hidden_subscriber_count_is_null_not_zero():
+    item = {"id": CHANNEL_ID, "statistics": {"viewCount": "9", "subscriberCount": "0", "hiddenSubscriberCount": True,
+                                             "videoCount": "2"}}
+    row = channel_statistics_row(item, dt.date(2024, 6, 1), values("channel_statistics"))
+    assert row["subscribers"] is None and row["hidden_subscriber_count"] is True and row["views"] == 9
+
+
+def test_channel_statistics_pull_asks_channels_list_by_id(scripted, clock):
+    scripted.add(200, {"kind": "youtube#channelListResponse", "items": [CHANNEL_ITEM]})
+    yt = connector(scripted.url, clock)
+    (batch,) = list(yt.read("channel_statistics", CHANNEL_ID, dt.date(2024, 5, 1), dt.date(2024, 5, 7)))
+    assert batch.column("subscribers").to_pylist() == [12300]
+    assert batch.column("snapshot_date").to_pylist() == [dt.date(2024, 6, 1)]  # the pull day, not the window
+    query = parse_qs(urlsplit(scripted.requests[0]["path"]).query)
+    assert query["part"] == ["statistics"] and query["id"] == [CHANNEL_ID]
+    assert STREAMS["channel_statistics"].snapshot
+
+
+def test_subscriber_changes_are_pulled_through_the_snapshot_date():
+    assert STREAMS["channel_daily"].through_snapshot_date
+    assert not STREAMS["video_daily"].through_snapshot_date

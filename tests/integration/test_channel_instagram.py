@@ -13,6 +13,7 @@ import pytest
 from connectors.http import ApiError, RetryPolicy
 from connectors import CONNECTORS
 from connectors.sandbox import Fault, Sandbox, World
+from connectors.sandbox.world_instagram import instagram_world
 from orchestration.config import parse_settings
 from orchestration.ingest import sync_stream
 from tests.integration.conftest import build_staging, quarantined
@@ -22,7 +23,7 @@ CHANNEL = "instagram"
 TODAY = dt.date(2026, 6, 15)
 START, END = dt.date(2026, 5, 1), dt.date(2026, 6, 14)
 FAST = RetryPolicy(backoff_base=0.01)
-STREAMS = ("account_insights", "follower_demographics", "media", "media_insights")
+STREAMS = ("account_insights", "user_snapshots", "follower_demographics", "media", "media_insights")
 
 
 @pytest.fixture(scope="module")
@@ -87,9 +88,14 @@ def test_every_stream_lands_typed_and_staging_builds(sandbox, settings, tmp_path
     run = build_staging("instagram", db, tmp_path)
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-2000:]
     with duckdb.connect(str(db), read_only=True) as con:
-        gained = con.execute("select count(*), count(followers_gained), count(views) "
+        gained = con.execute("select count(*), count(followers_gained), count(views), count(followers) "
                              "from staging.stg_instagram__account_daily").fetchone()
-        assert gained == (45, 30, 45)
+        # The window's 45 days, and the pull day that carries the follower total alone.
+        assert gained == (46, 30, 45, 1)
+        (user,) = instagram_world(sandbox.world).accounts
+        followers = con.execute("select followers from staging.stg_instagram__account_daily "
+                                "where account_id = ? and date_day = ?", [user, TODAY]).fetchone()[0]
+        assert followers == instagram_world(sandbox.world).day(user, TODAY.toordinal()).followers
         content = {k for (k,) in con.execute("select distinct content_type from staging.stg_instagram__posts").fetchall()}
         assert content == {"image", "carousel", "video", "short_video", "story"}
 

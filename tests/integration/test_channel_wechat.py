@@ -11,6 +11,7 @@ import pytest
 
 from connectors.http import ApiError, RetryPolicy
 from connectors.sandbox import Fault, Sandbox
+from connectors.sandbox.world_wechat import wechat_world
 from connectors.wechat import STREAMS
 from orchestration.config import parse_settings
 from orchestration.ingest import sync_stream
@@ -53,7 +54,7 @@ def synced(sandbox, tmp_path_factory):
         settings = channel_settings(sandbox, monkeypatch)
     path = tmp_path_factory.mktemp("wechat") / "build.duckdb"
     with duckdb.connect(str(path)) as con:
-        results = {name: sync_stream(con, settings, name, START, END, policy=FAST) for name in STREAMS}
+        results = {name: sync_stream(con, settings, name, START, END, policy=FAST, snapshot_date=TODAY) for name in STREAMS}
     return path, results
 
 
@@ -97,7 +98,7 @@ def test_window_end_is_clamped_to_yesterday(sandbox, settings, tmp_path, caplog)
 def test_expired_token_is_refreshed_once(sandbox, settings, tmp_path):
     sandbox.inject(Fault(CHANNEL, "expired_token", after=1))
     with duckdb.connect(str(tmp_path / "r.duckdb")) as con:
-        result = sync_stream(con, settings, "user_cumulate", START, END, policy=FAST)
+        result = sync_stream(con, settings, "user_cumulate", START, END, policy=FAST, snapshot_date=TODAY)
     assert result.rows == 45
     assert result.api["api_calls"] == 1 + 7 + 2  # token, 7 chunks, the rejected call's new token and retry
 
@@ -106,7 +107,7 @@ def test_token_rejected_after_refresh_fails_without_a_storm(sandbox, settings, t
     sandbox.inject(Fault(CHANNEL, "expired_token", times=-1))
     before = sandbox.stats()["by_channel"][CHANNEL]
     with duckdb.connect(str(tmp_path / "f.duckdb")) as con, pytest.raises(ApiError) as err:
-        sync_stream(con, settings, "user_cumulate", START, END, policy=FAST)
+        sync_stream(con, settings, "user_cumulate", START, END, policy=FAST, snapshot_date=TODAY)
     assert err.value.kind == "credentials" and err.value.code == 42001
     assert sandbox.stats()["by_channel"][CHANNEL] - before == 4  # token, call, token, call: then stop
     assert sandbox.token not in str(err.value)
@@ -115,7 +116,7 @@ def test_token_rejected_after_refresh_fails_without_a_storm(sandbox, settings, t
 def test_removed_metric_names_metric_and_channel(sandbox, settings, tmp_path):
     sandbox.inject(Fault(CHANNEL, "remove_metric", params={"metric": "getarticlesummary"}))
     with duckdb.connect(str(tmp_path / "m.duckdb")) as con, pytest.raises(ApiError) as err:
-        sync_stream(con, settings, "article_summary", START, END, policy=FAST)
+        sync_stream(con, settings, "article_summary", START, END, policy=FAST, snapshot_date=TODAY)
     assert err.value.kind == "permanent" and err.value.code == 48001
     assert "wechat" in str(err.value) and "getarticlesummary" in str(err.value)
 
@@ -123,7 +124,7 @@ def test_removed_metric_names_metric_and_channel(sandbox, settings, tmp_path):
 def test_throttle_is_waited_out(sandbox, settings, tmp_path, clock):
     sandbox.inject(Fault(CHANNEL, "throttle", path_contains="getusersummary"))
     with duckdb.connect(str(tmp_path / "t.duckdb")) as con:
-        result = sync_stream(con, settings, "user_summary", START, END, policy=FAST, sleep=clock)
+        result = sync_stream(con, settings, "user_summary", START, END, policy=FAST, sleep=clock, snapshot_date=TODAY)
     assert result.rows > 0 and result.api["throttles"] == 1
     assert clock.waits == [60.0]  # 45011: "retry next minute"
 
@@ -131,18 +132,18 @@ def test_throttle_is_waited_out(sandbox, settings, tmp_path, clock):
 def test_daily_quota_is_permanent(sandbox, settings, tmp_path, clock):
     sandbox.inject(Fault(CHANNEL, "throttle", path_contains="getusersummary", params={"errcode": 45009}))
     with duckdb.connect(str(tmp_path / "q.duckdb")) as con, pytest.raises(ApiError) as err:
-        sync_stream(con, settings, "user_summary", START, END, policy=FAST, sleep=clock)
+        sync_stream(con, settings, "user_summary", START, END, policy=FAST, sleep=clock, snapshot_date=TODAY)
     assert err.value.code == 45009 and "daily API quota" in str(err.value) and clock.waits == []
 
 
 def test_server_error_is_retried(sandbox, settings, tmp_path):
     sandbox.inject(Fault(CHANNEL, "server_error", times=2, path_contains="getusercumulate"))
     with duckdb.connect(str(tmp_path / "s.duckdb")) as con:
-        result = sync_stream(con, settings, "user_cumulate", START, END, policy=FAST)
+        result = sync_stream(con, settings, "user_cumulate", START, END, policy=FAST, snapshot_date=TODAY)
     assert result.rows == 45 and result.api["retries"] == 2
 
 
-def test_dbt_staging_builds(synced, tmp_path):
+def test_dbt_staging_builds(sandbox, synced, tmp_path):
     path, _ = synced
     with duckdb.connect(str(path)) as con:
         ensure_all_raw_tables(con)
@@ -153,13 +154,23 @@ def test_dbt_staging_builds(synced, tmp_path):
                           "from staging.stg_wechat__account_daily where date_day = ?", [END]).fetchone()
         assert day[0] > 10_000 and day[1] > 0 and day[2] >= 0 and day[3] is None
         assert con.execute("select distinct content_type from staging.stg_wechat__posts").fetchall() == [("article",)]
+        # Every article sent in the window carries its send day (getarticletotal's
+        # ref_date) as published_at, the start of that Beijing day.
+        sent = con.execute("select count(*), count(published_at), min(published_date), max(published_date), "
+                           "bool_and(published_at = timezone('Asia/Shanghai', published_date::timestamp)), "
+                           "bool_and(first_read_date = published_date) from staging.stg_wechat__posts "
+                           "where published_date is not null").fetchone()
+        world = wechat_world(sandbox.world)
+        expected = {a.msgid for d in range(45) for a in world.articles_sent(START + dt.timedelta(days=d))}
+        assert sent[:2] == (len(expected), len(expected)) and START <= sent[2] and sent[3] <= END
+        assert sent[4] and sent[5]
 
 
 def test_bad_data_is_quarantined_naming_the_column(sandbox, settings, tmp_path):
     # One 7-day chunk arrives with new_user "many": its records are held back, the other days land.
     sandbox.inject(Fault(CHANNEL, "bad_data", params={"field": "new_user", "value": "many"}))
     with duckdb.connect(str(tmp_path / "b.duckdb")) as con:
-        result = sync_stream(con, settings, "user_summary", START, END, policy=FAST)
+        result = sync_stream(con, settings, "user_summary", START, END, policy=FAST, snapshot_date=TODAY)
         held = quarantined(con, CHANNEL, "user_summary")
         landed = set(con.execute("select ref_date, user_source from raw_wechat.user_summary").fetchall())
     records = [json.loads(record) for _, record in held]
@@ -174,5 +185,5 @@ def test_bad_data_is_quarantined_naming_the_column(sandbox, settings, tmp_path):
 def test_truncated_body_is_retried(sandbox, settings, tmp_path):
     sandbox.inject(Fault(CHANNEL, "truncated", path_contains="getusercumulate"))
     with duckdb.connect(str(tmp_path / "tr.duckdb")) as con:
-        result = sync_stream(con, settings, "user_cumulate", START, END, policy=FAST)
+        result = sync_stream(con, settings, "user_cumulate", START, END, policy=FAST, snapshot_date=TODAY)
     assert result.rows == 45 and result.api["retries"] == 1

@@ -142,6 +142,13 @@ def test_dbt_staging_builds_and_passes_its_tests(warehouse, tmp_path):
     done = build_staging("weibo", warehouse, tmp_path)
     assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-2000:]
     with duckdb.connect(str(warehouse), read_only=True) as con:
+        # Only a current total exists: it reaches the account contract on its
+        # pull day, every account, and no other day is invented.
+        totals = con.execute("select account_id, date_day, followers from staging.stg_weibo__account_daily "
+                             "order by account_id").fetchall()
+        snapshots = con.execute("select account_id, snapshot_date, followers_count from raw_weibo.user_snapshots "
+                                "order by account_id").fetchall()
+        assert totals == snapshots and len(totals) > 1 and all(f > 0 for _, _, f in totals)
         reposts, types = con.execute(
             "select count(*) filter (where is_repost and original_account_id is not null), count(distinct content_type) "
             "from staging.stg_weibo__posts").fetchone()

@@ -10,6 +10,7 @@ import pytest
 
 from connectors.http import ApiError, RetryPolicy
 from connectors.sandbox import Fault, Sandbox
+from connectors.sandbox.world_youtube import ANALYTICS_LAG_DAYS, YoutubeWorld
 from orchestration.config import parse_settings
 from orchestration.ingest import sync_stream
 from tests.integration.conftest import build_staging, quarantined
@@ -39,11 +40,11 @@ def sync(con, settings, stream, **kwargs):
                        progress=lambda m: None, snapshot_date=TODAY, **kwargs)
 
 
-def test_every_stream_lands_typed_and_staging_builds(settings, tmp_path):
+def test_every_stream_lands_typed_and_staging_builds(sandbox, settings, tmp_path):
     db = tmp_path / "build.duckdb"
     with duckdb.connect(str(db)) as con:
         ensure_all_raw_tables(con)
-        for stream in ("channel_daily", "video_daily", "videos", "video_statistics"):
+        for stream in ("channel_daily", "video_daily", "videos", "video_statistics", "channel_statistics"):
             assert sync(con, settings, stream).rows > 0, stream
         types = dict(con.execute(
             "select column_name, data_type from information_schema.columns where table_schema = 'raw_youtube' "
@@ -68,6 +69,27 @@ def test_every_stream_lands_typed_and_staging_builds(settings, tmp_path):
     assert result.returncode == 0, result.stdout[-3000:]
     with duckdb.connect(str(db), read_only=True) as con:
         assert con.execute("select count(*) from staging.stg_youtube__posts").fetchone()[0] > 0
+        # The Data API's subscriber total reaches the account contract on its
+        # pull day, a day the Analytics report does not reach yet.
+        totals = con.execute("select date_day, followers, views from staging.stg_youtube__account_daily "
+                             "where followers is not null").fetchall()
+    assert totals == [(TODAY, YoutubeWorld(sandbox.world).subscribers_on(TODAY), None)]
+
+
+def test_a_past_window_also_lands_the_subscriber_changes_up_to_the_snapshot_day(settings, tmp_path):
+    # A backfill of a past week run today: back-casting today's total to that
+    # week needs every day's gains and losses since, and they land with it.
+    week_start, week_end = START, START + dt.timedelta(days=6)
+    with duckdb.connect(str(tmp_path / "x.duckdb")) as con:
+        result = sync_stream(con, settings, "channel_daily", week_start, week_end, policy=FAST, sleep=lambda s: None,
+                             progress=lambda m: None, snapshot_date=TODAY)
+        lo, hi, days = con.execute("select min(date_day), max(date_day), count(*) from raw_youtube.channel_daily").fetchone()
+        window = con.execute("select window_start, window_end from _socialmart.sync_state_pending "
+                             "where stream = 'channel_daily'").fetchone()
+    # Analytics serves up to its lag; the landed window reaches the snapshot day.
+    newest = TODAY - dt.timedelta(days=ANALYTICS_LAG_DAYS + 1)
+    assert (lo, hi, days) == (week_start, newest, (newest - week_start).days + 1)
+    assert window == (week_start, TODAY) and (result.start, result.end) == (week_start, TODAY)
 
 
 def test_removed_metric_names_metric_and_channel(sandbox, settings, tmp_path):

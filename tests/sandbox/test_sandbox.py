@@ -442,10 +442,10 @@ def test_ga4_coherent_with_meta(http, sb):
     unpaid = defaultdict(set)
     for row in rows:
         date, src, medium, camp = (v["value"] for v in row["dimensionValues"])
-        if medium == "paid_social":
+        if medium == "paid_social" and src in ("facebook", "instagram"):
             sessions[(date, camp)] += int(row["metricValues"][0]["value"])
             sources[camp].add(src)
-        else:
+        elif medium != "paid_social":
             unpaid[date].add((src, medium))
     assert set(sessions) == {k for k, v in clicks.items() if v > 0}
     for key, n in sessions.items():
@@ -455,6 +455,119 @@ def test_ga4_coherent_with_meta(http, sb):
     for date, pairs in unpaid.items():
         assert {("google", "organic"), ("(direct)", "(none)"), ("newsletter", "email")} <= pairs
     assert len(unpaid) == 14
+
+
+def test_ga4_sessions_from_tiktok_and_linkedin_clicks(http, sb):
+    # Every TikTok / LinkedIn campaign-day with landing clicks brings paid-social
+    # sessions under its utm source and campaign, the sources the dbt seed
+    # ga4_source_channels maps to tiktok_ads and linkedin.
+    from connectors.sandbox.world_linkedin import linkedin_world
+    from connectors.sandbox.world_tiktok_ads import tiktok_world
+
+    start, end = dt.date(2025, 5, 1), dt.date(2025, 5, 14)
+    clicks = defaultdict(int)
+    tiktok = tiktok_world(sb.world)
+    for c in tiktok.campaigns.values():
+        url = c.ads[0].landing_page_url
+        if url and "utm_campaign=" in url:
+            for day in (start + dt.timedelta(days=i) for i in range(14)):
+                if c.active_on(day):
+                    clicks[("tiktok", day.strftime("%Y%m%d"), c.slug)] += tiktok.day(c, day).clicks
+    linkedin = linkedin_world(sb.world)
+    for c in linkedin.campaigns.values():
+        for day in (start + dt.timedelta(days=i) for i in range(14)):
+            if (d := linkedin.campaign_day(c, day)) is not None:
+                clicks[("linkedin", day.strftime("%Y%m%d"), c.slug)] += d["landingPageClicks"]
+    rows = ga4(http, sb, start=start.isoformat(), end=end.isoformat(),
+               dims=["date", "sessionSource", "sessionMedium", "sessionCampaignName"], metrics=["sessions"]).json()["rows"]
+    sessions = {}
+    for row in rows:
+        date, src, medium, camp = (v["value"] for v in row["dimensionValues"])
+        if src in ("tiktok", "linkedin"):
+            assert medium == "paid_social"
+            sessions[(src, date, camp)] = int(row["metricValues"][0]["value"])
+    assert set(sessions) == {k for k, v in clicks.items() if v > 0}
+    assert {k[0] for k in sessions} == {"tiktok", "linkedin"}
+    for key, n in sessions.items():
+        # About 80% of landing clicks become sessions (at least one).
+        assert max(1, 0.7 * clicks[key] - 1) <= n <= 0.9 * clicks[key] + 1, key
+    seed = (REPO / "dbt_project/seeds/ga4_source_channels.csv").read_text()
+    assert "tiktok,paid_social,tiktok_ads" in seed and "linkedin,paid_social,linkedin" in seed
+
+
+def test_follower_totals_are_yesterdays_plus_todays_changes(http, sb):
+    # The snapshot day's total = yesterday's end-of-day total + today's gains -
+    # losses of the world, so a back-cast from the snapshot is exact.
+    from connectors.sandbox.world_instagram import instagram_world
+    from connectors.sandbox.world_linkedin import linkedin_world
+    from connectors.sandbox.world_youtube import YoutubeWorld
+
+    urls = sb.base_urls()
+    yt = YoutubeWorld(sb.world)
+    body = http.get(sb.client_configs(sb.token)["youtube"]["data_api_base_url"] + "/channels",
+                    params={"part": "statistics", "id": yt.channel_id},
+                    headers={"Authorization": f"Bearer {sb.token}"}, timeout=30).json()
+    stats = body["items"][0]["statistics"]
+    assert isinstance(stats["subscriberCount"], str) and stats["hiddenSubscriberCount"] is False
+    gained, lost = yt.subscriber_changes(TODAY)
+    assert int(stats["subscriberCount"]) == yt.subscribers_on(YESTERDAY) + gained - lost
+    # Summing the served daily changes back from an older total reaches it too.
+    last = yt.last_analytics_day
+    served = sum(d.subscribers_gained - lost for d, lost in (yt.channel_day(last - dt.timedelta(days=i)) for i in range(7)))
+    assert yt.subscribers_on(last) - served == yt.subscribers_on(last - dt.timedelta(days=7))
+
+    ig = instagram_world(sb.world)
+    user = next(iter(ig.accounts))
+    node = http.get(f"{urls['instagram']}/{user}", params={"fields": "followers_count,follows_count,media_count"},
+                    headers={"Authorization": f"Bearer {sb.token}"}, timeout=30).json()
+    assert set(node) == {"id", "followers_count", "follows_count", "media_count"}
+    today = ig.day(user, TODAY.toordinal())
+    assert node["followers_count"] == ig.day(user, YESTERDAY.toordinal()).followers + today.gained - today.lost
+
+    li = linkedin_world(sb.world)
+    total = http.get(f"{urls['linkedin']}/networkSizes/urn:li:organization:{li.organization_id}",
+                     params={"edgeType": "COMPANY_FOLLOWED_BY_MEMBER"},
+                     headers={"Authorization": f"Bearer {sb.token}", "X-Restli-Protocol-Version": "2.0.0",
+                              "LinkedIn-Version": sb.client_configs(sb.token)["linkedin"]["linkedin_version"]},
+                     timeout=30).json()["firstDegreeSize"]
+    day = li.page_day(TODAY)
+    assert total == li._followers_before(TODAY.toordinal()) + day["organic_gain"] + day["paid_gain"]
+
+
+def test_a_snapshot_total_back_casts_exactly_from_a_later_world():
+    # A total pulled today equals the total pulled three days later minus the
+    # net changes of the three days after today, as that later world serves
+    # them: nightly runs can back-cast an older snapshot exactly.
+    from connectors.sandbox.world_linkedin import LinkedinWorld
+    from connectors.sandbox.world_youtube import YoutubeWorld
+
+    later_day = TODAY + dt.timedelta(days=3)
+    days_after = [TODAY + dt.timedelta(days=i) for i in (1, 2, 3)]
+    then, later = LinkedinWorld(World(seed=7, today=TODAY)), LinkedinWorld(World(seed=7, today=later_day))
+    assert later.page_day(TODAY) == then.page_day(TODAY)
+    net = lambda day: later.page_day(day)["organic_gain"] + later.page_day(day)["paid_gain"]  # noqa: E731
+    assert then.total_followers() == later.total_followers() - sum(net(day) for day in days_after)
+    then, later = YoutubeWorld(World(seed=7, today=TODAY)), YoutubeWorld(World(seed=7, today=later_day))
+    changes = [later.subscriber_changes(day) for day in days_after]
+    assert then.subscribers_on(TODAY) == later.subscribers_on(later_day) - sum(g - lost for g, lost in changes)
+
+
+def test_wechat_article_total_is_keyed_by_send_day(http, sb):
+    from connectors.sandbox.world_wechat import wechat_world
+
+    wx = wechat_world(sb.world)
+    sent = next(YESTERDAY - dt.timedelta(days=i) for i in range(3, 10) if wx.articles_sent(YESTERDAY - dt.timedelta(days=i)))
+    url = sb.base_urls()["wechat"]
+    token = http.get(f"{url}/cgi-bin/token", params={"grant_type": "client_credential", "appid": wx.appid,
+                                                      "secret": sb.token}, timeout=10).json()["access_token"]
+    body = http.post(f"{url}/datacube/getarticletotal", params={"access_token": token},
+                     json={"begin_date": sent.isoformat(), "end_date": sent.isoformat()}, timeout=10).json()
+    assert [a["msgid"] for a in body["list"]] == [a.msgid for a in wx.articles_sent(sent)]
+    for article in body["list"]:
+        assert article["ref_date"] == sent.isoformat()
+        assert article["details"][0]["stat_date"] == sent.isoformat()
+        assert all(d["target_user"] == wx.cumulate(sent) for d in article["details"])
+        assert max(d["stat_date"] for d in article["details"]) <= YESTERDAY.isoformat()
 
 
 def test_ga4_restatement():

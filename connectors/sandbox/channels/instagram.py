@@ -2,6 +2,10 @@
 
 Contract (see api-notes section 2)
 ----------------------------------
+* ``GET /{ig-user-id}?fields=followers_count,follows_count,media_count`` (also
+  ``id``, ``username``, ``name``): the account now; followers_count is the
+  end-of-today total, so it equals yesterday's total plus today's new followers
+  minus today's unfollows in the world.
 * ``GET /{ig-user-id}/insights``:
   - ``metric=reach,follower_count&period=day&since&until`` -> time series
     ``values[{"value", "end_time"}]`` (end_time = next local midnight in UTC),
@@ -45,6 +49,7 @@ STORY_METRICS = ("reach", "replies", "shares", "total_interactions", "views", "n
 INSIGHTS_DELAY_DAYS = 2
 MEDIA_FIELDS = frozenset({"id", "caption", "media_type", "media_product_type", "timestamp", "permalink",
                           "username"})
+USER_FIELDS = frozenset({"id", "username", "name", "followers_count", "follows_count", "media_count"})
 
 
 class Instagram(GraphChannel):
@@ -66,6 +71,8 @@ class Instagram(GraphChannel):
 
     def dispatch(self, req: Request, node: str, edge: str) -> Response:
         ig = instagram_world(req.world)
+        if node in ig.accounts and edge == "":
+            return self._user(req, ig, node)
         if node in ig.accounts and edge == "insights":
             return self._account_insights(req, ig, node)
         if node in ig.accounts and edge == "media":
@@ -77,6 +84,16 @@ class Instagram(GraphChannel):
         if edge in ("", "insights", "media"):
             raise self.no_object(node)
         return self.not_found(req)
+
+    def _user(self, req: Request, ig: InstagramWorld, user: str) -> Response:
+        names = self.fields(req, USER_FIELDS, "id", "IGUser")
+        spec = ig.accounts[user]
+        values = {"id": user, "username": spec["username"], "name": spec["name"],
+                  "followers_count": ig.day(user, req.world.today.toordinal()).followers,
+                  "follows_count": spec["follows"], "media_count": sum(1 for _ in ig.media(user))}
+        row = {name: values[name] for name in ["id", *names]}
+        apply_overrides(row, req.bad_data)
+        return json_response(200, row, rows=1)
 
     @staticmethod
     def _media_row(ig: InstagramWorld, m: SocialPost, names: list[str]) -> dict[str, Any]:

@@ -31,10 +31,9 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import re
-import threading
 from typing import Any
 
-from ..world_linkedin import LiAccount, LinkedinWorld
+from ..world_linkedin import LiAccount, LinkedinWorld, linkedin_world
 from .base import Channel, Request, Response, apply_overrides, json_response
 
 MAX_FIELDS = 20
@@ -99,11 +98,6 @@ def _page_token(index: int) -> str:
 class Linkedin(Channel):
     name = "linkedin"
 
-    def __init__(self, sandbox: Any) -> None:
-        super().__init__(sandbox)
-        self._lock = threading.Lock()
-        self._worlds: dict[int, tuple[Any, LinkedinWorld]] = {}
-
     def base_url(self, root: str) -> str:
         return f"{root}/{self.name}/rest"
 
@@ -119,12 +113,7 @@ class Linkedin(Channel):
         }
 
     def _li(self, world: Any) -> LinkedinWorld:
-        with self._lock:
-            hit = self._worlds.get(id(world))
-            if hit is None or hit[0] is not world:
-                hit = (world, LinkedinWorld(world))
-                self._worlds = {id(world): hit}
-            return hit[1]
+        return linkedin_world(world)
 
     # ------------------------------------------------------------- auth/faults
     def authenticate(self, req: Request) -> Response | None:

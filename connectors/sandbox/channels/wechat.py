@@ -6,10 +6,14 @@ Contract (see api-notes section 8)
   ``{"access_token", "expires_in": 7200}``; the secret is the sandbox token.
   Each call issues a new token (deterministic in seed and call count); issued
   tokens stay valid for the sandbox's life.
-* ``POST /datacube/{getusersummary|getusercumulate|getarticlesummary}?access_token=..``
+* ``POST /datacube/{getusersummary|getusercumulate|getarticlesummary|getarticletotal}?access_token=..``
   with ``{"begin_date", "end_date"}``: ``{"list": [...]}``. Spans: 7 days for
-  the user interfaces, 1 for getarticlesummary; ``end_date`` must be before
-  today (Beijing): otherwise errcode 61501 "date range error".
+  the user interfaces, 1 for the article interfaces; ``end_date`` must be
+  before today (Beijing): otherwise errcode 61501 "date range error".
+  getarticletotal lists the articles mass-sent ON ``ref_date`` (the send day),
+  each with ``details[]``: one entry per ``stat_date`` read so far (the send
+  day and up to six days after, before today), carrying ``target_user`` (the
+  message's recipients, the follower total of the send day) and the day's reads.
 * Errors are HTTP 200 ``{"errcode", "errmsg"}``: 41001 token missing, 40001
   invalid token, 40013 invalid appid, 40125 invalid secret, 44002 empty body,
   47001 malformed body, 61501 date range error.
@@ -27,12 +31,12 @@ import re
 import threading
 from typing import Any
 
-from ..world_wechat import WeChatWorld, wechat_world
+from ..world_wechat import READ_DAYS, WeChatWorld, wechat_world
 from .base import Channel, Request, Response, apply_overrides, json_response
 
-MAX_SPAN = {"getusersummary": 7, "getusercumulate": 7, "getarticlesummary": 1}
+MAX_SPAN = {"getusersummary": 7, "getusercumulate": 7, "getarticlesummary": 1, "getarticletotal": 1}
 TOKEN_LIFETIME = 7200
-_DATACUBE_RE = re.compile(r"^/datacube/(getusersummary|getusercumulate|getarticlesummary)$")
+_DATACUBE_RE = re.compile(r"^/datacube/(getusersummary|getusercumulate|getarticlesummary|getarticletotal)$")
 _DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _ERRMSG = {
     -1: "system error",
@@ -158,10 +162,31 @@ class WeChat(Channel):
                     for source, new, cancel in world.user_summary(day)]
         if interface == "getusercumulate":
             return [{"ref_date": ref, "cumulate_user": world.cumulate(day)}]
-        return [{
-            "ref_date": ref, "msgid": a.article.msgid, "title": a.article.title,
-            "int_page_read_user": a.read_user, "int_page_read_count": a.read_count,
-            "ori_page_read_user": a.ori_read_user, "ori_page_read_count": a.ori_read_count,
-            "share_user": a.share_user, "share_count": a.share_count,
-            "add_to_fav_user": a.fav_user, "add_to_fav_count": a.fav_count,
-        } for a in world.article_days(day)]
+        if interface == "getarticletotal":
+            return [{"ref_date": ref, "msgid": article.msgid, "title": article.title,
+                     "details": _article_details(world, article)} for article in world.articles_sent(day)]
+        return [{"ref_date": ref, "msgid": a.article.msgid, "title": a.article.title, **_article_reads(a)}
+                for a in world.article_days(day)]
+
+
+def _article_reads(a: Any) -> dict[str, int]:
+    return {
+        "int_page_read_user": a.read_user, "int_page_read_count": a.read_count,
+        "ori_page_read_user": a.ori_read_user, "ori_page_read_count": a.ori_read_count,
+        "share_user": a.share_user, "share_count": a.share_count,
+        "add_to_fav_user": a.fav_user, "add_to_fav_count": a.fav_count,
+    }
+
+
+def _article_details(world: WeChatWorld, article: Any) -> list[dict[str, Any]]:
+    """getarticletotal's details: the article's reads per stat_date, send day first."""
+    details = []
+    for age in range(READ_DAYS):
+        stat_date = article.sent_on + dt.timedelta(days=age)
+        if stat_date > world.world.last_day:
+            break
+        for a in world.article_days(stat_date):
+            if a.article.msgid == article.msgid:
+                details.append({"stat_date": stat_date.isoformat(), "target_user": world.cumulate(article.sent_on),
+                                **_article_reads(a)})
+    return details

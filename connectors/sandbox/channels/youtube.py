@@ -12,7 +12,9 @@ Contract (see api-notes section 4)
   ``/playlistItems?playlistId=UU...&maxResults<=50&pageToken`` (``nextPageToken``),
   ``/videos?part=snippet,statistics,contentDetails,liveStreamingDetails&id=a,b``
   (at most 50 ids). Statistics are strings; ``likeCount`` is omitted for the
-  few uploads that hide it.
+  few uploads that hide it. The channel's ``statistics.subscriberCount`` is the
+  end-of-today total: yesterday's plus today's subscribersGained minus
+  subscribersLost (which Analytics serves once the lag has passed).
 * Errors: Google's envelope ``{"error": {"code", "message", "errors": [{"domain",
   "reason"}], "status"}}``. 401 UNAUTHENTICATED for a bad token; an unknown
   metric is a 400 "Unknown identifier (x) given in field parameters.metrics.".
@@ -272,8 +274,8 @@ class Youtube(Channel):
             items.append({
                 "kind": "youtube#channel", "id": yt.channel_id,
                 "contentDetails": {"relatedPlaylists": {"likes": "", "uploads": UPLOADS_PLAYLIST}},
-                # Roughly one subscriber per 400 lifetime views, on top of the pre-history audience.
-                "statistics": {"viewCount": str(views), "subscriberCount": str(18000 + views // 400),
+                # The end-of-today total: yesterday's plus today's gains minus losses.
+                "statistics": {"viewCount": str(views), "subscriberCount": str(yt.subscribers_on(req.world.today)),
                                "hiddenSubscriberCount": False, "videoCount": str(len(yt.videos))},
             })
         return json_response(200, {"kind": "youtube#channelListResponse",

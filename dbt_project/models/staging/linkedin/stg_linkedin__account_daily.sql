@@ -1,7 +1,9 @@
 -- The organic account contract for LinkedIn pages: the organization is the
--- account. Built from the two 1:1 staging models of the page's daily APIs.
--- LinkedIn reports net gains only: followers_gained is the net (organic +
--- paid) gain and followers_lost is null; reach is unique impressions.
+-- account. Built from the 1:1 staging models of the page's daily APIs and its
+-- total snapshots. LinkedIn reports net gains only: followers_gained is the
+-- net (organic + paid) gain and followers_lost is null; reach is unique
+-- impressions. followers is the networkSizes total on the day it was pulled
+-- (null on other days: back-casting it is the marts' business).
 with shares as (
     select * from {{ ref('stg_linkedin__share_statistics') }}
 ),
@@ -10,24 +12,44 @@ gains as (
     select * from {{ ref('stg_linkedin__follower_gains') }}
 ),
 
-final as (
+totals as (
+    select * from {{ ref('stg_linkedin__total_followers') }}
+),
+
+daily as (
     select
         coalesce(shares.date_day, gains.date_day) as date_day,
         coalesce(shares.organization_id, gains.organization_id) as account_id,
-        cast(null as bigint) as followers,
         gains.organic_follower_gain + gains.paid_follower_gain as followers_gained,
-        cast(null as bigint) as followers_lost,
         shares.impressions,
-        cast(null as bigint) as views,
         shares.unique_impressions as reach,
         shares.clicks + shares.likes + shares.comments + shares.shares as engagements,
-        cast(null as bigint) as negative_feedback,
         gains.organic_follower_gain,
         gains.paid_follower_gain
     from shares
     full outer join gains
         on gains.organization_id = shares.organization_id
         and gains.date_day = shares.date_day
+),
+
+final as (
+    select
+        coalesce(daily.date_day, totals.snapshot_date) as date_day,
+        coalesce(daily.account_id, totals.account_id) as account_id,
+        totals.followers,
+        daily.followers_gained,
+        cast(null as bigint) as followers_lost,
+        daily.impressions,
+        cast(null as bigint) as views,
+        daily.reach,
+        daily.engagements,
+        cast(null as bigint) as negative_feedback,
+        daily.organic_follower_gain,
+        daily.paid_follower_gain
+    from daily
+    full outer join totals
+        on totals.account_id = daily.account_id
+        and totals.snapshot_date = daily.date_day
 )
 
 select * from final

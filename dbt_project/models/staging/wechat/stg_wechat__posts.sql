@@ -1,26 +1,41 @@
--- One row per mass-message article (msgid = "<msg_data_id>_<index>"), derived
--- from the articles seen in getarticlesummary. The datacube gives neither the
--- send time nor a URL: published_at and permalink are null, first_read_date is
--- the earliest day the article was read within the synced history.
-with articles as (
-    select * from {{ ref('stg_wechat__article_daily') }}
+-- One row per mass-message article (msgid = "<msg_data_id>_<index>"), from
+-- the articles sent (getarticletotal) and the articles read
+-- (getarticlesummary) in the synced history. The datacube gives the send DAY,
+-- not the time: published_at is the start of that Beijing day (null when the
+-- send day is outside the synced history); it has no URL either (permalink
+-- null).
+with reads as (
+    select
+        post_id,
+        account_id,
+        arg_max(title, date_day) as title,
+        min(date_day) as first_read_date
+    from {{ ref('stg_wechat__article_daily') }}
+    group by post_id, account_id
+),
+
+sends as (
+    select * from {{ ref('stg_wechat__article_sends') }}
 ),
 
 final as (
     select
-        post_id,
-        account_id,
-        cast(null as timestamptz) as published_at,
+        coalesce(sends.post_id, reads.post_id) as post_id,
+        coalesce(sends.account_id, reads.account_id) as account_id,
+        timezone('Asia/Shanghai', sends.sent_date::timestamp) as published_at,
+        sends.sent_date as published_date,
         'article' as content_type,
         'news' as platform_content_type,
-        arg_max(title, date_day) as text,
+        coalesce(reads.title, sends.title) as text,
         cast(null as varchar) as permalink,
         cast(null as varchar) as original_post_id,
         cast(null as varchar) as original_account_id,
         false as is_repost,
-        min(date_day) as first_read_date
-    from articles
-    group by post_id, account_id
+        reads.first_read_date
+    from sends
+    full outer join reads
+        on reads.account_id = sends.account_id
+        and reads.post_id = sends.post_id
 )
 
 select * from final
