@@ -7,6 +7,10 @@ Contract:
   A re-run of the same window never duplicates; a failure rolls everything
   back, so no partial window lands. Cursors (sync_state) move only when a
   publish promotes the pending windows: a failed run moves none.
+- Every landed window is also logged in `landed_windows`, in the same
+  transaction as its rows: the cursor keeps only the furthest window, while
+  the marts need every day ever pulled (a day pulled with no rows is a day the
+  API reported nothing: no posts, not an unknown day).
 - Loads go through Arrow (`INSERT ... SELECT FROM` a registered Arrow table),
   never row by row.
 - Identifiers come from the connector registry and are quoted; values are
@@ -87,6 +91,17 @@ def ensure_state_table(con: duckdb.DuckDBPyConnection) -> None:
                 synced_at TIMESTAMPTZ NOT NULL,
                 PRIMARY KEY (channel, stream, account_id))"""
         )
+    # Every window landed, per (channel, stream, account): the raw tables hold
+    # exactly what these windows returned, so this log describes the raw
+    # data (kept with it, not with the cursor). is_snapshot: the window is the
+    # pull day of lifetime counters, not a span of days the API reported on.
+    con.execute(
+        f"""CREATE TABLE IF NOT EXISTS {STATE_SCHEMA}.landed_windows (
+            channel VARCHAR NOT NULL, stream VARCHAR NOT NULL, account_id VARCHAR NOT NULL,
+            window_start DATE NOT NULL, window_end DATE NOT NULL, is_snapshot BOOLEAN NOT NULL,
+            rows BIGINT NOT NULL, synced_at TIMESTAMPTZ NOT NULL,
+            PRIMARY KEY (channel, stream, account_id, window_start, window_end))"""
+    )
     # Records whose values did not parse: held back from the raw table with the
     # reason, until a later pull of the same window parses cleanly.
     con.execute(
@@ -200,6 +215,12 @@ def replace_window(
                     VALUES (?, ?, ?, ?, ?, ?, ?)
                     ON CONFLICT (channel, stream, account_id) DO UPDATE SET {_FURTHEST_WINDOW}""",
                 [channel, stream.name, account, start, end, incoming.num_rows, synced_at],
+            )
+            con.execute(
+                f"""INSERT INTO {STATE_SCHEMA}.landed_windows VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                    ON CONFLICT (channel, stream, account_id, window_start, window_end)
+                    DO UPDATE SET rows = excluded.rows, synced_at = excluded.synced_at""",
+                [channel, stream.name, account, start, end, stream.snapshot, incoming.num_rows, synced_at],
             )
     return Landed(sum(rows_by_account.values()), rows_by_account, len(quarantined))
 

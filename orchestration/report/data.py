@@ -27,6 +27,9 @@ class Channel:
     key: str
     name: str
     color: str
+    kind: str | None = None  # paid, organic, paid_and_organic, web (dim_channel)
+    ga4_sources: str | None = None  # the GA4 source / medium pairs mapped to it
+    ga4_attributed: bool = False  # GA4 has reported traffic from one of them
 
 
 @dataclass
@@ -96,8 +99,10 @@ def _load(con: duckdb.DuckDBPyConnection) -> ReportData:
         data_end=end,
     )
     data.channels = {
-        row["channel"]: Channel(row["channel"], row["channel_name"] or row["channel"], PALETTE[i % len(PALETTE)])
-        for i, row in enumerate(_rows(con, "SELECT channel, channel_name FROM marts.dim_channel ORDER BY channel"))
+        row["channel"]: Channel(row["channel"], row["channel_name"] or row["channel"], PALETTE[i % len(PALETTE)],
+                                row["kind"], row["ga4_sources"], bool(row["ga4_attributed"]))
+        for i, row in enumerate(_rows(con, "SELECT channel, channel_name, kind, ga4_sources, ga4_attributed "
+                                           "FROM marts.dim_channel ORDER BY channel"))
     }
     data.channels["all"] = Channel("all", "All channels", "#3c4048")
     if _has_table(con, "meta", "check_results"):

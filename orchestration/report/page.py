@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 
 from orchestration.report import formatting as fmt
 from orchestration.report.charts import Bar, Series, bar_chart, esc, horizontal_bar_chart, line_chart
-from orchestration.report.data import ReportData
+from orchestration.report.data import Channel, ReportData
 
 VALIDATION_REPORT = "validation.html"  # written beside index.html by the quality checks
 CAPTION_CHARS = 140
@@ -68,6 +68,43 @@ TIERS: dict[str, list[Metric]] = {
 }
 CHANNEL_TABLE = ["impressions", "clicks", "engagements", "sessions", "spend", "conversions", "roas", "net_follower_growth"]
 METRICS = {m.column: m for tier in TIERS.values() for m in tier}
+
+# Which source a measure needs: GA4 (attributed through utm), the ad platform, or the organic account.
+WEB_MEASURES = {"sessions", "engaged_sessions", "key_events", "web_revenue", "revenue"}
+PAID_MEASURES = {"clicks", "ctr", "spend", "conversions", "conversion_value", "cpa", "roas"}
+ORGANIC_MEASURES = {"followers", "net_follower_growth", "engagements", "engagement_rate"}
+
+
+def missing_reason(channel: Channel, column: str) -> str:
+    """Why a measure is null for a channel: missing is never shown as 0, and a reader needs to know why."""
+    if column in WEB_MEASURES:
+        if channel.key == "all":
+            return "no GA4 data"
+        if channel.kind == "organic":
+            return f"GA4 traffic is not attributed to {channel.key}"
+        if channel.kind == "web":
+            return "GA4 did not report it"
+        if not channel.ga4_sources:
+            return f"no GA4 source mapped to {channel.key}"
+        if not channel.ga4_attributed:
+            return f"GA4 reports no traffic from {channel.ga4_sources} (mapped to {channel.key})"
+        return "no campaign with a utm_campaign on a day GA4 reported"
+    if column in PAID_MEASURES and channel.kind in ("organic", "web"):
+        return f"no ads on {channel.key}"
+    if column in ORGANIC_MEASURES and channel.kind in ("paid", "web"):
+        return f"no organic account on {channel.key}"
+    return {
+        "followers": "no total reported or back-cast that week",
+        "net_follower_growth": "the platform does not report both gains and losses",
+        "engagement_rate": "no impressions or views to divide by",
+        "cpa": "no conversions to divide by",
+        "roas": "no spend to divide by",
+        "ctr": "no ad impressions to divide by",
+    }.get(column, "not reported by the source")
+
+
+def _no_data(reason: str) -> str:
+    return f'<span class="no-data">no data</span><small class="why">{esc(reason)}</small>'
 
 
 def render(data: ReportData) -> str:
@@ -143,14 +180,16 @@ def _scorecard(data: ReportData) -> str:
         notes.append(f"The week before is only partly in the data (from {fmt.day(data.data_start)}): "
                      "its changes do not compare like with like.")
     overall = card.rows.get("all", {})
+    everything = data.channel("all")
     tiers = "".join(
         f'<div class="tier"><h3>{esc(tier)}</h3><div class="tiles">'
-        + "".join(_tile(metric, overall, data.currency) for metric in metrics) + "</div></div>"
+        + "".join(_tile(metric, overall, data.currency, everything) for metric in metrics) + "</div></div>"
         for tier, metrics in TIERS.items())
     header = "".join(f'<th class="num">{esc(METRICS[c].label)}</th>' for c in CHANNEL_TABLE)
     body = "".join(
         f'<tr><td>{_channel_label(data, channel)}</td>'
-        + "".join(f'<td class="num">{_value_with_change(METRICS[c], row, data.currency)}</td>' for c in CHANNEL_TABLE)
+        + "".join(f'<td class="num">{_value_with_change(METRICS[c], row, data.currency, data.channel(channel))}</td>'
+                  for c in CHANNEL_TABLE)
         + "</tr>" for channel, row in card.rows.items())
     return f"""<section id="scorecard"><h2>Weekly KPI scorecard · week of {esc(fmt.day(card.week_start))} ({esc(iso_week)})</h2>
 <p class="note">All channels together, with the change from the week before. {esc(" ".join(notes))}</p>
@@ -160,14 +199,15 @@ def _scorecard(data: ReportData) -> str:
 </section>"""
 
 
-def _tile(metric: Metric, row: dict[str, Any], currency: str) -> str:
-    return f'<div class="tile"><div class="label">{esc(metric.label)}</div><div class="value">{_value_with_change(metric, row, currency)}</div></div>'
+def _tile(metric: Metric, row: dict[str, Any], currency: str, channel: Channel) -> str:
+    return (f'<div class="tile"><div class="label">{esc(metric.label)}</div>'
+            f'<div class="value">{_value_with_change(metric, row, currency, channel)}</div></div>')
 
 
-def _value_with_change(metric: Metric, row: dict[str, Any], currency: str) -> str:
+def _value_with_change(metric: Metric, row: dict[str, Any], currency: str, channel: Channel) -> str:
     value = row.get(metric.column)
-    if value is None:  # the channel does not have this measure: no change to speak of either
-        return esc(fmt.MISSING)
+    if value is None:  # the source did not report it: say so and why, never 0; no change to speak of either
+        return _no_data(missing_reason(channel, metric.column))
     return f'{esc(metric.format(value, currency))}{_change(metric, row.get(metric.column + "_wow"))}'
 
 
@@ -222,15 +262,7 @@ def _funnel(data: ReportData) -> str:
     chart = bar_chart("chart-funnel", "Each funnel stage per channel", [label for _, label in FUNNEL_STAGES], series, log=True,
                       x_title="Funnel stage (ad platform, then GA4 on the campaign's utm_campaign)", y_title="Count",
                       y_format=fmt.compact)
-    rows = "".join(
-        f'<tr><td>{_channel_label(data, r["channel"])}</td><td class="num">{esc(fmt.integer(r["impressions"]))}</td>'
-        f'<td class="num">{esc(fmt.integer(r["clicks"]))}<small>{esc(fmt.percent(_ratio(r["clicks"], r["impressions"]), 2))}</small></td>'
-        f'<td class="num">{esc(fmt.integer(r["sessions"]))}<small>{esc(fmt.percent(_ratio(r["sessions"], r["clicks"])))}</small></td>'
-        f'<td class="num">{esc(fmt.integer(r["engaged_sessions"]))}<small>{esc(fmt.percent(_ratio(r["engaged_sessions"], r["sessions"])))}</small></td>'
-        f'<td class="num">{esc(fmt.integer(r["key_events"]))}<small>{esc(fmt.percent(_ratio(r["key_events"], r["sessions"]), 2))}</small></td>'
-        f'<td class="num">{esc(fmt.money(r["revenue"], data.currency))}</td><td class="num">{esc(fmt.money(r["spend"], data.currency))}</td>'
-        f'<td class="num">{esc(fmt.money(_ratio(r["spend"], r["key_events"]), data.currency, cents=True))}</td>'
-        f'<td class="num">{esc(fmt.multiple(_ratio(r["revenue"], r["spend"])))}</td></tr>' for r in data.funnel)
+    rows = "".join(_funnel_row(data, r) for r in data.funnel)
     return f"""<section id="funnel"><h2>Conversion funnel by channel</h2>
 {chart}
 <div class="scroll"><table><thead><tr><th>Channel</th><th class="num">Impressions</th><th class="num">Clicks <small>CTR</small></th>
@@ -239,6 +271,21 @@ def _funnel(data: ReportData) -> str:
 <th class="num">Blended CPA</th><th class="num">Blended ROAS</th></tr></thead><tbody>{rows}</tbody></table></div>
 <p class="note">Over {esc(fmt.day(data.period_start))} – {esc(fmt.day(data.data_end))}. Blended: spend against GA4 key events and revenue.</p>
 </section>"""
+
+
+def _funnel_row(data: ReportData, r: dict[str, Any]) -> str:
+    head = (f'<tr><td>{_channel_label(data, r["channel"])}</td><td class="num">{esc(fmt.integer(r["impressions"]))}</td>'
+            f'<td class="num">{esc(fmt.integer(r["clicks"]))}<small>{esc(fmt.percent(_ratio(r["clicks"], r["impressions"]), 2))}</small></td>')
+    spend = f'<td class="num">{esc(fmt.money(r["spend"], data.currency))}</td>'
+    if r["sessions"] is None:  # GA4 cannot attribute this channel's traffic: its web stages are unknown, not 0
+        return (f'{head}<td class="num" colspan="4">{_no_data(missing_reason(data.channel(r["channel"]), "sessions"))}</td>'
+                f'{spend}<td class="num">{esc(fmt.MISSING)}</td><td class="num">{esc(fmt.MISSING)}</td></tr>')
+    return (f'{head}<td class="num">{esc(fmt.integer(r["sessions"]))}<small>{esc(fmt.percent(_ratio(r["sessions"], r["clicks"])))}</small></td>'
+            f'<td class="num">{esc(fmt.integer(r["engaged_sessions"]))}<small>{esc(fmt.percent(_ratio(r["engaged_sessions"], r["sessions"])))}</small></td>'
+            f'<td class="num">{esc(fmt.integer(r["key_events"]))}<small>{esc(fmt.percent(_ratio(r["key_events"], r["sessions"]), 2))}</small></td>'
+            f'<td class="num">{esc(fmt.money(r["revenue"], data.currency))}</td>{spend}'
+            f'<td class="num">{esc(fmt.money(_ratio(r["spend"], r["key_events"]), data.currency, cents=True))}</td>'
+            f'<td class="num">{esc(fmt.multiple(_ratio(r["revenue"], r["spend"])))}</td></tr>')
 
 
 def _audience(data: ReportData) -> str:
@@ -395,5 +442,7 @@ figure.chart .axis-title { fill: var(--muted); font-size: 12px; }
 .legend { list-style: none; padding: 0; margin: 4px 0 0; display: flex; flex-wrap: wrap; gap: 4px 16px; font-size: 12px; }
 .swatch { display: inline-block; width: 10px; height: 10px; border-radius: 2px; margin-right: 6px; vertical-align: baseline; }
 .empty { color: var(--muted); font-style: italic; }
+.no-data { color: var(--muted); font-style: italic; font-weight: 400; font-size: 13px; }
+small.why { display: block; color: var(--muted); font-size: 11px; font-weight: 400; white-space: normal; max-width: 180px; margin-left: auto; }
 @media (max-width: 900px) { .tiers { grid-template-columns: 1fr; } }
 """

@@ -110,8 +110,8 @@ def test_funnel_takes_ga4_sessions_of_the_campaigns_utm(env, published):
         sessions = sum(r["sessions"] for r in paid)
         engaged = sum(r["engaged"] for r in paid)
         revenue = sum((r["revenue"] for r in paid), Decimal(0))
-        if utm is None:  # untagged campaigns get no web measures
-            assert all(r[3] == 0 for r in rows)
+        if utm is None:  # GA4 cannot see an untagged campaign: its web measures are unknown, not 0
+            assert all(r[3] is None for r in rows)
             continue
         assert sum(r[3] for r in rows) == pytest.approx(sessions)
         assert sum(r[4] for r in rows) == pytest.approx(engaged)
@@ -211,12 +211,94 @@ def test_demographics_shares_from_the_instagram_breakdown(env, published):
     assert got == {r["dimension_values"][0]: (r["value"], pytest.approx(r["value"] / total)) for r in results}
 
 
-def test_content_daily_first_snapshot_carries_the_lifetime(published):
-    """One pull so far: each post's first (and only) snapshot holds everything since publication."""
-    mismatched = published.execute(
-        "SELECT count(*) FROM marts.fct_content_daily d JOIN marts.fct_content_performance p USING (channel, post_id) "
-        "WHERE d.is_first_snapshot AND d.date_day = p.metrics_as_of AND d.likes IS DISTINCT FROM p.likes").fetchone()[0]
-    assert mismatched == 0
+def x_posts(env, user: str) -> list[dict]:
+    """Every post of the window from the X API (all pages), as the wire sends them."""
+    config = env.sandbox.client_configs("x")["x"]
+    params = {"tweet.fields": "created_at,public_metrics", "max_results": 100,
+              "start_time": f"{START.isoformat()}T00:00:00Z", "end_time": f"{(END + dt.timedelta(days=1)).isoformat()}T00:00:00Z"}
+    posts: list[dict] = []
+    while True:
+        body = requests.get(f"{config['base_url']}/users/{user}/tweets", params=params,
+                            headers={"Authorization": f"Bearer {env.sandbox.token}"}, timeout=10).json()
+        posts += body.get("data", [])
+        if not body.get("meta", {}).get("next_token"):
+            return posts
+        params["pagination_token"] = body["meta"]["next_token"]
+
+
+def x_day(post: dict) -> dt.date:
+    return dt.date.fromisoformat(post["created_at"][:10])  # X's day is the UTC day
+
+
+def x_engagements(post: dict) -> int:
+    m = post["public_metrics"]
+    return m["like_count"] + m["reply_count"] + m["retweet_count"] + m["quote_count"] + m["bookmark_count"]
+
+
+def test_audience_daily_x_has_every_pulled_day_posts_and_publish_day_engagements(env, published):
+    """A row for every day of the window, posts 0 on days without any; the follower total only on the pull day;
+    engagements = the posts published that day, at their lifetime public_metrics."""
+    config = env.sandbox.client_configs("x")["x"]
+    user = config["accounts"][0]
+    posts = x_posts(env, user)
+    assert posts
+    expected = {START + dt.timedelta(days=i): [0, 0] for i in range((END - START).days + 1)}
+    for post in posts:
+        expected[x_day(post)][0] += 1
+        expected[x_day(post)][1] += x_engagements(post)
+    got = {day: (n, eng, followers) for day, n, eng, followers in published.execute(
+        "SELECT date_day, posts_published, engagements, followers FROM marts.fct_audience_daily "
+        "WHERE channel = 'x' AND account_id = ? AND date_day BETWEEN ? AND ?", [user, START, END]).fetchall()}
+    assert got == {day: (n, eng, None) for day, (n, eng) in expected.items()}
+    followers = requests.get(f"{config['base_url']}/users/{user}", params={"user.fields": "public_metrics"},
+                             headers={"Authorization": f"Bearer {env.sandbox.token}"}, timeout=10).json()
+    snapshot = published.execute(
+        "SELECT followers, followers_source, posts_published FROM marts.fct_audience_daily "
+        "WHERE channel = 'x' AND account_id = ? AND date_day > ?", [user, END]).fetchall()
+    # the pull day: the reported total; its posts were not pulled (after the window), so unknown
+    assert snapshot == [(followers["data"]["public_metrics"]["followers_count"], "reported", None)]
+
+
+def test_weekly_x_engagements_are_the_posts_published_that_week(env, published):
+    monday = next(START + dt.timedelta(days=i) for i in range(7) if (START + dt.timedelta(days=i)).weekday() == 0)
+    week = {monday + dt.timedelta(days=i) for i in range(7)}
+    total = sum(x_engagements(post) for user in env.sandbox.client_configs("x")["x"]["accounts"]
+                for post in x_posts(env, user) if x_day(post) in week)
+    got = published.execute("SELECT engagements, engagement_rate FROM marts.fct_kpi_weekly "
+                            "WHERE channel = 'x' AND iso_week_start = ?", [monday]).fetchone()
+    assert got == (total, None)  # X has no daily impressions: no rate over them
+    every = published.execute("SELECT count(*) FROM marts.fct_kpi_weekly WHERE iso_week_start = ? AND channel IN "
+                              "(SELECT channel FROM marts.fct_audience_daily) AND engagements IS NULL", [monday]).fetchone()[0]
+    assert every == 0
+
+
+def test_content_daily_has_no_lifetime_dump_and_youtube_gains_are_the_daily_report(env, published):
+    """One pull so far: every post's only snapshot is its baseline (= its latest counters), never a gain; YouTube's
+    gains are the Analytics day x video report; nothing after the window carries gains."""
+    assert published.execute("SELECT count(*) FROM marts.fct_content_daily WHERE gain_source = 'snapshot_delta'").fetchone()[0] == 0
+    assert published.execute("SELECT count(*) FROM marts.fct_content_daily WHERE date_day > ?", [END]).fetchone()[0] == 0
+    assert published.execute(
+        # (WeChat's "snapshots" are the running totals of its daily article figures: one per day already)
+        "SELECT count(*) FROM marts.fct_content_performance WHERE metrics_as_of IS NOT NULL AND channel <> 'wechat' AND "
+        "(baseline_as_of IS DISTINCT FROM metrics_as_of OR baseline_likes IS DISTINCT FROM likes)").fetchone()[0] == 0
+    config = env.sandbox.client_configs("x")["youtube"]
+    channel_id = config["accounts"][0]
+    expected: dict[str, tuple[int, int]] = {}
+    while True:  # positional rows, 1-based startIndex pages
+        body = requests.get(f"{config['base_url']}/reports", params={
+            "ids": f"channel=={channel_id}", "startDate": DAY.isoformat(), "endDate": DAY.isoformat(),
+            "metrics": "views,likes", "dimensions": "day,video", "sort": "day", "maxResults": 200,
+            "startIndex": len(expected) + 1},
+            headers={"Authorization": f"Bearer {env.sandbox.token}"}, timeout=10).json()
+        names = [h["name"] for h in body["columnHeaders"]]
+        rows = body.get("rows", [])
+        expected |= {r[names.index("video")]: (int(r[names.index("views")]), int(r[names.index("likes")])) for r in rows}
+        if len(rows) < 200:
+            break
+    got = {post: (views, likes) for post, views, likes in published.execute(
+        "SELECT post_id, views, likes FROM marts.fct_content_daily WHERE channel = 'youtube' AND date_day = ? "
+        "AND gain_source = 'api_daily'", [DAY]).fetchall()}
+    assert expected and got == expected
     assert published.execute("SELECT count(*) FROM marts.fct_content_daily WHERE likes < 0 OR views < 0").fetchone()[0] == 0
 
 

@@ -44,3 +44,26 @@ def test_two_landings_before_one_publish_keep_the_furthest_window():
     replace_window(con, "meta_ads", insights, {"act_1": []}, dt.date(2026, 1, 1), dt.date(2026, 1, 31), NOW)
     promote_sync_state(con)
     assert cursor(con) == ("2026-11-01", "2026-11-24", 0)
+
+
+def test_every_landed_window_is_logged_with_its_kind_and_a_rerun_replaces_its_entry():
+    """The cursor forgets older windows; landed_windows keeps every one (the marts' pulled days)."""
+    from connectors import CONNECTORS
+    from orchestration.landing import replace_window
+
+    posts, snapshots = CONNECTORS["x"].streams["posts"], CONNECTORS["x"].streams["user_snapshots"]
+    con = duckdb.connect()
+    replace_window(con, "x", posts, {"2244994945": []}, dt.date(2026, 11, 1), dt.date(2026, 11, 24), NOW)
+    replace_window(con, "x", posts, {"2244994945": []}, dt.date(2026, 1, 1), dt.date(2026, 1, 31), NOW)
+    later = NOW + dt.timedelta(hours=1)
+    replace_window(con, "x", posts, {"2244994945": []}, dt.date(2026, 1, 1), dt.date(2026, 1, 31), later)
+    replace_window(con, "x", snapshots, {"2244994945": []}, dt.date(2026, 11, 25), dt.date(2026, 11, 25), NOW)
+    promote_sync_state(con)
+    logged = con.execute(
+        f"""SELECT stream, window_start::VARCHAR, window_end::VARCHAR, is_snapshot, rows, synced_at = ?
+            FROM {STATE_SCHEMA}.landed_windows ORDER BY stream, window_start""", [later]).fetchall()
+    assert logged == [
+        ("posts", "2026-01-01", "2026-01-31", False, 0, True),
+        ("posts", "2026-11-01", "2026-11-24", False, 0, False),
+        ("user_snapshots", "2026-11-25", "2026-11-25", True, 0, False),
+    ]

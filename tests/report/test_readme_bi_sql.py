@@ -34,3 +34,12 @@ def test_readme_example_runs_read_only_and_returns_rows(published, sql):
     with duckdb.connect(str(published.published_db), read_only=True) as con:
         rows = con.execute(sql).fetchall()
     assert rows, f"the README example returned no rows:\n{sql}"
+
+
+def test_the_follower_example_returns_every_organic_platform(published):
+    """Platforms without daily net growth (X, Weibo, Instagram, LinkedIn) still show their totals and gains."""
+    sql = next(s for s in readme_sql_examples() if example_name(s).lower().startswith("follower growth"))
+    with duckdb.connect(str(published.published_db), read_only=True) as con:
+        organic = {r[0] for r in con.execute("SELECT DISTINCT channel FROM marts.fct_audience_daily").fetchall()}
+        returned = {r[0] for r in con.execute(sql).fetchall()}
+    assert organic and returned == organic

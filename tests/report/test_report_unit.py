@@ -25,12 +25,14 @@ def make_published(path: Path, *, with_checks: bool = True, with_rows: bool = Tr
     con.execute("CREATE SCHEMA marts; CREATE SCHEMA meta")
     con.execute("CREATE TABLE meta.publish_info AS SELECT TIMESTAMPTZ '2026-05-21 06:00:00+00' AS published_at, 'run-1234' AS run_id")
     con.execute("""CREATE TABLE marts.dim_channel AS SELECT * FROM (VALUES
-        ('meta_ads', 'Meta Ads'), ('tiktok_ads', 'TikTok <Ads> & co'), ('instagram', 'Instagram')) t(channel, channel_name)""")
+        ('meta_ads', 'Meta Ads', 'paid', 'facebook / paid_social', true),
+        ('tiktok_ads', 'TikTok <Ads> & co', 'paid', NULL, false),
+        ('instagram', 'Instagram', 'organic', NULL, false)) t(channel, channel_name, kind, ga4_sources, ga4_attributed)""")
     con.execute("CREATE TABLE marts.dim_date AS SELECT range::DATE AS date_day FROM range(?::DATE, ?::DATE + 1, INTERVAL 1 DAY)",
                 [DATA_START, DATA_END])
     con.execute("""CREATE TABLE marts.fct_kpi_weekly (iso_year_week INTEGER, iso_week_start DATE, channel VARCHAR,
         reporting_currency VARCHAR, spend DECIMAL(18,4), spend_wow DOUBLE, roas DOUBLE, roas_wow DOUBLE, cpa DOUBLE, cpa_wow DOUBLE,
-        followers BIGINT, followers_wow DOUBLE)""")
+        followers BIGINT, followers_wow DOUBLE, sessions DOUBLE, sessions_wow DOUBLE)""")
     con.execute("""CREATE TABLE marts.fct_ad_performance_daily (date_day DATE, channel VARCHAR, account_id VARCHAR,
         campaign_id VARCHAR, campaign_name VARCHAR, spend DECIMAL(18,4), impressions BIGINT, clicks BIGINT,
         conversions DECIMAL(18,2), conversion_value DECIMAL(18,4))""")
@@ -44,17 +46,19 @@ def make_published(path: Path, *, with_checks: bool = True, with_rows: bool = Tr
         reach BIGINT, engagements BIGINT, engagement_rate DOUBLE)""")
     if with_rows:
         con.execute("""INSERT INTO marts.fct_kpi_weekly VALUES
-            (202619, '2026-05-04', 'all', 'USD', 1000, NULL, 2.0, NULL, 50, NULL, 900, NULL),
-            (202620, '2026-05-11', 'all', 'USD', 1234.6, 0.2345, 1.5, -0.25, 40, -0.2, 1000, 0.111),
-            (202620, '2026-05-11', 'meta_ads', 'USD', 1234.6, 0.2345, 1.5, -0.25, 40, -0.2, NULL, NULL),
-            (202621, '2026-05-18', 'all', 'USD', 999999, 5.0, 9.0, 5.0, 1, -0.9, 1, -0.99)""")
+            (202619, '2026-05-04', 'all', 'USD', 1000, NULL, 2.0, NULL, 50, NULL, 900, NULL, 500, NULL),
+            (202620, '2026-05-11', 'all', 'USD', 1234.6, 0.2345, 1.5, -0.25, 40, -0.2, 1000, 0.111, 600, 0.2),
+            (202620, '2026-05-11', 'meta_ads', 'USD', 1184.6, 0.2345, 1.5, -0.25, 40, -0.2, NULL, NULL, 600, 0.2),
+            (202620, '2026-05-11', 'tiktok_ads', 'USD', 50, NULL, 0.2, NULL, 50, NULL, NULL, NULL, NULL, NULL),
+            (202621, '2026-05-18', 'all', 'USD', 999999, 5.0, 9.0, 5.0, 1, -0.9, 1, -0.99, 1, NULL)""")
         con.execute(f"""INSERT INTO marts.fct_ad_performance_daily VALUES
             ('2026-05-12', 'meta_ads', 'act_1', 'c1', 'Old name', 100, 10000, 200, 4, 200),
             ('2026-05-13', 'meta_ads', 'act_1', 'c1', 'Spring <b>Sale</b>', 300, 30000, 600, 6, 300),
             ('2026-05-13', 'tiktok_ads', 'adv_9', 't1', '{HOSTILE.replace("'", "''")}', 50, 5000, 20, 1, 10)""")
         con.execute("""INSERT INTO marts.fct_conversion_funnel_daily VALUES
             ('2026-05-12', 'meta_ads', 'act_1', 'c1', 10000, 200, 150, 90, 6, 240, 100),
-            ('2026-05-13', 'meta_ads', 'act_1', 'c1', 30000, 600, 450, 270, 12, 480, 300)""")
+            ('2026-05-13', 'meta_ads', 'act_1', 'c1', 30000, 600, 450, 270, 12, 480, 300),
+            ('2026-05-13', 'tiktok_ads', 'adv_9', 't1', 5000, 20, NULL, NULL, NULL, NULL, 50)""")
         con.execute("""INSERT INTO marts.fct_audience_daily VALUES
             ('2026-05-12', 'instagram', '17841', 5000, 10), ('2026-05-13', 'instagram', '17841', 5025, 25)""")
         con.execute(f"""INSERT INTO marts.fct_content_performance VALUES
@@ -167,3 +171,15 @@ def test_publish_writes_the_report_and_a_report_failure_is_logged_not_raised(tmp
     metadata = _write_report(context, published)
     assert metadata["report"].path == str(tmp_path / "report" / "index.html")
     assert (tmp_path / "report" / "index.html").read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
+
+
+def test_missing_measures_say_no_data_and_why_never_zero(report_html):
+    """TikTok has no GA4 source mapped: its sessions are unknown, not 0, and its funnel has no 0.00x blended ROAS."""
+    scorecard = re.search(r'<section id="scorecard">.*?</section>', report_html, re.S).group(0)
+    tiktok = re.search(r"TikTok &lt;Ads&gt; &amp; co.*?</tr>", scorecard, re.S).group(0)
+    assert "no data" in tiktok and "no GA4 source mapped to tiktok_ads" in tiktok
+    funnel = re.search(r'<section id="funnel">.*?</section>', report_html, re.S).group(0)
+    table = funnel[funnel.index("<table"):]
+    row = re.search(r"TikTok &lt;Ads&gt; &amp; co.*?</tr>", table, re.S).group(0)
+    assert "no GA4 source mapped to tiktok_ads" in row and "0.00×" not in row and ">0<" not in row
+    assert "$50" in row  # what the platform did report is shown

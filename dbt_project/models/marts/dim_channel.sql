@@ -1,8 +1,30 @@
-select
-    channel::varchar as channel,
-    platform::varchar as platform,
-    channel_name::varchar as channel_name,
-    kind::varchar as kind,
-    day_timezone::varchar as day_timezone,
-    paid_channel::varchar as paid_channel
-from {{ ref('channels') }}
+-- Every channel socialmart knows, with how GA4 attributes its traffic: the
+-- GA4 source / medium pairs mapped to it (seed ga4_source_channels) and
+-- whether GA4 has reported any traffic from them. Without both, its web
+-- measures (sessions, key events, revenue) are unknown, not zero.
+with mapped as (
+    select channel, string_agg(session_source || ' / ' || session_medium, ', ' order by session_source, session_medium) as ga4_sources
+    from {{ ref('ga4_source_channels') }}
+    group by channel
+),
+
+attributed as (
+    select distinct ad_channel as channel from {{ ref('int_ga4__traffic_daily') }} where ad_channel is not null
+),
+
+final as (
+    select
+        c.channel::varchar as channel,
+        c.platform::varchar as platform,
+        c.channel_name::varchar as channel_name,
+        c.kind::varchar as kind,
+        c.day_timezone::varchar as day_timezone,
+        c.paid_channel::varchar as paid_channel,
+        m.ga4_sources::varchar as ga4_sources,
+        a.channel is not null as ga4_attributed
+    from {{ ref('channels') }} as c
+    left join mapped as m using (channel)
+    left join attributed as a using (channel)
+)
+
+select * from final

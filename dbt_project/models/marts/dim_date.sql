@@ -1,10 +1,14 @@
--- Every day from the earliest to the latest day any fact has, with ISO weeks
--- (weeks start on Monday; iso_week_start is that Monday).
+-- Every day from the earliest to the latest day any fact has (ads, GA4, and
+-- the organic accounts' days, which bound fct_audience_daily and
+-- fct_content_daily), with ISO weeks (weeks start on Monday; iso_week_start
+-- is that Monday). A warehouse with only organic channels has its days too.
 with bounds as (
     select min(d) as first_day, max(d) as last_day from (
         select date_day as d from {{ ref('int_ads__campaign_daily') }}
         union all
         select date_day from {{ ref('stg_ga4__traffic') }}
+        union all
+        select date_day from {{ ref('int_organic__account_days') }}
     )
 ),
 

@@ -1,9 +1,21 @@
 -- Organic audience per day, channel and account, with the same platform's paid
--- numbers that day beside it. Days end at the channel's own midnight
--- (account_timezone). reach is the API's daily reach: never sum it over days.
--- paid_* are the PLATFORM's ad totals that day (all its ad accounts),
--- repeated on each of its organic accounts: do not sum them across accounts.
-with daily as (
+-- numbers that day beside it. One row per day of the account's pulled window
+-- (int_organic__account_days), days without posts included. Days end at the
+-- channel's own midnight (account_timezone). reach is the API's daily reach:
+-- never sum it over days. paid_* are the PLATFORM's ad totals that day (all
+-- its ad accounts), repeated on each of its organic accounts: do not sum them
+-- across accounts; null when the platform has no ad data that day.
+-- Missing is null: a measure the API did not report that day stays null.
+{%- set engagements_basis = var('organic_engagements_basis') %}
+with account_days as (
+    select * from {{ ref('int_organic__account_days') }}
+),
+
+followers as (
+    select * from {{ ref('int_organic__followers_backcast') }}
+),
+
+daily as (
     select * from {{ ref('int_organic__account_daily') }}
 ),
 
@@ -11,15 +23,32 @@ channels as (
     select channel, day_timezone, paid_channel from {{ ref('channels') }}
 ),
 
+basis as (
+    {%- for channel, source in engagements_basis.items() %}
+    select '{{ channel }}' as channel, '{{ source }}' as engagements_basis
+    {%- if not loop.last %} union all{% endif %}
+    {%- endfor %}
+),
+
+-- Posts by the channel's local day of publication, with their latest
+-- lifetime engagements (null for the day when any of its posts has none).
 posts as (
     select
         p.channel,
         p.account_id,
         (p.published_at at time zone coalesce(c.day_timezone, 'UTC'))::date as date_day,
-        count(*) as posts_published
+        count(*) as posts_published,
+        case when count(cp.engagements) = count(*) then sum(cp.engagements) end as published_posts_engagements
     from {{ ref('int_organic__posts') }} as p
     left join channels as c using (channel)
-    where p.published_at is not null  -- WeChat's datacube gives no send time
+    left join {{ ref('fct_content_performance') }} as cp using (channel, post_id)
+    where p.published_at is not null  -- an article whose send time has not arrived has no day yet
+    group by all
+),
+
+post_daily as (
+    select channel, account_id, date_day, sum(engagements) as post_daily_engagements
+    from {{ ref('int_organic__post_daily') }}
     group by all
 ),
 
@@ -30,56 +59,73 @@ paid as (
     group by all
 ),
 
--- A day with posts but no account measures (X and Weibo give followers only
--- as the pull day's snapshot) still gets its row.
-days as (
-    select channel, account_id, date_day from daily
-    union
-    select channel, account_id, date_day from posts
-),
-
-with_growth as (
+joined as (
     select
-        days.channel,
-        days.account_id,
-        days.date_day,
-        daily.* exclude (channel, account_id, date_day),
-        -- followers_gained/lost when the API gives them, else the change of
-        -- the end-of-day total from the day before (consecutive days only).
-        coalesce(
-            followers_gained - followers_lost,
-            case when lag(days.date_day) over w = days.date_day - 1 then followers - lag(followers) over w end
-        ) as net_follower_growth
-    from days
-    left join daily using (channel, account_id, date_day)
-    window w as (partition by days.channel, days.account_id order by days.date_day)
+        k.date_day,
+        k.channel,
+        k.account_id,
+        c.day_timezone as account_timezone,
+        f.followers,
+        f.followers_source,
+        f.followers_gained,
+        f.followers_lost,
+        f.net_follower_growth,
+        d.impressions,
+        d.views,
+        d.reach,
+        b.engagements_basis,
+        case b.engagements_basis
+            when 'account_daily' then d.engagements
+            when 'post_daily' then
+                -- a pulled day on which no article had figures: the API reported none
+                coalesce(pd.post_daily_engagements, case when k.is_pulled_window_day then 0 end)
+            when 'published_posts' then
+                case when p.posts_published is not null then p.published_posts_engagements
+                     when k.is_pulled_window_day then 0 end
+        end as engagements,
+        -- posts are known on the days their stream was pulled (a day pulled without posts: 0)
+        case when p.posts_published is not null then p.posts_published
+             when k.is_pulled_window_day and k.channel in {{ "('" ~ var('post_channels') | join("', '") ~ "')" }} then 0
+        end as posts_published,
+        d.negative_feedback,
+        c.paid_channel,
+        paid.paid_impressions,
+        paid.paid_clicks,
+        paid.paid_spend
+    from account_days as k
+    left join followers as f using (channel, account_id, date_day)
+    left join daily as d using (channel, account_id, date_day)
+    left join channels as c using (channel)
+    left join basis as b using (channel)
+    left join posts as p using (channel, account_id, date_day)
+    left join post_daily as pd using (channel, account_id, date_day)
+    left join paid on paid.paid_channel = c.paid_channel and paid.date_day = k.date_day
 ),
 
 final as (
     select
-        g.date_day,
-        g.channel,
-        g.account_id,
-        c.day_timezone as account_timezone,
-        g.followers,
-        g.followers_gained,
-        g.followers_lost,
-        g.net_follower_growth,
-        g.impressions,
-        g.views,
-        g.reach,
-        g.engagements,
-        {{ safe_divide('g.engagements', 'coalesce(g.impressions, g.views)') }} as engagement_rate,
-        coalesce(p.posts_published, 0) as posts_published,
-        g.negative_feedback,
-        c.paid_channel,
-        coalesce(paid.paid_impressions, 0)::bigint as paid_impressions,
-        coalesce(paid.paid_clicks, 0)::bigint as paid_clicks,
-        coalesce(paid.paid_spend, 0)::decimal(18, 4) as paid_spend
-    from with_growth as g
-    left join channels as c using (channel)
-    left join posts as p using (channel, account_id, date_day)
-    left join paid on paid.paid_channel = c.paid_channel and paid.date_day = g.date_day
+        date_day,
+        channel,
+        account_id,
+        account_timezone,
+        followers,
+        followers_source,
+        followers_gained,
+        followers_lost,
+        net_follower_growth,
+        impressions,
+        views,
+        reach,
+        engagements::bigint as engagements,
+        engagements_basis,
+        {{ safe_divide('engagements', 'coalesce(impressions, views)') }} as engagement_rate,
+        posts_published::bigint as posts_published,
+        negative_feedback,
+        paid_channel,
+        paid_impressions::bigint as paid_impressions,
+        paid_clicks::bigint as paid_clicks,
+        paid_spend::decimal(18, 4) as paid_spend
+    from joined
 )
 
 select * from final

@@ -35,16 +35,32 @@ shares as (
     from ads
 ),
 
+-- GA4 can only say "no sessions" for a campaign it could have seen: one
+-- with a utm_campaign, of a channel whose mapped GA4 sources (seed
+-- ga4_source_channels) GA4 has reported traffic from, on a day GA4 reported.
+-- Otherwise the web measures are unknown: null, not 0.
+ga4_days as (
+    select distinct date_day from {{ ref('int_ga4__traffic_daily') }}
+),
+
+mapped_channels as (
+    select channel from {{ ref('dim_channel') }} where ga4_attributed
+),
+
 joined as (
     select
         s.*,
-        coalesce(w.sessions, 0) * s.web_share as sessions,
-        coalesce(w.engaged_sessions, 0) * s.web_share as engaged_sessions,
-        coalesce(w.key_events, 0) * s.web_share as key_events,
-        coalesce(w.revenue, 0) * s.web_share as revenue
+        {%- for measure in ['sessions', 'engaged_sessions', 'key_events', 'revenue'] %}
+        case
+            when w.date_day is not null then w.{{ measure }} * s.web_share
+            when s.utm_campaign is not null and m.channel is not null and g.date_day is not null then 0
+        end as {{ measure }}{{ "," if not loop.last }}
+        {%- endfor %}
     from shares as s
     left join web as w
         on w.date_day = s.date_day and w.channel = s.channel and w.utm_campaign = s.utm_campaign
+    left join mapped_channels as m on m.channel = s.channel
+    left join ga4_days as g on g.date_day = s.date_day
 ),
 
 final as (

@@ -1,5 +1,5 @@
 -- The weekly scorecard per ISO week and channel, plus an all-channels row.
--- Quantity: followers (end of week), net growth, impressions, the largest
+-- Quantity: followers (each account's last known total of the week), net growth, impressions, the largest
 -- single-day reach, clicks, CTR. Quality: engagements, engagement rate,
 -- sessions, engaged sessions. Return: spend, key events, conversions,
 -- conversion value, web revenue, CPA, ROAS. Every measure has its
@@ -13,25 +13,34 @@ with dates as (
     select date_day, iso_year_week, iso_week_start from {{ ref('dim_date') }}
 ),
 
-organic_daily as (
+-- Per account and week: its last known total (reported or back-cast) and the
+-- week's sums. X and Weibo engagements are those of the posts published in
+-- the week (fct_audience_daily.engagements_basis = published_posts).
+organic_accounts as (
     select
-        a.*,
-        -- followers at the end of the week: each account's last known total
-        a.date_day = max(a.date_day) over (partition by a.channel, a.account_id, d.iso_year_week) as is_week_end
+        d.iso_year_week, a.channel, a.account_id,
+        arg_max(a.followers, a.date_day) filter (where a.followers is not null) as followers,
+        sum(a.net_follower_growth) as net_follower_growth,
+        sum(coalesce(a.impressions, a.views)) as organic_impressions,
+        max(a.reach) as max_daily_reach,
+        sum(a.engagements) as engagements,
+        -- the engagements an engagement rate can be taken over: those of days with impressions (or views)
+        sum(a.engagements) filter (where coalesce(a.impressions, a.views) is not null) as rated_engagements
     from {{ ref('fct_audience_daily') }} as a
     join dates as d using (date_day)
+    group by all
 ),
 
 organic as (
     select
-        d.iso_year_week, o.channel,
-        sum(case when o.is_week_end then o.followers end) as followers,
-        sum(o.net_follower_growth) as net_follower_growth,
-        sum(coalesce(o.impressions, o.views)) as organic_impressions,
-        max(o.reach) as max_daily_reach,
-        sum(o.engagements) as engagements
-    from organic_daily as o
-    join dates as d using (date_day)
+        iso_year_week, channel,
+        sum(followers) as followers,
+        sum(net_follower_growth) as net_follower_growth,
+        sum(organic_impressions) as organic_impressions,
+        max(max_daily_reach) as max_daily_reach,
+        sum(engagements) as engagements,
+        sum(rated_engagements) as rated_engagements
+    from organic_accounts
     group by all
 ),
 
@@ -95,6 +104,7 @@ per_channel as (
         o.max_daily_reach,
         p.clicks,
         o.engagements,
+        o.rated_engagements,
         w.sessions,
         w.engaged_sessions,
         p.spend,
@@ -119,6 +129,7 @@ all_channels as (
         null::bigint as max_daily_reach,  -- reach does not add up across channels
         sum(clicks) as clicks,
         sum(engagements) as engagements,
+        sum(rated_engagements) as rated_engagements,
         sum(case when channel = 'ga4' then sessions end) as sessions,
         sum(case when channel = 'ga4' then engaged_sessions end) as engaged_sessions,
         sum(spend) as spend,
@@ -144,7 +155,7 @@ scored as (
         s.clicks::bigint as clicks,
         {{ safe_divide('s.clicks', 's.paid_impressions') }} as ctr,
         s.engagements::bigint as engagements,
-        {{ safe_divide('s.engagements', 's.organic_impressions') }} as engagement_rate,
+        {{ safe_divide('s.rated_engagements', 's.organic_impressions') }} as engagement_rate,
         s.sessions::double as sessions,
         s.engaged_sessions::double as engaged_sessions,
         s.spend::decimal(18, 4) as spend,
