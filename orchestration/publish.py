@@ -95,7 +95,7 @@ def writer_pid(path: Path) -> int | None:
 
 def wal_files(published_db: Path) -> list[Path]:
     """Where DuckDB keeps uncheckpointed edits of the published file: beside
-    the name it was opened by (the link's, or the target's)."""
+    its target (DuckDB resolves links), or beside the name it was opened by."""
     names = {Path(f"{published_db}.wal"), Path(f"{published_target(published_db)}.wal")}
     return sorted(name for name in names if name.exists())
 
@@ -149,8 +149,8 @@ def publish(con: duckdb.DuckDBPyConnection, published_db: Path, run_id: str | No
     """Copy every table of the published schemas from the build connection to a new file, then swap."""
     published_db.parent.mkdir(parents=True, exist_ok=True)
     guard_published_file(published_db)
-    target = published_target(published_db)
-    staging = target.with_name(f".{target.name}.{os.getpid()}-{uuid.uuid4().hex}.tmp")
+    destination = published_target(published_db)
+    staging = destination.with_name(f".{destination.name}.{os.getpid()}-{uuid.uuid4().hex}.tmp")
     published_at = dt.datetime.now(dt.timezone.utc)
     tables: dict[str, int] = {}
     alias = "publishing"
@@ -192,8 +192,8 @@ def publish(con: duckdb.DuckDBPyConnection, published_db: Path, run_id: str | No
         # A .wal that appeared since the guard would be replayed onto the new file.
         for wal in wal_files(published_db):
             wal.unlink(missing_ok=True)
-        os.replace(staging, target)
-        _fsync(target.parent)
+        os.replace(staging, destination)
+        _fsync(destination.parent)
     except BaseException:
         try:
             con.execute(f"DETACH DATABASE IF EXISTS {alias}")
@@ -201,7 +201,7 @@ def publish(con: duckdb.DuckDBPyConnection, published_db: Path, run_id: str | No
             staging.unlink(missing_ok=True)
             Path(f"{staging}.wal").unlink(missing_ok=True)
         raise
-    return Published(target, tables, published_at)
+    return Published(destination, tables, published_at)
 
 
 def _fsync(path: Path) -> None:
