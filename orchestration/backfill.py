@@ -102,7 +102,9 @@ def held_days(build_db: Path, raw_key: dg.AssetKey, start: dt.date, end: dt.date
     if not build_db.exists():
         return set()
     table = raw_table(channel, stream.name)
-    with duckdb.connect(str(build_db), read_only=True) as con:
+    # Read-write, like every other connection of the pipeline to it: DuckDB
+    # refuses two configurations of one file in one process.
+    with duckdb.connect(str(build_db)) as con:
         exists = con.execute("SELECT count(*) FROM information_schema.tables WHERE table_schema = ? AND table_name = ?",
                              [f"raw_{channel}", stream.name]).fetchone()[0]
         if not exists:

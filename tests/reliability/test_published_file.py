@@ -296,3 +296,51 @@ def test_runs_left_started_by_a_dead_process_are_failed_and_run_monitoring_is_on
         statuses = {r.run_id: r.status for r in instance.get_runs()}
     assert statuses == {orphan.run_id: dg.DagsterRunStatus.FAILURE, running.run_id: dg.DagsterRunStatus.STARTED,
                         daemon.run_id: dg.DagsterRunStatus.STARTED}
+
+
+# --------------------------------------------------------------------------- backfill, snapshot day
+
+
+def test_backfill_counts_as_landed_only_the_days_the_raw_tables_hold(tmp_path):
+    from connectors import CONNECTORS
+    from orchestration.backfill import days, held_days
+    from orchestration.landing import ensure_raw_table
+
+    build = tmp_path / "build.duckdb"
+    insights, campaigns = dg.AssetKey(["raw_meta_ads", "insights"]), dg.AssetKey(["raw_meta_ads", "campaigns"])
+    start, end = DAY0, DAY0 + dt.timedelta(days=29)
+    assert held_days(build, insights, start, end) == set()  # build.duckdb lost: nothing is held
+    with duckdb.connect(str(build)) as con:
+        ensure_state_table(con)
+        for stream in ("insights", "campaigns"):
+            ensure_raw_table(con, "meta_ads", CONNECTORS["meta_ads"].streams[stream])
+        assert held_days(build, insights, start, end) == set()
+        # A rebuilt build file holds the last week; its cursor's window ends on a day without rows.
+        con.execute("INSERT INTO raw_meta_ads.insights (account_id, date_day, campaign_id) "
+                    "SELECT 'act_1', ?::DATE + d::INTEGER, 'c1' FROM range(23, 28) t(d)", [DAY0])
+        con.execute("INSERT INTO _socialmart.sync_state VALUES ('meta_ads', 'insights', 'act_1', ?, ?, 5, now())",
+                    [DAY0 + dt.timedelta(days=23), end])
+    assert held_days(build, insights, start, end) == days(DAY0 + dt.timedelta(days=23), end)
+    assert held_days(build, campaigns, start, end) == set()  # a whole-account stream holds nothing yet
+    with duckdb.connect(str(build)) as con:
+        con.execute("INSERT INTO raw_meta_ads.campaigns (account_id, campaign_id) VALUES ('act_1', 'c1')")
+    assert held_days(build, campaigns, start, end) == days(start, end)
+
+
+def test_every_stream_of_a_run_gets_the_snapshot_day_the_run_was_given(tmp_path):
+    from types import SimpleNamespace
+
+    from orchestration.defs.ingest import run_snapshot_date
+    from orchestration.runner import SNAPSHOT_DATE_TAG
+
+    settings = parse_settings({"warehouse": {"dir": str(tmp_path)}, "reporting": {"timezone": "Asia/Tokyo"},
+                               "channels": {"meta_ads": {"access_token": "${SOCIALMART_SANDBOX_TOKEN}", "accounts": ["act_1"]}}})
+    # The CLI fixes the day once; a stream pulled after midnight still gets it.
+    tagged = SimpleNamespace(run=SimpleNamespace(run_id="r1", tags={SNAPSHOT_DATE_TAG: "2025-03-01"}))
+    assert run_snapshot_date(tagged, settings) == dt.date(2025, 3, 1)
+    # A daemon run: the day it was created, in the reporting time zone.
+    with dg.DagsterInstance.ephemeral() as instance:
+        run = instance.add_run(dg.DagsterRun(job_name="socialmart_ingest", run_id=uuid.uuid4().hex))
+        context = SimpleNamespace(run=run, instance=instance)
+        created = instance.get_run_record_by_id(run.run_id).create_timestamp
+        assert run_snapshot_date(context, settings) == created.astimezone(dt.timezone(dt.timedelta(hours=9))).date()
