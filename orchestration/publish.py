@@ -45,6 +45,7 @@ import duckdb
 
 from orchestration.landing import STATE_SCHEMA, ensure_state_table, promote_sync_state, quote, transaction
 from orchestration.quality.results import CheckResult, ensure_results_table
+from orchestration.warehouse_lock import process_alive
 
 log = logging.getLogger("socialmart.publish")
 
@@ -125,24 +126,12 @@ def remove_stale_staging(target: Path) -> list[Path]:
         match = STAGING.match(path.name)
         if not match or match["name"] != target.name:
             continue
-        if match["pid"] and _alive(int(match["pid"])):
+        if match["pid"] and process_alive(int(match["pid"])):
             continue
         log.info(f"removing {path}: staged by a publish that was killed")
         path.unlink(missing_ok=True)
         removed.append(path)
     return removed
-
-
-def _alive(pid: int) -> bool:
-    if pid == os.getpid():
-        return True
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def publish(con: duckdb.DuckDBPyConnection, published_db: Path, run_id: str | None = None) -> Published:

@@ -29,6 +29,7 @@ from orchestration.quality.results import CheckResult, load_results
 from orchestration.quality.validation_report import write_validation_report
 from orchestration.report import report_path
 from orchestration.nightly import NIGHTLY_TAG, nightly_range
+from orchestration.warehouse_lock import process_alive
 
 log = logging.getLogger("socialmart.runner")
 
@@ -175,22 +176,12 @@ def fail_orphaned_runs(instance: dg.DagsterInstance) -> list[str]:
     ])):
         run = record.dagster_run
         pid = run.tags.get(CLI_PID_TAG)
-        if pid is None or not pid.isdigit() or _alive(int(pid)):
+        if pid is None or not pid.isdigit() or process_alive(int(pid)):
             continue
         instance.report_run_failed(run, f"its process {pid} ended without finishing the run (killed); "
                                         "marked failed by the next socialmart start")
         orphans.append(run.run_id)
     return orphans
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 

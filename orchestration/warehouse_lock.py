@@ -71,6 +71,17 @@ def hold_warehouse(warehouse_dir: Path, command: str) -> Iterator[dict]:
         os.close(fd)
 
 
+def process_alive(pid: int) -> bool:
+    """Is process `pid` running (on this host)?"""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # alive, someone else's
+        return True
+    return True
+
+
 def _read(fd: int) -> dict:
     os.lseek(fd, 0, os.SEEK_SET)
     text = os.read(fd, 4096).decode("utf-8", "replace").strip()
