@@ -193,7 +193,11 @@ def test_backfill_resumes_from_what_the_raw_tables_hold_not_from_dagsters_record
     pulled = [line for line in backfill.stderr.splitlines() if ": pulling " in line]
     assert len(pulled) == 2 and all("meta_ads (" in line and "instagram (" in line for line in pulled), pulled
     assert _days(module.published) == [START + dt.timedelta(days=i) for i in range(10)]
-    assert table_checksums(module.published, ("marts",)) == module.marts
+    # fct_ad_restatements records how values changed between pulls: that
+    # record went with the lost build file. Every other mart is whole again.
+    restored = table_checksums(module.published, ("marts",))
+    assert {k: v for k, v in restored.items() if k != "marts.fct_ad_restatements"} == \
+        {k: v for k, v in module.marts.items() if k != "marts.fct_ad_restatements"}
 
 
 def test_a_damaged_build_file_fails_at_once_naming_it_and_the_remedy(module, tmp_path):
