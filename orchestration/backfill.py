@@ -6,8 +6,10 @@ connectors split further where an API caps a call's range, e.g. TikTok 30 days,
 Facebook Pages 90, WeChat 7). A month bounds what one run holds in memory
 (a stream is fetched whole before landing) and what a failure costs.
 
-Resuming: the Dagster instance knows which daily partitions of which raw asset
-are materialized (by a backfill, a nightly, a `socialmart run` or the UI).
+Resuming: a day of a raw asset counts as landed when the Dagster instance
+has it materialized (by a backfill, a nightly, a `socialmart run` or the UI)
+AND the raw table in build.duckdb still holds it (`held_days`): Dagster's
+records outlive a lost or replaced build.duckdb, the tables do not.
 A chunk runs only the assets missing one of its days, and is skipped when none
 is; so a rerun after a failure picks up at the failed assets of the failed
 chunk. Cursors still move only at publish: the build after the last chunk
@@ -24,9 +26,12 @@ import logging
 from pathlib import Path
 
 import dagster as dg
+import duckdb
 
+from connectors import CONNECTORS
 from orchestration.config import ConfigError, Settings
-from orchestration.runner import Outcome, Pipeline, partition_range_tags
+from orchestration.landing import STATE_SCHEMA, quote, raw_table
+from orchestration.runner import Outcome, Pipeline, build_tags, partition_range_tags
 
 progress = logging.getLogger("socialmart.progress")
 
@@ -59,7 +64,8 @@ def selected_channels(settings: Settings, channel: str | None) -> list[str]:
     return [channel] if channel == "fx" else [channel, "fx"]
 
 
-def run_backfill(settings: Settings, config_path: Path, start: dt.date, end: dt.date, channel: str | None = None) -> Outcome:
+def run_backfill(settings: Settings, config_path: Path, start: dt.date, end: dt.date, channel: str | None = None,
+                 allow_shrink: bool = False) -> Outcome:
     from orchestration.defs import BUILD_JOB, INGEST_JOB
 
     channels = selected_channels(settings, channel)
@@ -67,7 +73,8 @@ def run_backfill(settings: Settings, config_path: Path, start: dt.date, end: dt.
         ingest = pipeline.defs.resolve_job_def(INGEST_JOB)
         assets = sorted((key for key in ingest.asset_layer.executable_asset_keys if channel_of(key) in channels),
                         key=lambda key: key.to_user_string())
-        materialized = {key: pipeline.instance.get_materialized_partitions(key) for key in assets}
+        materialized = {key: pipeline.instance.get_materialized_partitions(key) & held_days(settings.build_db, key, start, end)
+                        for key in assets}
         chunks = month_chunks(start, end)
         progress.info(f"backfill {start}..{end}: {len(chunks)} monthly chunk(s), channels {', '.join(channels)}")
         for number, (chunk_start, chunk_end) in enumerate(chunks, 1):
@@ -82,7 +89,39 @@ def run_backfill(settings: Settings, config_path: Path, start: dt.date, end: dt.
                 progress.info(f"{label}: FAILED; run the same backfill again to resume from this chunk")
                 return pipeline.finish(False)
         progress.info(f"backfill {start}..{end}: every chunk landed; building, auditing, publishing")
-        return pipeline.finish(pipeline.execute(BUILD_JOB))
+        return pipeline.finish(pipeline.execute(BUILD_JOB, build_tags(allow_shrink)))
+
+
+def held_days(build_db: Path, raw_key: dg.AssetKey, start: dt.date, end: dt.date) -> set[str]:
+    """The days of [start, end] the raw table of `raw_key` holds: from its first
+    to its last dated row, plus the windows its cursors record as landed (days
+    without a row, say no post that day, inside a pulled window are landed).
+    A snapshot or whole-account stream holds every day once it holds a row:
+    its history cannot be pulled again. Nothing without build.duckdb."""
+    channel, stream = channel_of(raw_key), CONNECTORS[channel_of(raw_key)].streams[raw_key.path[1]]
+    if not build_db.exists():
+        return set()
+    table = raw_table(channel, stream.name)
+    # Read-write, like every other connection of the pipeline to it: DuckDB
+    # refuses two configurations of one file in one process.
+    with duckdb.connect(str(build_db)) as con:
+        exists = con.execute("SELECT count(*) FROM information_schema.tables WHERE table_schema = ? AND table_name = ?",
+                             [f"raw_{channel}", stream.name]).fetchone()[0]
+        if not exists:
+            return set()
+        if stream.snapshot or not stream.date_column:
+            return days(start, end) if con.execute(f"SELECT count(*) FROM {table}").fetchone()[0] else set()
+        spans = con.execute(f"SELECT min({quote(stream.date_column)}), max({quote(stream.date_column)}) FROM {table}").fetchall()
+        for state in ("sync_state", "sync_state_pending"):
+            if con.execute("SELECT count(*) FROM information_schema.tables WHERE table_schema = ? AND table_name = ?",
+                           [STATE_SCHEMA, state]).fetchone()[0]:
+                spans += con.execute(f"SELECT window_start, window_end FROM {STATE_SCHEMA}.{state} WHERE channel = ? AND stream = ?",
+                                     [channel, stream.name]).fetchall()
+    held: set[str] = set()
+    for first, last in spans:
+        if first is not None and last is not None and first <= end and last >= start:
+            held |= days(max(first, start), min(last, end))
+    return held
 
 
 def channel_of(raw_key: dg.AssetKey) -> str:

@@ -1,13 +1,13 @@
 """The `socialmart` command.
 
-  socialmart run [--start DATE] [--end DATE] [--config FILE]
+  socialmart run [--start DATE] [--end DATE] [--config FILE] [--allow-shrink]
       Pull, build, test and publish through Dagster. Without a config (no
       --config, no $SOCIALMART_CONFIG, no ./socialmart.yaml) it starts the
       embedded API sandbox on a free loopback port and generates the config.
-  socialmart nightly [--config FILE]
+  socialmart nightly [--config FILE] [--allow-shrink]
       What the nightly schedule does, in this process: every channel re-pulls
       its lookback window plus yesterday, then build, audit, publish.
-  socialmart backfill --start DATE --end DATE [--channel NAME] [--config FILE]
+  socialmart backfill --start DATE --end DATE [--channel NAME] [--config FILE] [--allow-shrink]
       Ingest a long range in monthly chunks (resumable: a rerun skips what is
       materialized), then build, audit, publish once.
   socialmart status [--config FILE] [--json]
@@ -24,8 +24,14 @@
   socialmart ui [--config FILE] [--port N]
       The Dagster UI (`dagster dev` over workspace.yaml), sandbox as for run.
 
-Exit codes: 0 success, 1 the run failed (nothing published) or, for status,
-something is stale or failing, 2 bad usage or configuration (nothing ran).
+run, nightly and backfill hold the warehouse (one run per warehouse: a second
+one exits 1 at once, naming the holder). --allow-shrink publishes even when a
+mart would lose published days outside the run's window (the history_kept
+check), e.g. to start over on purpose.
+
+Exit codes: 0 success, 1 the run failed (nothing published), another run holds
+the warehouse or, for status, something is stale or failing, 2 bad usage or
+configuration (nothing ran).
 """
 
 from __future__ import annotations
@@ -42,11 +48,13 @@ from contextlib import ExitStack
 from pathlib import Path
 
 from connectors.http import install_log_redaction
-from orchestration.config import ConfigError, Settings, config_path, load_settings
-from orchestration.runner import dagster_home
+from orchestration.config import ConfigError, Settings, check_warehouse_dir, config_path, load_settings
+from orchestration.runner import BuildDatabaseUnusable, dagster_home
+from orchestration.warehouse_lock import WarehouseBusy, hold_warehouse
 
 PROJECT_DIR = Path(__file__).resolve().parents[1]
 DEFAULT_WINDOW_DAYS = 90
+ALLOW_SHRINK_HELP = "publish even when a mart loses published days outside this run's window (history_kept)"
 log = logging.getLogger("socialmart")
 
 
@@ -57,15 +65,18 @@ def main(argv: list[str] | None = None) -> int:
     run.add_argument("--config", help="socialmart.yaml (default: $SOCIALMART_CONFIG, ./socialmart.yaml, else the embedded sandbox)")
     run.add_argument("--start", help="first day, YYYY-MM-DD (default: 90 days before --end)")
     run.add_argument("--end", help="last day, YYYY-MM-DD (default: yesterday in the reporting time zone)")
+    run.add_argument("--allow-shrink", action="store_true", help=ALLOW_SHRINK_HELP)
     run.add_argument("--log-level", default=os.environ.get("SOCIALMART_LOG_LEVEL", "INFO"))
     nightly = sub.add_parser("nightly", help="the nightly run now: each channel's lookback window plus yesterday, build, publish")
     nightly.add_argument("--config", help="socialmart.yaml (default: as for run)")
+    nightly.add_argument("--allow-shrink", action="store_true", help=ALLOW_SHRINK_HELP)
     nightly.add_argument("--log-level", default=os.environ.get("SOCIALMART_LOG_LEVEL", "INFO"))
     backfill = sub.add_parser("backfill", help="ingest a range in monthly chunks (resumable), then build and publish")
     backfill.add_argument("--config", help="socialmart.yaml (default: as for run)")
     backfill.add_argument("--start", required=True, help="first day, YYYY-MM-DD")
     backfill.add_argument("--end", required=True, help="last day, YYYY-MM-DD")
     backfill.add_argument("--channel", help="only this channel (plus fx, whose rates the marts need)")
+    backfill.add_argument("--allow-shrink", action="store_true", help=ALLOW_SHRINK_HELP)
     backfill.add_argument("--log-level", default=os.environ.get("SOCIALMART_LOG_LEVEL", "INFO"))
     status = sub.add_parser("status", help="freshness, last runs and checks; exit 1 when stale or failing")
     status.add_argument("--config", help="socialmart.yaml (default: $SOCIALMART_CONFIG, ./socialmart.yaml)")
@@ -112,6 +123,9 @@ def main(argv: list[str] | None = None) -> int:
     except FileNotFoundError as exc:  # export or report before anything was published
         print(f"socialmart: {exc}", file=sys.stderr)
         return 1
+    except (WarehouseBusy, BuildDatabaseUnusable) as exc:  # nothing ran
+        print(f"socialmart: {exc}", file=sys.stderr)
+        return 1
 
 
 def _setup_logging(level: str) -> None:
@@ -155,9 +169,10 @@ def _run(args: argparse.Namespace) -> int:
         end = end or settings.today() - dt.timedelta(days=1)
         start = start or end - dt.timedelta(days=DEFAULT_WINDOW_DAYS - 1)
         _check_window(settings, path, start, end)
+        _hold_warehouse(settings, stack, "run")
         from orchestration.runner import run_pipeline
 
-        outcome = run_pipeline(settings, path, start, end)
+        outcome = run_pipeline(settings, path, start, end, allow_shrink=args.allow_shrink)
         print(outcome.summary())
         return 0 if outcome.success else 1
 
@@ -171,12 +186,19 @@ def _check_window(settings: Settings, path: Path, start: dt.date, end: dt.date) 
         raise ConfigError("command line", "--end", f"{end} is not a finished day yet (today is {settings.today()} in {settings.reporting_timezone})")
 
 
+def _hold_warehouse(settings: Settings, stack: ExitStack, command: str) -> None:
+    """One run per warehouse, held until the command ends (see orchestration/warehouse_lock.py)."""
+    check_warehouse_dir(settings)
+    stack.enter_context(hold_warehouse(settings.warehouse_dir, f"socialmart {command}"))
+
+
 def _nightly(args: argparse.Namespace) -> int:
     with ExitStack() as stack:
         settings, path = _settings_or_sandbox(args.config, stack)
+        _hold_warehouse(settings, stack, "nightly")
         from orchestration.runner import run_nightly
 
-        outcome = run_nightly(settings, path)
+        outcome = run_nightly(settings, path, allow_shrink=args.allow_shrink)
         print(outcome.summary())
         return 0 if outcome.success else 1
 
@@ -186,9 +208,10 @@ def _backfill(args: argparse.Namespace) -> int:
     with ExitStack() as stack:
         settings, path = _settings_or_sandbox(args.config, stack)
         _check_window(settings, path, start, end)
+        _hold_warehouse(settings, stack, "backfill")
         from orchestration.backfill import run_backfill
 
-        outcome = run_backfill(settings, path, start, end, args.channel)
+        outcome = run_backfill(settings, path, start, end, args.channel, allow_shrink=args.allow_shrink)
         print(outcome.summary())
         return 0 if outcome.success else 1
 

@@ -19,6 +19,7 @@ channels:
     lookback_days: 28
     conversion_action_type: purchase
 schedule: {cron: "0 2 * * *"}          # the nightly run, in reporting.timezone
+runs: {max_runtime_seconds: 21600}     # Dagster's run monitoring fails a run older than this
 alerts:
   webhook_url: ${SOCIALMART_ALERT_WEBHOOK}   # Slack-compatible; a credential
 ```
@@ -43,13 +44,16 @@ from connectors.http import RetryPolicy, register_secret
 ENV_REFERENCE = re.compile(r"^\$\{([A-Za-z_][A-Za-z0-9_]*)\}$")
 CURRENCY = re.compile(r"^[A-Z]{3}$")
 CONTROL_CHARACTER = re.compile(r"[\x00-\x1f\x7f-\x9f]")
-TOP_LEVEL_KEYS = {"reporting", "warehouse", "history_start", "http", "fx", "channels", "schedule", "alerts"}
+TOP_LEVEL_KEYS = {"reporting", "warehouse", "history_start", "http", "fx", "channels", "schedule", "alerts", "runs"}
 HTTP_KEYS = {"connect_timeout_seconds": "connect_timeout", "read_timeout_seconds": "read_timeout", "max_retries": "max_retries", "backoff_seconds": "backoff_base", "max_throttle_wait_seconds": "max_throttle_wait",
              "request_deadline_seconds": "request_deadline", "max_response_mib": "max_response_mib"}
 CHANNEL_KEYS = {"base_url", "accounts", "lookback_days"}
 DEFAULT_HISTORY_START = dt.date(2024, 1, 1)
 DEFAULT_LOOKBACK_DAYS = 28
 DEFAULT_SCHEDULE_CRON = "0 2 * * *"
+# A night's run takes minutes; one still going after six hours is hung, and
+# would hold the daemon's one-run queue forever.
+DEFAULT_MAX_RUNTIME_SECONDS = 6 * 3600
 
 
 class _Loader(yaml.SafeLoader):
@@ -86,6 +90,7 @@ class Settings:
     # The alert webhook's URL carries its own secret (Slack's does): resolved
     # from the environment and registered with the redactor like a token.
     alert_webhook_url: str | None = None
+    max_runtime_seconds: int = DEFAULT_MAX_RUNTIME_SECONDS
 
     @property
     def validation_report(self) -> Path:
@@ -125,6 +130,8 @@ def load_settings(path: str | os.PathLike[str]) -> Settings:
     path = Path(path)
     if not path.exists():
         raise ConfigError(path, "(file)", "does not exist")
+    if not path.is_file():
+        raise ConfigError(path, "--config", "is a directory, not a socialmart.yaml file")
     try:
         raw = yaml.load(path.read_text(encoding="utf-8"), Loader=_Loader)  # noqa: S506 (a SafeLoader)
     except yaml.YAMLError as exc:
@@ -180,8 +187,30 @@ def parse_settings(raw: Any, source: Path | None = None) -> Settings:
     if webhook_url and not re.match(r"^https?://[^\s]+$", webhook_url):
         # Never echo the value: it is a credential.
         raise ConfigError(source, "alerts.webhook_url", "the environment variable does not hold an http(s) URL")
+    runs = check.mapping(root.get("runs", {}), "runs")
+    check.known_keys(runs, {"max_runtime_seconds"}, "runs.")
+    max_runtime = runs.get("max_runtime_seconds", DEFAULT_MAX_RUNTIME_SECONDS)
+    if not isinstance(max_runtime, int) or isinstance(max_runtime, bool) or max_runtime < 60:
+        raise ConfigError(source, "runs.max_runtime_seconds", f"must be a whole number of seconds, at least 60, got {max_runtime!r}")
     return Settings(source, currency, timezone, wdir, history_start, fx, channels, http,
-                    schedule_cron=cron, alert_webhook_url=webhook_url)
+                    schedule_cron=cron, alert_webhook_url=webhook_url, max_runtime_seconds=max_runtime)
+
+
+def check_warehouse_dir(settings: Settings) -> None:
+    """Before a run: warehouse.dir is a directory this process can write (created when missing)."""
+    wdir = settings.warehouse_dir
+    try:
+        wdir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ConfigError(settings.source, "warehouse.dir", f"{wdir} cannot be created: {exc.strerror}") from None
+    if not wdir.is_dir():
+        raise ConfigError(settings.source, "warehouse.dir", f"{wdir} is not a directory")
+    probe = wdir / f".socialmart-write-test-{os.getpid()}"
+    try:
+        probe.write_bytes(b"")
+        probe.unlink()
+    except OSError as exc:
+        raise ConfigError(settings.source, "warehouse.dir", f"{wdir} is not writable: {exc.strerror}") from None
 
 
 class _Checker:

@@ -6,22 +6,58 @@ checkpointed and fsynced, then `os.replace`d over the old one. A BI reader
 holding the old file open keeps reading the old inode; a new connection sees
 the new file. Nobody ever sees a half-written warehouse, and a failure before
 the rename leaves the published file byte-identical.
+
+What else stands between the audited marts and BI:
+- A symlinked `marketing.duckdb` is published through: the link's target is
+  replaced (staged in the target's directory), the link stays.
+- DuckDB keeps a writer's uncheckpointed edits in `<file>.wal` and replays
+  that file onto whatever database later has the name. A process holding
+  the published file read-write refuses the publish (BI opens it read-only);
+  a `.wal` left by a writer that is gone holds edits nobody audited, and is
+  removed as part of the swap.
+- Staged files of a publish that was killed are removed by the next publish.
+- The history check (`history_losses`): a mart that would lose days outside
+  the windows this run landed (build.duckdb lost, then a short run) blocks the
+  publish unless the run allows it (`--allow-shrink`).
+- Publish and cursor advance are one step (`publish_and_advance`): signals
+  wait until both are done, and a process killed between them is completed
+  by the next run (`complete_interrupted_publish`) from what the published
+  file says.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import fcntl
+import logging
 import os
+import re
+import signal
+import struct
+import threading
 import uuid
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Iterator
 
 import duckdb
 
-from orchestration.landing import STATE_SCHEMA, ensure_state_table, quote
-from orchestration.quality.results import ensure_results_table
+from orchestration.landing import STATE_SCHEMA, ensure_state_table, promote_sync_state, quote, transaction
+from orchestration.quality.results import CheckResult, ensure_results_table
+from orchestration.warehouse_lock import process_alive
+
+log = logging.getLogger("socialmart.publish")
 
 PUBLISHED_SCHEMAS = ("marts",)
+# The check recorded on every daily mart before its publish.
+HISTORY_CHECK = "history_kept"
+# `.marketing.duckdb.<pid>-<hex>.tmp`: the pid tells a live publish from a killed one.
+STAGING = re.compile(r"^\.(?P<name>.+)\.(?:(?P<pid>\d+)-)?[0-9a-f]{32}\.tmp(?:\.wal)?$")
+
+
+class PublishRefused(RuntimeError):
+    """The published file cannot be replaced safely; nothing was published."""
 
 
 @dataclass
@@ -35,10 +71,75 @@ def sql_string(value: str) -> str:
     return "'" + value.replace("'", "''") + "'"
 
 
+def published_target(published_db: Path) -> Path:
+    """The file that holds the published bytes: the link's target when the name is a symlink."""
+    return Path(os.path.realpath(published_db))
+
+
+def writer_pid(path: Path) -> int | None:
+    """The pid of a process holding `path` open read-write through DuckDB, if any.
+
+    DuckDB takes a whole-file fcntl lock: exclusive for a read-write
+    connection, shared for a read-only one. Asking (F_GETLK, which takes
+    nothing) whether a shared lock could be set finds writers only, and the
+    kernel names the holder."""
+    if not path.exists():
+        return None
+    query = struct.pack("hhqqi4x", fcntl.F_RDLCK, os.SEEK_SET, 0, 0, 0)
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        kind, _, _, _, pid = struct.unpack("hhqqi4x", fcntl.fcntl(fd, fcntl.F_GETLK, query))
+    finally:
+        os.close(fd)
+    return None if kind == fcntl.F_UNLCK else pid
+
+
+def wal_files(published_db: Path) -> list[Path]:
+    """Where DuckDB keeps uncheckpointed edits of the published file: beside
+    its target (DuckDB resolves links), or beside the name it was opened by."""
+    names = {Path(f"{published_db}.wal"), Path(f"{published_target(published_db)}.wal")}
+    return sorted(name for name in names if name.exists())
+
+
+def guard_published_file(published_db: Path) -> None:
+    """Refuse while a writer holds the published file; remove what dead writers
+    and killed publishes left behind (a stale .wal, staged .tmp files)."""
+    target = published_target(published_db)
+    pid = writer_pid(target)
+    if pid is not None:
+        raise PublishRefused(
+            f"{target} is open read-write by process {pid}: its edits would be replayed onto the published marts. "
+            f"BI tools must open it read-only (read_only=True / ACCESS_MODE READ_ONLY); close that connection, "
+            f"then run again. Nothing was published; the file still holds the last publish."
+        )
+    for wal in wal_files(published_db):
+        log.warning(f"removing {wal}: edits a writer left on the published file that no check ever audited "
+                    f"(the published file is only written by socialmart; BI opens it read-only)")
+        wal.unlink(missing_ok=True)
+    remove_stale_staging(target)
+
+
+def remove_stale_staging(target: Path) -> list[Path]:
+    """Staged files beside `target` whose publishing process is gone."""
+    removed = []
+    for path in target.parent.glob(f".{target.name}.*.tmp*"):
+        match = STAGING.match(path.name)
+        if not match or match["name"] != target.name:
+            continue
+        if match["pid"] and process_alive(int(match["pid"])):
+            continue
+        log.info(f"removing {path}: staged by a publish that was killed")
+        path.unlink(missing_ok=True)
+        removed.append(path)
+    return removed
+
+
 def publish(con: duckdb.DuckDBPyConnection, published_db: Path, run_id: str | None = None) -> Published:
     """Copy every table of the published schemas from the build connection to a new file, then swap."""
     published_db.parent.mkdir(parents=True, exist_ok=True)
-    staging = published_db.with_name(f".{published_db.name}.{uuid.uuid4().hex}.tmp")
+    guard_published_file(published_db)
+    destination = published_target(published_db)
+    staging = destination.with_name(f".{destination.name}.{os.getpid()}-{uuid.uuid4().hex}.tmp")
     published_at = dt.datetime.now(dt.timezone.utc)
     tables: dict[str, int] = {}
     alias = "publishing"
@@ -77,8 +178,11 @@ def publish(con: duckdb.DuckDBPyConnection, published_db: Path, run_id: str | No
         )
         con.execute(f"DETACH {alias}")  # checkpoints and closes the new file
         _fsync(staging)
-        os.replace(staging, published_db)
-        _fsync(published_db.parent)
+        # A .wal that appeared since the guard would be replayed onto the new file.
+        for wal in wal_files(published_db):
+            wal.unlink(missing_ok=True)
+        os.replace(staging, destination)
+        _fsync(destination.parent)
     except BaseException:
         try:
             con.execute(f"DETACH DATABASE IF EXISTS {alias}")
@@ -86,7 +190,7 @@ def publish(con: duckdb.DuckDBPyConnection, published_db: Path, run_id: str | No
             staging.unlink(missing_ok=True)
             Path(f"{staging}.wal").unlink(missing_ok=True)
         raise
-    return Published(published_db, tables, published_at)
+    return Published(destination, tables, published_at)
 
 
 def _fsync(path: Path) -> None:
@@ -95,3 +199,153 @@ def _fsync(path: Path) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
+
+
+# --------------------------------------------------------------------------- history
+
+
+def history_losses(con: duckdb.DuckDBPyConnection, published_db: Path, allow_shrink: bool = False) -> list[CheckResult]:
+    """Compare the marts about to be published with the published ones: a daily
+    mart (one with `date_day`) that loses a day, per channel where it has one,
+    outside every window this run landed has lost history (build.duckdb was
+    lost or replaced, then a short run rebuilt it). One `history_kept` result
+    per daily mart; a loss blocks the publish unless `allow_shrink`."""
+    target = published_target(published_db)
+    if not target.exists():
+        return []
+    ensure_state_table(con)
+    alias = "previously_published"
+    con.execute(f"ATTACH {sql_string(str(target))} AS {alias} (READ_ONLY)")
+    try:
+        # Days inside a window this run landed may change: the API restates them.
+        landed = con.execute(f"""SELECT channel, window_start, window_end FROM {STATE_SCHEMA}.sync_state_pending
+                                 WHERE window_start IS NOT NULL AND window_end IS NOT NULL""").fetchall()
+        before = _daily_marts(con, alias)
+        now = _daily_marts(con, current := con.execute("SELECT current_database()").fetchone()[0])
+        results = []
+        for mart, columns in sorted(before.items()):
+            keys = ["date_day"] + (["channel"] if "channel" in columns and "channel" in now.get(mart, set()) else [])
+            if mart not in now:
+                lost = con.execute(f"SELECT count(DISTINCT date_day) FROM {alias}.marts.{quote(mart)}").fetchone()[0]
+                sample = [{"mart": mart, "problem": "missing from the new build"}]
+            else:
+                key_list = ", ".join(quote(k) for k in keys)
+                lost_rows = con.execute(
+                    f"""SELECT {key_list} FROM {alias}.marts.{quote(mart)}
+                        EXCEPT SELECT {key_list} FROM {quote(current)}.marts.{quote(mart)}
+                        ORDER BY ALL""").fetchall()
+                lost_rows = [r for r in lost_rows if r[0] is not None and not _landed(landed, r[0], r[1] if len(r) > 1 else None)]
+                lost = len(lost_rows)
+                sample = [dict(zip(keys, (str(v) for v in r))) for r in lost_rows[:5]]
+            passed = lost == 0
+            if passed:
+                why = "No day of the published history is lost."
+            else:
+                why = (f"{lost} day(s){' per channel' if len(keys) > 1 else ''} published before would be lost, outside "
+                       f"the windows this run landed (was build.duckdb lost or replaced? `socialmart backfill` the "
+                       f"history back, or run with --allow-shrink to publish the shorter history on purpose)")
+                if allow_shrink:
+                    why += "; published anyway: --allow-shrink"
+            results.append(CheckResult(f"marts/{mart}", HISTORY_CHECK, "completeness", passed,
+                                       severity="WARN" if allow_shrink else "ERROR",
+                                       description=why, failing_rows=lost, sample=sample))
+        return results
+    finally:
+        con.execute(f"DETACH {alias}")
+
+
+def _landed(windows: list[tuple[str, dt.date, dt.date]], day: dt.date, channel: str | None) -> bool:
+    """Is `day` inside a window this run landed, of `channel` (of any channel's but FX's, whose windows open
+    two weeks early, when the mart has no channel column)?"""
+    return any(start <= day <= end for landed_channel, start, end in windows
+               if (landed_channel == channel if channel is not None else landed_channel != "fx"))
+
+
+def _daily_marts(con: duckdb.DuckDBPyConnection, catalog: str) -> dict[str, set[str]]:
+    """mart -> its column names, for the marts of `catalog` that have a `date_day`."""
+    columns: dict[str, set[str]] = {}
+    for table, column in con.execute(
+        "SELECT table_name, column_name FROM information_schema.columns WHERE table_catalog = ? AND table_schema = 'marts'",
+        [catalog],
+    ).fetchall():
+        columns.setdefault(table, set()).add(column)
+    return {table: names for table, names in columns.items() if "date_day" in names}
+
+
+# --------------------------------------------------------------------------- publish and cursors, one step
+
+
+def publish_and_advance(con: duckdb.DuckDBPyConnection, published_db: Path, run_id: str) -> tuple[Published, int]:
+    """Publish, then advance the cursors of what was landed: one step.
+
+    SIGINT/SIGTERM wait until both are done. A process killed outright
+    between the rename and the cursor advance leaves its run id in
+    `_socialmart.publish_intent`; the next run finds the published file
+    carrying that run id and advances the cursors then."""
+    ensure_state_table(con)
+    con.execute(f"CREATE TABLE IF NOT EXISTS {STATE_SCHEMA}.publish_intent (run_id VARCHAR NOT NULL)")
+    with transaction(con):
+        con.execute(f"DELETE FROM {STATE_SCHEMA}.publish_intent")
+        con.execute(f"INSERT INTO {STATE_SCHEMA}.publish_intent VALUES (?)", [run_id])
+    with signals_deferred():
+        published = publish(con, published_db, run_id)
+        cursors = _advance(con)
+    return published, cursors
+
+
+def _advance(con: duckdb.DuckDBPyConnection) -> int:
+    cursors = promote_sync_state(con)
+    con.execute(f"DELETE FROM {STATE_SCHEMA}.publish_intent")
+    return cursors
+
+
+def complete_interrupted_publish(con: duckdb.DuckDBPyConnection, published_db: Path) -> str | None:
+    """Finish the step a killed publish left half done; returns the run id whose
+    cursors were advanced now, None when there was nothing to finish."""
+    recorded = con.execute(
+        "SELECT count(*) FROM information_schema.tables WHERE table_schema = ? AND table_name = 'publish_intent'",
+        [STATE_SCHEMA],
+    ).fetchone()[0]
+    intent = con.execute(f"SELECT run_id FROM {STATE_SCHEMA}.publish_intent").fetchone() if recorded else None
+    if intent is None:
+        return None
+    if published_run_id(published_db) != intent[0]:
+        # Killed before the rename: nothing was published, the cursors stay.
+        con.execute(f"DELETE FROM {STATE_SCHEMA}.publish_intent")
+        return None
+    cursors = _advance(con)
+    log.warning(f"run {intent[0]} published {published_target(published_db)} and was stopped before advancing "
+                f"its cursors: advanced {cursors} now")
+    return intent[0]
+
+
+def published_run_id(published_db: Path) -> str | None:
+    """The run whose marts the published file holds (its meta.publish_info)."""
+    target = published_target(published_db)
+    if not target.exists():
+        return None
+    try:
+        with duckdb.connect(str(target), read_only=True) as con:
+            row = con.execute("SELECT run_id FROM meta.publish_info").fetchone()
+    except duckdb.Error:
+        return None
+    return row[0] if row else None
+
+
+@contextmanager
+def signals_deferred() -> Iterator[None]:
+    """SIGINT and SIGTERM received inside the block are delivered when it ends."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    received: list[int] = []
+    previous = {signo: signal.getsignal(signo) for signo in (signal.SIGINT, signal.SIGTERM)}
+    for signo in previous:
+        signal.signal(signo, lambda number, _frame: received.append(number))
+    try:
+        yield
+    finally:
+        for signo, handler in previous.items():
+            signal.signal(signo, handler)
+        if received:
+            signal.raise_signal(received[0])

@@ -19,17 +19,31 @@ from pathlib import Path
 
 import dagster as dg
 import duckdb
-from dagster._core.storage.tags import ASSET_PARTITION_RANGE_END_TAG, ASSET_PARTITION_RANGE_START_TAG
+from dagster._core.storage.tags import ASSET_PARTITION_RANGE_END_TAG, ASSET_PARTITION_RANGE_START_TAG, MAX_RUNTIME_SECONDS_TAG
 
 from orchestration.alerts import AlertDeliveryError, alert_for_run, deliver, root_cause
 from orchestration.config import Settings
 from orchestration.landing import quote
+from orchestration.publish import complete_interrupted_publish, published_run_id
 from orchestration.quality.results import CheckResult, load_results
 from orchestration.quality.validation_report import write_validation_report
 from orchestration.report import report_path
 from orchestration.nightly import NIGHTLY_TAG, nightly_range
+from orchestration.warehouse_lock import process_alive
 
 log = logging.getLogger("socialmart.runner")
+
+# On every run a CLI process executes: its pid. A run left STARTED by a CLI
+# process that is gone (killed) is failed by the next CLI start.
+CLI_PID_TAG = "socialmart/cli_pid"
+# On every ingest run: the day snapshot streams (follower counts, ...) are
+# recorded under, fixed once per CLI invocation so that a run crossing
+# midnight gives every stream the same day.
+SNAPSHOT_DATE_TAG = "socialmart/snapshot_date"
+
+
+class BuildDatabaseUnusable(RuntimeError):
+    """build.duckdb cannot be opened: corrupt, or held by another process."""
 
 
 @dataclass
@@ -45,6 +59,9 @@ class Outcome:
     checks: list[CheckResult] = field(default_factory=list)
     failures: list[str] = field(default_factory=list)
     command: str = "run"
+    # The run id in the published file's meta.publish_info when it is one of
+    # this invocation's runs: read from the file, whatever the runs reported.
+    published_by: str | None = None
 
     def summary(self) -> str:
         s = self.settings
@@ -74,11 +91,15 @@ class Outcome:
                 lines += [f"      e.g. {json.dumps(row, default=str, ensure_ascii=False)[:300]}" for row in check.sample[:3]]
         for failure in self.failures:
             lines.append(f"  ERROR {failure}")
+        if self.published_by:
+            published = f" (published by run {self.published_by[:8]}; cursors advanced)"
+        else:
+            published = " (unchanged by this failed run)" if not self.success else ""
         lines += [
             "",
             f"KPI report:          {report_path(s.warehouse_dir)}" + ("" if self.success else " (of the last publish)"),
             f"Validation report:   {s.validation_report}",
-            f"Published warehouse: {s.published_db}" + ("" if self.success else " (unchanged by this failed run)"),
+            f"Published warehouse: {s.published_db}{published}",
             f"Build database:      {s.build_db}",
             f"Config:              {s.source}",
             "Open the UI:         make ui   (Dagster UI at http://127.0.0.1:3000; these runs are in its history)",
@@ -99,6 +120,9 @@ event_log_storage:
 concurrency:
   runs:
     max_concurrent_runs: 1
+run_monitoring:
+  enabled: true
+  max_runtime_seconds: {max_runtime}
 telemetry:
   enabled: false
 """
@@ -112,10 +136,52 @@ def dagster_home(settings: Settings) -> Path:
         return home
     home = settings.warehouse_dir / ".dagster"
     home.mkdir(parents=True, exist_ok=True)
+    # The instance is ours: its settings follow the configuration (runs.max_runtime_seconds).
     instance_yaml = home / "dagster.yaml"
-    if not instance_yaml.exists():
-        instance_yaml.write_text(DAGSTER_YAML.format(history=home / "history"))
+    wanted = DAGSTER_YAML.format(history=home / "history", max_runtime=settings.max_runtime_seconds)
+    if not instance_yaml.exists() or instance_yaml.read_text() != wanted:
+        instance_yaml.write_text(wanted)
     return home
+
+
+def open_build_database(settings: Settings) -> None:
+    """Fail at once when build.duckdb cannot be opened (dagster-duckdb would
+    retry its connection for minutes per asset), and finish a publish that a
+    killed process left half done (`complete_interrupted_publish`)."""
+    path = settings.build_db
+    if not path.exists():
+        return
+    try:
+        con = duckdb.connect(str(path))
+    except duckdb.Error as exc:
+        if "Could not set lock" in str(exc):
+            raise BuildDatabaseUnusable(
+                f"{path} is in use by another process ({exc}); wait for it to finish, then run again"
+            ) from None
+        raise BuildDatabaseUnusable(
+            f"{path} cannot be opened: {exc}\n"
+            f"It is damaged. Move it aside (mv {path} {path}.damaged) and run `socialmart backfill` over the "
+            f"history to rebuild it; the published file {settings.published_db} still holds the last good state."
+        ) from None
+    with con:
+        complete_interrupted_publish(con, settings.published_db)
+
+
+def fail_orphaned_runs(instance: dg.DagsterInstance) -> list[str]:
+    """Runs a CLI process started and never finished because it was killed:
+    they stay STARTED forever and hold the daemon's one-run queue. Failed now."""
+    orphans = []
+    for record in instance.get_run_records(dg.RunsFilter(statuses=[
+        dg.DagsterRunStatus.STARTING, dg.DagsterRunStatus.STARTED, dg.DagsterRunStatus.CANCELING,
+    ])):
+        run = record.dagster_run
+        pid = run.tags.get(CLI_PID_TAG)
+        if pid is None or not pid.isdigit() or process_alive(int(pid)):
+            continue
+        instance.report_run_failed(run, f"its process {pid} ended without finishing the run (killed); "
+                                        "marked failed by the next socialmart start")
+        orphans.append(run.run_id)
+    return orphans
 
 
 
@@ -137,12 +203,20 @@ class Pipeline:
 
         self.began = time.monotonic()
         self.settings = settings
+        open_build_database(settings)
         os.environ["SOCIALMART_CONFIG"] = str(Path(config_path).resolve())
         self.defs = build_definitions(settings)
         # Not through $DAGSTER_HOME: setting it here would make every later
         # pipeline in this process (tests) record into this warehouse's instance.
         self.instance = dg.DagsterInstance.from_config(str(dagster_home(settings)))
+        for run_id in fail_orphaned_runs(self.instance):
+            log.warning(f"Dagster run {run_id} was left STARTED by a killed socialmart process: marked failed")
         self.outcome = Outcome(settings, start, end, False, 0.0, run_ids=[], command=command)
+        self.tags = {
+            CLI_PID_TAG: str(os.getpid()),
+            MAX_RUNTIME_SECONDS_TAG: str(settings.max_runtime_seconds),
+            SNAPSHOT_DATE_TAG: settings.today().isoformat(),
+        }
 
     def __enter__(self) -> "Pipeline":
         return self
@@ -156,12 +230,19 @@ class Pipeline:
         # is kept for the summary.
         with contextlib.redirect_stdout(sys.stderr):
             result = self.defs.resolve_job_def(job_name).execute_in_process(
-                instance=self.instance, tags=tags or {}, raise_on_error=False, run_config=quiet, asset_selection=assets
+                instance=self.instance, tags={**self.tags, **(tags or {})}, raise_on_error=False, run_config=quiet,
+                asset_selection=assets,
             )
         self.outcome.run_ids.append(result.run_id)
         _collect(self.outcome, result)
-        self._alert(result.run_id)
-        return result.success
+        # The published file says whether the publish happened, whatever the
+        # run's status: a signal after the rename fails the run, not the publish.
+        published = published_run_id(self.settings.published_db) == result.run_id
+        if published:
+            self.outcome.published_by = result.run_id
+        if result.success or not published:
+            self._alert(result.run_id)
+        return result.success or published
 
     def _alert(self, run_id: str) -> None:
         alert = alert_for_run(self.instance, self.instance.get_run_by_id(run_id))
@@ -193,22 +274,31 @@ class Pipeline:
         return outcome
 
 
+def build_tags(allow_shrink: bool) -> dict[str, str]:
+    from orchestration.defs.publish import ALLOW_SHRINK_TAG
+
+    return {ALLOW_SHRINK_TAG: "true"} if allow_shrink else {}
+
+
 def run_pipeline(
-    settings: Settings, config_path: Path, start: dt.date, end: dt.date, *, tags: dict[str, str] | None = None, command: str = "run"
+    settings: Settings, config_path: Path, start: dt.date, end: dt.date, *, tags: dict[str, str] | None = None,
+    command: str = "run", allow_shrink: bool = False,
 ) -> Outcome:
     """Ingest [start, end] (one partition-range run), then build, audit and publish."""
     from orchestration.defs import BUILD_JOB, INGEST_JOB
 
     with Pipeline(settings, config_path, start, end, command) as pipeline:
-        success = pipeline.execute(INGEST_JOB, {**partition_range_tags(start, end), **(tags or {})}) and pipeline.execute(BUILD_JOB)
+        success = (pipeline.execute(INGEST_JOB, {**partition_range_tags(start, end), **(tags or {})})
+                   and pipeline.execute(BUILD_JOB, build_tags(allow_shrink)))
         return pipeline.finish(success)
 
 
-def run_nightly(settings: Settings, config_path: Path, today: dt.date | None = None) -> Outcome:
+def run_nightly(settings: Settings, config_path: Path, today: dt.date | None = None, allow_shrink: bool = False) -> Outcome:
     """What the nightly schedule does, in this process: every channel's lookback
     window plus yesterday, then build, audit and publish."""
     start, end = nightly_range(settings, today or settings.today())
-    return run_pipeline(settings, config_path, start, end, tags={NIGHTLY_TAG: end.isoformat()}, command="nightly")
+    return run_pipeline(settings, config_path, start, end, tags={NIGHTLY_TAG: end.isoformat()}, command="nightly",
+                        allow_shrink=allow_shrink)
 
 
 def _collect(outcome: Outcome, result: dg.ExecuteInProcessResult) -> None:

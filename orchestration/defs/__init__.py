@@ -34,6 +34,7 @@ def build_definitions(settings: Settings) -> dg.Definitions:
     settings.warehouse_dir.mkdir(parents=True, exist_ok=True)
     # dbt (a subprocess) finds the build database through the environment.
     os.environ["SOCIALMART_BUILD_DB"] = str(settings.build_db)
+    os.environ["SOCIALMART_TIMEZONE"] = settings.reporting_timezone
     partitions = daily_partitions(settings)
     raw = ingest_assets(settings, partitions)
     dbt_models, dbt_resource = dbt_definitions(settings)
@@ -70,7 +71,7 @@ def build_definitions(settings: Settings) -> dg.Definitions:
                 default_status=dg.DefaultSensorStatus.RUNNING,
             ),
         ],
-        resources={"duckdb": BuildDatabase(database=str(settings.build_db)), "dbt": dbt_resource},
+        resources={"duckdb": BuildDatabase(database=str(settings.build_db), timezone=settings.reporting_timezone), "dbt": dbt_resource},
         # DuckDB allows one writer process: every step runs in the run's own process.
         executor=dg.in_process_executor,
     )

@@ -10,6 +10,7 @@ allows, instead of one run per day.
 
 import datetime as dt
 import logging
+from zoneinfo import ZoneInfo
 
 import dagster as dg
 from dagster_duckdb import DuckDBResource
@@ -21,6 +22,7 @@ from orchestration.config import Settings
 from orchestration.ingest import sync_stream
 from orchestration.quality.results import CheckResult, record_results
 from orchestration.nightly import NIGHTLY_TAG, lookback_start
+from orchestration.runner import SNAPSHOT_DATE_TAG
 
 progress_log = logging.getLogger("socialmart.progress")
 
@@ -53,7 +55,7 @@ def ingest_asset(channel: ChannelSettings, stream: Stream, partitions: dg.Partit
         with duckdb.get_connection() as con:
             try:
                 result = sync_stream(
-                    con, channel, stream.name, start, end, policy=settings.http, snapshot_date=settings.today(),
+                    con, channel, stream.name, start, end, policy=settings.http, snapshot_date=run_snapshot_date(context, settings),
                     progress=lambda line: _progress(context, line),
                 )
             except ApiError as err:
@@ -70,6 +72,17 @@ def ingest_asset(channel: ChannelSettings, stream: Stream, partitions: dg.Partit
         )
 
     return _ingest
+
+
+def run_snapshot_date(context: dg.AssetExecutionContext, settings: Settings) -> dt.date:
+    """One snapshot day for every stream of a run, even a run crossing midnight:
+    the CLI's (fixed once per invocation), else the day the run was created,
+    in the reporting time zone."""
+    tagged = context.run.tags.get(SNAPSHOT_DATE_TAG)
+    if tagged:
+        return dt.date.fromisoformat(tagged)
+    created = context.instance.get_run_record_by_id(context.run.run_id).create_timestamp
+    return created.astimezone(ZoneInfo(settings.reporting_timezone)).date()
 
 
 def _progress(context: dg.AssetExecutionContext, line: str) -> None:

@@ -6,12 +6,13 @@ import dagster as dg
 from dagster_duckdb import DuckDBResource
 
 from orchestration.config import Settings
-from orchestration.landing import promote_sync_state
-from orchestration.publish import publish
-from orchestration.quality.results import blocking_failures
+from orchestration.publish import guard_published_file, history_losses, publish_and_advance
+from orchestration.quality.results import blocking_failures, record_results
 from orchestration.report import report_path, write_report
 
 PUBLISH_KEY = dg.AssetKey(["published", "marketing_duckdb"])
+# "true" on a build run: publish even when a mart would lose published days (`--allow-shrink`).
+ALLOW_SHRINK_TAG = "socialmart/allow_shrink"
 
 
 def publish_asset(settings: Settings, marts: list[dg.AssetKey]) -> dg.AssetsDefinition:
@@ -30,9 +31,14 @@ def publish_asset(settings: Settings, marts: list[dg.AssetKey]) -> dg.AssetsDefi
                 # Dagster already skips this step after a blocking check fails;
                 # this guards runs that select publish without the audit.
                 raise dg.Failure("not publishing: blocking checks failed:\n" + "\n".join(r.summary_line() for r in blocked))
-            result = publish(con, settings.published_db, context.run.run_id)
-            # Only now, with the audited marts in BI's hands, do cursors move.
-            cursors = promote_sync_state(con)
+            guard_published_file(settings.published_db)
+            history = history_losses(con, settings.published_db, context.run.tags.get(ALLOW_SHRINK_TAG) == "true")
+            record_results(con, context.run.run_id, history)
+            shrunk = [r for r in history if r.blocks_publish]
+            if shrunk:
+                raise dg.Failure("not publishing: published history would be lost:\n" + "\n".join(r.summary_line() for r in shrunk))
+            # Only with the audited marts in BI's hands do cursors move: one step.
+            result, cursors = publish_and_advance(con, settings.published_db, context.run.run_id)
         return dg.MaterializeResult(
             metadata={
                 "path": dg.MetadataValue.path(str(result.path)),

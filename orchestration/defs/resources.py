@@ -8,7 +8,8 @@ from dagster_duckdb import DuckDBResource
 
 
 class BuildDatabase(DuckDBResource):
-    """DuckDBResource whose connection is closed when the step fails, too.
+    """DuckDBResource whose connection is closed when the step fails, too,
+    and whose session time zone is the reporting one, never the host's TZ.
 
     dagster-duckdb closes its connection only after a clean exit. The failed
     step's traceback keeps the open connection alive, and DuckDB then refuses
@@ -16,10 +17,14 @@ class BuildDatabase(DuckDBResource):
     read-only row count after a failed run) until it is garbage-collected.
     """
 
+    timezone: str = "UTC"
+
     @contextmanager
     def get_connection(self) -> Iterator[duckdb.DuckDBPyConnection]:
         with super().get_connection() as con:
             try:
+                # A validated IANA name (config.py); SET takes no parameters.
+                con.execute(f"SET TimeZone = '{self.timezone}'")
                 yield con
             finally:
                 con.close()

@@ -11,6 +11,7 @@ test's outcome is also recorded with the run's other checks.
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -29,6 +30,10 @@ from orchestration.quality.results import SAMPLE_ROWS, CheckResult, record_resul
 DBT_PROJECT_DIR = Path(__file__).resolve().parents[2] / "dbt_project"
 # The venv's dbt, whether or not the venv is on PATH (make runs .venv/bin/... directly).
 DBT_EXECUTABLE = Path(sys.executable).with_name("dbt")
+# Each `dbt build` writes its artifacts (run_results.json, compiled SQL, its
+# log; ~15 MB) to <warehouse>/dbt_target/<run>: beside the data they
+# describe, not in the code checkout. The newest few are kept for debugging.
+DBT_RUNS_KEPT = 3
 
 
 class Translator(DagsterDbtTranslator):
@@ -74,7 +79,8 @@ def dbt_definitions(settings: Settings) -> tuple[dg.AssetsDefinition, DbtCliReso
     def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, duckdb: DuckDBResource):
         with duckdb.get_connection() as con:
             ensure_all_raw_tables(con)
-        invocation = dbt.cli(["build", "--vars", dbt_vars], context=context, raise_on_error=False)
+        target = dbt_target_path(settings, context.run.run_id)
+        invocation = dbt.cli(["build", "--vars", dbt_vars], context=context, raise_on_error=False, target_path=target)
         yield from invocation.stream()
         # Every dbt test's outcome joins the run's check record (the
         # validation report, `socialmart status`, meta.check_results), with
@@ -91,6 +97,16 @@ def dbt_definitions(settings: Settings) -> tuple[dg.AssetsDefinition, DbtCliReso
             raise dg.Failure("dbt build failed:\n" + "\n".join(lines), metadata={"failed_tests": len(failed)})
 
     return dbt_models, DbtCliResource(project_dir=project, dbt_executable=str(DBT_EXECUTABLE))
+
+
+def dbt_target_path(settings: Settings, run_id: str) -> Path:
+    """A fresh artifacts folder for this run's dbt build; older runs' beyond DBT_RUNS_KEPT are removed."""
+    root = settings.warehouse_dir / "dbt_target"
+    root.mkdir(parents=True, exist_ok=True)
+    previous = sorted((p for p in root.iterdir() if p.is_dir()), key=lambda p: p.stat().st_mtime)
+    for old in previous[:max(0, len(previous) - (DBT_RUNS_KEPT - 1))]:
+        shutil.rmtree(old, ignore_errors=True)
+    return root / f"build-{run_id}"
 
 
 def _test_targets(manifest: dict[str, Any]) -> dict[str, tuple[str, str]]:

@@ -20,6 +20,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import dagster as dg
 import duckdb
 import pytest
 import requests
@@ -27,6 +28,7 @@ import requests
 from connectors import CONNECTORS
 from connectors.sandbox import Fault, Sandbox
 from orchestration.landing import quote
+from orchestration.warehouse_lock import LOCK_NAME
 from tests.integration.conftest import sha256, table_checksums
 from tests.reliability.helpers import END, SOCIALMART, TODAY, TOKEN, cli_env, rows, run_cli, write_config
 
@@ -173,11 +175,32 @@ def test_kill_9_mid_load_then_rerun_equals_an_uninterrupted_run(baseline, tmp_pa
         # cursors pending a publish), Weibo's had not.
         assert ("meta_ads", "insights") in landed and not {s for c, s in landed if c == "weibo"}
         assert not [p.name for p in warehouse.iterdir() if p.name.endswith(".tmp")]
+        # The killed run's lock record names it; its Dagster run was left STARTED.
+        assert json.loads((warehouse / LOCK_NAME).read_text())["pid"] == run.pid
+        killed_runs = dagster_runs(warehouse)
+        assert [status for status, _ in killed_runs.values()].count(dg.DagsterRunStatus.STARTED) == 1
 
         rerun = subprocess.run(command, cwd=tmp_path, env=cli_env(), capture_output=True, text=True, timeout=600)
         assert rerun.returncode == 0, rerun.stdout + rerun.stderr[-5000:]
     assert table_checksums(build, CHECKED_SCHEMAS) == baseline.checksums
     assert published_marts(published) == {k: v for k, v in baseline.checksums.items() if k.startswith("marts.")}
+    # The rerun took the dead run's lock over, saying so, and failed the run it
+    # left STARTED (it would block the daemon's one-run queue forever); every
+    # run carries the maximum runtime the daemon's run monitoring enforces.
+    assert f"taking over the stale warehouse lock of pid {run.pid}" in rerun.stderr
+    runs = dagster_runs(warehouse)
+    assert not [run_id for run_id, (status, _) in runs.items() if status == dg.DagsterRunStatus.STARTED]
+    assert [runs[run_id][0] for run_id, (status, _) in killed_runs.items() if status == dg.DagsterRunStatus.STARTED] \
+        == [dg.DagsterRunStatus.FAILURE]
+    assert {tags.get("dagster/max_runtime") for _, tags in runs.values()} == {str(6 * 3600)}
+    assert "max_runtime_seconds: 21600" in (warehouse / ".dagster" / "dagster.yaml").read_text()
+    assert json.loads((warehouse / LOCK_NAME).read_text() or "{}") == {}  # released
+
+
+def dagster_runs(warehouse: Path) -> dict[str, tuple]:
+    """run id -> (status, tags) of the warehouse's own Dagster instance."""
+    with dg.DagsterInstance.from_config(str(warehouse / ".dagster")) as instance:
+        return {r.run_id: (r.status, dict(r.tags)) for r in instance.get_runs()}
 
 
 # --------------------------------------------------------------------------- restated metrics, hostile content

@@ -36,7 +36,8 @@ totals as (
 ),
 
 organic_channels as (
-    select channel as organic_channel, paid_channel from {{ ref('channels') }} where kind <> 'paid'
+    select channel as organic_channel, paid_channel, coalesce(nullif(day_timezone, ''), 'UTC') as day_timezone
+    from {{ ref('channels') }} where kind <> 'paid'
 ),
 
 best_content as (
@@ -52,7 +53,8 @@ best_content as (
     join organic_channels as o on o.paid_channel = t.channel
     join {{ ref('fct_content_performance') }} as c
         on c.channel = o.organic_channel
-        and c.published_at::date between t.first_day and t.last_day
+        -- The post's day at the platform's own midnight, whatever the host's TZ.
+        and (c.published_at at time zone o.day_timezone)::date between t.first_day and t.last_day
         and c.engagements is not null
     qualify row_number() over (
         partition by t.channel, t.account_id, t.campaign_id
