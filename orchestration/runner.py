@@ -19,7 +19,6 @@ from pathlib import Path
 
 import dagster as dg
 import duckdb
-from dagster._core.storage.tags import ASSET_PARTITION_RANGE_END_TAG, ASSET_PARTITION_RANGE_START_TAG
 
 from orchestration.alerts import AlertDeliveryError, alert_for_run, deliver, root_cause
 from orchestration.config import Settings
@@ -119,11 +118,6 @@ def dagster_home(settings: Settings) -> Path:
 
 
 
-def partition_range_tags(start: dt.date, end: dt.date) -> dict[str, str]:
-    """Tags that make a run of the daily-partitioned ingest job cover [start, end] in one run."""
-    return {ASSET_PARTITION_RANGE_START_TAG: start.isoformat(), ASSET_PARTITION_RANGE_END_TAG: end.isoformat()}
-
-
 class Pipeline:
     """The Dagster definitions and instance of one CLI invocation: its jobs run
     in-process one after another, and their outcome adds up in `outcome`.
@@ -150,8 +144,9 @@ class Pipeline:
     def __exit__(self, *exc_info) -> None:
         self.instance.dispose()
 
-    def execute(self, job_name: str, tags: dict[str, str] | None = None, assets: list[dg.AssetKey] | None = None) -> bool:
-        quiet = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
+    def execute(self, job_name: str, tags: dict[str, str] | None = None, assets: list[dg.AssetKey] | None = None,
+                run_config: dict | None = None) -> bool:
+        quiet = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}, **(run_config or {})}
         # dagster-dbt echoes dbt's log to stdout; it is progress, and stdout
         # is kept for the summary.
         with contextlib.redirect_stdout(sys.stderr):
@@ -196,11 +191,13 @@ class Pipeline:
 def run_pipeline(
     settings: Settings, config_path: Path, start: dt.date, end: dt.date, *, tags: dict[str, str] | None = None, command: str = "run"
 ) -> Outcome:
-    """Ingest [start, end] (one partition-range run), then build, audit and publish."""
+    """Ingest [start, end] (one run), then build, audit and publish."""
     from orchestration.defs import BUILD_JOB, INGEST_JOB
+    from orchestration.defs.ingest import window_run_config
 
     with Pipeline(settings, config_path, start, end, command) as pipeline:
-        success = pipeline.execute(INGEST_JOB, {**partition_range_tags(start, end), **(tags or {})}) and pipeline.execute(BUILD_JOB)
+        success = (pipeline.execute(INGEST_JOB, tags, run_config=window_run_config(start, end))
+                   and pipeline.execute(BUILD_JOB))
         return pipeline.finish(success)
 
 
