@@ -86,13 +86,14 @@ class Outcome:
 
 
 # One SQLite file for all event logs: a run writes hundreds of events (one
-# per asset and partition) and per-run files plus an index cost ~30% more.
-# Runs the daemon launches (schedule, sensors, UI) queue one at a time:
-# DuckDB allows one writer process.
+# per asset and check) and per-run files plus an index cost ~30% more; its
+# storage class keeps one engine and skips the fsync per event
+# (orchestration/event_log.py). Runs the daemon launches (schedule, sensors,
+# UI) queue one at a time: DuckDB allows one writer process.
 DAGSTER_YAML = """\
 event_log_storage:
-  module: dagster.core.storage.event_log
-  class: ConsolidatedSqliteEventLogStorage
+  module: orchestration.event_log
+  class: EventLogStorage
   config:
     base_dir: {history}
 concurrency:
@@ -127,9 +128,11 @@ class Pipeline:
     """
 
     def __init__(self, settings: Settings, config_path: Path, start: dt.date, end: dt.date, command: str = "run") -> None:
+        self.began = time.monotonic()
+        # Before the imports and definitions (seconds): the terminal says at once what runs.
+        logging.getLogger("socialmart.progress").info(f"socialmart {command} {start}..{end}: loading the pipeline")
         from orchestration.defs import build_definitions
 
-        self.began = time.monotonic()
         self.settings = settings
         os.environ["SOCIALMART_CONFIG"] = str(Path(config_path).resolve())
         self.defs = build_definitions(settings)

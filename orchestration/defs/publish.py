@@ -1,5 +1,6 @@
 """The publish asset: runs only after every upstream mart built and passed its tests."""
 
+import logging
 import traceback
 
 import dagster as dg
@@ -10,6 +11,8 @@ from orchestration.landing import promote_sync_state
 from orchestration.publish import publish
 from orchestration.quality.results import blocking_failures
 from orchestration.report import report_path, write_report
+
+progress_log = logging.getLogger("socialmart.progress")
 
 PUBLISH_KEY = dg.AssetKey(["published", "marketing_duckdb"])
 
@@ -33,6 +36,7 @@ def publish_asset(settings: Settings, marts: list[dg.AssetKey]) -> dg.AssetsDefi
             result = publish(con, settings.published_db, context.run.run_id)
             # Only now, with the audited marts in BI's hands, do cursors move.
             cursors = promote_sync_state(con)
+        progress_log.info(f"published {len(result.tables)} tables to {result.path}; {cursors} cursors advanced")
         return dg.MaterializeResult(
             metadata={
                 "path": dg.MetadataValue.path(str(result.path)),
