@@ -260,7 +260,8 @@ class Includes:
 
 def _warn_partial_errors(body: Any, user_id: str) -> None:
     for error in (body.get("errors") or ()) if isinstance(body, dict) else ():
-        log.warning("x user %s: partial error kept out of the rows: %s", user_id,
+        # Routine (a deleted or protected tweet): a note, not a warning.
+        log.info("x user %s: partial error kept out of the rows: %s", user_id,
                     error.get("detail") or error.get("title") or error)
 
 

@@ -18,7 +18,6 @@ from dataclasses import dataclass
 import dagster as dg
 import requests
 from dagster._core.events import DagsterEventType
-from dagster._core.storage.tags import ASSET_PARTITION_RANGE_END_TAG, ASSET_PARTITION_RANGE_START_TAG
 
 from connectors.http import redact
 
@@ -98,8 +97,8 @@ def alert_for_run(instance: dg.DagsterInstance, run: dg.DagsterRun) -> Alert | N
     else:
         headline = f"socialmart: {len(failed_checks)} ERROR check(s) failed in a run of {run.job_name}"
     context = f"Dagster run {run.run_id}"
-    if ASSET_PARTITION_RANGE_START_TAG in run.tags:
-        context += f", days {run.tags[ASSET_PARTITION_RANGE_START_TAG]} .. {run.tags[ASSET_PARTITION_RANGE_END_TAG]}"
+    if run_window(run):
+        context += f", days {run_window(run)}"
     # What launched it: socialmart/nightly, socialmart/backfill, ...
     context += "".join(f", {name}={value}" for name, value in sorted(run.tags.items()) if name.startswith("socialmart/"))
     return Alert(run.run_id, run.job_name, headline, [redact(line) for line in lines], context)
@@ -120,3 +119,12 @@ def deliver(alert: Alert, webhook_url: str | None, logger: logging.Logger | dg.D
             f"alerts.webhook_url: the webhook answered HTTP {response.status_code} for run {alert.run_id}: "
             f"{redact(response.text[:200])}"
         )
+
+
+def run_window(run: dg.DagsterRun) -> str | None:
+    """The days an ingest run was configured to pull ("start..end"), from its
+    `ingest_window` run config; None for build runs and unconfigured runs."""
+    window = ((run.run_config or {}).get("resources", {}).get("ingest_window", {}) or {}).get("config") or {}
+    if window.get("start") and window.get("end"):
+        return f"{window['start']}..{window['end']}"
+    return None

@@ -1,15 +1,16 @@
 """Backfill: a long range of days, in monthly chunks, resumable, then one build.
 
-Each chunk is one run of the ingest job over the chunk's daily partitions
-(single-run backfill policy: as few API calls as each API allows; the
+Each chunk is one run of the ingest job over the chunk's days (its run
+config: as few API calls as each API allows; the
 connectors split further where an API caps a call's range, e.g. TikTok 30 days,
 Facebook Pages 90, WeChat 7). A month bounds what one run holds in memory
 (a stream is fetched whole before landing) and what a failure costs.
 
-Resuming: a day of a raw asset counts as landed when the Dagster instance
-has it materialized (by a backfill, a nightly, a `socialmart run` or the UI)
-AND the raw table in build.duckdb still holds it (`held_days`): Dagster's
-records outlive a lost or replaced build.duckdb, the tables do not.
+Resuming: a day of a raw asset counts as landed when a materialization the
+Dagster instance recorded pulled it (by a backfill, a nightly, a `socialmart
+run` or the UI: its `window` metadata) AND the raw table in build.duckdb
+still holds it (`held_days`): Dagster's records outlive a lost or replaced
+build.duckdb, the tables do not.
 A chunk runs only the assets missing one of its days, and is skipped when none
 is; so a rerun after a failure picks up at the failed assets of the failed
 chunk. Cursors still move only at publish: the build after the last chunk
@@ -31,7 +32,7 @@ import duckdb
 from connectors import CONNECTORS
 from orchestration.config import ConfigError, Settings
 from orchestration.landing import STATE_SCHEMA, quote, raw_table
-from orchestration.runner import Outcome, Pipeline, build_tags, partition_range_tags
+from orchestration.runner import Outcome, Pipeline, build_tags
 
 progress = logging.getLogger("socialmart.progress")
 
@@ -51,9 +52,9 @@ def month_chunks(start: dt.date, end: dt.date) -> list[tuple[dt.date, dt.date]]:
     return chunks
 
 
-def days(start: dt.date, end: dt.date) -> set[str]:
-    """The daily partition keys of [start, end]."""
-    return {(start + dt.timedelta(days=i)).isoformat() for i in range((end - start).days + 1)}
+def days(start: dt.date, end: dt.date) -> set[dt.date]:
+    """Every day of [start, end]."""
+    return {start + dt.timedelta(days=i) for i in range((end - start).days + 1)}
 
 
 def selected_channels(settings: Settings, channel: str | None) -> list[str]:
@@ -67,13 +68,14 @@ def selected_channels(settings: Settings, channel: str | None) -> list[str]:
 def run_backfill(settings: Settings, config_path: Path, start: dt.date, end: dt.date, channel: str | None = None,
                  allow_shrink: bool = False) -> Outcome:
     from orchestration.defs import BUILD_JOB, INGEST_JOB
+    from orchestration.defs.ingest import landed_days, window_run_config
 
     channels = selected_channels(settings, channel)
     with Pipeline(settings, config_path, start, end, command="backfill") as pipeline:
         ingest = pipeline.defs.resolve_job_def(INGEST_JOB)
         assets = sorted((key for key in ingest.asset_layer.executable_asset_keys if channel_of(key) in channels),
                         key=lambda key: key.to_user_string())
-        materialized = {key: pipeline.instance.get_materialized_partitions(key) & held_days(settings.build_db, key, start, end)
+        materialized = {key: landed_days(pipeline.instance, key) & held_days(settings.build_db, key, start, end)
                         for key in assets}
         chunks = month_chunks(start, end)
         progress.info(f"backfill {start}..{end}: {len(chunks)} monthly chunk(s), channels {', '.join(channels)}")
@@ -84,8 +86,8 @@ def run_backfill(settings: Settings, config_path: Path, start: dt.date, end: dt.
                 progress.info(f"{label}: already materialized, skipped")
                 continue
             progress.info(f"{label}: {_describe(missing, len(assets))}")
-            tags = {**partition_range_tags(chunk_start, chunk_end), BACKFILL_TAG: f"{start}..{end}"}
-            if not pipeline.execute(INGEST_JOB, tags, assets=missing):
+            if not pipeline.execute(INGEST_JOB, {BACKFILL_TAG: f"{start}..{end}"}, assets=missing,
+                                    run_config=window_run_config(chunk_start, chunk_end)):
                 progress.info(f"{label}: FAILED; run the same backfill again to resume from this chunk")
                 return pipeline.finish(False)
         progress.info(f"backfill {start}..{end}: every chunk landed; building, auditing, publishing")

@@ -137,7 +137,7 @@ def _setup_logging(level: str) -> None:
     root.setLevel(level.upper())
     # Library chatter stays out of the progress view unless DEBUG is asked for.
     if root.level > logging.DEBUG:
-        for noisy in ("urllib3", "dagster", "filelock", "alembic"):
+        for noisy in ("urllib3", "dagster", "dagster.builtin", "filelock", "alembic", "great_expectations"):
             logging.getLogger(noisy).setLevel(logging.WARNING)
 
 

@@ -7,7 +7,7 @@ values are registered with the redactor so no log line can show them.
 ```yaml
 reporting: {currency: USD, timezone: UTC}
 warehouse: {dir: ./warehouse}          # relative paths are relative to this file
-history_start: 2024-01-01              # first day of the daily partitions
+history_start: 2024-01-01              # the earliest day any window may pull
 http: {read_timeout_seconds: 60, request_deadline_seconds: 300, max_response_mib: 256,
        max_retries: 5, backoff_seconds: 1, max_throttle_wait_seconds: 900}
 fx: {base_url: https://data-api.ecb.europa.eu, currencies: [USD, GBP]}

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import dagster as dg
 import duckdb
-from dagster._core.storage.tags import ASSET_PARTITION_RANGE_END_TAG, ASSET_PARTITION_RANGE_START_TAG, MAX_RUNTIME_SECONDS_TAG
+from dagster._core.storage.tags import MAX_RUNTIME_SECONDS_TAG
 
 from orchestration.alerts import AlertDeliveryError, alert_for_run, deliver, root_cause
 from orchestration.config import Settings
@@ -108,13 +108,14 @@ class Outcome:
 
 
 # One SQLite file for all event logs: a run writes hundreds of events (one
-# per asset and partition) and per-run files plus an index cost ~30% more.
-# Runs the daemon launches (schedule, sensors, UI) queue one at a time:
-# DuckDB allows one writer process.
+# per asset and check) and per-run files plus an index cost ~30% more; its
+# storage class keeps one engine and skips the fsync per event
+# (orchestration/event_log.py). Runs the daemon launches (schedule, sensors,
+# UI) queue one at a time: DuckDB allows one writer process.
 DAGSTER_YAML = """\
 event_log_storage:
-  module: dagster.core.storage.event_log
-  class: ConsolidatedSqliteEventLogStorage
+  module: orchestration.event_log
+  class: EventLogStorage
   config:
     base_dir: {history}
 concurrency:
@@ -185,11 +186,6 @@ def fail_orphaned_runs(instance: dg.DagsterInstance) -> list[str]:
 
 
 
-def partition_range_tags(start: dt.date, end: dt.date) -> dict[str, str]:
-    """Tags that make a run of the daily-partitioned ingest job cover [start, end] in one run."""
-    return {ASSET_PARTITION_RANGE_START_TAG: start.isoformat(), ASSET_PARTITION_RANGE_END_TAG: end.isoformat()}
-
-
 class Pipeline:
     """The Dagster definitions and instance of one CLI invocation: its jobs run
     in-process one after another, and their outcome adds up in `outcome`.
@@ -199,9 +195,11 @@ class Pipeline:
     """
 
     def __init__(self, settings: Settings, config_path: Path, start: dt.date, end: dt.date, command: str = "run") -> None:
+        self.began = time.monotonic()
+        # Before the imports and definitions (seconds): the terminal says at once what runs.
+        logging.getLogger("socialmart.progress").info(f"socialmart {command} {start}..{end}: loading the pipeline")
         from orchestration.defs import build_definitions
 
-        self.began = time.monotonic()
         self.settings = settings
         open_build_database(settings)
         os.environ["SOCIALMART_CONFIG"] = str(Path(config_path).resolve())
@@ -224,8 +222,9 @@ class Pipeline:
     def __exit__(self, *exc_info) -> None:
         self.instance.dispose()
 
-    def execute(self, job_name: str, tags: dict[str, str] | None = None, assets: list[dg.AssetKey] | None = None) -> bool:
-        quiet = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
+    def execute(self, job_name: str, tags: dict[str, str] | None = None, assets: list[dg.AssetKey] | None = None,
+                run_config: dict | None = None) -> bool:
+        quiet = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}, **(run_config or {})}
         # dagster-dbt echoes dbt's log to stdout; it is progress, and stdout
         # is kept for the summary.
         with contextlib.redirect_stdout(sys.stderr):
@@ -284,11 +283,12 @@ def run_pipeline(
     settings: Settings, config_path: Path, start: dt.date, end: dt.date, *, tags: dict[str, str] | None = None,
     command: str = "run", allow_shrink: bool = False,
 ) -> Outcome:
-    """Ingest [start, end] (one partition-range run), then build, audit and publish."""
+    """Ingest [start, end] (one run), then build, audit and publish."""
     from orchestration.defs import BUILD_JOB, INGEST_JOB
+    from orchestration.defs.ingest import window_run_config
 
     with Pipeline(settings, config_path, start, end, command) as pipeline:
-        success = (pipeline.execute(INGEST_JOB, {**partition_range_tags(start, end), **(tags or {})})
+        success = (pipeline.execute(INGEST_JOB, tags, run_config=window_run_config(start, end))
                    and pipeline.execute(BUILD_JOB, build_tags(allow_shrink)))
         return pipeline.finish(success)
 

@@ -26,15 +26,13 @@ from typing import Any
 
 import dagster as dg
 import duckdb
-from dagster._core.storage.tags import ASSET_PARTITION_RANGE_END_TAG, ASSET_PARTITION_RANGE_START_TAG
 
 from connectors import CONNECTORS
-from orchestration.alerts import alert_for_run
+from orchestration.alerts import alert_for_run, run_window
 from orchestration.config import Settings
 from orchestration.landing import quote, raw_table
 from orchestration.runner import dagster_home, table_rows
 
-RANGE_TAGS = (ASSET_PARTITION_RANGE_START_TAG, ASSET_PARTITION_RANGE_END_TAG)
 
 
 @dataclass
@@ -71,6 +69,7 @@ class RunStatus:
     started: str | None
     ended: str | None
     tags: dict[str, str]
+    window: str | None = None  # the days an ingest run pulled, "start..end"
     failure: list[str] = field(default_factory=list)
 
 
@@ -227,8 +226,8 @@ def _last_runs(settings: Settings) -> list[RunStatus]:
             runs.append(RunStatus(
                 job, run.run_id, run.status.value,
                 _utc(record.start_time), _utc(record.end_time),
-                {name: value for name, value in run.tags.items() if name.startswith("socialmart/") or name in RANGE_TAGS},
-                alert.lines if alert else [],
+                {name: value for name, value in run.tags.items() if name.startswith("socialmart/")},
+                run_window(run), alert.lines if alert else [],
             ))
     return runs
 
@@ -255,8 +254,8 @@ def render(status: Status) -> str:
         lines.append("  no run recorded in the Dagster instance")
     for run in status.runs:
         window = ""
-        if ASSET_PARTITION_RANGE_START_TAG in run.tags:
-            window = f" days {run.tags[ASSET_PARTITION_RANGE_START_TAG]}..{run.tags[ASSET_PARTITION_RANGE_END_TAG]}"
+        if run.window:
+            window = f" days {run.window}"
         launched = "".join(f" {name.removeprefix('socialmart/')}={value}" for name, value in run.tags.items() if name.startswith("socialmart/"))
         lines.append(f"  {run.job:<20}{run.status:<9} {run.run_id[:8]}  started {run.started or '-'}{window}{launched}")
         lines += [f"      {line}" for line in run.failure]

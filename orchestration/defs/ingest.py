@@ -1,16 +1,21 @@
 """Ingest assets: one per (channel, stream), keyed [raw_<channel>, <stream>].
 
 The keys equal the dbt sources' (source name, table), so dagster-dbt links
-raw -> staging lineage with no extra glue. All ingest assets share one daily
-partitions definition with a single-run backfill policy: materializing a range
-of days is ONE run that pulls the whole range in as few API calls as each API
-allows, instead of one run per day.
+raw -> staging lineage with no extra glue.
+
+The assets are not partitioned: the days a run pulls are in its run config
+(resource `ingest_window`, see `IngestWindow`), so a run over 90 days is one
+step per stream with one materialization each, recorded with the window it
+pulled (metadata `window`, `date_range`). Daily partitions would make Dagster
+plan and record every stream once per day of the range: minutes of
+bookkeeping before the first API call of a long range.
 """
 
 
 import datetime as dt
 import logging
 from zoneinfo import ZoneInfo
+from typing import Optional
 
 import dagster as dg
 from dagster_duckdb import DuckDBResource
@@ -26,32 +31,59 @@ from orchestration.runner import SNAPSHOT_DATE_TAG
 
 progress_log = logging.getLogger("socialmart.progress")
 
-
-def daily_partitions(settings: Settings) -> dg.DailyPartitionsDefinition:
-    return dg.DailyPartitionsDefinition(
-        start_date=settings.history_start.isoformat(), timezone=settings.reporting_timezone
-    )
+WINDOW_RESOURCE = "ingest_window"
 
 
-def ingest_asset(channel: ChannelSettings, stream: Stream, partitions: dg.PartitionsDefinition, settings: Settings) -> dg.AssetsDefinition:
+class IngestWindow(dg.ConfigurableResource):
+    """The days an ingest run pulls, both ends included (YYYY-MM-DD).
+
+    Set per run in its config: `resources: {ingest_window: {config: {start: ..., end: ...}}}`
+    (the CLI, the schedule and the backfill do). Left empty, as when raw
+    assets are materialized from the UI without config, it is the nightly
+    window: `end` yesterday in the reporting time zone, and each channel from
+    its own lookback start.
+    """
+
+    start: Optional[str] = None
+    end: Optional[str] = None
+
+    def days(self, channel: ChannelSettings, settings: Settings, nightly: bool) -> tuple[dt.date, dt.date]:
+        """The window this channel pulls. In a nightly run (tagged NIGHTLY_TAG)
+        the configured window is the widest channel's: each channel narrows it
+        to its own lookback."""
+        end = _day(self.end, "end") if self.end else settings.today() - dt.timedelta(days=1)
+        own = max(lookback_start(channel, end), settings.history_start)
+        if not self.start:
+            return own, end
+        start = _day(self.start, "start")
+        if start > end:
+            raise dg.Failure(f"run config resources.{WINDOW_RESOURCE}.config: start {start} is after end {end}")
+        return (max(start, own) if nightly else start), end
+
+
+def _day(value: str, field: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise dg.Failure(f"run config resources.{WINDOW_RESOURCE}.config.{field}: must be a date YYYY-MM-DD, got {value!r}") from None
+
+
+def window_run_config(start: dt.date, end: dt.date) -> dict:
+    """The run config of an ingest run over [start, end]."""
+    return {"resources": {WINDOW_RESOURCE: {"config": {"start": start.isoformat(), "end": end.isoformat()}}}}
+
+
+def ingest_asset(channel: ChannelSettings, stream: Stream, settings: Settings) -> dg.AssetsDefinition:
     @dg.asset(
         key=dg.AssetKey([f"raw_{channel.name}", stream.name]),
         group_name=f"raw_{channel.name}",
         description=stream.description,
-        partitions_def=partitions,
-        backfill_policy=dg.BackfillPolicy.single_run(),
         kinds={"python", "duckdb"},
         tags={"layer": "raw", "channel": channel.name},
         metadata={"natural_key": ", ".join(stream.key), "window_column": stream.date_column or "(whole account)"},
     )
-    def _ingest(context: dg.AssetExecutionContext, duckdb: DuckDBResource) -> dg.MaterializeResult:
-        window = context.partition_time_window
-        start = window.start.date()
-        end = (window.end - dt.timedelta(days=1)).date()  # the window's end is exclusive
-        if NIGHTLY_TAG in context.run.tags:
-            # The nightly run spans the widest channel lookback: this channel
-            # re-pulls only its own (metadata date_range shows what it pulled).
-            start = max(start, lookback_start(channel, end))
+    def _ingest(context: dg.AssetExecutionContext, duckdb: DuckDBResource, ingest_window: IngestWindow) -> dg.MaterializeResult:
+        start, end = ingest_window.days(channel, settings, nightly=NIGHTLY_TAG in context.run.tags)
         with duckdb.get_connection() as con:
             try:
                 result = sync_stream(
@@ -67,9 +99,12 @@ def ingest_asset(channel: ChannelSettings, stream: Stream, partitions: dg.Partit
                         sample=[{"rejected_field": name} for name in err.rejected_fields],
                     )])
                 raise
-        return dg.MaterializeResult(
-            metadata={**result.metadata(), "dagster/row_count": result.rows, "accounts": len(channel.accounts)}
-        )
+        return dg.MaterializeResult(metadata={
+            # The days asked for (what a backfill resumes by); date_range is
+            # what was pulled (FX from earlier, snapshots only today).
+            "window": f"{start}..{end}",
+            **result.metadata(), "dagster/row_count": result.rows, "accounts": len(channel.accounts),
+        })
 
     return _ingest
 
@@ -91,9 +126,25 @@ def _progress(context: dg.AssetExecutionContext, line: str) -> None:
     progress_log.info(line)
 
 
-def ingest_assets(settings: Settings, partitions: dg.PartitionsDefinition) -> list[dg.AssetsDefinition]:
+def ingest_assets(settings: Settings) -> list[dg.AssetsDefinition]:
     return [
-        ingest_asset(channel, stream, partitions, settings)
+        ingest_asset(channel, stream, settings)
         for channel in settings.sources.values()
         for stream in CONNECTORS[channel.name].streams.values()
     ]
+
+
+def landed_days(instance: dg.DagsterInstance, key: dg.AssetKey) -> set[dt.date]:
+    """Every day some recorded materialization of this raw asset pulled (its `window`)."""
+    days: set[dt.date] = set()
+    cursor = None
+    while True:
+        page = instance.fetch_materializations(dg.AssetRecordsFilter(asset_key=key), limit=1000, cursor=cursor)
+        for record in page.records:
+            window = record.asset_materialization.metadata.get("window")
+            if window is not None:
+                first, last = (dt.date.fromisoformat(day) for day in window.value.split(".."))
+                days.update(first + dt.timedelta(days=i) for i in range((last - first).days + 1))
+        if not page.has_more:
+            return days
+        cursor = page.cursor

@@ -1,5 +1,6 @@
 """The publish asset: runs only after every upstream mart built and passed its tests."""
 
+import logging
 import traceback
 
 import dagster as dg
@@ -9,6 +10,8 @@ from orchestration.config import Settings
 from orchestration.publish import guard_published_file, history_losses, publish_and_advance
 from orchestration.quality.results import blocking_failures, record_results
 from orchestration.report import report_path, write_report
+
+progress_log = logging.getLogger("socialmart.progress")
 
 PUBLISH_KEY = dg.AssetKey(["published", "marketing_duckdb"])
 # "true" on a build run: publish even when a mart would lose published days (`--allow-shrink`).
@@ -39,6 +42,7 @@ def publish_asset(settings: Settings, marts: list[dg.AssetKey]) -> dg.AssetsDefi
                 raise dg.Failure("not publishing: published history would be lost:\n" + "\n".join(r.summary_line() for r in shrunk))
             # Only with the audited marts in BI's hands do cursors move: one step.
             result, cursors = publish_and_advance(con, settings.published_db, context.run.run_id)
+        progress_log.info(f"published {len(result.tables)} tables to {result.path}; {cursors} cursors advanced")
         return dg.MaterializeResult(
             metadata={
                 "path": dg.MetadataValue.path(str(result.path)),

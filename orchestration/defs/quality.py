@@ -12,6 +12,7 @@ blocking failure on record (a second lock on the same door). Warnings
 
 
 import datetime as dt
+import logging
 from dataclasses import dataclass
 from typing import Callable, Iterator
 
@@ -26,6 +27,8 @@ from orchestration.quality import audits
 from orchestration.quality.expectations import MART_SUITES, RAW_SUITES, validate
 from orchestration.quality.results import CheckResult, record_results
 from orchestration.quality.validation_report import write_validation_report
+
+progress_log = logging.getLogger("socialmart.progress")
 
 
 @dataclass(frozen=True)
@@ -136,6 +139,8 @@ def _audit(name: str, planned: list[PlannedCheck], settings: Settings) -> dg.Ass
                     **({"sample": dg.MetadataValue.json(result.sample)} if result.sample else {}),
                 },
             )
-        context.log.info(f"{name}: {len(results)} checks, {len(failed)} blocking failures; report {settings.validation_report}")
+        line = f"{name}: {len(results)} checks, {len(failed)} blocking failures; report {settings.validation_report}"
+        context.log.info(line)
+        progress_log.info(line)
 
     return audit

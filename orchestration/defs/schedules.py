@@ -2,11 +2,11 @@
 
 - Schedule `socialmart_nightly` (`schedule.cron`, default 02:00, in the
   reporting time zone; on as soon as a daemon runs): one run of the ingest job
-  over the night's partition range, tagged `socialmart/nightly`, in which each
+  over the night's window (its run config), tagged `socialmart/nightly`, in which each
   channel re-pulls its own lookback window plus yesterday
   (`orchestration/nightly.py`).
 - Sensor `socialmart_build_after_ingest`: a run that landed raw tables without
-  publishing (the nightly ingest, a UI backfill over the partitions, raw assets
+  publishing (the nightly ingest, an ingest job launched from the UI, raw assets
   materialized by hand) succeeded: request one run of the build job (dbt build,
   checks, publish). Its run key is the ingest run's id, so it fires once per
   ingest run. Ingest and build are separate jobs on purpose (see
@@ -25,7 +25,7 @@ import dagster as dg
 
 from orchestration.config import Settings
 from orchestration.nightly import NIGHTLY_TAG, nightly_range
-from orchestration.runner import partition_range_tags
+from orchestration.defs.ingest import window_run_config
 
 NIGHTLY_SCHEDULE = "socialmart_nightly"
 BUILD_SENSOR = "socialmart_build_after_ingest"
@@ -46,7 +46,7 @@ def nightly_schedule(settings: Settings, ingest_job: dg.UnresolvedAssetJobDefini
         scheduled = context.scheduled_execution_time
         today = scheduled.astimezone(ZoneInfo(settings.reporting_timezone)).date() if scheduled else settings.today()
         start, end = nightly_range(settings, today)
-        return dg.RunRequest(tags={**partition_range_tags(start, end), NIGHTLY_TAG: end.isoformat()})
+        return dg.RunRequest(run_config=window_run_config(start, end), tags={NIGHTLY_TAG: end.isoformat()})
 
     return socialmart_nightly
 

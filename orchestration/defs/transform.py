@@ -9,17 +9,21 @@ test's outcome is also recorded with the run's other checks.
 """
 
 
+import contextlib
+import importlib.metadata
 import json
+import logging
 import os
-import shutil
 import subprocess
 import sys
+from functools import cached_property
 from pathlib import Path
 from typing import Any, Mapping
 
 import dagster as dg
 import duckdb
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_assets
+from packaging import version
 
 from dagster_duckdb import DuckDBResource
 
@@ -27,13 +31,11 @@ from orchestration.config import Settings
 from orchestration.landing import ensure_all_raw_tables
 from orchestration.quality.results import SAMPLE_ROWS, CheckResult, record_results
 
+progress_log = logging.getLogger("socialmart.progress")
+
 DBT_PROJECT_DIR = Path(__file__).resolve().parents[2] / "dbt_project"
 # The venv's dbt, whether or not the venv is on PATH (make runs .venv/bin/... directly).
 DBT_EXECUTABLE = Path(sys.executable).with_name("dbt")
-# Each `dbt build` writes its artifacts (run_results.json, compiled SQL, its
-# log; ~15 MB) to <warehouse>/dbt_target/<run>: beside the data they
-# describe, not in the code checkout. The newest few are kept for debugging.
-DBT_RUNS_KEPT = 3
 
 
 class Translator(DagsterDbtTranslator):
@@ -50,7 +52,28 @@ def dbt_project() -> DbtProject:
     return DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
 
 
-def ensure_manifest(project: DbtProject, build_db: Path) -> Path:
+def dbt_target_path(settings: Settings) -> Path:
+    """Where a warehouse's dbt builds keep their artifacts (run_results.json,
+    logs, partial_parse.msgpack): one fixed folder per warehouse, beside the
+    data they describe and not in the code checkout, so that the
+    next build parses only what changed (the profile names the warehouse's
+    database, and a parse for another one is discarded)."""
+    return settings.warehouse_dir / "dbt_target"
+
+
+def dbt_environment(settings: Settings) -> dict[str, str]:
+    """What dbt reads from the environment: stable for a configuration, so
+    partial parsing survives from run to run (unlike run-varying --vars)."""
+    return {
+        "SOCIALMART_BUILD_DB": str(settings.build_db),
+        "SOCIALMART_REPORTING_CURRENCY": settings.reporting_currency,
+        # The marts' day boundaries are the reporting time zone's, whatever the host's.
+        "SOCIALMART_TIMEZONE": settings.reporting_timezone,
+        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+    }
+
+
+def ensure_manifest(project: DbtProject, settings: Settings) -> Path:
     """Parse the dbt project when its manifest is missing or older than its files."""
     manifest = Path(project.manifest_path)
     sources = [p for p in DBT_PROJECT_DIR.rglob("*") if p.suffix in {".sql", ".yml", ".yaml", ".csv"}
@@ -60,7 +83,7 @@ def ensure_manifest(project: DbtProject, build_db: Path) -> Path:
         return manifest
     completed = subprocess.run(
         [str(DBT_EXECUTABLE), "parse", "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR), "--quiet"],
-        env={**os.environ, "SOCIALMART_BUILD_DB": str(build_db)},
+        env={**os.environ, **dbt_environment(settings)},
         capture_output=True, text=True,
     )
     if completed.returncode != 0:
@@ -70,8 +93,7 @@ def ensure_manifest(project: DbtProject, build_db: Path) -> Path:
 
 def dbt_definitions(settings: Settings) -> tuple[dg.AssetsDefinition, DbtCliResource]:
     project = dbt_project()
-    manifest = ensure_manifest(project, settings.build_db)
-    dbt_vars = json.dumps({"reporting_currency": settings.reporting_currency})
+    manifest = ensure_manifest(project, settings)
 
     nodes = _test_targets(json.loads(Path(manifest).read_text()))
 
@@ -79,9 +101,17 @@ def dbt_definitions(settings: Settings) -> tuple[dg.AssetsDefinition, DbtCliReso
     def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, duckdb: DuckDBResource):
         with duckdb.get_connection() as con:
             ensure_all_raw_tables(con)
-        target = dbt_target_path(settings, context.run.run_id)
-        invocation = dbt.cli(["build", "--vars", dbt_vars], context=context, raise_on_error=False, target_path=target)
-        yield from invocation.stream()
+        # The dbt subprocess inherits this process's environment.
+        os.environ.update(dbt_environment(settings))
+        target = dbt_target_path(settings)
+        invocation = dbt.cli(["build"], context=context, raise_on_error=False, target_path=target)
+        # dagster-dbt echoes every dbt log line on stdout (650 lines a build):
+        # into a file beside dbt's own log, on the terminal only at DEBUG.
+        target.mkdir(parents=True, exist_ok=True)
+        console = target / "dbt_console.log"
+        verbose = progress_log.isEnabledFor(logging.DEBUG)
+        with open(console, "w") as echo, contextlib.redirect_stdout(sys.stdout if verbose else echo):
+            yield from invocation.stream()
         # Every dbt test's outcome joins the run's check record (the
         # validation report, `socialmart status`, meta.check_results), with
         # sample failing rows of the tests that failed.
@@ -92,21 +122,36 @@ def dbt_definitions(settings: Settings) -> tuple[dg.AssetsDefinition, DbtCliReso
                     result.sample = _failing_rows(con, result.sample)
             record_results(con, context.run.run_id, results)
         failed = [r for r in results if not r.passed and r.severity == "ERROR"]
+        run_results = invocation.get_artifact("run_results.json")
+        _report_progress(context, run_results)
         if failed or not invocation.is_successful():
-            lines = [r.summary_line() for r in failed] or ["dbt build failed (see the dbt log above)"]
+            errors = [f"{r['unique_id']}: {r.get('message') or r['status']}" for r in run_results.get("results", [])
+                      if r["status"] == "error" and r["unique_id"] not in nodes]
+            lines = errors + [r.summary_line() for r in failed] or [f"dbt build failed (its log: {console})"]
             raise dg.Failure("dbt build failed:\n" + "\n".join(lines), metadata={"failed_tests": len(failed)})
 
-    return dbt_models, DbtCliResource(project_dir=project, dbt_executable=str(DBT_EXECUTABLE))
+    return dbt_models, DbtCli(project_dir=project, dbt_executable=str(DBT_EXECUTABLE))
 
 
-def dbt_target_path(settings: Settings, run_id: str) -> Path:
-    """A fresh artifacts folder for this run's dbt build; older runs' beyond DBT_RUNS_KEPT are removed."""
-    root = settings.warehouse_dir / "dbt_target"
-    root.mkdir(parents=True, exist_ok=True)
-    previous = sorted((p for p in root.iterdir() if p.is_dir()), key=lambda p: p.stat().st_mtime)
-    for old in previous[:max(0, len(previous) - (DBT_RUNS_KEPT - 1))]:
-        shutil.rmtree(old, ignore_errors=True)
-    return root / f"build-{run_id}"
+class DbtCli(DbtCliResource):
+    """dagster-dbt's resource, without its `dbt --version` subprocess before
+    every build (seconds of start-up): the dbt it runs is this venv's."""
+
+    @cached_property
+    def _cli_version(self) -> version.Version:
+        return version.parse(importlib.metadata.version("dbt-core"))
+
+
+def _report_progress(context: dg.AssetExecutionContext, run_results: dict[str, Any]) -> None:
+    """One line for the whole dbt build: what ran, what passed, how long."""
+    counts: dict[str, int] = {}
+    for result in run_results.get("results", []):
+        kind = result["unique_id"].split(".")[0]
+        outcome = "ok" if result["status"] in ("success", "pass", "warn") else result["status"]
+        counts[f"{kind} {outcome}"] = counts.get(f"{kind} {outcome}", 0) + 1
+    line = f"dbt build: {', '.join(f'{n} {k}' for k, n in sorted(counts.items()))} in {run_results.get('elapsed_time', 0):.1f}s"
+    context.log.info(line)
+    progress_log.info(line)
 
 
 def _test_targets(manifest: dict[str, Any]) -> dict[str, tuple[str, str]]:

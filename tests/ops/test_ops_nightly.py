@@ -9,9 +9,9 @@ import dagster as dg
 import duckdb
 import pytest
 from dagster._core.events import DagsterEventType
-from dagster._core.storage.tags import ASSET_PARTITION_RANGE_END_TAG, ASSET_PARTITION_RANGE_START_TAG
 
 from orchestration.defs import BUILD_JOB, INGEST_JOB, build_definitions
+from orchestration.defs.ingest import WINDOW_RESOURCE
 from orchestration.defs.publish import PUBLISH_KEY
 from orchestration.defs.schedules import AFTER_INGEST_TAG, BUILD_SENSOR, NIGHTLY_SCHEDULE, lands_raw_without_publishing
 from orchestration.nightly import NIGHTLY_TAG
@@ -43,7 +43,8 @@ def test_schedule_requests_one_ingest_run_over_the_widest_lookback(ops_env):
         request = schedule.evaluate_tick(dg.build_schedule_context(instance=instance, scheduled_execution_time=tick)).run_requests[0]
     assert request.tags[NIGHTLY_TAG] == YESTERDAY.isoformat()
     # meta_ads has the longest lookback (5 days) of meta_ads, ga4 and fx.
-    assert request.partition_key_range == dg.PartitionKeyRange((YESTERDAY - 5 * DAY).isoformat(), YESTERDAY.isoformat())
+    assert request.run_config["resources"][WINDOW_RESOURCE]["config"] == {
+        "start": (YESTERDAY - 5 * DAY).isoformat(), "end": YESTERDAY.isoformat()}
 
 
 def test_schedule_cron_and_time_zone_come_from_the_config(ops_env, tmp_path):
@@ -79,8 +80,8 @@ def test_nightly_pulls_each_channel_its_own_lookback_and_publishes(nightly_env):
     with instance_of(settings) as instance:
         ingest = instance.get_run_records(filters=dg.RunsFilter(job_name=INGEST_JOB), ascending=True, limit=1)[0].dagster_run
         assert ingest.tags[NIGHTLY_TAG] == YESTERDAY.isoformat()
-        assert (ingest.tags[ASSET_PARTITION_RANGE_START_TAG], ingest.tags[ASSET_PARTITION_RANGE_END_TAG]) == (
-            (YESTERDAY - 5 * DAY).isoformat(), YESTERDAY.isoformat())
+        assert ingest.run_config["resources"][WINDOW_RESOURCE]["config"] == {
+            "start": (YESTERDAY - 5 * DAY).isoformat(), "end": YESTERDAY.isoformat()}
         metadata = {}
         for entry in instance.all_logs(ingest.run_id, of_type=DagsterEventType.ASSET_MATERIALIZATION):
             materialization = entry.dagster_event.event_specific_data.materialization
@@ -116,9 +117,9 @@ def scheduled_night(nightly_env):
     tick = dt.datetime.combine(TODAY, dt.time(2, 0), tzinfo=dt.timezone.utc)
     with dg.DagsterInstance.ephemeral() as instance:
         request = schedule.evaluate_tick(dg.build_schedule_context(instance=instance, scheduled_execution_time=tick)).run_requests[0]
-    days = request.partition_key_range
-    with Pipeline(settings, nightly_env.config, dt.date.fromisoformat(days.start), dt.date.fromisoformat(days.end), "nightly") as pipeline:
-        success = pipeline.execute(INGEST_JOB, dict(request.tags))
+    days = request.run_config["resources"][WINDOW_RESOURCE]["config"]
+    with Pipeline(settings, nightly_env.config, dt.date.fromisoformat(days["start"]), dt.date.fromisoformat(days["end"]), "nightly") as pipeline:
+        success = pipeline.execute(INGEST_JOB, dict(request.tags), run_config=request.run_config)
         return before, pipeline.outcome.run_ids[0], success
 
 

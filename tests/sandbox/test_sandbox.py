@@ -804,18 +804,17 @@ def test_keep_alive_and_content_length(sb):
         conn.close()
 
 
-def test_speed_90_day_pull():
-    """A 90-day pull of both Meta accounts plus GA4: well under a second."""
-    with Sandbox(seed=11, today=TODAY) as fresh, requests.Session() as s:  # cold caches
+def test_a_cold_90_day_pull_serves_every_row():
+    """A 90-day pull of both Meta accounts plus GA4 from a fresh sandbox (cold
+    caches). How fast the sandbox serves is a benchmark, not a test: the
+    "sandbox serving (no parsing)" row of `make bench` (bench/ingest.py)."""
+    with Sandbox(seed=11, today=TODAY) as fresh, requests.Session() as s:
         since = (TODAY - dt.timedelta(days=90)).isoformat()
-        t0, c0 = time.perf_counter(), time.process_time()
         n = 0
         for acct in ("act_1001", "act_1002"):
             n += len(all_insights(s, fresh, account=acct, since=since, until=YESTERDAY.isoformat(), limit=500))
         rows = ga4(s, fresh, start=since, end=YESTERDAY.isoformat(), limit=100000).json()["rows"]
-        wall, cpu = time.perf_counter() - t0, time.process_time() - c0
         assert n > 700 and len(rows) > 1500
-        assert wall < 1.5 and cpu < 1.5, (wall, cpu)  # client and server CPU together
 
 
 def test_world_is_lazy_and_stable_across_today():
