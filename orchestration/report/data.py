@@ -27,7 +27,7 @@ CHANNEL_COLORS = {
     "youtube": "#d55e00", "linkedin": "#009e73", "tiktok_ads": "#6a3d9a", "wechat": "#8cb800",
     "weibo": "#e69f00", "ga4": "#8a8f98",
 }
-SPARE_COLORS = ["#a6761d", "#1b9e77", "#e7298a", "#666666", "#b2182b", "#2166ac"]
+SPARE_COLORS = ["#a6761d", "#e7298a", "#b2182b", "#80cdc1", "#7570b3", "#543005"]
 ALL_CHANNELS_COLOR = "#3c4048"
 
 
