@@ -31,14 +31,18 @@ run: env
 test: env chromium
 	$(BIN)/python -m pytest $(ARGS)
 
-# The browser test renders the KPI report in Debian's chromium. Installed on
-# first use, so that `make test` alone works on a fresh machine (CI runs as root).
-chromium: $(CHROMIUM)
+# The browser tests render the KPI and validation reports in Debian's chromium,
+# with CJK and emoji fonts (Chinese campaign names and emoji in captions must
+# render as glyphs, not boxes). Installed on first use, so that `make test`
+# alone works on a fresh machine (CI runs as root).
+BROWSER_FILES := $(CHROMIUM) /usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc /usr/share/fonts/truetype/noto/NotoColorEmoji.ttf
 
-$(CHROMIUM):
-	@[ "$$(id -u)" = 0 ] || { echo "$(CHROMIUM) is missing and installing it needs root: sudo apt-get install chromium"; exit 1; }
+chromium: $(BROWSER_FILES)
+
+$(BROWSER_FILES) &:
+	@[ "$$(id -u)" = 0 ] || { echo "$@ is missing and installing it needs root: sudo apt-get install chromium fonts-noto-cjk fonts-noto-color-emoji"; exit 1; }
 	apt-get update
-	DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends chromium fonts-dejavu-core
+	DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends chromium fonts-dejavu-core fonts-noto-cjk fonts-noto-color-emoji
 
 ui: env
 	$(BIN)/socialmart ui $(ARGS)

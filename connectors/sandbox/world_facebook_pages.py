@@ -41,14 +41,16 @@ _THEME_TEXT = {
     "retargeting_eu": "Still thinking about those boots?",
     "brand_awareness_eu": "Northwind Outdoor, now shipping across Europe",
 }
-# Seasoning that must survive the pipeline byte for byte.
+# The languages and symbols a real brand's posts carry, which must survive the
+# pipeline byte for byte. Hostile text (markup, scripts, SQL) belongs in the
+# tests' worlds (injected as faults), not in the demo.
 _DECORATIONS = (
     "",
     " 🏔️🥾✨",
     " — مغامرة جديدة على الطريق",  # Arabic, right to left
     " | שביל חדש מחכה לכם",  # Hebrew, right to left
-    ' <script>alert("trail")</script>',
-    " <b>limited</b> &amp; stock'; DROP TABLE posts;--",
+    " 春季徒步季，装备八折 🌸",
+    " — Trail-Tipp: früh starten, Wasser & Karte mitnehmen",
     " 👟 #trailrunning #northwind",
     "",
 )

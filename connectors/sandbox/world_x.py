@@ -65,8 +65,8 @@ _TEXTS = (
     "Summer hiking checklist: water, layers, map. What's on yours? #summer_hiking",
     "مغامرة جديدة تبدأ اليوم — Northwind Outdoor في الجبال #trail_running",
     "הרפתקה חדשה מתחילה בשביל — join us on the trail #summer_hiking",
-    "Our <script>alert('gear')</script> newsletter is NOT a hack, just good tips & deals #newsletter_signups",
-    "Gift guide <b>for the trail lover</b> in your life 🎁 #holiday_gift_guide",
+    "Our newsletter: trail tips & member deals, once a week, never spam #newsletter_signups",
+    "Gift guide for the trail lover in your life 🎁 #holiday_gift_guide",
     "Rain jacket vs. wind shell? A thread 🧵 #brand_awareness",
 )
 _CONTENT = (  # (kind, probability) for originals; cumulative draw

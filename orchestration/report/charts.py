@@ -1,9 +1,11 @@
 """Charts as inline SVG, drawn here in Python: the report needs no script and no CDN.
 
 Each function returns one `<figure class="chart">`: a caption (the title), the
-SVG (axes with tick labels and axis titles, gridlines, the marks, a `<title>`
-tooltip on every mark) and an HTML legend. Every text that reaches the markup
-goes through `esc`, tick labels included.
+chart drawn twice, for a wide screen and for a phone (the stylesheet shows one
+of them: an SVG scaled down to a phone's width would shrink its text to
+nothing), and an HTML legend. Each drawing has axes with tick labels and axis
+titles, gridlines, the marks and a `<title>` tooltip on every mark. Every text
+that reaches the markup goes through `esc`, tick labels included.
 """
 
 from __future__ import annotations
@@ -13,12 +15,28 @@ from dataclasses import dataclass
 from html import escape
 from typing import Callable, Sequence
 
-WIDTH = 1080
 PLOT_HEIGHT = 230
-LEFT, RIGHT, TOP, BOTTOM = 78, 24, 14, 58
+TOP, BOTTOM = 14, 58
 AXIS_COLOR, GRID_COLOR, TEXT_COLOR = "#8a8f98", "#e6e8eb", "#3c4048"
+AVERAGE_CHAR_WIDTH = 6.6  # of the 12 px axis titles, in SVG units
 
 Formatter = Callable[[float], str]
+
+
+@dataclass(frozen=True)
+class Layout:
+    """The geometry of one drawing of a chart."""
+
+    css_class: str  # "wide" or "narrow": which screens show it (page.STYLE)
+    width: int
+    left: int  # room for the y tick labels
+    right: int
+    x_labels: int  # at most this many x tick labels
+    category_width: int  # horizontal bars: room for the category labels
+    annotation_width: int  # horizontal bars: room for the figures after each bar
+
+
+LAYOUTS = (Layout("wide", 1080, 78, 24, 12, 150, 190), Layout("narrow", 400, 62, 10, 4, 92, 112))
 
 
 def esc(value: object) -> str:
@@ -43,109 +61,141 @@ class Bar:
 def line_chart(chart_id: str, title: str, x_labels: Sequence[str], series: Sequence[Series], *,
                x_title: str, y_title: str, y_format: Formatter) -> str:
     """One line per series over shared x positions; None leaves a gap."""
-    plot = _Plot(len(x_labels), _values(series), y_format)
-    marks = []
-    for s in series:
-        path, points = [], []
-        for i, value in enumerate(s.values):
-            if value is None:
-                if path:
-                    marks.append(_polyline(path, s.color))
-                path = []
-                continue
-            x, y = plot.x_center(i), plot.y(value)
-            path.append((x, y))
-            points.append(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="2.6" fill="{esc(s.color)}">'
-                          f'<title>{esc(s.name)} · {esc(x_labels[i])}: {esc(y_format(value))}</title></circle>')
-        if path:
-            marks.append(_polyline(path, s.color))
-        marks.extend(points)
-    svg = plot.svg(title, x_labels, x_title, y_title, "".join(marks))
-    return figure(chart_id, title, svg, [(s.name, s.color) for s in series])
+    def draw(layout: Layout) -> str:
+        plot = _Plot(layout, len(x_labels), _values(series), y_format)
+        marks = []
+        for s in series:
+            path, points = [], []
+            for i, value in enumerate(s.values):
+                if value is None:
+                    if path:
+                        marks.append(_polyline(path, s.color))
+                    path = []
+                    continue
+                x, y = plot.x_center(i), plot.y(value)
+                path.append((x, y))
+                points.append(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="2.6" fill="{esc(s.color)}">'
+                              f'<title>{esc(s.name)} · {esc(x_labels[i])}: {esc(y_format(value))}</title></circle>')
+            if path:
+                marks.append(_polyline(path, s.color))
+            marks.extend(points)
+        return plot.svg(title, x_labels, x_title, y_title, "".join(marks))
+
+    return figure(chart_id, title, [draw(layout) for layout in LAYOUTS], [(s.name, s.color) for s in series])
 
 
 def bar_chart(chart_id: str, title: str, x_labels: Sequence[str], series: Sequence[Series], *,
               x_title: str, y_title: str, y_format: Formatter, stacked: bool = False, log: bool = False) -> str:
     """Bars of non-negative measures per x position: stacked (parts of a total) or side by side
-    (compared, optionally on a log scale when the measures differ by orders of magnitude)."""
-    if stacked:
-        totals = [sum(v or 0 for v in column) for column in zip(*(s.values for s in series))]
-        plot = _Plot(len(x_labels), totals, y_format)
-    else:
-        plot = _Plot(len(x_labels), _values(series), y_format, log=log)
-    band = plot.band_width()
-    marks = []
-    for i, label in enumerate(x_labels):
-        base = 0.0
-        for k, s in enumerate(series):
-            value = s.values[i]
-            if value is None or value <= 0:
-                continue
-            if stacked:
-                top, bottom = plot.y(base + value), plot.y(base)
-                x, width = plot.x_center(i) - band * 0.4, band * 0.8
-                base += value
-            else:
-                width = band * 0.8 / len(series)
-                x = plot.x_center(i) - band * 0.4 + k * width
-                top, bottom = plot.y(value), plot.y(plot.floor)
-            marks.append(
-                f'<rect x="{x:.1f}" y="{top:.1f}" width="{max(width - 1, 1):.1f}" height="{max(bottom - top, 0.5):.1f}" '
-                f'fill="{esc(s.color)}"><title>{esc(s.name)} · {esc(label)}: {esc(y_format(value))}</title></rect>')
-    svg = plot.svg(title, x_labels, x_title, y_title, "".join(marks))
-    return figure(chart_id, title, svg, [(s.name, s.color) for s in series])
+    (compared, optionally on a log scale when the measures differ by orders of magnitude).
+
+    Side by side, a zero or a missing value still gets its place: a "0" or a
+    "n/a" at the foot of its bar, so an empty stage is seen, not lost (a log
+    scale cannot draw zero)."""
+    def draw(layout: Layout) -> str:
+        if stacked:
+            totals = [sum(v or 0 for v in column) for column in zip(*(s.values for s in series))]
+            plot = _Plot(layout, len(x_labels), totals, y_format)
+        else:
+            plot = _Plot(layout, len(x_labels), _values(series), y_format, log=log)
+        band = plot.band_width()
+        marks = []
+        for i, label in enumerate(x_labels):
+            base = 0.0
+            for k, s in enumerate(series):
+                value = s.values[i]
+                if stacked:
+                    if not value or value < 0:
+                        continue
+                    top, bottom = plot.y(base + value), plot.y(base)
+                    x, width = plot.x_center(i) - band * 0.4, band * 0.8
+                    base += value
+                else:
+                    width = band * 0.8 / len(series)
+                    x = plot.x_center(i) - band * 0.4 + k * width
+                    if value is None or value <= 0:
+                        shown = "n/a" if value is None else y_format(value)
+                        marks.append(
+                            f'<text class="empty-mark" x="{x + width / 2:.1f}" y="{plot.bottom - 4}" text-anchor="middle" '
+                            f'font-size="10" fill="{esc(s.color)}">{esc(shown)}<title>{esc(s.name)} · {esc(label)}: '
+                            f'{esc("no data" if value is None else shown)}</title></text>')
+                        continue
+                    top, bottom = plot.y(value), plot.y(plot.floor)
+                marks.append(
+                    f'<rect x="{x:.1f}" y="{top:.1f}" width="{max(width - 1, 1):.1f}" height="{max(bottom - top, 0.5):.1f}" '
+                    f'fill="{esc(s.color)}"><title>{esc(s.name)} · {esc(label)}: {esc(y_format(value))}</title></rect>')
+        return plot.svg(title, x_labels, x_title, y_title, "".join(marks))
+
+    return figure(chart_id, title, [draw(layout) for layout in LAYOUTS], [(s.name, s.color) for s in series])
 
 
 def horizontal_bar_chart(chart_id: str, title: str, bars: Sequence[Bar], *, x_title: str, x_format: Formatter,
                          legend: Sequence[tuple[str, str]]) -> str:
     """One bar per category, longest first as given; the annotation names the exact figures."""
-    row, label_width, annotation_width = 30, 150, 190
-    height = TOP + row * len(bars) + BOTTOM
-    left, right = label_width, WIDTH - annotation_width
-    ticks = nice_ticks(0, max((b.value for b in bars), default=0))
-    scale = (right - left) / (ticks[-1] or 1)
-    parts = []
-    for tick in ticks:
-        x = left + tick * scale
-        parts.append(f'<line x1="{x:.1f}" x2="{x:.1f}" y1="{TOP}" y2="{height - BOTTOM}" stroke="{GRID_COLOR}"/>'
-                     f'<text x="{x:.1f}" y="{height - BOTTOM + 16}" text-anchor="middle">{esc(x_format(tick))}</text>')
-    for i, bar in enumerate(bars):
-        y = TOP + i * row
-        width = max(bar.value * scale, 1)
-        parts.append(
-            f'<text x="{left - 8}" y="{y + row / 2 + 4:.1f}" text-anchor="end">{esc(bar.label)}</text>'
-            f'<rect x="{left}" y="{y + 5}" width="{width:.1f}" height="{row - 10}" fill="{esc(bar.color)}">'
-            f'<title>{esc(bar.label)}: {esc(bar.annotation)}</title></rect>'
-            f'<text x="{left + width + 6:.1f}" y="{y + row / 2 + 4:.1f}">{esc(bar.annotation)}</text>')
-    parts.append(f'<line x1="{left}" x2="{left}" y1="{TOP}" y2="{height - BOTTOM}" stroke="{AXIS_COLOR}"/>')
-    parts.append(f'<text class="axis-title" x="{(left + right) / 2:.1f}" y="{height - 12}" text-anchor="middle">{esc(x_title)}</text>')
-    return figure(chart_id, title, _svg(title, height, "".join(parts)), legend)
+    def draw(layout: Layout) -> str:
+        row = 30
+        height = TOP + row * len(bars) + BOTTOM
+        left, right = layout.category_width, layout.width - layout.annotation_width
+        ticks = nice_ticks(0, max((b.value for b in bars), default=0), count=5 if layout.width > 600 else 3)
+        scale = (right - left) / (ticks[-1] or 1)
+        parts = []
+        for tick in ticks:
+            x = left + tick * scale
+            parts.append(f'<line x1="{x:.1f}" x2="{x:.1f}" y1="{TOP}" y2="{height - BOTTOM}" stroke="{GRID_COLOR}"/>'
+                         f'<text x="{x:.1f}" y="{height - BOTTOM + 16}" text-anchor="middle">{esc(x_format(tick))}</text>')
+        for i, bar in enumerate(bars):
+            y = TOP + i * row
+            width = max(bar.value * scale, 1)
+            parts.append(
+                f'<text x="{left - 8}" y="{y + row / 2 + 4:.1f}" text-anchor="end">{esc(bar.label)}</text>'
+                f'<rect x="{left}" y="{y + 5}" width="{width:.1f}" height="{row - 10}" fill="{esc(bar.color)}">'
+                f'<title>{esc(bar.label)}: {esc(bar.annotation)}</title></rect>'
+                f'<text x="{left + width + 6:.1f}" y="{y + row / 2 + 4:.1f}">{esc(bar.annotation)}</text>')
+        parts.append(f'<line x1="{left}" x2="{left}" y1="{TOP}" y2="{height - BOTTOM}" stroke="{AXIS_COLOR}"/>')
+        parts.append(_axis_title(x_title, (left + right) / 2, height - 20, layout.width - 20))
+        return _svg(layout, title, height, "".join(parts))
+
+    return figure(chart_id, title, [draw(layout) for layout in LAYOUTS], legend)
 
 
-def figure(chart_id: str, title: str, svg: str, legend: Sequence[tuple[str, str]]) -> str:
+def figure(chart_id: str, title: str, drawings: Sequence[str], legend: Sequence[tuple[str, str]]) -> str:
     items = "".join(f'<li><span class="swatch" style="background:{esc(color)}"></span>{esc(name)}</li>'
                     for name, color in legend)
-    return (f'<figure class="chart" id="{esc(chart_id)}"><figcaption>{esc(title)}</figcaption>{svg}'
+    return (f'<figure class="chart" id="{esc(chart_id)}"><figcaption>{esc(title)}</figcaption>{"".join(drawings)}'
             f'<ul class="legend" aria-label="Legend">{items}</ul></figure>')
 
 
 def nice_ticks(low: float, high: float, count: int = 5) -> list[float]:
-    """Round tick values (1, 2, 2.5 or 5 times a power of ten) covering [low, high]."""
+    """Round tick values (1, 2, 2.5 or 5 times a power of ten) covering [low, high]
+    in about `count` steps; of the candidate steps, the one wasting the least
+    room beyond the data (a dip to -50 under a 3,000 peak gets a -500 tick, not -1,000)."""
     if high <= low:
         high = low + 1
     raw = (high - low) / count
     power = 10 ** math.floor(math.log10(raw))
-    step = next(m * power for m in (1, 2, 2.5, 5, 10) if m * power >= raw)
-    first, last = math.floor(low / step), math.ceil(high / step)
-    return [k * step for k in range(first, last + 1)]
+    candidates = [m * power for m in (0.5, 1, 2, 2.5, 5, 10, 20)]
+    best = None
+    for step in candidates:
+        first, last = math.floor(low / step), math.ceil(high / step)
+        if not count - 1 <= last - first <= count + 2:
+            continue
+        waste = (last - first) * step - (high - low)
+        if best is None or waste < best[0] - 1e-9:
+            best = (waste, step, first, last)
+    if best is None:  # no candidate gives a sensible count: the coarsest step that covers it
+        step = next(s for s in candidates if s >= raw)
+        first, last = math.floor(low / step), math.ceil(high / step)
+    else:
+        _, step, first, last = best
+    return [round(k * step, 12) for k in range(first, last + 1)]
 
 
 class _Plot:
     """The frame of a chart with categorical x positions and a linear or log y axis."""
 
-    def __init__(self, n: int, values: list[float], y_format: Formatter, log: bool = False) -> None:
-        self.n, self.y_format, self.log = max(n, 1), y_format, log
-        self.left, self.right = LEFT, WIDTH - RIGHT
+    def __init__(self, layout: Layout, n: int, values: list[float], y_format: Formatter, log: bool = False) -> None:
+        self.layout, self.n, self.y_format, self.log = layout, max(n, 1), y_format, log
+        self.left, self.right = layout.left, layout.width - layout.right
         self.top, self.bottom = TOP, TOP + PLOT_HEIGHT
         if log:
             positive = [v for v in values if v > 0] or [1.0]
@@ -175,26 +225,41 @@ class _Plot:
             y = self.y(tick)
             parts.append(f'<line x1="{self.left}" x2="{self.right}" y1="{y:.1f}" y2="{y:.1f}" stroke="{GRID_COLOR}"/>'
                          f'<text x="{self.left - 8}" y="{y + 4:.1f}" text-anchor="end">{esc(self.y_format(tick))}</text>')
-        # At most ~12 x labels: a long daily axis shows every k-th day.
-        every = max(1, math.ceil(len(x_labels) / 12))
+        # A long daily axis shows every k-th day.
+        every = max(1, math.ceil(len(x_labels) / self.layout.x_labels))
         for i, label in enumerate(x_labels):
             if i % every == 0:
                 parts.append(f'<text x="{self.x_center(i):.1f}" y="{self.bottom + 18}" text-anchor="middle">{esc(label)}</text>')
         parts.append(f'<line x1="{self.left}" x2="{self.right}" y1="{self.bottom}" y2="{self.bottom}" stroke="{AXIS_COLOR}"/>'
                      f'<line x1="{self.left}" x2="{self.left}" y1="{self.top}" y2="{self.bottom}" stroke="{AXIS_COLOR}"/>')
         parts.append(marks)
-        parts.append(f'<text class="axis-title" x="{(self.left + self.right) / 2:.1f}" y="{self.bottom + 44}" '
-                     f'text-anchor="middle">{esc(x_title)}</text>')
+        parts.append(_axis_title(x_title, (self.left + self.right) / 2, self.bottom + 40, self.right - self.left))
         middle = (self.top + self.bottom) / 2
-        parts.append(f'<text class="axis-title" transform="translate(16 {middle:.1f}) rotate(-90)" '
+        parts.append(f'<text class="axis-title" transform="translate(14 {middle:.1f}) rotate(-90)" '
                      f'text-anchor="middle">{esc(y_title)}{" (log scale)" if self.log else ""}</text>')
-        return _svg(title, self.bottom + BOTTOM, "".join(parts))
+        return _svg(self.layout, title, self.bottom + BOTTOM, "".join(parts))
 
 
-def _svg(title: str, height: float, body: str) -> str:
-    return (f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {height:.0f}" width="{WIDTH}" '
-            f'height="{height:.0f}" role="img" aria-label="{esc(title)}" font-size="12" fill="{TEXT_COLOR}">'
-            f'<title>{esc(title)}</title>{body}</svg>')
+def _axis_title(text: str, x: float, y: float, room: float) -> str:
+    """A horizontal axis title, wrapped onto a second line when it would not fit
+    `room` pixels (SVG text does not wrap by itself; a phone's drawing is narrow)."""
+    per_line = max(int(room / AVERAGE_CHAR_WIDTH), 10)
+    lines, line = [], ""
+    for word in text.split():
+        if line and len(line) + 1 + len(word) > per_line:
+            lines.append(line)
+            line = word
+        else:
+            line = f"{line} {word}".strip()
+    lines.append(line)
+    spans = "".join(f'<tspan x="{x:.1f}" dy="{0 if i == 0 else 14}">{esc(part)}</tspan>' for i, part in enumerate(lines))
+    return f'<text class="axis-title" x="{x:.1f}" y="{y:.1f}" text-anchor="middle">{spans}</text>'
+
+
+def _svg(layout: Layout, title: str, height: float, body: str) -> str:
+    return (f'<svg class="{layout.css_class}" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {layout.width} {height:.0f}" '
+            f'width="{layout.width}" height="{height:.0f}" role="img" aria-label="{esc(title)}" font-size="12" '
+            f'fill="{TEXT_COLOR}"><title>{esc(title)}</title>{body}</svg>')
 
 
 def _polyline(points: list[tuple[float, float]], color: str) -> str:

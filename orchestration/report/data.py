@@ -8,6 +8,7 @@ of their base measures, never averaged; reach is never summed.
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -18,8 +19,16 @@ import duckdb
 PERIOD_DAYS = 84  # twelve weeks
 TOP_N = 10
 # Stable colours: a channel keeps its colour in every chart and every report.
-PALETTE = ["#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f", "#edc948", "#b07aa1", "#ff9da7", "#9c755f",
-           "#79706e", "#86bcb6", "#d37295"]
+# Chosen to stay apart from each other (Okabe-Ito's colour-blind-safe set plus
+# a few; platforms that share a chart never share a hue), and for the known
+# platforms close to their brands. Channels not listed take the spare colours.
+CHANNEL_COLORS = {
+    "meta_ads": "#0072b2", "facebook_pages": "#56b4e9", "instagram": "#cc79a7", "x": "#222222",
+    "youtube": "#d55e00", "linkedin": "#009e73", "tiktok_ads": "#6a3d9a", "wechat": "#8cb800",
+    "weibo": "#e69f00", "ga4": "#8a8f98",
+}
+SPARE_COLORS = ["#a6761d", "#e7298a", "#b2182b", "#80cdc1", "#7570b3", "#543005"]
+ALL_CHANNELS_COLOR = "#3c4048"
 
 
 @dataclass
@@ -76,7 +85,7 @@ class ReportData:
         return self.days[0] if self.days else None
 
     def channel(self, key: str) -> Channel:
-        return self.channels.get(key) or Channel(key, key, PALETTE[-1])
+        return self.channels.get(key) or Channel(key, key, SPARE_COLORS[-1])
 
 
 def load(published_db: Path) -> ReportData:
@@ -98,13 +107,12 @@ def _load(con: duckdb.DuckDBPyConnection) -> ReportData:
         data_start=start,
         data_end=end,
     )
-    data.channels = {
-        row["channel"]: Channel(row["channel"], row["channel_name"] or row["channel"], PALETTE[i % len(PALETTE)],
-                                row["kind"], row["ga4_sources"], bool(row["ga4_attributed"]))
-        for i, row in enumerate(_rows(con, "SELECT channel, channel_name, kind, ga4_sources, ga4_attributed "
-                                           "FROM marts.dim_channel ORDER BY channel"))
-    }
-    data.channels["all"] = Channel("all", "All channels", "#3c4048")
+    data.channels = {"all": Channel("all", "All channels", ALL_CHANNELS_COLOR)}
+    spare = itertools.cycle(SPARE_COLORS)
+    for row in _rows(con, "SELECT channel, channel_name, kind, ga4_sources, ga4_attributed FROM marts.dim_channel ORDER BY channel"):
+        color = CHANNEL_COLORS.get(row["channel"]) or next(spare)
+        data.channels[row["channel"]] = Channel(row["channel"], row["channel_name"] or row["channel"], color,
+                                                row["kind"], row["ga4_sources"], bool(row["ga4_attributed"]))
     if _has_table(con, "meta", "check_results"):
         data.quality = _quality(con)
     if start is None:

@@ -158,8 +158,8 @@ def _quality(data: ReportData) -> str:
         f'<tr class="{"error" if p["severity"] != "WARN" else "warn"}"><td>{esc(p["severity"])}</td><td>{esc(p["asset"])}</td>'
         f'<td>{esc(p["check_name"])}</td><td>{esc(p["kind"])}</td><td class="num">{esc(fmt.integer(p["failing_rows"]))}</td>'
         f'<td>{esc(p["description"] or "")}</td></tr>' for p in q.problems)
-    table = (f'<table><thead><tr><th>Severity</th><th>Asset</th><th>Check</th><th>Kind</th><th class="num">Failing rows</th>'
-             f'<th>Description</th></tr></thead><tbody>{rows}</tbody></table>' if rows else "")
+    table = (f'<div class="scroll"><table><thead><tr><th>Severity</th><th>Asset</th><th>Check</th><th>Kind</th><th class="num">Failing rows</th>'
+             f'<th>Description</th></tr></thead><tbody>{rows}</tbody></table></div>' if rows else "")
     when = f" evaluated {q.evaluated_at:%d %b %Y %H:%M} UTC" if q.evaluated_at else ""
     return f"""<section id="quality"><h2>Data quality</h2>
 <p class="status {state}">{esc(headline)}</p>
@@ -309,8 +309,9 @@ def _audience(data: ReportData) -> str:
         f'<td class="num">{esc(fmt.integer(r["followers"]))}</td><td class="num">{esc(fmt.integer(r["net_growth"]))}</td></tr>'
         for r in data.followers)
     if rows:
-        parts.append('<table><thead><tr><th>Platform</th><th class="num">Accounts</th><th class="num">Followers (latest known)</th>'
-                     f'<th class="num">Net growth in the period</th></tr></thead><tbody>{rows}</tbody></table>')
+        parts.append('<div class="scroll"><table><thead><tr><th>Platform</th><th class="num">Accounts</th>'
+                     '<th class="num">Followers (latest known)</th><th class="num">Net growth in the period</th></tr></thead>'
+                     f'<tbody>{rows}</tbody></table></div>')
         parts.append('<p class="note">Platforms that give follower totals only on pull days (X, Weibo) show no daily growth line.</p>')
     parts.append("</section>")
     return "".join(parts)
@@ -438,6 +439,7 @@ bdi { unicode-bidi: isolate; }
 figure.chart { margin: 12px 0 20px; }
 figure.chart figcaption { font-weight: 600; margin-bottom: 4px; }
 figure.chart svg { width: 100%; height: auto; display: block; }
+figure.chart svg.narrow { display: none; }
 figure.chart .axis-title { fill: var(--muted); font-size: 12px; }
 .legend { list-style: none; padding: 0; margin: 4px 0 0; display: flex; flex-wrap: wrap; gap: 4px 16px; font-size: 12px; }
 .swatch { display: inline-block; width: 10px; height: 10px; border-radius: 2px; margin-right: 6px; vertical-align: baseline; }
@@ -445,4 +447,14 @@ figure.chart .axis-title { fill: var(--muted); font-size: 12px; }
 .no-data { color: var(--muted); font-style: italic; font-weight: 400; font-size: 13px; }
 small.why { display: block; color: var(--muted); font-size: 11px; font-weight: 400; white-space: normal; max-width: 180px; margin-left: auto; }
 @media (max-width: 900px) { .tiers { grid-template-columns: 1fr; } }
+/* Phones: the narrow drawing of each chart (readable text), tighter margins; wide tables scroll inside their box. */
+@media (max-width: 600px) {
+  header, main, footer { padding: 0 10px; }
+  section { padding: 14px 12px; margin: 12px 0; }
+  figure.chart svg.wide { display: none; }
+  figure.chart svg.narrow { display: block; }
+  .tiles { grid-template-columns: repeat(2, minmax(0, 1fr)); }
+  .tile .value { font-size: 17px; }
+  td.caption { min-width: 200px; max-width: 260px; }
+}
 """

@@ -69,8 +69,9 @@ def test_every_stream_lands_typed_and_staging_builds(sandbox, settings, tmp_path
         assert ("created_time", "TIMESTAMP WITH TIME ZONE") in types
         kinds = {k for (k,) in con.execute("select distinct platform_content_type from raw_facebook_pages.posts").fetchall()}
         assert kinds == {"photo", "video", "reel", "link", "status", "album", "live"}
-        # Hostile captions arrive byte for byte.
-        assert con.execute("select count(*) from raw_facebook_pages.posts where message like '%<script>%'").fetchone()[0] > 0
+        # Right-to-left and CJK captions arrive byte for byte.
+        assert con.execute("select count(*) from raw_facebook_pages.posts where message like '%مغامرة جديدة%'").fetchone()[0] > 0
+        assert con.execute("select count(*) from raw_facebook_pages.posts where message like '%春季徒步季%'").fetchone()[0] > 0
         snap = con.execute("select count(*), min(snapshot_date), count(views) from raw_facebook_pages.post_snapshots").fetchone()
         assert snap[0] > 0 and snap[1] == TODAY and snap[2] == snap[0]
         ensure_all_raw_tables(con)

@@ -1,7 +1,7 @@
 """One real published warehouse for the report tests: the pipeline through the sandbox, with hostile captions.
 
-Four channels (paid, web and two organic) over 14 days keep the run short while
-every report section has data. Every Facebook post message and Instagram
+Five channels (two paid, one of them Chinese-named, web and two organic) over
+14 days keep the run short while every report section has data. Every Facebook post message and Instagram
 caption is replaced, on the wire, by markup, a script, a right-to-left
 override and an emoji: the report must show them as text.
 """
@@ -18,7 +18,7 @@ from orchestration.runner import run_pipeline
 from orchestration.sandbox_config import start_sandbox
 
 HOSTILE_CAPTION = "<script>window.__pwned=1</script><b>x</b> \u202eRTL 🎉"
-CHANNELS = ("meta_ads", "ga4", "facebook_pages", "instagram")
+CHANNELS = ("meta_ads", "tiktok_ads", "ga4", "facebook_pages", "instagram")
 TODAY = dt.datetime.now(dt.timezone.utc).date()
 END = TODAY - dt.timedelta(days=1)
 START = END - dt.timedelta(days=13)
