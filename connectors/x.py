@@ -188,7 +188,7 @@ class XConnector(Connector):
         if stream == "user_snapshots":
             body = self.client.request_json("GET", f"/users/{user_id}", account=user_id,
                                             params={"user.fields": USER_FIELDS})
-            _warn_partial_errors(body, user_id)
+            _log_partial_errors(body, user_id)
             builder.add(user_row(body.get("data") or {}, self.snapshot_date, values), body.get("data"))
         else:
             for post, includes in self._timeline(user_id, start, end):
@@ -228,7 +228,7 @@ class XConnector(Connector):
         pages = paginate_token(fetch, lambda b: (b.get("meta") or {}).get("next_token"),
                                channel=CHANNEL, account=user_id, endpoint=path)
         for body in pages:
-            _warn_partial_errors(body, user_id)
+            _log_partial_errors(body, user_id)
             includes = Includes(body.get("includes") or {})
             for post in body.get("data") or ():
                 served += 1
@@ -258,7 +258,7 @@ class Includes:
         return (self.tweets.get(post_id) or {}).get("author_id")
 
 
-def _warn_partial_errors(body: Any, user_id: str) -> None:
+def _log_partial_errors(body: Any, user_id: str) -> None:
     for error in (body.get("errors") or ()) if isinstance(body, dict) else ():
         # Routine (a deleted or protected tweet): a note, not a warning.
         log.info("x user %s: partial error kept out of the rows: %s", user_id,

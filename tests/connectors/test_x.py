@@ -180,6 +180,7 @@ def _post(i: int, day: str) -> dict:
 
 
 def test_timeline_follows_next_token_and_drops_posts_after_the_window(scripted, caplog):
+    caplog.set_level(logging.INFO, logger="socialmart.x")
     scripted.add(200, {"data": [_post(3, "2024-05-15"), _post(2, "2024-05-14")], "meta": {"result_count": 2, "next_token": "tok2"}})
     scripted.add(200, {"data": [_post(1, "2024-05-13")],
                        "errors": [{"detail": "Could not find tweet with referenced_tweets.id: [7].", "title": "Not Found Error"}],
