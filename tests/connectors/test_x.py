@@ -180,13 +180,12 @@ def _post(i: int, day: str) -> dict:
 
 
 def test_timeline_follows_next_token_and_drops_posts_after_the_window(scripted, caplog):
-    caplog.set_level(logging.INFO, logger="socialmart.x")
     scripted.add(200, {"data": [_post(3, "2024-05-15"), _post(2, "2024-05-14")], "meta": {"result_count": 2, "next_token": "tok2"}})
     scripted.add(200, {"data": [_post(1, "2024-05-13")],
                        "errors": [{"detail": "Could not find tweet with referenced_tweets.id: [7].", "title": "Not Found Error"}],
                        "meta": {"result_count": 1}})
     x = connector(scripted.url)
-    with caplog.at_level(logging.WARNING, "socialmart.x"):
+    with caplog.at_level(logging.INFO, "socialmart.x"):  # a routine partial error is a note
         table = [b.to_pylist() for b in x.read("posts", "3180223118", dt.date(2024, 5, 13), dt.date(2024, 5, 14))][0]
     assert [r["post_id"] for r in table] == ["1790000000000000002", "1790000000000000001"]  # 05-15 is after the window
     first, second = scripted.requests
