@@ -2,8 +2,10 @@
 
   socialmart run [--start DATE] [--end DATE] [--config FILE] [--allow-shrink]
       Pull, build, test and publish through Dagster. Without a config (no
-      --config, no $SOCIALMART_CONFIG, no ./socialmart.yaml) it starts the
-      embedded API sandbox on a free loopback port and generates the config.
+      --config, no $SOCIALMART_CONFIG, no ./socialmart.yaml) every command
+      uses the embedded API sandbox: its config is generated once into
+      ./warehouse/sandbox.socialmart.yaml, and the commands that call the APIs
+      serve the sandbox themselves.
   socialmart nightly [--config FILE] [--allow-shrink]
       What the nightly schedule does, in this process: every channel re-pulls
       its lookback window plus yesterday, then build, audit, publish.
@@ -12,7 +14,10 @@
       materialized), then build, audit, publish once.
   socialmart status [--config FILE] [--json]
       Freshness per channel and account, the last runs, the last checks;
-      exit 1 when anything is stale or failing.
+      exit 1 when anything is stale or failing. Calls no API: needs no secrets.
+  socialmart check [--channel NAME] [--config FILE]
+      Test every credential: per channel and account one cheap authenticated
+      read; OK or the failure (HTTP status, API code, what to fix); exit 1 on any.
   socialmart sandbox [--port N]
       Serve the API sandbox alone and print a config that points at it.
   socialmart export --format parquet|csv --out DIR [--config FILE]
@@ -31,7 +36,8 @@ check), e.g. to start over on purpose.
 
 Exit codes: 0 success, 1 the run failed (nothing published), another run holds
 the warehouse or, for status, something is stale or failing, 2 bad usage or
-configuration (nothing ran).
+configuration (nothing ran), 130 interrupted by Ctrl-C (ui: 130/143 when
+stopped by SIGINT/SIGTERM, its whole process group with it).
 """
 
 from __future__ import annotations
@@ -41,6 +47,7 @@ import datetime as dt
 import json
 import logging
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -54,6 +61,8 @@ from orchestration.warehouse_lock import WarehouseBusy, hold_warehouse
 
 PROJECT_DIR = Path(__file__).resolve().parents[1]
 DEFAULT_WINDOW_DAYS = 90
+LOG_LEVEL_HELP = ("DEBUG (every request, dbt's node lines), INFO (progress, the default), WARNING or ERROR; "
+                  "default $SOCIALMART_LOG_LEVEL or INFO")
 ALLOW_SHRINK_HELP = "publish even when a mart loses published days outside this run's window (history_kept)"
 log = logging.getLogger("socialmart")
 
@@ -66,21 +75,24 @@ def main(argv: list[str] | None = None) -> int:
     run.add_argument("--start", help="first day, YYYY-MM-DD (default: 90 days before --end)")
     run.add_argument("--end", help="last day, YYYY-MM-DD (default: yesterday in the reporting time zone)")
     run.add_argument("--allow-shrink", action="store_true", help=ALLOW_SHRINK_HELP)
-    run.add_argument("--log-level", default=os.environ.get("SOCIALMART_LOG_LEVEL", "INFO"))
+    run.add_argument("--log-level", default=os.environ.get("SOCIALMART_LOG_LEVEL", "INFO"), help=LOG_LEVEL_HELP)
     nightly = sub.add_parser("nightly", help="the nightly run now: each channel's lookback window plus yesterday, build, publish")
     nightly.add_argument("--config", help="socialmart.yaml (default: as for run)")
     nightly.add_argument("--allow-shrink", action="store_true", help=ALLOW_SHRINK_HELP)
-    nightly.add_argument("--log-level", default=os.environ.get("SOCIALMART_LOG_LEVEL", "INFO"))
+    nightly.add_argument("--log-level", default=os.environ.get("SOCIALMART_LOG_LEVEL", "INFO"), help=LOG_LEVEL_HELP)
     backfill = sub.add_parser("backfill", help="ingest a range in monthly chunks (resumable), then build and publish")
     backfill.add_argument("--config", help="socialmart.yaml (default: as for run)")
     backfill.add_argument("--start", required=True, help="first day, YYYY-MM-DD")
     backfill.add_argument("--end", required=True, help="last day, YYYY-MM-DD")
     backfill.add_argument("--channel", help="only this channel (plus fx, whose rates the marts need)")
     backfill.add_argument("--allow-shrink", action="store_true", help=ALLOW_SHRINK_HELP)
-    backfill.add_argument("--log-level", default=os.environ.get("SOCIALMART_LOG_LEVEL", "INFO"))
+    backfill.add_argument("--log-level", default=os.environ.get("SOCIALMART_LOG_LEVEL", "INFO"), help=LOG_LEVEL_HELP)
     status = sub.add_parser("status", help="freshness, last runs and checks; exit 1 when stale or failing")
-    status.add_argument("--config", help="socialmart.yaml (default: $SOCIALMART_CONFIG, ./socialmart.yaml)")
+    status.add_argument("--config", help="socialmart.yaml (default: as for run)")
     status.add_argument("--json", action="store_true", help="machine-readable output for monitoring")
+    check = sub.add_parser("check", help="test every channel's credentials: one cheap call per account; exit 1 on any failure")
+    check.add_argument("--config", help="socialmart.yaml (default: as for run)")
+    check.add_argument("--channel", help="only this channel")
     sandbox = sub.add_parser("sandbox", help="serve the local API sandbox and print its config")
     sandbox.add_argument("--port", type=int, default=8765)
     sandbox.add_argument("--warehouse", default="./warehouse", help="warehouse.dir written into the printed config")
@@ -108,6 +120,8 @@ def main(argv: list[str] | None = None) -> int:
             return _backfill(args)
         if args.command == "status":
             return _status(args)
+        if args.command == "check":
+            return _check(args)
         if args.command == "sandbox":
             return _serve_sandbox(args)
         if args.command == "export":
@@ -126,6 +140,9 @@ def main(argv: list[str] | None = None) -> int:
     except (WarehouseBusy, BuildDatabaseUnusable) as exc:  # nothing ran
         print(f"socialmart: {exc}", file=sys.stderr)
         return 1
+    except KeyboardInterrupt:  # Ctrl-C: a line, not a traceback; nothing published, no cursor moved
+        print("socialmart: interrupted", file=sys.stderr)
+        return 130
 
 
 def _setup_logging(level: str) -> None:
@@ -150,26 +167,37 @@ def _parse_day(value: str | None, flag: str) -> dt.date | None:
         raise ConfigError("command line", flag, f"must be a date YYYY-MM-DD, got {value!r}") from None
 
 
-def _settings_or_sandbox(explicit: str | None, stack: ExitStack) -> tuple[Settings, Path]:
+def _settings(explicit: str | None, *, resolve_secrets: bool = True) -> tuple[Settings, Path]:
+    """The configuration every command uses: --config, $SOCIALMART_CONFIG,
+    ./socialmart.yaml, else the embedded API sandbox's (generated once)."""
     path = config_path(explicit)
     if path is None:
-        from orchestration.sandbox_config import start_sandbox
+        from orchestration.sandbox_config import embedded_config
 
-        sandbox, path = start_sandbox(Path("warehouse").resolve())
-        stack.callback(sandbox.stop)
-        print(f"No configuration given: started the API sandbox at {sandbox.url} and wrote {path}", file=sys.stderr)
-    settings = load_settings(path)
-    return settings, path
+        path, generated = embedded_config()
+        if generated:
+            print(f"No configuration given: using the embedded API sandbox (config written to {path})", file=sys.stderr)
+    return load_settings(path, resolve_secrets=resolve_secrets), path
+
+
+def _serve_apis(settings: Settings) -> None:
+    """The embedded default's APIs: served by this process from here on."""
+    from orchestration.sandbox_config import serve_embedded_sandbox
+
+    if serve_embedded_sandbox(settings):
+        print(f"Started the embedded API sandbox at {settings.fx.base_url.rsplit('/', 1)[0]}", file=sys.stderr)
 
 
 def _run(args: argparse.Namespace) -> int:
     start, end = _parse_day(args.start, "--start"), _parse_day(args.end, "--end")
+    _check_order(start, end)
     with ExitStack() as stack:
-        settings, path = _settings_or_sandbox(args.config, stack)
+        settings, path = _settings(args.config)
         end = end or settings.today() - dt.timedelta(days=1)
         start = start or end - dt.timedelta(days=DEFAULT_WINDOW_DAYS - 1)
         _check_window(settings, path, start, end)
         _hold_warehouse(settings, stack, "run")
+        _serve_apis(settings)
         from orchestration.runner import run_pipeline
 
         outcome = run_pipeline(settings, path, start, end, allow_shrink=args.allow_shrink)
@@ -177,9 +205,14 @@ def _run(args: argparse.Namespace) -> int:
         return 0 if outcome.success else 1
 
 
-def _check_window(settings: Settings, path: Path, start: dt.date, end: dt.date) -> None:
-    if start > end:
+def _check_order(start: dt.date | None, end: dt.date | None) -> None:
+    """What the command line alone can tell, before any configuration is read."""
+    if start and end and start > end:
         raise ConfigError("command line", "--start", f"{start} is after --end {end}")
+
+
+def _check_window(settings: Settings, path: Path, start: dt.date, end: dt.date) -> None:
+    _check_order(start, end)
     if start < settings.history_start:
         raise ConfigError(path, "history_start", f"is {settings.history_start}, after the requested start {start}")
     if end >= settings.today():
@@ -194,8 +227,9 @@ def _hold_warehouse(settings: Settings, stack: ExitStack, command: str) -> None:
 
 def _nightly(args: argparse.Namespace) -> int:
     with ExitStack() as stack:
-        settings, path = _settings_or_sandbox(args.config, stack)
+        settings, path = _settings(args.config)
         _hold_warehouse(settings, stack, "nightly")
+        _serve_apis(settings)
         from orchestration.runner import run_nightly
 
         outcome = run_nightly(settings, path, allow_shrink=args.allow_shrink)
@@ -205,10 +239,12 @@ def _nightly(args: argparse.Namespace) -> int:
 
 def _backfill(args: argparse.Namespace) -> int:
     start, end = _parse_day(args.start, "--start"), _parse_day(args.end, "--end")
+    _check_order(start, end)
     with ExitStack() as stack:
-        settings, path = _settings_or_sandbox(args.config, stack)
+        settings, path = _settings(args.config)
         _check_window(settings, path, start, end)
         _hold_warehouse(settings, stack, "backfill")
+        _serve_apis(settings)
         from orchestration.backfill import run_backfill
 
         outcome = run_backfill(settings, path, start, end, args.channel, allow_shrink=args.allow_shrink)
@@ -217,14 +253,22 @@ def _backfill(args: argparse.Namespace) -> int:
 
 
 def _status(args: argparse.Namespace) -> int:
-    path = config_path(args.config)
-    if path is None:
-        raise ConfigError(None, "--config", "no configuration: pass --config FILE, set $SOCIALMART_CONFIG or create ./socialmart.yaml")
     from orchestration.status import collect_status, render
 
-    status = collect_status(load_settings(path))
+    settings, _ = _settings(args.config, resolve_secrets=False)  # calls no API
+    status = collect_status(settings)
     print(json.dumps(status.to_json(), indent=2) if args.json else render(status))
     return 0 if status.ok else 1
+
+
+def _check(args: argparse.Namespace) -> int:
+    from orchestration.check import check_sources, render
+
+    settings, _ = _settings(args.config)
+    _serve_apis(settings)
+    results = check_sources(settings, args.channel)
+    print(render(results))
+    return 0 if all(r.ok for r in results) else 1
 
 
 def _serve_sandbox(args: argparse.Namespace) -> int:
@@ -245,7 +289,7 @@ def _serve_sandbox(args: argparse.Namespace) -> int:
 def _warehouse_dir(explicit: str | None) -> Path:
     """The configured warehouse.dir; without a config, ./warehouse, where a sandbox run publishes."""
     path = config_path(explicit)
-    return load_settings(path).warehouse_dir if path else Path("warehouse").resolve()
+    return load_settings(path, resolve_secrets=False).warehouse_dir if path else Path("warehouse").resolve()
 
 
 def _export(args: argparse.Namespace) -> int:
@@ -280,13 +324,54 @@ def _docs(args: argparse.Namespace) -> int:
 
 
 def _ui(args: argparse.Namespace) -> int:
-    with ExitStack() as stack:
-        settings, path = _settings_or_sandbox(args.config, stack)
-        env = {**os.environ, "SOCIALMART_CONFIG": str(path.resolve()), "DAGSTER_HOME": str(dagster_home(settings))}
-        dagster = Path(sys.executable).with_name("dagster")
-        command = [str(dagster), "dev", "-w", str(PROJECT_DIR / "workspace.yaml"), "-h", "127.0.0.1", "-p", str(args.port)]
-        print(f"Dagster UI: http://127.0.0.1:{args.port}", file=sys.stderr)
-        return subprocess.call(command, env=env, cwd=PROJECT_DIR)
+    # The UI calls no API itself: its run workers serve the embedded sandbox when they need it.
+    settings, path = _settings(args.config)
+    env = {**os.environ, "SOCIALMART_CONFIG": str(path.resolve()), "DAGSTER_HOME": str(dagster_home(settings))}
+    dagster = Path(sys.executable).with_name("dagster")
+    command = [str(dagster), "dev", "-w", str(PROJECT_DIR / "workspace.yaml"), "-h", "127.0.0.1", "-p", str(args.port)]
+    print(f"Dagster UI: http://127.0.0.1:{args.port} (Ctrl-C stops it, its daemon and code server)", file=sys.stderr)
+    return supervise(command, env)
+
+
+class _Stopped(Exception):
+    def __init__(self, signum: int) -> None:
+        self.signum = signum
+
+
+def supervise(command: list[str], env: dict[str, str], grace_seconds: float = 20) -> int:
+    """Run `command` in a process group of its own and end the whole group
+    with it: `dagster dev` starts a webserver, a daemon and a code server, which
+    must not outlive it (orphans would keep serving and scheduling). SIGINT
+    and SIGTERM stop the group: SIGTERM first, SIGKILL after `grace_seconds`."""
+    child = subprocess.Popen(command, env=env, cwd=PROJECT_DIR, start_new_session=True)
+
+    def stop(signum: int, _frame: object) -> None:
+        raise _Stopped(signum)
+
+    previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        code = child.wait()
+    except _Stopped as stopped:
+        print(f"socialmart: {signal.Signals(stopped.signum).name}: stopping the Dagster UI, its daemon and code server",
+              file=sys.stderr)
+        code = 128 + stopped.signum
+        _signal_group(child.pid, signal.SIGTERM)
+        try:
+            child.wait(timeout=grace_seconds)
+        except subprocess.TimeoutExpired:
+            pass
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    _signal_group(child.pid, signal.SIGKILL)  # whatever the group still holds
+    return code
+
+
+def _signal_group(group: int, sig: signal.Signals) -> None:
+    try:
+        os.killpg(group, sig)
+    except (ProcessLookupError, PermissionError):
+        pass  # the group is gone
 
 
 if __name__ == "__main__":

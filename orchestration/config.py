@@ -20,6 +20,8 @@ channels:
     conversion_action_type: purchase
 schedule: {cron: "0 2 * * *"}          # the nightly run, in reporting.timezone
 runs: {max_runtime_seconds: 21600}     # Dagster's run monitoring fails a run older than this
+# sandbox: embedded                    # only in the generated sandbox config: socialmart
+#                                      # serves the API sandbox itself at the base_urls' port
 alerts:
   webhook_url: ${SOCIALMART_ALERT_WEBHOOK}   # Slack-compatible; a credential
 ```
@@ -30,6 +32,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import re
+import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -44,7 +47,7 @@ from connectors.http import RetryPolicy, register_secret
 ENV_REFERENCE = re.compile(r"^\$\{([A-Za-z_][A-Za-z0-9_]*)\}$")
 CURRENCY = re.compile(r"^[A-Z]{3}$")
 CONTROL_CHARACTER = re.compile(r"[\x00-\x1f\x7f-\x9f]")
-TOP_LEVEL_KEYS = {"reporting", "warehouse", "history_start", "http", "fx", "channels", "schedule", "alerts", "runs"}
+TOP_LEVEL_KEYS = {"reporting", "warehouse", "history_start", "http", "fx", "channels", "schedule", "alerts", "runs", "sandbox"}
 HTTP_KEYS = {"connect_timeout_seconds": "connect_timeout", "read_timeout_seconds": "read_timeout", "max_retries": "max_retries", "backoff_seconds": "backoff_base", "max_throttle_wait_seconds": "max_throttle_wait",
              "request_deadline_seconds": "request_deadline", "max_response_mib": "max_response_mib"}
 CHANNEL_KEYS = {"base_url", "accounts", "lookback_days"}
@@ -54,6 +57,11 @@ DEFAULT_SCHEDULE_CRON = "0 2 * * *"
 # A night's run takes minutes; one still going after six hours is hung, and
 # would hold the daemon's one-run queue forever.
 DEFAULT_MAX_RUNTIME_SECONDS = 6 * 3600
+# Without a config, every command uses the embedded API sandbox through the
+# config `socialmart run` generates here (relative to the working directory).
+EMBEDDED_CONFIG = Path("warehouse") / "sandbox.socialmart.yaml"
+# The sandbox's token: any value works, the sandbox accepts what it was started with.
+SANDBOX_TOKEN_VARIABLE = "SOCIALMART_SANDBOX_TOKEN"
 
 
 class _Loader(yaml.SafeLoader):
@@ -91,6 +99,9 @@ class Settings:
     # from the environment and registered with the redactor like a token.
     alert_webhook_url: str | None = None
     max_runtime_seconds: int = DEFAULT_MAX_RUNTIME_SECONDS
+    # `sandbox: embedded`: the base_urls point at the API sandbox socialmart
+    # serves itself (orchestration/sandbox_config.py), started on first use.
+    embedded_sandbox: bool = False
 
     @property
     def validation_report(self) -> Path:
@@ -117,16 +128,22 @@ class Settings:
 
 
 def config_path(explicit: str | os.PathLike[str] | None = None) -> Path | None:
-    """--config wins, then $SOCIALMART_CONFIG, then ./socialmart.yaml if present."""
+    """--config wins, then $SOCIALMART_CONFIG, then ./socialmart.yaml, then the
+    embedded sandbox's config a previous `socialmart run` generated."""
     if explicit:
         return Path(explicit)
     if os.environ.get("SOCIALMART_CONFIG"):
         return Path(os.environ["SOCIALMART_CONFIG"])
-    default = Path("socialmart.yaml")
-    return default if default.exists() else None
+    for default in (Path("socialmart.yaml"), EMBEDDED_CONFIG):
+        if default.exists():
+            return default.resolve()
+    return None
 
 
-def load_settings(path: str | os.PathLike[str]) -> Settings:
+def load_settings(path: str | os.PathLike[str], *, resolve_secrets: bool = True) -> Settings:
+    """The validated settings of a socialmart.yaml. Commands that call no API
+    (status, export, report, docs) pass resolve_secrets=False: credentials'
+    references are still checked, their variables need not be set."""
     path = Path(path)
     if not path.exists():
         raise ConfigError(path, "(file)", "does not exist")
@@ -136,13 +153,20 @@ def load_settings(path: str | os.PathLike[str]) -> Settings:
         raw = yaml.load(path.read_text(encoding="utf-8"), Loader=_Loader)  # noqa: S506 (a SafeLoader)
     except yaml.YAMLError as exc:
         raise ConfigError(path, "(file)", f"is not valid YAML: {exc}") from None
-    return parse_settings(raw or {}, path)
+    return parse_settings(raw or {}, path, resolve_secrets=resolve_secrets)
 
 
-def parse_settings(raw: Any, source: Path | None = None) -> Settings:
-    check = _Checker(source)
+def parse_settings(raw: Any, source: Path | None = None, *, resolve_secrets: bool = True) -> Settings:
+    check = _Checker(source, resolve_secrets)
     root = check.mapping(raw, "(top level)")
     check.known_keys(root, TOP_LEVEL_KEYS, "")
+    embedded = root.get("sandbox")
+    if embedded not in (None, "embedded"):
+        raise ConfigError(source, "sandbox", f"the only value is 'embedded' (the generated sandbox config), got {embedded!r}")
+    if embedded and not os.environ.get(SANDBOX_TOKEN_VARIABLE):
+        # The embedded sandbox is started by this process (or a child) with
+        # whatever token its environment holds: one is made up here.
+        os.environ[SANDBOX_TOKEN_VARIABLE] = secrets.token_urlsafe(24)
 
     reporting = check.mapping(root.get("reporting", {}), "reporting")
     check.known_keys(reporting, {"currency", "timezone"}, "reporting.")
@@ -193,7 +217,8 @@ def parse_settings(raw: Any, source: Path | None = None) -> Settings:
     if not isinstance(max_runtime, int) or isinstance(max_runtime, bool) or max_runtime < 60:
         raise ConfigError(source, "runs.max_runtime_seconds", f"must be a whole number of seconds, at least 60, got {max_runtime!r}")
     return Settings(source, currency, timezone, wdir, history_start, fx, channels, http,
-                    schedule_cron=cron, alert_webhook_url=webhook_url, max_runtime_seconds=max_runtime)
+                    schedule_cron=cron, alert_webhook_url=webhook_url, max_runtime_seconds=max_runtime,
+                    embedded_sandbox=bool(embedded))
 
 
 def check_warehouse_dir(settings: Settings) -> None:
@@ -214,8 +239,9 @@ def check_warehouse_dir(settings: Settings) -> None:
 
 
 class _Checker:
-    def __init__(self, source: Path | None) -> None:
+    def __init__(self, source: Path | None, resolve_secrets: bool = True) -> None:
         self.source = source
+        self.resolve_secrets = resolve_secrets
 
     def fail(self, key: str, problem: str) -> ConfigError:
         return ConfigError(self.source, key, problem)
@@ -275,6 +301,8 @@ class _Checker:
             raise self.fail(key, "credentials must be an environment reference like ${META_ACCESS_TOKEN}, never the secret itself")
         variable = match.group(1)
         resolved = os.environ.get(variable)
+        if not resolved and not self.resolve_secrets:
+            return ""  # a command that calls no API
         if not resolved:
             raise self.fail(key, f"environment variable {variable} is not set")
         register_secret(resolved)

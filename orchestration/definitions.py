@@ -1,21 +1,18 @@
-"""The code location: Definitions built from socialmart.yaml.
+"""The code location: Definitions built from the configuration the CLI uses.
 
 Loaded by `workspace.yaml` (dagster dev / the UI, `dagster definitions
-validate`). The config path comes from $SOCIALMART_CONFIG or ./socialmart.yaml;
-`socialmart ui` starts the sandbox and sets it when there is no config.
+validate`). The config is found as the CLI finds it: $SOCIALMART_CONFIG,
+./socialmart.yaml, else the embedded API sandbox's config (generated on first
+use; the run workers that ingest serve the sandbox themselves).
 """
 
 from orchestration.config import config_path, load_settings
 from orchestration.defs import build_definitions
+from orchestration.sandbox_config import embedded_config
 
 
 def _load():
-    path = config_path()
-    if path is None:
-        raise RuntimeError(
-            "socialmart: no configuration. Set SOCIALMART_CONFIG or create ./socialmart.yaml, "
-            "or start the UI with `make ui` (it starts the API sandbox when there is no config)."
-        )
+    path = config_path() or embedded_config()[0]
     return build_definitions(load_settings(path))
 
 

@@ -14,8 +14,8 @@ bookkeeping before the first API call of a long range.
 
 import datetime as dt
 import logging
-from zoneinfo import ZoneInfo
 from typing import Optional
+from zoneinfo import ZoneInfo
 
 import dagster as dg
 from dagster_duckdb import DuckDBResource
@@ -28,6 +28,7 @@ from orchestration.ingest import sync_stream
 from orchestration.quality.results import CheckResult, record_results
 from orchestration.nightly import NIGHTLY_TAG, lookback_start
 from orchestration.runner import SNAPSHOT_DATE_TAG
+from orchestration.sandbox_config import serve_embedded_sandbox
 
 progress_log = logging.getLogger("socialmart.progress")
 
@@ -84,6 +85,8 @@ def ingest_asset(channel: ChannelSettings, stream: Stream, settings: Settings) -
     )
     def _ingest(context: dg.AssetExecutionContext, duckdb: DuckDBResource, ingest_window: IngestWindow) -> dg.MaterializeResult:
         start, end = ingest_window.days(channel, settings, nightly=NIGHTLY_TAG in context.run.tags)
+        if serve_embedded_sandbox(settings):  # the default config: this process serves the APIs
+            context.log.info(f"serving the embedded API sandbox at {settings.fx.base_url}")
         with duckdb.get_connection() as con:
             try:
                 result = sync_stream(

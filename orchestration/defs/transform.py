@@ -39,13 +39,19 @@ DBT_EXECUTABLE = Path(sys.executable).with_name("dbt")
 
 
 class Translator(DagsterDbtTranslator):
+    """Asset keys are [layer, name]: the raw landing tables' (source name =
+    raw_<channel>), the dbt schema for models (staging, intermediate, marts),
+    and `seeds` for the lookup CSVs (which live in DuckDB's main schema)."""
+
     def get_asset_key(self, dbt_resource_props: Mapping[str, Any]) -> dg.AssetKey:
         if dbt_resource_props["resource_type"] == "source":
             return dg.AssetKey([dbt_resource_props["source_name"], dbt_resource_props["name"]])
-        return dg.AssetKey([dbt_resource_props["config"].get("schema") or "main", dbt_resource_props["name"]])
+        return dg.AssetKey([self.get_group_name(dbt_resource_props), dbt_resource_props["name"]])
 
     def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str | None:
-        return dbt_resource_props["config"].get("schema") or "dbt"
+        if dbt_resource_props["resource_type"] == "seed":
+            return "seeds"
+        return dbt_resource_props["config"].get("schema") or "models"
 
 
 def dbt_project() -> DbtProject:

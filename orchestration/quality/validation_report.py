@@ -44,8 +44,6 @@ def layer_of(asset: str) -> str:
     head = asset.split("/", 1)[0]
     if head.startswith("raw_"):
         return "raw"
-    if head == "main":  # dbt seeds live in the build database's main schema
-        return "seeds"
     return head if head in dict(LAYERS) else "published"
 
 

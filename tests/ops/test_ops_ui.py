@@ -1,6 +1,6 @@
 """`make ui`: `socialmart ui` starts `dagster dev` on a loopback port; its
 GraphQL API shows the asset graph by layer and channel, the checks, the
-schedule and the sensors."""
+schedule and the sensors; SIGTERM stops the whole tree, cleanly."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import signal
 import socket
 import subprocess
 import time
+import uuid
 from pathlib import Path
 from typing import Iterator
 
@@ -21,7 +22,7 @@ from tests.ops.conftest import SOCIALMART
 # project takes a while on a busy machine; this bounds the wait, it asserts nothing.
 STARTUP_LIMIT_SECONDS = 300
 
-ASSETS = """{ assetNodes { assetKey { path } groupName tags { key value }
+ASSETS = """{ assetNodes { assetKey { path } groupName isPartitioned tags { key value }
   dependencyKeys { path } assetChecksOrError { ... on AssetChecks { checks { name } } } } }"""
 LOCATION = """{ workspaceOrError { ... on Workspace { locationEntries { name locationOrLoadError {
   __typename ... on PythonError { message }
@@ -37,8 +38,20 @@ def free_port() -> int:
 
 
 class DagsterUI:
-    def __init__(self, url: str, process: subprocess.Popen, log: Path) -> None:
+    def __init__(self, url: str, process: subprocess.Popen, log: Path, mark: str) -> None:
         self.url, self.process, self.log = url, process, log
+        self.mark = mark  # an environment variable every process of this UI inherits
+
+    def processes(self) -> list[int]:
+        """The pids of this UI's process tree (socialmart ui, dagster dev, webserver, daemon, code server)."""
+        pids = []
+        for entry in Path("/proc").iterdir():
+            try:
+                if entry.name.isdigit() and self.mark.encode() in (entry / "environ").read_bytes():
+                    pids.append(int(entry.name))
+            except OSError:
+                pass  # ended meanwhile, or not ours to read
+        return pids
 
     def query(self, text: str) -> dict:
         response = requests.post(f"{self.url}/graphql", json={"query": text}, timeout=120)
@@ -61,12 +74,13 @@ def ui(ops_env, tmp_path_factory) -> Iterator[DagsterUI]:
     home = tmp_path_factory.mktemp("dagster_home")
     log = home / "ui.log"
     port = free_port()
-    env = {**os.environ, "DAGSTER_HOME": str(home)}
+    mark = f"SOCIALMART_UI_TEST={uuid.uuid4().hex}"
+    env = {**os.environ, "DAGSTER_HOME": str(home), mark.split("=")[0]: mark.split("=")[1]}
     with log.open("w") as output:
         # A session of its own, so the whole tree (webserver, daemon, code server) can be ended.
         process = subprocess.Popen([str(SOCIALMART), "ui", "--config", str(ops_env.config), "--port", str(port)],
                                    env=env, stdout=output, stderr=subprocess.STDOUT, start_new_session=True)
-    ui = DagsterUI(f"http://127.0.0.1:{port}", process, log)
+    ui = DagsterUI(f"http://127.0.0.1:{port}", process, log, mark)
     try:
         deadline = time.monotonic() + STARTUP_LIMIT_SECONDS
         while True:
@@ -111,6 +125,10 @@ def test_asset_graph_by_layer_and_channel_with_checks(ui):
     assert groups["marts/fct_ad_performance_daily"] == "marts"
     assert groups["published/marketing_duckdb"] == "published"
     assert {"raw_meta_ads", "raw_ga4", "raw_fx", "staging", "intermediate", "marts", "published"} <= set(groups.values())
+    # The lookup CSVs are a layer of their own, not "dbt" with a "main/" key.
+    assert groups["seeds/channels"] == "seeds" and not [key for key in groups if key.startswith("main/")]
+    # No daily partitions: a run's window is in its config, nothing shows as "Missing".
+    assert not [key for key, node in nodes.items() if node["isPartitioned"]]
     tags = {tag["key"]: tag["value"] for tag in nodes["raw_meta_ads/insights"]["tags"]}
     assert tags["layer"] == "raw" and tags["channel"] == "meta_ads"
 
@@ -142,3 +160,17 @@ def test_schedule_and_sensors_are_listed_and_on(ui):
     sensors = {sensor["name"]: sensor["sensorState"]["status"] for sensor in repository["sensors"]}
     assert sensors == {"socialmart_build_after_ingest": "RUNNING", "socialmart_alert_on_run_failure": "RUNNING",
                        "socialmart_alert_on_failed_checks": "RUNNING", "socialmart_published_freshness": "RUNNING"}
+
+
+def test_sigterm_stops_the_ui_its_webserver_daemon_and_code_server_without_a_traceback(ui):
+    """Runs last in this module: it ends the module's UI."""
+    tree = ui.processes()
+    assert len(tree) >= 4, tree  # socialmart ui, dagster dev, the webserver, the daemon (and code servers)
+    os.kill(ui.process.pid, signal.SIGTERM)  # to socialmart ui alone, as `kill` or systemd would
+    assert ui.process.wait(timeout=120) == 128 + signal.SIGTERM
+    deadline = time.monotonic() + 60
+    while ui.processes() and time.monotonic() < deadline:
+        time.sleep(0.5)
+    assert ui.processes() == [], "left running after SIGTERM"
+    log = ui.log.read_text()
+    assert "Traceback" not in log and "stopping the Dagster UI, its daemon and code server" in log
