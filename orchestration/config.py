@@ -6,7 +6,8 @@ values are registered with the redactor so no log line can show them.
 
 ```yaml
 reporting: {currency: USD, timezone: UTC}
-warehouse: {dir: ./warehouse}          # relative paths are relative to this file
+warehouse: {dir: ./warehouse,          # relative paths are relative to this file
+            memory_limit: 8GiB}        # DuckDB's cap for the build (default 80%); spills to <dir>/duckdb_tmp
 history_start: 2024-01-01              # the earliest day any window may pull
 http: {read_timeout_seconds: 60, request_deadline_seconds: 300, max_response_mib: 256,
        max_retries: 5, backoff_seconds: 1, max_throttle_wait_seconds: 900}
@@ -46,6 +47,9 @@ from connectors.http import RetryPolicy, register_secret
 
 ENV_REFERENCE = re.compile(r"^\$\{([A-Za-z_][A-Za-z0-9_]*)\}$")
 CURRENCY = re.compile(r"^[A-Z]{3}$")
+# DuckDB's memory_limit spellings: an amount with its unit, or a share of the machine's RAM.
+MEMORY_LIMIT = re.compile(r"^(\d+(\.\d+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)|([1-9]\d?|100)%)$")
+DEFAULT_MEMORY_LIMIT = "80%"  # DuckDB's own default
 CONTROL_CHARACTER = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 TOP_LEVEL_KEYS = {"reporting", "warehouse", "history_start", "http", "fx", "channels", "schedule", "alerts", "runs", "sandbox"}
 HTTP_KEYS = {"connect_timeout_seconds": "connect_timeout", "read_timeout_seconds": "read_timeout", "max_retries": "max_retries", "backoff_seconds": "backoff_base", "max_throttle_wait_seconds": "max_throttle_wait",
@@ -99,6 +103,9 @@ class Settings:
     # from the environment and registered with the redactor like a token.
     alert_webhook_url: str | None = None
     max_runtime_seconds: int = DEFAULT_MAX_RUNTIME_SECONDS
+    # DuckDB's memory cap for the build database (dbt's and the pipeline's
+    # connections); beyond it, joins and sorts spill to `duckdb_temp_dir`.
+    memory_limit: str = DEFAULT_MEMORY_LIMIT
     # `sandbox: embedded`: the base_urls point at the API sandbox socialmart
     # serves itself (orchestration/sandbox_config.py), started on first use.
     embedded_sandbox: bool = False
@@ -107,6 +114,11 @@ class Settings:
     def validation_report(self) -> Path:
         """The HTML page of the last run's checks (beside the KPI report)."""
         return self.warehouse_dir / "report" / "validation.html"
+
+    @property
+    def duckdb_temp_dir(self) -> Path:
+        """Where DuckDB spills what exceeds memory_limit: on the warehouse's disk."""
+        return self.warehouse_dir / "duckdb_tmp"
 
     @property
     def build_db(self) -> Path:
@@ -174,7 +186,11 @@ def parse_settings(raw: Any, source: Path | None = None, *, resolve_secrets: boo
     timezone = check.timezone(reporting.get("timezone", "UTC"), "reporting.timezone")
 
     warehouse = check.mapping(root.get("warehouse", {}), "warehouse")
-    check.known_keys(warehouse, {"dir"}, "warehouse.")
+    check.known_keys(warehouse, {"dir", "memory_limit"}, "warehouse.")
+    memory_limit = str(warehouse.get("memory_limit", DEFAULT_MEMORY_LIMIT)).strip()
+    if not MEMORY_LIMIT.match(memory_limit):
+        raise ConfigError(source, "warehouse.memory_limit",
+                          f"must be an amount like 8GiB or 8000MB, or a share of RAM like 50%, got {memory_limit!r}")
     wdir = Path(check.string(warehouse.get("dir", "./warehouse"), "warehouse.dir"))
     if not wdir.is_absolute():
         wdir = (source.parent if source else Path.cwd()) / wdir
@@ -218,7 +234,7 @@ def parse_settings(raw: Any, source: Path | None = None, *, resolve_secrets: boo
         raise ConfigError(source, "runs.max_runtime_seconds", f"must be a whole number of seconds, at least 60, got {max_runtime!r}")
     return Settings(source, currency, timezone, wdir, history_start, fx, channels, http,
                     schedule_cron=cron, alert_webhook_url=webhook_url, max_runtime_seconds=max_runtime,
-                    embedded_sandbox=bool(embedded))
+                    memory_limit=memory_limit, embedded_sandbox=bool(embedded))
 
 
 def check_warehouse_dir(settings: Settings) -> None:

@@ -74,7 +74,9 @@ def build_definitions(settings: Settings) -> dg.Definitions:
             *alert_sensors(settings),
             freshness_sensor,
         ],
-        resources={"duckdb": BuildDatabase(database=str(settings.build_db), timezone=settings.reporting_timezone), "dbt": dbt_resource,
+        resources={"duckdb": BuildDatabase(
+            database=str(settings.build_db), timezone=settings.reporting_timezone,
+            memory_limit=settings.memory_limit, temp_directory=str(settings.duckdb_temp_dir)), "dbt": dbt_resource,
                    WINDOW_RESOURCE: IngestWindow()},
         # DuckDB allows one writer process: every step runs in the run's own process.
         executor=dg.in_process_executor,

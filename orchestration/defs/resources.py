@@ -9,7 +9,8 @@ from dagster_duckdb import DuckDBResource
 
 class BuildDatabase(DuckDBResource):
     """DuckDBResource whose connection is closed when the step fails, too,
-    and whose session time zone is the reporting one, never the host's TZ.
+    whose session time zone is the reporting one, never the host's TZ, and
+    whose memory is capped at warehouse.memory_limit (spilling to the temp dir).
 
     dagster-duckdb closes its connection only after a clean exit. The failed
     step's traceback keeps the open connection alive, and DuckDB then refuses
@@ -18,13 +19,19 @@ class BuildDatabase(DuckDBResource):
     """
 
     timezone: str = "UTC"
+    memory_limit: str = "80%"  # validated in config.py
+    temp_directory: str = ""
 
     @contextmanager
     def get_connection(self) -> Iterator[duckdb.DuckDBPyConnection]:
         with super().get_connection() as con:
             try:
-                # A validated IANA name (config.py); SET takes no parameters.
+                # Validated values (config.py); SET takes no parameters.
                 con.execute(f"SET TimeZone = '{self.timezone}'")
+                con.execute(f"SET memory_limit = '{self.memory_limit}'")
+                if self.temp_directory:
+                    quoted = self.temp_directory.replace("'", "''")
+                    con.execute(f"SET temp_directory = '{quoted}'")
                 yield con
             finally:
                 con.close()

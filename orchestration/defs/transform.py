@@ -75,6 +75,8 @@ def dbt_environment(settings: Settings) -> dict[str, str]:
         "SOCIALMART_REPORTING_CURRENCY": settings.reporting_currency,
         # The marts' day boundaries are the reporting time zone's, whatever the host's.
         "SOCIALMART_TIMEZONE": settings.reporting_timezone,
+        "SOCIALMART_MEMORY_LIMIT": settings.memory_limit,
+        "SOCIALMART_DUCKDB_TMP": str(settings.duckdb_temp_dir),
         "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
     }
 

@@ -46,6 +46,16 @@ def test_good_config_resolves_env_and_paths(tmp_path):
     assert settings.warehouse_dir == tmp_path / "wh"
     assert "USD" in settings.fx.options["currencies"]
     assert "meta-secret-value" not in redact("token meta-secret-value")
+    assert settings.memory_limit == "80%" and settings.duckdb_temp_dir == tmp_path / "wh" / "duckdb_tmp"
+    assert load_settings(write(tmp_path, GOOD.replace("dir: ./wh", "dir: ./wh, memory_limit: 8GiB"))).memory_limit == "8GiB"
+
+
+def test_commands_that_call_no_api_load_the_config_without_its_secrets(tmp_path, monkeypatch):
+    monkeypatch.delenv("TEST_GA4_TOKEN")
+    settings = load_settings(write(tmp_path, GOOD), resolve_secrets=False)
+    assert settings.channels["ga4"].credentials["access_token"] == ""
+    with pytest.raises(ConfigError, match="TEST_GA4_TOKEN is not set"):
+        load_settings(write(tmp_path, GOOD))
 
 
 @pytest.mark.parametrize(
@@ -62,6 +72,9 @@ def test_good_config_resolves_env_and_paths(tmp_path):
         (("warehouse:", "history_start: 2024-13-45\nwarehouse:"), "history_start", "YYYY-MM-DD"),
         (("conversion_action_type: purchase", "conversion_action_typo: purchase"), "channels.meta_ads.conversion_action_typo", "unknown key"),
         (('accounts: ["123456"]', "accounts: []"), "channels.ga4.accounts", "non-empty list"),
+        (("dir: ./wh", "dir: ./wh, memory_limit: lots"), "warehouse.memory_limit", "like 8GiB"),
+        (("dir: ./wh", "dir: ./wh, memory_limit: 8 apples"), "warehouse.memory_limit", "like 8GiB"),
+        (("warehouse:", "sandbox: somewhere\nwarehouse:"), "sandbox", "only value is 'embedded'"),
     ],
 )
 def test_bad_config_names_file_key_and_problem(tmp_path, change, key, problem):
