@@ -21,7 +21,8 @@ def run_cli(args: list[str], cwd: Path, **env: str) -> subprocess.CompletedProce
 def test_run_without_config_starts_the_sandbox_and_publishes(tmp_path):
     done = run_cli(["run"], tmp_path)
     assert done.returncode == 0, done.stdout + done.stderr
-    assert "started the API sandbox at http://127.0.0.1:" in done.stderr
+    assert "using the embedded API sandbox" in done.stderr
+    assert "Started the embedded API sandbox at http://127.0.0.1:" in done.stderr
     assert "SUCCEEDED" in done.stdout and "marts.fct_ad_performance_daily" in done.stdout
     assert "Checks:" in done.stdout and "0 failed" in done.stdout
     # Progress per channel, stream and account on the way.
@@ -30,6 +31,17 @@ def test_run_without_config_starts_the_sandbox_and_publishes(tmp_path):
     with duckdb.connect(str(published), read_only=True) as con:
         days = con.execute("SELECT count(DISTINCT date_day) FROM marts.fct_ad_performance_daily").fetchone()[0]
     assert days == 90
+
+    # The operator's next commands find the same configuration, with no
+    # variables set: everything is fresh, every credential answers.
+    config = tmp_path / "warehouse" / "sandbox.socialmart.yaml"
+    generated = config.read_text()
+    no_token = {k: v for k, v in os.environ.items() if k != "SOCIALMART_SANDBOX_TOKEN"}
+    status = subprocess.run([str(SOCIALMART), "status"], cwd=tmp_path, env=no_token, capture_output=True, text=True, timeout=300)
+    assert status.returncode == 0 and status.stdout.rstrip().endswith("Status: OK"), status.stdout + status.stderr
+    check = subprocess.run([str(SOCIALMART), "check"], cwd=tmp_path, env=no_token, capture_output=True, text=True, timeout=300)
+    assert check.returncode == 0, check.stdout + check.stderr
+    assert config.read_text() == generated
 
 
 def test_bad_config_exits_2_before_any_call(tmp_path):

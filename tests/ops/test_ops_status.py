@@ -89,7 +89,3 @@ def test_status_while_a_run_holds_the_build_database(nightly_env):
     busy = dataclasses.replace(collect_status(nightly_env.settings), build_busy=True)
     assert "A run is in progress (it holds build.duckdb)" in render(busy)
 
-
-def test_status_without_a_config_exits_2(tmp_path):
-    done = run_cli(["status"], tmp_path)
-    assert done.returncode == 2 and "--config: no configuration" in done.stderr
