@@ -10,6 +10,9 @@ UV := $(TOOLS)/bin/uv
 VENV := .venv
 BIN := $(VENV)/bin
 ARGS ?=
+# Test files run in parallel, one worker per core (the end-to-end runs are
+# CPU-bound, one core each); TEST_WORKERS=0 runs them in this process.
+TEST_WORKERS ?= auto
 CHROMIUM := /usr/bin/chromium
 
 .PHONY: run test ui sandbox docs chromium bench clean env
@@ -29,7 +32,7 @@ run: env
 	$(BIN)/socialmart run $(ARGS)
 
 test: env chromium
-	$(BIN)/python -m pytest $(ARGS)
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile $(ARGS)
 
 # The browser tests render the KPI and validation reports in Debian's chromium,
 # with CJK and emoji fonts (Chinese campaign names and emoji in captions must

@@ -10,6 +10,7 @@ test's outcome is also recorded with the run's other checks.
 
 
 import contextlib
+import fcntl
 import importlib.metadata
 import json
 import logging
@@ -82,18 +83,25 @@ def dbt_environment(settings: Settings) -> dict[str, str]:
 
 
 def ensure_manifest(project: DbtProject, settings: Settings) -> Path:
-    """Parse the dbt project when its manifest is missing or older than its files."""
+    """Parse the dbt project when its manifest is missing or older than its files.
+
+    Under a lock: processes starting together (the CLI and `dagster dev`,
+    parallel test workers) would otherwise parse into the same target folder
+    at once and read each other's half-written manifest."""
     manifest = Path(project.manifest_path)
-    sources = [p for p in DBT_PROJECT_DIR.rglob("*") if p.suffix in {".sql", ".yml", ".yaml", ".csv"}
-               and "target" not in p.parts and "logs" not in p.parts]
-    newest = max(p.stat().st_mtime for p in sources)
-    if manifest.exists() and manifest.stat().st_mtime >= newest:
-        return manifest
-    completed = subprocess.run(
-        [str(DBT_EXECUTABLE), "parse", "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR), "--quiet"],
-        env={**os.environ, **dbt_environment(settings)},
-        capture_output=True, text=True,
-    )
+    manifest.parent.mkdir(parents=True, exist_ok=True)
+    with open(manifest.parent / ".parse.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        sources = [p for p in DBT_PROJECT_DIR.rglob("*") if p.suffix in {".sql", ".yml", ".yaml", ".csv"}
+                   and "target" not in p.parts and "logs" not in p.parts]
+        newest = max(p.stat().st_mtime for p in sources)
+        if manifest.exists() and manifest.stat().st_mtime >= newest:
+            return manifest
+        completed = subprocess.run(
+            [str(DBT_EXECUTABLE), "parse", "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR), "--quiet"],
+            env={**os.environ, **dbt_environment(settings)},
+            capture_output=True, text=True,
+        )
     if completed.returncode != 0:
         raise RuntimeError(f"dbt parse failed:\n{completed.stdout}\n{completed.stderr}")
     return manifest

@@ -36,10 +36,9 @@ def test_run_without_config_starts_the_sandbox_and_publishes(tmp_path):
     # variables set: everything is fresh, every credential answers.
     config = tmp_path / "warehouse" / "sandbox.socialmart.yaml"
     generated = config.read_text()
-    no_token = {k: v for k, v in os.environ.items() if k != "SOCIALMART_SANDBOX_TOKEN"}
-    status = subprocess.run([str(SOCIALMART), "status"], cwd=tmp_path, env=no_token, capture_output=True, text=True, timeout=300)
+    status = run_cli(["status"], tmp_path, SOCIALMART_SANDBOX_TOKEN="")
     assert status.returncode == 0 and status.stdout.rstrip().endswith("Status: OK"), status.stdout + status.stderr
-    check = subprocess.run([str(SOCIALMART), "check"], cwd=tmp_path, env=no_token, capture_output=True, text=True, timeout=300)
+    check = run_cli(["check"], tmp_path, SOCIALMART_SANDBOX_TOKEN="")
     assert check.returncode == 0, check.stdout + check.stderr
     assert config.read_text() == generated
 
