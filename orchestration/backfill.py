@@ -100,7 +100,8 @@ def held_days(build_db: Path, raw_key: dg.AssetKey, start: dt.date, end: dt.date
     without a row, say no post that day, inside a pulled window are landed).
     A snapshot or whole-account stream holds every day once it holds a row:
     its history cannot be pulled again. Nothing without build.duckdb."""
-    channel, stream = channel_of(raw_key), CONNECTORS[channel_of(raw_key)].streams[raw_key.path[1]]
+    channel = channel_of(raw_key)
+    stream = CONNECTORS[channel].streams[raw_key.path[1].removeprefix(f"{channel}__")]
     if not build_db.exists():
         return set()
     table = raw_table(channel, stream.name)
@@ -127,7 +128,7 @@ def held_days(build_db: Path, raw_key: dg.AssetKey, start: dt.date, end: dt.date
 
 
 def channel_of(raw_key: dg.AssetKey) -> str:
-    """[raw_meta_ads, insights] -> meta_ads"""
+    """[raw_meta_ads, meta_ads__insights] -> meta_ads"""
     return raw_key.path[0].removeprefix("raw_")
 
 

@@ -43,6 +43,18 @@ def raw_table(channel: str, stream: str) -> str:
     return f"{quote('raw_' + channel)}.{quote(stream)}"
 
 
+def raw_asset_path(channel: str, stream: str) -> list[str]:
+    """The asset key of a raw table: [raw_<channel>, <channel>__<stream>].
+    The Dagster UI labels an asset by its key's last part alone, so that part
+    names the channel too ("meta_ads__insights", not one of several "insights")."""
+    return [f"raw_{channel}", f"{channel}__{stream}"]
+
+
+def raw_asset_name(channel: str, stream: str) -> str:
+    """The raw asset as check records and reports name it: raw_<channel>/<channel>__<stream>."""
+    return "/".join(raw_asset_path(channel, stream))
+
+
 _DUCKDB_TYPES = {
     pa.string(): "VARCHAR",
     pa.int64(): "BIGINT",

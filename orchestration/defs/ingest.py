@@ -1,7 +1,7 @@
-"""Ingest assets: one per (channel, stream), keyed [raw_<channel>, <stream>].
+"""Ingest assets: one per (channel, stream), keyed [raw_<channel>, <channel>__<stream>].
 
-The keys equal the dbt sources' (source name, table), so dagster-dbt links
-raw -> staging lineage with no extra glue.
+The dbt sources (source raw_<channel>, table <stream>) get the same keys from
+the translator (defs/transform.py), so dagster-dbt links raw -> staging.
 
 The assets are not partitioned: the days a run pulls are in its run config
 (resource `ingest_window`, see `IngestWindow`), so a run over 90 days is one
@@ -25,6 +25,7 @@ from connectors.base import ChannelSettings, Stream
 from connectors.http import ApiError
 from orchestration.config import Settings
 from orchestration.ingest import sync_stream
+from orchestration.landing import raw_asset_name, raw_asset_path
 from orchestration.quality.results import CheckResult, record_results
 from orchestration.nightly import NIGHTLY_TAG, lookback_start
 from orchestration.runner import SNAPSHOT_DATE_TAG
@@ -76,7 +77,7 @@ def window_run_config(start: dt.date, end: dt.date) -> dict:
 
 def ingest_asset(channel: ChannelSettings, stream: Stream, settings: Settings) -> dg.AssetsDefinition:
     @dg.asset(
-        key=dg.AssetKey([f"raw_{channel.name}", stream.name]),
+        key=dg.AssetKey(raw_asset_path(channel.name, stream.name)),
         group_name=f"raw_{channel.name}",
         description=stream.description,
         kinds={"python", "duckdb"},
@@ -98,7 +99,7 @@ def ingest_asset(channel: ChannelSettings, stream: Stream, settings: Settings) -
                     # Schema drift the API announced by refusing the request:
                     # on the run's check record, named, before the step fails.
                     record_results(con, context.run.run_id, [CheckResult(
-                        f"raw_{channel.name}/{stream.name}", "schema_drift", "schema_drift", False, description=str(err),
+                        raw_asset_name(channel.name, stream.name), "schema_drift", "schema_drift", False, description=str(err),
                         sample=[{"rejected_field": name} for name in err.rejected_fields],
                     )])
                 raise

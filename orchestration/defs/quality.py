@@ -23,6 +23,7 @@ from dagster_duckdb import DuckDBResource
 from connectors import CONNECTORS
 from connectors.base import Stream
 from orchestration.config import Settings
+from orchestration.landing import raw_asset_path
 from orchestration.quality import audits
 from orchestration.quality.expectations import MART_SUITES, RAW_SUITES, validate
 from orchestration.quality.results import CheckResult, record_results
@@ -75,7 +76,7 @@ def planned_checks(settings: Settings, mart_keys: set[dg.AssetKey]) -> list[Plan
 
 
 def _raw_checks(channel: str, stream: Stream, lag: int, today: dt.date, suite) -> list[PlannedCheck]:
-    key = dg.AssetKey([f"raw_{channel}", stream.name])
+    key = dg.AssetKey(raw_asset_path(channel, stream.name))
     checks = [
         PlannedCheck(key, "unique_key", f"One row per ({', '.join(stream.key)}).", True,
                      lambda con: audits.unique_key(con, channel, stream)),

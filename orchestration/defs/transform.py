@@ -29,7 +29,7 @@ from packaging import version
 from dagster_duckdb import DuckDBResource
 
 from orchestration.config import Settings
-from orchestration.landing import ensure_all_raw_tables
+from orchestration.landing import ensure_all_raw_tables, raw_asset_path
 from orchestration.quality.results import SAMPLE_ROWS, CheckResult, record_results
 
 progress_log = logging.getLogger("socialmart.progress")
@@ -40,13 +40,16 @@ DBT_EXECUTABLE = Path(sys.executable).with_name("dbt")
 
 
 class Translator(DagsterDbtTranslator):
-    """Asset keys are [layer, name]: the raw landing tables' (source name =
-    raw_<channel>), the dbt schema for models (staging, intermediate, marts),
+    """Asset keys are [layer, name]: the raw landing tables' (see
+    landing.raw_asset_path), the dbt schema for models (staging, intermediate, marts),
     and `seeds` for the lookup CSVs (which live in DuckDB's main schema)."""
 
     def get_asset_key(self, dbt_resource_props: Mapping[str, Any]) -> dg.AssetKey:
         if dbt_resource_props["resource_type"] == "source":
-            return dg.AssetKey([dbt_resource_props["source_name"], dbt_resource_props["name"]])
+            source, table = dbt_resource_props["source_name"], dbt_resource_props["name"]
+            if source.startswith("raw_"):  # raw_<channel>.<stream>: the ingest asset's key
+                return dg.AssetKey(raw_asset_path(source.removeprefix("raw_"), table))
+            return dg.AssetKey([source, table])
         return dg.AssetKey([self.get_group_name(dbt_resource_props), dbt_resource_props["name"]])
 
     def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str | None:

@@ -18,7 +18,7 @@ from typing import Any
 import duckdb
 
 from connectors.base import Stream
-from orchestration.landing import STATE_SCHEMA, quote, raw_table
+from orchestration.landing import STATE_SCHEMA, quote, raw_asset_name, raw_table
 from orchestration.quality.drift import ensure_drift_tables
 from orchestration.quality.results import SAMPLE_ROWS, CheckResult
 
@@ -81,7 +81,7 @@ def _window_filter(stream: Stream, windows: list[tuple[str, dt.date, dt.date]]) 
 
 
 def unique_key(con: duckdb.DuckDBPyConnection, channel: str, stream: Stream) -> CheckResult:
-    asset = f"raw_{channel}/{stream.name}"
+    asset = raw_asset_name(channel, stream.name)
     keys = ", ".join(quote(k) for k in stream.key)
     duplicates = _rows(con, f"""SELECT {keys}, count(*) AS copies FROM {raw_table(channel, stream.name)}
                                 GROUP BY ALL HAVING count(*) > 1 ORDER BY copies DESC, {keys} LIMIT 1000""")
@@ -95,7 +95,7 @@ def unique_key(con: duckdb.DuckDBPyConnection, channel: str, stream: Stream) -> 
 
 
 def quarantine(con: duckdb.DuckDBPyConnection, channel: str, stream: Stream) -> CheckResult:
-    asset = f"raw_{channel}/{stream.name}"
+    asset = raw_asset_name(channel, stream.name)
     held = _rows(con, f"""SELECT account_id, window_start, window_end, columns, reason, left(record, 500) AS record
                           FROM {STATE_SCHEMA}.quarantine WHERE channel = ? AND stream = ?
                           ORDER BY account_id, window_start""", [channel, stream.name])
@@ -110,7 +110,7 @@ def quarantine(con: duckdb.DuckDBPyConnection, channel: str, stream: Stream) -> 
 def schema_drift(con: duckdb.DuckDBPyConnection, channel: str, stream: Stream) -> CheckResult:
     """Fails when a KPI's wire field is missing or the API rejected a field;
     warns about fields the API started sending."""
-    asset = f"raw_{channel}/{stream.name}"
+    asset = raw_asset_name(channel, stream.name)
     ensure_drift_tables(con)
     problems: list[str] = []
     sample: list[dict[str, Any]] = []
@@ -159,7 +159,7 @@ def _json_path(field: str) -> str:
 def missing_days(con: duckdb.DuckDBPyConnection, channel: str, stream: Stream) -> CheckResult:
     """Days with no rows between days with rows, per account, in the landed
     windows: an API that skipped a day (the data exists, we did not get it)."""
-    asset = f"raw_{channel}/{stream.name}"
+    asset = raw_asset_name(channel, stream.name)
     windows = pending_windows(con, channel, stream.name)
     if not windows:
         return CheckResult(asset, "missing_days", "completeness", True, description="nothing landed since the last publish")
@@ -188,7 +188,7 @@ def freshness(
 ) -> CheckResult:
     """Per account, the latest day with data (daily streams) or the end of the
     last synced window (sparse streams), against the source's known lag."""
-    asset = f"raw_{channel}/{stream.name}"
+    asset = raw_asset_name(channel, stream.name)
     limit = today - dt.timedelta(days=expected_lag_days)
     if stream.every_day:
         latest = _rows(con, f"""SELECT account_id, max({quote(stream.date_column)}) AS latest
@@ -219,7 +219,7 @@ def volume_anomaly(con: duckdb.DuckDBPyConnection, channel: str, stream: Stream,
     """A landed day whose row count (or spend) is far outside its trailing
     28-day distribution: a warning for a human, not a block (launches and
     pauses are real)."""
-    asset = f"raw_{channel}/{stream.name}"
+    asset = raw_asset_name(channel, stream.name)
     windows = pending_windows(con, channel, stream.name)
     if not windows:
         return CheckResult(asset, "volume_anomaly", "anomaly", True, description="nothing landed since the last publish")

@@ -121,7 +121,7 @@ def test_the_rerun_resumes_at_what_is_missing(backfilled):
 
     with dg.DagsterInstance.from_config(str(dagster_home(backfilled.settings))) as instance:
         # meta_ads's first-chunk days were materialized once, by the failed attempt.
-        events = instance.fetch_materializations(dg.AssetRecordsFilter(asset_key=dg.AssetKey(["raw_meta_ads", "insights"])), limit=10).records
+        events = instance.fetch_materializations(dg.AssetRecordsFilter(asset_key=dg.AssetKey(["raw_meta_ads", "meta_ads__insights"])), limit=10).records
         windows = [event.asset_materialization.metadata["window"].value for event in events]
         assert sorted(windows) == [f"{first[0]}..{first[1]}", f"{second[0]}..{second[1]}"]
         runs = instance.get_run_records(filters=dg.RunsFilter(job_name=INGEST_JOB, tags={BACKFILL_TAG: f"{start}..{end}"}))

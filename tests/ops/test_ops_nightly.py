@@ -87,14 +87,14 @@ def test_nightly_pulls_each_channel_its_own_lookback_and_publishes(nightly_env):
             materialization = entry.dagster_event.event_specific_data.materialization
             metadata[materialization.asset_key.to_user_string()] = {k: v.value for k, v in materialization.metadata.items()}
     fx_start = YESTERDAY - LOOKBACK["fx"] * DAY - 14 * DAY  # rates from two weeks earlier, to carry forward
-    assert metadata["raw_meta_ads/insights"]["date_range"] == f"{windows['meta_ads'][0]} .. {YESTERDAY}"
-    assert metadata["raw_ga4/traffic"]["date_range"] == f"{windows['ga4'][0]} .. {YESTERDAY}"
-    assert metadata["raw_fx/ecb_rates"]["date_range"] == f"{fx_start} .. {YESTERDAY}"
+    assert metadata["raw_meta_ads/meta_ads__insights"]["date_range"] == f"{windows['meta_ads'][0]} .. {YESTERDAY}"
+    assert metadata["raw_ga4/ga4__traffic"]["date_range"] == f"{windows['ga4'][0]} .. {YESTERDAY}"
+    assert metadata["raw_fx/fx__ecb_rates"]["date_range"] == f"{fx_start} .. {YESTERDAY}"
     for key, values in metadata.items():
         for name in ("rows", "dagster/row_count", "date_range", "api_calls", "retries", "throttles", "throttle_wait_seconds", "duration_seconds"):
             assert name in values, f"{key} has no {name}"
         assert values["rows"] == values["dagster/row_count"]
-    assert metadata["raw_meta_ads/insights"]["rows"] > 0 and metadata["raw_meta_ads/insights"]["api_calls"] >= 2
+    assert metadata["raw_meta_ads/meta_ads__insights"]["rows"] > 0 and metadata["raw_meta_ads/meta_ads__insights"]["api_calls"] >= 2
 
     with duckdb.connect(str(settings.build_db), read_only=True) as con:
         cursors = dict(con.execute(
@@ -163,14 +163,14 @@ def test_build_sensor_requests_one_build_per_successful_ingest_run(nightly_env, 
     [
         (INGEST_JOB, None, True),
         # A UI backfill or materialization of raw assets from the asset graph.
-        ("__ASSET_JOB", {dg.AssetKey(["raw_meta_ads", "insights"])}, True),
+        ("__ASSET_JOB", {dg.AssetKey(["raw_meta_ads", "meta_ads__insights"])}, True),
         # "Materialize all" from the UI publishes by itself.
-        ("__ASSET_JOB", {dg.AssetKey(["raw_meta_ads", "insights"]), PUBLISH_KEY}, False),
+        ("__ASSET_JOB", {dg.AssetKey(["raw_meta_ads", "meta_ads__insights"]), PUBLISH_KEY}, False),
         ("__ASSET_JOB", {dg.AssetKey(["marts", "fct_ad_performance_daily"])}, False),
         (BUILD_JOB, None, False),
     ],
 )
 def test_which_runs_need_a_build(job, selection, expected):
     run = dg.DagsterRun(job_name=job, asset_selection=frozenset(selection) if selection else None)
-    raw = {dg.AssetKey(["raw_meta_ads", "insights"]), dg.AssetKey(["raw_ga4", "traffic"])}
+    raw = {dg.AssetKey(["raw_meta_ads", "meta_ads__insights"]), dg.AssetKey(["raw_ga4", "ga4__traffic"])}
     assert lands_raw_without_publishing(run, INGEST_JOB, raw, PUBLISH_KEY) is expected

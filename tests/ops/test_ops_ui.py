@@ -119,31 +119,34 @@ def test_asset_graph_by_layer_and_channel_with_checks(ui):
     nodes = {"/".join(node["assetKey"]["path"]): node for node in ui.query(ASSETS)["assetNodes"]}
     groups = {key: node["groupName"] for key, node in nodes.items()}
     # Raw assets are grouped per channel, dbt models per layer, publish on its own.
-    assert groups["raw_meta_ads/insights"] == "raw_meta_ads" and groups["raw_ga4/traffic"] == "raw_ga4"
-    assert groups["raw_fx/ecb_rates"] == "raw_fx"
+    assert groups["raw_meta_ads/meta_ads__insights"] == "raw_meta_ads" and groups["raw_ga4/ga4__traffic"] == "raw_ga4"
+    assert groups["raw_fx/fx__ecb_rates"] == "raw_fx"
     assert groups["staging/stg_meta_ads__insights"] == "staging"
     assert groups["marts/fct_ad_performance_daily"] == "marts"
     assert groups["published/marketing_duckdb"] == "published"
     assert {"raw_meta_ads", "raw_ga4", "raw_fx", "staging", "intermediate", "marts", "published"} <= set(groups.values())
     # The lookup CSVs are a layer of their own, not "dbt" with a "main/" key.
     assert groups["seeds/channels"] == "seeds" and not [key for key in groups if key.startswith("main/")]
+    # The UI labels a node by its key's last part: every raw table's names its channel.
+    raw_labels = [key.split("/")[-1] for key in groups if key.startswith("raw_")]
+    assert len(raw_labels) == len(set(raw_labels)) and "meta_ads__insights" in raw_labels
     # No daily partitions: a run's window is in its config, nothing shows as "Missing".
     assert not [key for key, node in nodes.items() if node["isPartitioned"]]
-    tags = {tag["key"]: tag["value"] for tag in nodes["raw_meta_ads/insights"]["tags"]}
+    tags = {tag["key"]: tag["value"] for tag in nodes["raw_meta_ads/meta_ads__insights"]["tags"]}
     assert tags["layer"] == "raw" and tags["channel"] == "meta_ads"
 
     # Lineage raw -> staging -> ... -> marts -> published.
     def upstream(key: str) -> set[str]:
         return {"/".join(dep["path"]) for dep in nodes[key]["dependencyKeys"]}
 
-    assert "raw_meta_ads/insights" in upstream("staging/stg_meta_ads__insights")
+    assert "raw_meta_ads/meta_ads__insights" in upstream("staging/stg_meta_ads__insights")
     assert "marts/fct_ad_performance_daily" in upstream("published/marketing_duckdb")
     seen, frontier = set(), {"published/marketing_duckdb"}
     while frontier:
         key = frontier.pop()
         seen.add(key)
         frontier |= {dep for dep in upstream(key) if dep in nodes and dep not in seen}
-    assert {"raw_meta_ads/insights", "raw_ga4/traffic", "raw_fx/ecb_rates", "staging/stg_meta_ads__insights"} <= seen
+    assert {"raw_meta_ads/meta_ads__insights", "raw_ga4/ga4__traffic", "raw_fx/fx__ecb_rates", "staging/stg_meta_ads__insights"} <= seen
 
     # dbt tests (and the audit) are attached to the assets they check.
     def checks(key: str) -> list[str]:

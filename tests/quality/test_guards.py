@@ -78,27 +78,27 @@ DAY = {name: END - dt.timedelta(days=n) for n, name in enumerate(
     ["negative spend", "clicks above impressions", "a missing day", "duplicated rows", "an unparseable number"], start=1)}
 ROW_CASES = {
     "negative spend": (insights_fault(DAY["negative spend"], field="spend", value="-12.50"),
-                       "raw_meta_ads/insights :: expectations", "spend >= 0"),
+                       "raw_meta_ads/meta_ads__insights :: expectations", "spend >= 0"),
     "clicks above impressions": (insights_fault(DAY["clicks above impressions"], field="clicks", value="99999999"),
-                                 "raw_meta_ads/insights :: expectations", "clicks <= impressions"),
+                                 "raw_meta_ads/meta_ads__insights :: expectations", "clicks <= impressions"),
     "a missing day": (insights_fault(DAY["a missing day"], action="drop_row"),
-                      "raw_meta_ads/insights :: missing_days", DAY["a missing day"].isoformat()),
+                      "raw_meta_ads/meta_ads__insights :: missing_days", DAY["a missing day"].isoformat()),
     "duplicated rows": (insights_fault(DAY["duplicated rows"], action="duplicate_row"),
-                        "raw_meta_ads/insights :: unique_key", "duplicate rows"),
+                        "raw_meta_ads/meta_ads__insights :: unique_key", "duplicate rows"),
     "an unparseable number": (insights_fault(DAY["an unparseable number"], field="spend", value="12,50"),
-                              "raw_meta_ads/insights :: quarantine", "'12,50'"),
+                              "raw_meta_ads/meta_ads__insights :: quarantine", "'12,50'"),
     # The first day of the window holds its own case too.
     "a value too large for its column": (insights_fault(BAD_START, field="impressions", value=str(2**63)),
-                                         "raw_meta_ads/insights :: quarantine", f"'{2**63}': too large for int64"),
+                                         "raw_meta_ads/meta_ads__insights :: quarantine", f"'{2**63}': too large for int64"),
     # GA4's rows are positional: the fault reaches every row of the report.
     "a non-finite number": (Fault("ga4", "bad_data", times=-1, params={"field": "bounceRate", "value": "NaN"}),
-                            "raw_ga4/traffic :: quarantine", "'NaN': not a finite number"),
+                            "raw_ga4/ga4__traffic :: quarantine", "'NaN': not a finite number"),
     "a removed field": (Fault("meta_ads", "bad_data", times=-1, path_contains="/insights",
                               params={"action": "remove", "field": "reach"}),
-                        "raw_meta_ads/insights :: schema_drift", "required field 'reach' is missing"),
+                        "raw_meta_ads/meta_ads__insights :: schema_drift", "required field 'reach' is missing"),
 }
 DEPRECATED_METRIC = (Fault("meta_ads", "remove_metric", times=-1, params={"metric": "reach"}),
-                     "raw_meta_ads/insights :: schema_drift", "rejected the requested field(s) 'reach'")
+                     "raw_meta_ads/meta_ads__insights :: schema_drift", "rejected the requested field(s) 'reach'")
 
 
 def bad_run(guarded: Guarded, *faults: Fault) -> tuple[Outcome, str, str]:

@@ -307,7 +307,7 @@ def test_backfill_counts_as_landed_only_the_days_the_raw_tables_hold(tmp_path):
     from orchestration.landing import ensure_raw_table
 
     build = tmp_path / "build.duckdb"
-    insights, campaigns = dg.AssetKey(["raw_meta_ads", "insights"]), dg.AssetKey(["raw_meta_ads", "campaigns"])
+    insights, campaigns = dg.AssetKey(["raw_meta_ads", "meta_ads__insights"]), dg.AssetKey(["raw_meta_ads", "meta_ads__campaigns"])
     start, end = DAY0, DAY0 + dt.timedelta(days=29)
     assert held_days(build, insights, start, end) == set()  # build.duckdb lost: nothing is held
     with duckdb.connect(str(build)) as con:

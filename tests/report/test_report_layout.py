@@ -58,7 +58,7 @@ def _check(asset: str, name: str, passed: bool = True, severity: str = "ERROR") 
 def test_the_validation_page_puts_problems_first_and_folds_passes_by_layer_and_asset():
     results = [_check(f"staging/stg_x__posts_{i}", f"not_null_{i}") for i in range(300)]
     results += [_check("marts/fct_kpi_weekly", "unique_week", passed=False),
-                _check("raw_ga4/traffic", "volume_anomaly", passed=False, severity="WARN"),
+                _check("raw_ga4/ga4__traffic", "volume_anomaly", passed=False, severity="WARN"),
                 _check("seeds/channels", "unique_channel")]
     page = render(results, ["run-1"], [])
     attention = page.index("Needs attention (2)")
@@ -69,5 +69,5 @@ def test_the_validation_page_puts_problems_first_and_folds_passes_by_layer_and_a
     assert "(300 passed)" in page
     assert "<div class='tile '><b>0</b>step errors</div>" in page  # zero is not painted red
     assert "<div class='tile fail'><b>1</b>failed</div>" in page
-    assert [layer_of(a) for a in ("raw_x/posts", "seeds/channels", "marts/dim_date", "published/marketing_duckdb")] == \
+    assert [layer_of(a) for a in ("raw_x/x__posts", "seeds/channels", "marts/dim_date", "published/marketing_duckdb")] == \
         ["raw", "seeds", "marts", "published"]

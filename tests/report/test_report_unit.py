@@ -70,7 +70,7 @@ def make_published(path: Path, *, with_checks: bool = True, with_rows: bool = Tr
         con.execute("""CREATE TABLE meta.check_results AS SELECT * FROM (VALUES
             ('run-1234', TIMESTAMPTZ '2026-05-21 05:59:00+00', 'marts/fct_ad_performance_daily', 'grain', 'dbt_test', 'ERROR', true, true, 0, 'unique', '[]'),
             ('run-1234', TIMESTAMPTZ '2026-05-21 05:59:00+00', 'marts/fct_ad_performance_daily', 'not_null_spend', 'dbt_test', 'ERROR', true, true, 0, '', '[]'),
-            ('run-1234', TIMESTAMPTZ '2026-05-21 05:59:00+00', 'raw_meta_ads/insights', 'freshness', 'freshness', 'WARN', false, false, 3, 'three days late <late>', '[]'),
+            ('run-1234', TIMESTAMPTZ '2026-05-21 05:59:00+00', 'raw_meta_ads/meta_ads__insights', 'freshness', 'freshness', 'WARN', false, false, 3, 'three days late <late>', '[]'),
             ('run-1234', TIMESTAMPTZ '2026-05-21 05:59:00+00', 'marts/fct_kpi_weekly', 'spend_anomaly', 'anomaly', 'ERROR', false, false, 1, 'spend 5x the median', '[]')
         ) t(run_id, evaluated_at, asset, check_name, kind, severity, blocking, passed, failing_rows, description, sample_json)""")
     con.close()
