@@ -29,7 +29,7 @@ from typing import Any
 import duckdb
 import pandas as pd
 
-from orchestration.landing import quote, raw_table
+from orchestration.landing import quote, raw_asset_name, raw_table
 from orchestration.quality.results import SAMPLE_ROWS, CheckResult
 
 # Active ISO 4217 currency codes (2025 list; precious metals and test codes excluded).
@@ -222,7 +222,8 @@ def validate(
     """Run one suite; raw suites see only `windows` (account, start, end): the
     rows this run landed. Returns one CheckResult for the whole suite."""
     schema, table = suite.table.split(".")
-    asset = f"{schema}/{table}"
+    # The asset checked: a raw table's asset name, or the mart's schema/table.
+    asset = raw_asset_name(schema.removeprefix("raw_"), table) if schema.startswith("raw_") else f"{schema}/{table}"
     frame = _read(con, schema, table, suite, windows)
     described = "; ".join(rule.describe() for rule in suite.rules)
     if frame is None or frame.empty:

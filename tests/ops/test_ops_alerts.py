@@ -81,7 +81,7 @@ def test_the_failed_cli_run_posted_a_slack_message(failed_run, receiver):
     message = json.loads(request["body"])
     run_id = failed_run.outcome.run_ids[0]
     assert message["text"].startswith("socialmart: run of socialmart_ingest FAILED")
-    assert "step raw_meta_ads__insights: " in message["text"] and "HTTP 503" in message["text"]
+    assert "step raw_meta_ads__meta_ads__insights: " in message["text"] and "HTTP 503" in message["text"]
     assert [block["type"] for block in message["blocks"]] == ["header", "section", "context"]
     assert f"Dagster run {run_id}" in message["blocks"][2]["elements"][0]["text"]
     assert "act_1001" in message["blocks"][1]["text"]["text"]
@@ -161,7 +161,7 @@ def test_status_reports_the_failed_run_and_exits_1(failed_run):
     status = collect_status(failed_run.settings)
     assert not status.ok
     run_problem = [p for p in status.problems if p.startswith("last socialmart_ingest run ")]
-    assert run_problem and "step raw_meta_ads__insights: " in run_problem[0] and "HTTP 503" in run_problem[0]
+    assert run_problem and "step raw_meta_ads__meta_ads__insights: " in run_problem[0] and "HTTP 503" in run_problem[0]
     assert "meta_ads account act_1001: never synced" in status.problems
     done = run_cli(["status", "--config", str(failed_run.config)], failed_run.config.parent,
                    SOCIALMART_ALERT_WEBHOOK=failed_run.settings.alert_webhook_url)

@@ -102,7 +102,7 @@ def test_a_failed_chunk_stops_the_backfill_and_publishes_nothing(backfilled):
     failed = backfilled.failed
     assert not failed.success
     assert len(failed.run_ids) == 1  # the first chunk's ingest; no second chunk, no build
-    assert any("raw_ga4__traffic" in failure and "HTTP 503" in failure for failure in failed.failures)
+    assert any("raw_ga4__ga4__traffic" in failure and "HTTP 503" in failure for failure in failed.failures)
     assert "socialmart backfill FAILED" in failed.summary()
 
 
