@@ -33,6 +33,9 @@ from orchestration.warehouse_lock import process_alive
 
 log = logging.getLogger("socialmart.runner")
 
+# The code location the UI loads (`dagster dev -w workspace.yaml`).
+WORKSPACE_FILE = Path(__file__).resolve().parents[1] / "workspace.yaml"
+
 # On every run a CLI process executes: its pid. A run left STARTED by a CLI
 # process that is gone (killed) is failed by the next CLI start.
 CLI_PID_TAG = "socialmart/cli_pid"
@@ -168,6 +171,29 @@ def open_build_database(settings: Settings) -> None:
         complete_interrupted_publish(con, settings.published_db)
 
 
+def record_runs_under_the_workspace(instance: dg.DagsterInstance) -> None:
+    """Make the runs this instance creates runs of workspace.yaml's code location.
+
+    `execute_in_process` records a run without the code location that holds
+    its job, and the UI groups runs by code location: such runs are listed
+    under Runs but missing from the Overview timeline and the job's page. The
+    CLI runs the very job the UI loads (the same definitions, through
+    workspace.yaml), so its runs carry that location's origin."""
+    from dagster._core.definitions.repository_definition.valid_definitions import SINGLETON_REPOSITORY_NAME
+    from dagster._core.remote_origin import RemoteJobOrigin, RemoteRepositoryOrigin
+    from dagster._core.workspace.load import location_origins_from_yaml_paths
+
+    [location] = location_origins_from_yaml_paths([str(WORKSPACE_FILE)])
+    repository = RemoteRepositoryOrigin(location, SINGLETON_REPOSITORY_NAME)
+    create_run_for_job = instance.create_run_for_job
+
+    def create_run_with_origin(job_def: dg.JobDefinition, **kwargs):
+        kwargs["remote_job_origin"] = kwargs.get("remote_job_origin") or RemoteJobOrigin(repository, job_def.name)
+        return create_run_for_job(job_def=job_def, **kwargs)
+
+    instance.create_run_for_job = create_run_with_origin
+
+
 def fail_orphaned_runs(instance: dg.DagsterInstance) -> list[str]:
     """Runs a CLI process started and never finished because it was killed:
     they stay STARTED forever and hold the daemon's one-run queue. Failed now."""
@@ -207,6 +233,7 @@ class Pipeline:
         # Not through $DAGSTER_HOME: setting it here would make every later
         # pipeline in this process (tests) record into this warehouse's instance.
         self.instance = dg.DagsterInstance.from_config(str(dagster_home(settings)))
+        record_runs_under_the_workspace(self.instance)
         for run_id in fail_orphaned_runs(self.instance):
             log.warning(f"Dagster run {run_id} was left STARTED by a killed socialmart process: marked failed")
         self.outcome = Outcome(settings, start, end, False, 0.0, run_ids=[], command=command)

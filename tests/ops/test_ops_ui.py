@@ -71,11 +71,11 @@ class DagsterUI:
 
 @pytest.fixture(scope="module")
 def ui(ops_env, tmp_path_factory) -> Iterator[DagsterUI]:
-    home = tmp_path_factory.mktemp("dagster_home")
-    log = home / "ui.log"
+    log = tmp_path_factory.mktemp("ui") / "ui.log"
     port = free_port()
     mark = f"SOCIALMART_UI_TEST={uuid.uuid4().hex}"
-    env = {**os.environ, "DAGSTER_HOME": str(home), mark.split("=")[0]: mark.split("=")[1]}
+    # No DAGSTER_HOME: the UI opens the warehouse's instance, the one the CLI's runs record into.
+    env = {**{k: v for k, v in os.environ.items() if k != "DAGSTER_HOME"}, mark.split("=")[0]: mark.split("=")[1]}
     with log.open("w") as output:
         # A session of its own, so the whole tree (webserver, daemon, code server) can be ended.
         process = subprocess.Popen([str(SOCIALMART), "ui", "--config", str(ops_env.config), "--port", str(port)],
@@ -153,6 +153,22 @@ def test_asset_graph_by_layer_and_channel_with_checks(ui):
         return [check["name"] for check in nodes[key]["assetChecksOrError"].get("checks", [])]
 
     assert checks("marts/fct_ad_performance_daily") and checks("staging/stg_meta_ads__insights")
+
+
+RUNS = """{ runsOrError { ... on Runs { results { runId jobName tags { key value }
+  repositoryOrigin { repositoryLocationName repositoryName } } } } }"""
+
+
+def test_cli_runs_belong_to_the_code_location_so_the_timeline_shows_them(ui, nightly_env):
+    """The nightly the CLI ran (nightly_env) is runs of the UI's code location:
+    the Overview timeline and the job pages group runs by it."""
+    entries = ui.query(LOCATION)["workspaceOrError"]["locationEntries"]
+    [repository] = entries[0]["locationOrLoadError"]["repositories"]
+    cli_runs = [run for run in ui.query(RUNS)["runsOrError"]["results"]
+                if any(tag["key"] == "socialmart/cli_pid" for tag in run["tags"])]
+    assert {run["jobName"] for run in cli_runs} == {"socialmart_ingest", "socialmart_build"}
+    assert {(run["repositoryOrigin"] or {}).get("repositoryLocationName") for run in cli_runs} == {entries[0]["name"]}
+    assert {(run["repositoryOrigin"] or {}).get("repositoryName") for run in cli_runs} == {repository["name"]}
 
 
 def test_schedule_and_sensors_are_listed_and_on(ui):
