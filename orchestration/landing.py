@@ -247,11 +247,15 @@ def _replace_quarantine(
         [channel, stream, account, start, end],
     )
     if held:
-        con.executemany(
-            f"INSERT INTO {STATE_SCHEMA}.quarantine VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [[channel, stream, account, start, end, ", ".join(sorted({p.column for p in q.problems})),
-              q.reason, q.record, synced_at] for q in held],
-        )
+        # Through Arrow like every other landing: one insert, not one per record.
+        held_rows = pa.table({
+            "channel": [channel] * len(held), "stream": [stream] * len(held), "account_id": [account] * len(held),
+            "window_start": [start] * len(held), "window_end": [end] * len(held),
+            "columns": [", ".join(sorted({p.column for p in q.problems})) for q in held],
+            "reason": [q.reason for q in held], "record": [q.record for q in held],
+            "synced_at": pa.array([synced_at] * len(held), pa.timestamp("us", tz="UTC")),
+        })
+        con.execute(f"INSERT INTO {STATE_SCHEMA}.quarantine SELECT * FROM held_rows")
 
 
 def _refuse_rows_outside(table: pa.Table, stream: Stream, channel: str, account: str, start: dt.date, end: dt.date) -> None:
