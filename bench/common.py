@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterator
 
-from orchestration.sandbox_config import TOKEN_VARIABLE
+from orchestration.config import SANDBOX_TOKEN_VARIABLE
 
 BENCH_DIR = Path(__file__).resolve().parent
 PROJECT_DIR = BENCH_DIR.parent
@@ -135,7 +135,7 @@ class SandboxProcess:
         self.url, self.today = started["url"], dt.date.fromisoformat(started["today"])
         # A socialmart.yaml for every channel it serves; the token through the environment.
         self.config = started["config"]
-        os.environ[TOKEN_VARIABLE] = TOKEN
+        os.environ[SANDBOX_TOKEN_VARIABLE] = TOKEN
         return self
 
     def cpu_seconds(self) -> float:

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from connectors import CONNECTORS
 from connectors.base import ChannelSettings, Stream
 from connectors.http import ApiError, RetryPolicy, redact
-from orchestration.config import Settings
+from orchestration.config import ConfigError, Settings
 
 
 @dataclass
@@ -44,8 +44,6 @@ def probe_stream(channel: str) -> Stream:
 def check_sources(settings: Settings, channel: str | None = None) -> list[AccountCheck]:
     sources = settings.sources
     if channel is not None and channel not in sources:
-        from orchestration.config import ConfigError
-
         raise ConfigError(settings.source, "--channel", f"{channel!r} is not configured (configured: {', '.join(sorted(sources))})")
     # A check should answer in seconds: a throttled or failing API is reported, not waited out.
     policy = RetryPolicy(**{**settings.http.__dict__, "max_retries": min(settings.http.max_retries, 1), "max_throttle_wait": 5})
@@ -62,7 +60,7 @@ def check_account(source: ChannelSettings, account: str, today: dt.date, policy:
     day = today - dt.timedelta(days=max(1, connector_cls.expected_lag_days))
     began = time.monotonic()
     result = AccountCheck(source.name, account, stream.name, day, 0.0)
-    connector = connector_cls(source, policy=policy, sleep=time.sleep, snapshot_date=today)
+    connector = connector_cls(source, policy=policy, snapshot_date=today)
     try:
         next(iter(connector.read(stream.name, account, day, day)), None)
     except ApiError as err:

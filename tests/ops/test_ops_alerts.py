@@ -22,7 +22,8 @@ from orchestration.config import Settings, load_settings
 from orchestration.defs import INGEST_JOB, build_definitions
 from orchestration.defs.alerts import FAILED_CHECKS_SENSOR, RUN_FAILURE_SENSOR
 from orchestration.runner import Outcome, dagster_home, run_pipeline
-from orchestration.sandbox_config import TOKEN_VARIABLE, start_sandbox
+from orchestration.config import SANDBOX_TOKEN_VARIABLE
+from orchestration.sandbox_config import start_sandbox
 from orchestration.status import collect_status
 from tests.conftest import ScriptedServer
 from tests.ops.conftest import TODAY, YESTERDAY, run_cli, sandbox_config
@@ -85,7 +86,7 @@ def test_the_failed_cli_run_posted_a_slack_message(failed_run, receiver):
     assert [block["type"] for block in message["blocks"]] == ["header", "section", "context"]
     assert f"Dagster run {run_id}" in message["blocks"][2]["elements"][0]["text"]
     assert "act_1001" in message["blocks"][1]["text"]["text"]
-    assert os.environ[TOKEN_VARIABLE] not in request["body"].decode()
+    assert os.environ[SANDBOX_TOKEN_VARIABLE] not in request["body"].decode()
 
 
 def test_run_failure_sensor_posts_the_same_message(failed_run, receiver, capfd):

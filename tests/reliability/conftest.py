@@ -7,14 +7,14 @@ from typing import Iterator
 import pytest
 
 from connectors.sandbox import Sandbox
-from orchestration.sandbox_config import TOKEN_VARIABLE
+from orchestration.config import SANDBOX_TOKEN_VARIABLE
 from tests.reliability.helpers import TODAY, TOKEN
 
 
 @pytest.fixture(scope="module")
 def sandbox() -> Iterator[Sandbox]:
     with pytest.MonkeyPatch.context() as patch:
-        patch.setenv(TOKEN_VARIABLE, TOKEN)
+        patch.setenv(SANDBOX_TOKEN_VARIABLE, TOKEN)
         with Sandbox(today=TODAY, token=TOKEN) as sb:
             yield sb
 
@@ -22,4 +22,4 @@ def sandbox() -> Iterator[Sandbox]:
 @pytest.fixture(autouse=True)
 def _token_in_environment(monkeypatch):
     """Configurations reference ${SOCIALMART_SANDBOX_TOKEN}, like a real one."""
-    monkeypatch.setenv(TOKEN_VARIABLE, TOKEN)
+    monkeypatch.setenv(SANDBOX_TOKEN_VARIABLE, TOKEN)

@@ -19,7 +19,7 @@ import yaml
 from connectors.base import ChannelSettings
 from connectors.sandbox import Sandbox
 from orchestration.config import parse_settings
-from orchestration.sandbox_config import TOKEN_VARIABLE
+from orchestration.config import SANDBOX_TOKEN_VARIABLE
 
 # The pipeline's "today" is the sandbox's (see tests/integration/conftest.py).
 TODAY = dt.datetime.now(dt.timezone.utc).date()
@@ -33,7 +33,7 @@ SOCIALMART = Path(sys.executable).with_name("socialmart")
 def channel_settings(sandbox: Sandbox, channel: str, http: dict | None = None) -> tuple[ChannelSettings, object]:
     """The sandbox's socialmart.yaml entry for `channel`, parsed by the real
     loader; returns (channel settings, the HTTP retry policy of `http:`)."""
-    entries = sandbox.client_configs("${" + TOKEN_VARIABLE + "}")
+    entries = sandbox.client_configs("${" + SANDBOX_TOKEN_VARIABLE + "}")
     # FX is not a `channels:` entry, and a configuration needs one channel.
     configured = channel if channel in entries else "meta_ads"
     settings = parse_settings({"http": http or {}, "fx": {"base_url": sandbox.base_urls()["fx"]},
@@ -43,7 +43,7 @@ def channel_settings(sandbox: Sandbox, channel: str, http: dict | None = None) -
 
 def write_config(path: Path, sandbox: Sandbox, warehouse: Path, channels: list[str], **top_level) -> Path:
     """A socialmart.yaml over `sandbox` for a few channels (FX comes along)."""
-    entries = sandbox.client_configs("${" + TOKEN_VARIABLE + "}")
+    entries = sandbox.client_configs("${" + SANDBOX_TOKEN_VARIABLE + "}")
     config = {
         "reporting": {"currency": "USD", "timezone": "UTC"},
         "warehouse": {"dir": str(warehouse)},
@@ -62,7 +62,7 @@ def cli_env(**extra: str) -> dict[str, str]:
     """The environment of a user's shell: no test-process leftovers, the token set."""
     inherited = ("SOCIALMART_CONFIG", "DAGSTER_HOME", "SOCIALMART_BUILD_DB")
     env = {k: v for k, v in os.environ.items() if k not in inherited}
-    return {**env, TOKEN_VARIABLE: TOKEN, **extra}
+    return {**env, SANDBOX_TOKEN_VARIABLE: TOKEN, **extra}
 
 
 def run_cli(args: list[str], cwd: Path, timeout: float = 600, **env: str) -> subprocess.CompletedProcess:

@@ -9,10 +9,10 @@ import yaml
 
 from orchestration.landing import quote, raw_table
 from orchestration.publish import sql_string
-from orchestration.sandbox_config import TOKEN_VARIABLE
+from orchestration.config import SANDBOX_TOKEN_VARIABLE
 from tests.reliability.helpers import TOKEN, run_cli
 
-SANDBOX_TOKEN = "${" + TOKEN_VARIABLE + "}"
+SANDBOX_TOKEN = "${" + SANDBOX_TOKEN_VARIABLE + "}"
 
 
 def meta(accounts: list[str], token: str = SANDBOX_TOKEN) -> dict:
