@@ -34,8 +34,8 @@ import pyarrow as pa
 from bench.common import say
 from connectors.base import ChannelSettings
 from connectors.fx import ACCOUNT as FX_ACCOUNT
-from connectors.sandbox import Sandbox, World
-from connectors.sandbox.world import scaled_world_specs
+from sandbox import Sandbox, World
+from sandbox.world import scaled_world_specs
 
 ROWS_PER_ACCOUNT = 4_150  # insight rows of one ad account over the history (the two templates alternate)
 ACCOUNTS_PER_CHUNK = 250  # ~1M rows generated and inserted at a time

@@ -38,8 +38,8 @@ from bench.common import TOKEN, SandboxProcess, Timing, rate, say, timed
 from connectors import ga4 as ga4_connector
 from connectors import meta_ads as meta_connector
 from connectors.base import ChannelSettings
-from connectors.sandbox import World
-from connectors.sandbox.world import scaled_world_specs
+from sandbox import World
+from sandbox.world import scaled_world_specs
 from orchestration.ingest import sync_stream
 
 ACCOUNTS_PER_PROPERTY = 10

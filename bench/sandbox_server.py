@@ -13,8 +13,8 @@ import json
 import sys
 from pathlib import Path
 
-from connectors.sandbox import Sandbox, World
-from connectors.sandbox.world import scaled_world_specs
+from sandbox import Sandbox, World
+from sandbox.world import scaled_world_specs
 from orchestration.sandbox_config import sandbox_config
 
 

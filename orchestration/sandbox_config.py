@@ -28,7 +28,7 @@ from urllib.parse import urlsplit
 
 import yaml
 
-from connectors.sandbox import Sandbox
+from sandbox import Sandbox
 from orchestration.config import EMBEDDED_CONFIG, SANDBOX_TOKEN_VARIABLE, ConfigError, Settings
 
 EMBEDDED_HEADER = (

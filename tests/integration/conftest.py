@@ -13,7 +13,7 @@ from typing import Iterator
 import duckdb
 import pytest
 
-from connectors.sandbox import Sandbox
+from sandbox import Sandbox
 from orchestration.config import Settings, load_settings
 from orchestration.sandbox_config import start_sandbox
 

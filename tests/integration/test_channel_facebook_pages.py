@@ -10,7 +10,7 @@ import duckdb
 import pytest
 
 from connectors.http import ApiError, RetryPolicy
-from connectors.sandbox import Fault, Sandbox
+from sandbox import Fault, Sandbox
 from orchestration.config import parse_settings
 from orchestration.ingest import sync_stream
 from tests.integration.conftest import build_staging, quarantined

@@ -12,8 +12,8 @@ import pytest
 
 from connectors.http import ApiError, RetryPolicy
 from connectors import CONNECTORS
-from connectors.sandbox import Fault, Sandbox, World
-from connectors.sandbox.world_instagram import instagram_world
+from sandbox import Fault, Sandbox, World
+from sandbox.world_instagram import instagram_world
 from orchestration.config import parse_settings
 from orchestration.ingest import sync_stream
 from tests.integration.conftest import build_staging, quarantined

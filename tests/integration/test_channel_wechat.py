@@ -10,8 +10,8 @@ import duckdb
 import pytest
 
 from connectors.http import ApiError, RetryPolicy
-from connectors.sandbox import Fault, Sandbox
-from connectors.sandbox.world_wechat import wechat_world
+from sandbox import Fault, Sandbox
+from sandbox.world_wechat import wechat_world
 from connectors.wechat import STREAMS
 from orchestration.config import parse_settings
 from orchestration.ingest import sync_stream

@@ -9,8 +9,8 @@ import duckdb
 import pytest
 
 from connectors.http import ApiError, RetryPolicy
-from connectors.sandbox import Fault, Sandbox
-from connectors.sandbox.world_weibo import WEIBO_ACCOUNTS
+from sandbox import Fault, Sandbox
+from sandbox.world_weibo import WEIBO_ACCOUNTS
 from connectors.weibo import STREAMS
 from orchestration.config import parse_settings
 from orchestration.ingest import sync_stream

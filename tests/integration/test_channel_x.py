@@ -9,8 +9,8 @@ import duckdb
 import pytest
 
 from connectors.http import ApiError, PaginationError, RetryPolicy
-from connectors.sandbox import Fault, Sandbox
-from connectors.sandbox.world_x import X_ACCOUNTS
+from sandbox import Fault, Sandbox
+from sandbox.world_x import X_ACCOUNTS
 from connectors.x import STREAMS
 from orchestration.config import parse_settings
 from orchestration.ingest import sync_stream

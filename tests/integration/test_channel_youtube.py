@@ -9,8 +9,8 @@ import duckdb
 import pytest
 
 from connectors.http import ApiError, RetryPolicy
-from connectors.sandbox import Fault, Sandbox
-from connectors.sandbox.world_youtube import ANALYTICS_LAG_DAYS, YoutubeWorld
+from sandbox import Fault, Sandbox
+from sandbox.world_youtube import ANALYTICS_LAG_DAYS, YoutubeWorld
 from orchestration.config import parse_settings
 from orchestration.ingest import sync_stream
 from tests.integration.conftest import build_staging, quarantined

@@ -8,7 +8,7 @@ from decimal import Decimal
 import duckdb
 import pytest
 
-from connectors.sandbox import Fault
+from sandbox import Fault
 from tests.integration.conftest import END, START, TODAY, sha256, table_checksums
 
 RAW = ("raw_meta_ads", "raw_ga4", "raw_fx")

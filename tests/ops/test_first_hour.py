@@ -13,7 +13,7 @@ from pathlib import Path
 
 import yaml
 
-from connectors.sandbox.faults import Fault
+from sandbox.faults import Fault
 from orchestration.sandbox_config import start_sandbox
 from tests.ops.conftest import SOCIALMART
 

@@ -16,7 +16,7 @@ import dagster as dg
 import pytest
 from dagster._core.events import DagsterEventType
 
-from connectors.sandbox import Fault, Sandbox
+from sandbox import Fault, Sandbox
 from orchestration.alerts import Alert, AlertDeliveryError, alert_for_run, deliver
 from orchestration.config import Settings, load_settings
 from orchestration.defs import INGEST_JOB, build_definitions

@@ -14,7 +14,7 @@ import duckdb
 import pytest
 
 from connectors.base import ChannelSettings
-from connectors.sandbox import Fault
+from sandbox import Fault
 from orchestration.backfill import BACKFILL_TAG, month_chunks, run_backfill, selected_channels
 from orchestration.config import ConfigError, Settings, load_settings
 from orchestration.defs import INGEST_JOB

@@ -12,7 +12,7 @@ import duckdb
 import pytest
 import yaml
 
-from connectors.sandbox import Fault, Sandbox
+from sandbox import Fault, Sandbox
 from orchestration.config import Settings, load_settings
 from orchestration.runner import Outcome, run_pipeline
 from orchestration.sandbox_config import start_sandbox

@@ -12,7 +12,7 @@ import pytest
 
 from connectors import CONNECTORS
 from connectors.http import RetryPolicy
-from connectors.sandbox import Fault, Sandbox
+from sandbox import Fault, Sandbox
 from orchestration.config import parse_settings
 from orchestration.ingest import sync_stream
 from orchestration.quality import audits

@@ -6,7 +6,7 @@ from typing import Iterator
 
 import pytest
 
-from connectors.sandbox import Sandbox
+from sandbox import Sandbox
 from orchestration.config import SANDBOX_TOKEN_VARIABLE
 from tests.reliability.helpers import TODAY, TOKEN
 

@@ -17,7 +17,7 @@ import duckdb
 import yaml
 
 from connectors.base import ChannelSettings
-from connectors.sandbox import Sandbox
+from sandbox import Sandbox
 from orchestration.config import parse_settings
 from orchestration.config import SANDBOX_TOKEN_VARIABLE
 

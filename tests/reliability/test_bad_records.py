@@ -17,7 +17,7 @@ import duckdb
 import orjson
 import pytest
 
-from connectors.sandbox import Fault
+from sandbox import Fault
 from orchestration.ingest import sync_stream
 from orchestration.landing import raw_table
 from orchestration.quality.expectations import MART_SUITES, validate

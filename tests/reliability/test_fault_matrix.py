@@ -18,7 +18,7 @@ import duckdb
 import pytest
 
 from connectors.http import ApiError, ForeignOriginError, PaginationError, install_log_redaction
-from connectors.sandbox import Fault
+from sandbox import Fault
 from orchestration.ingest import sync_stream
 from orchestration.landing import raw_table
 from tests.reliability.helpers import END, TOKEN, channel_settings, rows

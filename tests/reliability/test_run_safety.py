@@ -26,7 +26,7 @@ import pytest
 import requests
 
 from connectors import CONNECTORS
-from connectors.sandbox import Fault, Sandbox
+from sandbox import Fault, Sandbox
 from orchestration.landing import quote
 from orchestration.warehouse_lock import LOCK_NAME
 from tests.integration.conftest import sha256, table_checksums

@@ -26,8 +26,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from connectors.sandbox import Fault
-from connectors.sandbox.world_instagram import instagram_world
+from sandbox import Fault
+from sandbox.world_instagram import instagram_world
 from tests.integration.conftest import sha256, table_checksums
 from tests.reliability.helpers import END, SOCIALMART, cli_env, run_cli, write_config
 from orchestration.publish import published_run_id

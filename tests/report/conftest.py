@@ -12,7 +12,7 @@ import datetime as dt
 import pytest
 import yaml
 
-from connectors.sandbox import Fault
+from sandbox import Fault
 from orchestration.config import Settings, load_settings
 from orchestration.runner import run_pipeline
 from orchestration.sandbox_config import start_sandbox

@@ -22,8 +22,8 @@ from pathlib import Path
 import pytest
 import requests
 
-from connectors.sandbox import Fault, Sandbox, World
-from connectors.sandbox.world import is_target_business_day, scaled_meta_account_specs
+from sandbox import Fault, Sandbox, World
+from sandbox.world import is_target_business_day, scaled_meta_account_specs
 
 TODAY = dt.date(2025, 6, 15)  # a Sunday; Easter 2025 was April 20
 YESTERDAY = TODAY - dt.timedelta(days=1)
@@ -461,8 +461,8 @@ def test_ga4_sessions_from_tiktok_and_linkedin_clicks(http, sb):
     # Every TikTok / LinkedIn campaign-day with landing clicks brings paid-social
     # sessions under its utm source and campaign, the sources the dbt seed
     # ga4_source_channels maps to tiktok_ads and linkedin.
-    from connectors.sandbox.world_linkedin import linkedin_world
-    from connectors.sandbox.world_tiktok_ads import tiktok_world
+    from sandbox.world_linkedin import linkedin_world
+    from sandbox.world_tiktok_ads import tiktok_world
 
     start, end = dt.date(2025, 5, 1), dt.date(2025, 5, 14)
     clicks = defaultdict(int)
@@ -498,9 +498,9 @@ def test_ga4_sessions_from_tiktok_and_linkedin_clicks(http, sb):
 def test_follower_totals_are_yesterdays_plus_todays_changes(http, sb):
     # The snapshot day's total = yesterday's end-of-day total + today's gains -
     # losses of the world, so a back-cast from the snapshot is exact.
-    from connectors.sandbox.world_instagram import instagram_world
-    from connectors.sandbox.world_linkedin import linkedin_world
-    from connectors.sandbox.world_youtube import YoutubeWorld
+    from sandbox.world_instagram import instagram_world
+    from sandbox.world_linkedin import linkedin_world
+    from sandbox.world_youtube import YoutubeWorld
 
     urls = sb.base_urls()
     yt = YoutubeWorld(sb.world)
@@ -538,8 +538,8 @@ def test_a_snapshot_total_back_casts_exactly_from_a_later_world():
     # A total pulled today equals the total pulled three days later minus the
     # net changes of the three days after today, as that later world serves
     # them: nightly runs can back-cast an older snapshot exactly.
-    from connectors.sandbox.world_linkedin import LinkedinWorld
-    from connectors.sandbox.world_youtube import YoutubeWorld
+    from sandbox.world_linkedin import LinkedinWorld
+    from sandbox.world_youtube import YoutubeWorld
 
     later_day = TODAY + dt.timedelta(days=3)
     days_after = [TODAY + dt.timedelta(days=i) for i in (1, 2, 3)]
@@ -553,7 +553,7 @@ def test_a_snapshot_total_back_casts_exactly_from_a_later_world():
 
 
 def test_wechat_article_total_is_keyed_by_send_day(http, sb):
-    from connectors.sandbox.world_wechat import wechat_world
+    from sandbox.world_wechat import wechat_world
 
     wx = wechat_world(sb.world)
     sent = next(YESTERDAY - dt.timedelta(days=i) for i in range(3, 10) if wx.articles_sent(YESTERDAY - dt.timedelta(days=i)))
@@ -838,7 +838,7 @@ def test_scaled_world_swap():
 
 
 def test_main_entry_point():
-    proc = subprocess.Popen([sys.executable, "-m", "connectors.sandbox", "--port", "0", "--today", "2025-06-15"],
+    proc = subprocess.Popen([sys.executable, "-m", "sandbox", "--port", "0", "--today", "2025-06-15"],
                             cwd=REPO, stdout=subprocess.PIPE, text=True)
     try:
         first = proc.stdout.readline()

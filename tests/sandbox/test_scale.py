@@ -14,8 +14,8 @@ import orjson
 import pytest
 import requests
 
-from connectors.sandbox import Sandbox, World, render
-from connectors.sandbox.world import scaled_world_specs
+from sandbox import Sandbox, World, render
+from sandbox.world import scaled_world_specs
 
 TODAY = dt.date(2025, 6, 15)
 FIELDS = "account_id,account_name,campaign_id,campaign_name,spend,impressions,reach,clicks,cpc,ctr,cpm,actions,action_values"

@@ -5,14 +5,14 @@ Marketing API, GA4 Data API, ECB FX rates, ...) over a deterministic, seeded
 synthetic marketing world, with switchable faults so tests can drive every
 error path of the connectors::
 
-    from connectors.sandbox import Sandbox, Fault
+    from sandbox import Sandbox, Fault
 
     with Sandbox(seed=7, today=date(2025, 6, 15)) as sb:
         urls = sb.base_urls()          # {"meta_ads": ".../meta_ads/v21.0", "ga4": ..., "fx": ...}
         sb.inject(Fault("meta_ads", "throttle", params={"minutes": 2}))
         ...
 
-Run standalone with ``python -m connectors.sandbox --port 8765``.
+Run standalone with ``python -m sandbox --port 8765``.
 """
 
 from .faults import Fault

@@ -1,4 +1,4 @@
-"""``python -m connectors.sandbox --port N [--seed S] [--today YYYY-MM-DD] [--token T]``
+"""``python -m sandbox --port N [--seed S] [--today YYYY-MM-DD] [--token T]``
 
 Serves the sandbox until Ctrl-C, printing the base URLs and the token so a
 pipeline in another process can point at it (faults via ``/_sandbox/faults``).
@@ -15,7 +15,7 @@ from .server import Sandbox
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(prog="python -m connectors.sandbox", description=__doc__.splitlines()[0])
+    ap = argparse.ArgumentParser(prog="python -m sandbox", description=__doc__.splitlines()[0])
     ap.add_argument("--port", type=int, default=8765, help="TCP port on 127.0.0.1 (0 = any free port)")
     ap.add_argument("--seed", type=int, default=7)
     ap.add_argument("--today", type=dt.date.fromisoformat, default=None,
