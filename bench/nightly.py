@@ -106,7 +106,7 @@ def nightly(path: Path, today: dt.date) -> tuple[float, dict[str, float]]:
 def _breakdown(settings: Settings, run_ids: list[str], wall: float) -> dict[str, float]:
     import dagster as dg
 
-    from orchestration.runner import dagster_home
+    from orchestration.instance import dagster_home
 
     parts: dict[str, float] = {}
     with dg.DagsterInstance.from_config(str(dagster_home(settings))) as instance:
@@ -208,19 +208,19 @@ class DirectPlan:
         from orchestration.defs.quality import planned_checks
         from orchestration.ingest import sync_stream
         from orchestration.landing import promote_sync_state
-        from orchestration.nightly import lookback_start, nightly_range
+        from orchestration.window import pull_window
         from orchestration.publish import publish
         from orchestration.quality.results import record_results
         from orchestration.report import report_path, write_report
 
         run_id = f"direct-{uuid.uuid4()}"
         parts: dict[str, float] = {}
-        start, end = nightly_range(settings, today)
         with duckdb.connect(str(settings.build_db)) as con:
             with timed() as pulls:
                 for channel in settings.sources.values():
+                    window = pull_window(settings, today=today, nightly=True, channel=channel)
                     for stream in CONNECTORS[channel.name].streams.values():
-                        sync_stream(con, channel, stream.name, max(start, lookback_start(channel, end)), end,
+                        sync_stream(con, channel, stream.name, window.start, window.end,
                                     policy=settings.http, snapshot_date=settings.today(), progress=lambda _: None)
             parts["pulls"] = pulls.wall
             with timed() as sql:

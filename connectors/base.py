@@ -98,6 +98,17 @@ class Connector(ABC):
     # weekends and holidays). Freshness is judged against it. Every connector
     # states its own.
     expected_lag_days: ClassVar[int]
+    # What the channel is: "paid" (ad spend), "organic" (own posts and
+    # audience), "paid_and_organic" (both, LinkedIn), "web" (analytics) or
+    # "reference" (lookups such as FX rates).
+    kind: ClassVar[str]
+    # The time zone of the API's days: an IANA name when the API fixes one
+    # (WeChat reports Beijing days), None when each account's own zone governs
+    # (Meta ad accounts, TikTok advertisers, GA4 properties: read from the API).
+    day_timezone: ClassVar[str | None]
+    # Days pulled before every window's start (FX: a window that opens on a
+    # weekend or after a holiday still has a rate to carry forward).
+    lead_days: ClassVar[int] = 0
 
     @staticmethod
     def normalize_account(raw: str) -> str:

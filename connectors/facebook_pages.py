@@ -246,6 +246,8 @@ class FacebookPagesConnector(GraphConnector):
     streams = STREAMS
     default_base_url = "https://graph.facebook.com/v21.0"
     expected_lag_days = 1
+    kind = "organic"
+    day_timezone = "America/Los_Angeles"
     option_types = {"metrics": list, "post_metrics": list, "snapshot_post_days": int}
     normalize_account = staticmethod(normalize_page_id)
 

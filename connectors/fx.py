@@ -56,6 +56,9 @@ class FxConnector(Connector):
     # The ECB publishes on TARGET business days only: Easter leaves a
     # Thursday rate standing until Tuesday.
     expected_lag_days = 4
+    kind = "reference"
+    day_timezone = "Europe/Berlin"
+    lead_days = 14  # ECB rates skip weekends and holidays: the last rate before the window carries forward
     option_types = {"currencies": list}
 
     @staticmethod

@@ -105,6 +105,8 @@ class Ga4Connector(Connector):
     default_base_url = "https://analyticsdata.googleapis.com/v1beta"
     # GA4 processes a day for 24-48 h before it settles.
     expected_lag_days = 2
+    kind = "web"
+    day_timezone = None
     credential_keys = ("access_token",)
     normalize_account = staticmethod(normalize_property_id)
 

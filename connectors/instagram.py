@@ -127,6 +127,8 @@ class InstagramConnector(GraphConnector):
     streams = STREAMS
     default_base_url = "https://graph.facebook.com/v21.0"
     expected_lag_days = 1
+    kind = "organic"
+    day_timezone = "America/Los_Angeles"
     option_types = {"snapshot_media_days": int}
     normalize_account = staticmethod(normalize_ig_user_id)
 

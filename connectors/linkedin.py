@@ -276,6 +276,8 @@ class LinkedinConnector(Connector):
     default_base_url = "https://api.linkedin.com/rest"
     # Organization statistics end at least 2 days back (see above).
     expected_lag_days = 2
+    kind = "paid_and_organic"
+    day_timezone = "UTC"
     credential_keys = ("access_token",)
     option_types = {"organizations": list, VERSION_OPTION: str}
     normalize_account = staticmethod(normalize_ad_account_id)

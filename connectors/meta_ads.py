@@ -150,6 +150,8 @@ class MetaAdsConnector(Connector):
     streams = STREAMS
     default_base_url = "https://graph.facebook.com/v21.0"
     expected_lag_days = 1
+    kind = "paid"
+    day_timezone = None
     credential_keys = ("access_token",)
     option_types = {"conversion_action_type": str, "action_attribution_windows": list}
     normalize_account = staticmethod(normalize_account_id)

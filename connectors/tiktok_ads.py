@@ -144,6 +144,8 @@ class TikTokAdsConnector(Connector):
     streams = STREAMS
     default_base_url = "https://business-api.tiktok.com/open_api/v1.3"
     expected_lag_days = 1
+    kind = "paid"
+    day_timezone = None
     credential_keys = ("access_token",)
     option_types = {"page_size": int}
     normalize_account = staticmethod(normalize_advertiser_id)

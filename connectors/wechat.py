@@ -173,6 +173,8 @@ class WeChatConnector(Connector):
     default_base_url = "https://api.weixin.qq.com"
     # The datacube serves yesterday at most.
     expected_lag_days = 1
+    kind = "organic"
+    day_timezone = "Asia/Shanghai"
     credential_keys = ("secret",)
     normalize_account = staticmethod(normalize_appid)
 

@@ -125,6 +125,8 @@ class WeiboConnector(Connector):
     streams = STREAMS
     default_base_url = "https://api.weibo.com/2"
     expected_lag_days = 1
+    kind = "organic"
+    day_timezone = "Asia/Shanghai"
     credential_keys = ("access_token",)
     normalize_account = staticmethod(normalize_uid)
 

@@ -169,6 +169,8 @@ class XConnector(Connector):
     streams = STREAMS
     default_base_url = "https://api.x.com/2"
     expected_lag_days = 1
+    kind = "organic"
+    day_timezone = "UTC"
     credential_keys = ("bearer_token",)
     normalize_account = staticmethod(normalize_user_id)
 

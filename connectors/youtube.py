@@ -174,6 +174,8 @@ class YoutubeConnector(Connector):
     default_base_url = "https://youtubeanalytics.googleapis.com/v2"
     # Analytics are ~2 days behind: the newest complete day is 3 days back.
     expected_lag_days = 3
+    kind = "organic"
+    day_timezone = "America/Los_Angeles"
     credential_keys = ("access_token",)
     option_types = {"data_api_base_url": str}
     normalize_account = staticmethod(normalize_channel_id)

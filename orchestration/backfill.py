@@ -32,7 +32,10 @@ import duckdb
 from connectors import CONNECTORS
 from orchestration.config import ConfigError, Settings
 from orchestration.landing import STATE_SCHEMA, quote, raw_table
-from orchestration.runner import Outcome, Pipeline, build_tags
+from orchestration.defs import BUILD_JOB, INGEST_JOB
+from orchestration.defs.ingest import landed_days, window_run_config
+from orchestration.outcome import Outcome
+from orchestration.runner import Pipeline, build_tags
 
 progress = logging.getLogger("socialmart.progress")
 
@@ -67,9 +70,6 @@ def selected_channels(settings: Settings, channel: str | None) -> list[str]:
 
 def run_backfill(settings: Settings, config_path: Path, start: dt.date, end: dt.date, channel: str | None = None,
                  allow_shrink: bool = False) -> Outcome:
-    from orchestration.defs import BUILD_JOB, INGEST_JOB
-    from orchestration.defs.ingest import landed_days, window_run_config
-
     channels = selected_channels(settings, channel)
     with Pipeline(settings, config_path, start, end, command="backfill") as pipeline:
         ingest = pipeline.defs.resolve_job_def(INGEST_JOB)

@@ -56,11 +56,12 @@ from pathlib import Path
 
 from connectors.http import install_log_redaction
 from orchestration.config import ConfigError, Settings, check_warehouse_dir, config_path, load_settings
-from orchestration.runner import BuildDatabaseUnusable, dagster_home
+from orchestration.build_database import BuildDatabaseUnusable
+from orchestration.instance import dagster_home
 from orchestration.warehouse_lock import WarehouseBusy, hold_warehouse
+from orchestration.window import pull_window
 
 PROJECT_DIR = Path(__file__).resolve().parents[1]
-DEFAULT_WINDOW_DAYS = 90
 LOG_LEVEL_HELP = ("DEBUG (every request, dbt's node lines), INFO (progress, the default), WARNING or ERROR; "
                   "default $SOCIALMART_LOG_LEVEL or INFO")
 ALLOW_SHRINK_HELP = "publish even when a mart loses published days outside this run's window (history_kept)"
@@ -193,8 +194,8 @@ def _run(args: argparse.Namespace) -> int:
     _check_order(start, end)
     with ExitStack() as stack:
         settings, path = _settings(args.config)
-        end = end or settings.today() - dt.timedelta(days=1)
-        start = start or end - dt.timedelta(days=DEFAULT_WINDOW_DAYS - 1)
+        window = pull_window(settings, start=start, end=end)
+        start, end = window.start, window.end
         _check_window(settings, path, start, end)
         _hold_warehouse(settings, stack, "run")
         _serve_apis(settings)

@@ -10,7 +10,7 @@ materializations and checks):
   database stays consistent; a power cut may lose the last transactions,
   here the last events of a run (the warehouse itself is DuckDB's, not this).
 
-Named in the instance's dagster.yaml (orchestration/runner.py), so the CLI,
+Named in the instance's dagster.yaml (orchestration/instance.py), so the CLI,
 the UI and the daemon all record through it.
 """
 

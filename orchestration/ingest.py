@@ -22,12 +22,9 @@ from connectors.base import ChannelSettings
 from connectors.http import ApiError, RetryPolicy
 from orchestration.landing import replace_window
 from orchestration.quality.drift import record_fields, record_rejection, wire_fields
+from orchestration.window import pull_window
 
 log = logging.getLogger("socialmart.ingest")
-
-# FX rates are pulled from two weeks before the window so a window that opens
-# on a weekend or after a holiday still has a rate to carry forward.
-FX_LEAD_DAYS = 14
 
 
 @dataclass
@@ -53,12 +50,6 @@ class SyncResult:
         }
 
 
-def stream_window(channel: str, start: dt.date, end: dt.date) -> tuple[dt.date, dt.date]:
-    if channel == "fx":
-        return start - dt.timedelta(days=FX_LEAD_DAYS), end
-    return start, end
-
-
 def sync_stream(
     con: duckdb.DuckDBPyConnection,
     settings: ChannelSettings,
@@ -74,12 +65,10 @@ def sync_stream(
     began = time.monotonic()
     connector_cls = CONNECTORS[settings.name]
     stream = connector_cls.streams[stream_name]
-    start, end = stream_window(settings.name, start, end)
     connector = connector_cls(settings, policy=policy, sleep=sleep, snapshot_date=snapshot_date)
-    if stream.through_snapshot_date:
-        # Follower changes up to the snapshot day: what back-casting the pull
-        # day's follower total to this window needs (see Stream).
-        end = max(end, connector.snapshot_date)
+    window = pull_window(start=start, end=end, connector=connector_cls, stream=stream,
+                         snapshot_date=connector.snapshot_date)
+    start, end = window.start, window.end
     batches: dict[str, list[pa.RecordBatch]] = {}
     try:
         for account in settings.accounts:
@@ -97,9 +86,7 @@ def sync_stream(
     finally:
         connector.close()
     synced_at = dt.datetime.now(dt.timezone.utc)
-    if stream.snapshot:
-        # Snapshots replace only today's snapshot: earlier days are history.
-        start = end = connector.snapshot_date
+    start, end = window.replace_start, window.replace_end
     landed = replace_window(con, settings.name, stream, batches, start, end, synced_at, connector.quarantined)
     added = record_fields(con, settings.name, stream_name, wire_fields(b for bs in batches.values() for b in bs), synced_at)
     if added:

@@ -31,7 +31,9 @@ from connectors import CONNECTORS
 from orchestration.alerts import alert_for_run, run_window
 from orchestration.config import Settings
 from orchestration.landing import quote, raw_table
-from orchestration.runner import dagster_home, table_rows
+from orchestration.defs import BUILD_JOB, INGEST_JOB
+from orchestration.instance import dagster_home
+from orchestration.outcome import table_rows
 
 
 
@@ -212,8 +214,6 @@ def _accounts(settings: Settings, today: dt.date, cursors: list[tuple], raw_rows
 
 def _last_runs(settings: Settings) -> list[RunStatus]:
     """The newest run of each job in the instance the CLI and the UI record into."""
-    from orchestration.defs import BUILD_JOB, INGEST_JOB
-
     runs = []
     with dg.DagsterInstance.from_config(str(dagster_home(settings))) as instance:
         for job in (INGEST_JOB, BUILD_JOB):

@@ -27,9 +27,9 @@ from orchestration.config import Settings
 from orchestration.ingest import sync_stream
 from orchestration.landing import raw_asset_name, raw_asset_path
 from orchestration.quality.results import CheckResult, record_results
-from orchestration.nightly import NIGHTLY_TAG, lookback_start
-from orchestration.runner import SNAPSHOT_DATE_TAG
+from orchestration.run_tags import NIGHTLY_TAG, SNAPSHOT_DATE_TAG
 from orchestration.sandbox_config import serve_embedded_sandbox
+from orchestration.window import pull_window
 
 progress_log = logging.getLogger("socialmart.progress")
 
@@ -53,14 +53,12 @@ class IngestWindow(dg.ConfigurableResource):
         """The window this channel pulls. In a nightly run (tagged NIGHTLY_TAG)
         the configured window is the widest channel's: each channel narrows it
         to its own lookback."""
-        end = _day(self.end, "end") if self.end else settings.today() - dt.timedelta(days=1)
-        own = max(lookback_start(channel, end), settings.history_start)
-        if not self.start:
-            return own, end
-        start = _day(self.start, "start")
-        if start > end:
-            raise dg.Failure(f"run config resources.{WINDOW_RESOURCE}.config: start {start} is after end {end}")
-        return (max(start, own) if nightly else start), end
+        start = _day(self.start, "start") if self.start else None
+        window = pull_window(settings, start=start, end=_day(self.end, "end") if self.end else None,
+                             nightly=nightly or start is None, channel=channel)
+        if start is not None and start > window.end:
+            raise dg.Failure(f"run config resources.{WINDOW_RESOURCE}.config: start {start} is after end {window.end}")
+        return window.start, window.end
 
 
 def _day(value: str, field: str) -> dt.date:

@@ -10,12 +10,11 @@ from orchestration.config import Settings
 from orchestration.publish import guard_published_file, history_losses, publish_and_advance
 from orchestration.quality.results import blocking_failures, record_results
 from orchestration.report import report_path, write_report
+from orchestration.run_tags import ALLOW_SHRINK_TAG
 
 progress_log = logging.getLogger("socialmart.progress")
 
 PUBLISH_KEY = dg.AssetKey(["published", "marketing_duckdb"])
-# "true" on a build run: publish even when a mart would lose published days (`--allow-shrink`).
-ALLOW_SHRINK_TAG = "socialmart/allow_shrink"
 
 
 def publish_asset(settings: Settings, marts: list[dg.AssetKey]) -> dg.AssetsDefinition:

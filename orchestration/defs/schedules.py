@@ -4,7 +4,7 @@
   reporting time zone; on as soon as a daemon runs): one run of the ingest job
   over the night's window (its run config), tagged `socialmart/nightly`, in which each
   channel re-pulls its own lookback window plus yesterday
-  (`orchestration/nightly.py`).
+  (`orchestration/window.py`).
 - Sensor `socialmart_build_after_ingest`: a run that landed raw tables without
   publishing (the nightly ingest, an ingest job launched from the UI, raw assets
   materialized by hand) succeeded: request one run of the build job (dbt build,
@@ -24,7 +24,8 @@ from zoneinfo import ZoneInfo
 import dagster as dg
 
 from orchestration.config import Settings
-from orchestration.nightly import NIGHTLY_TAG, nightly_range
+from orchestration.run_tags import NIGHTLY_TAG
+from orchestration.window import pull_window
 from orchestration.defs.ingest import window_run_config
 
 NIGHTLY_SCHEDULE = "socialmart_nightly"
@@ -45,8 +46,8 @@ def nightly_schedule(settings: Settings, ingest_job: dg.UnresolvedAssetJobDefini
     def socialmart_nightly(context: dg.ScheduleEvaluationContext) -> dg.RunRequest:
         scheduled = context.scheduled_execution_time
         today = scheduled.astimezone(ZoneInfo(settings.reporting_timezone)).date() if scheduled else settings.today()
-        start, end = nightly_range(settings, today)
-        return dg.RunRequest(run_config=window_run_config(start, end), tags={NIGHTLY_TAG: end.isoformat()})
+        window = pull_window(settings, today=today, nightly=True)
+        return dg.RunRequest(run_config=window_run_config(window.start, window.end), tags={NIGHTLY_TAG: window.end.isoformat()})
 
     return socialmart_nightly
 

@@ -21,7 +21,9 @@ from orchestration.alerts import Alert, AlertDeliveryError, alert_for_run, deliv
 from orchestration.config import Settings, load_settings
 from orchestration.defs import INGEST_JOB, build_definitions
 from orchestration.defs.alerts import FAILED_CHECKS_SENSOR, RUN_FAILURE_SENSOR
-from orchestration.runner import Outcome, dagster_home, run_pipeline
+from orchestration.instance import dagster_home
+from orchestration.outcome import Outcome
+from orchestration.runner import run_pipeline
 from orchestration.config import SANDBOX_TOKEN_VARIABLE
 from orchestration.sandbox_config import start_sandbox
 from orchestration.status import collect_status

@@ -18,7 +18,8 @@ from sandbox import Fault
 from orchestration.backfill import BACKFILL_TAG, month_chunks, run_backfill, selected_channels
 from orchestration.config import ConfigError, Settings, load_settings
 from orchestration.defs import INGEST_JOB
-from orchestration.runner import Outcome, dagster_home
+from orchestration.instance import dagster_home
+from orchestration.outcome import Outcome
 from orchestration.sandbox_config import start_sandbox
 from tests.ops.conftest import TODAY, run_cli, sandbox_config
 

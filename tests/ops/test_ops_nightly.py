@@ -14,8 +14,9 @@ from orchestration.defs import BUILD_JOB, INGEST_JOB, build_definitions
 from orchestration.defs.ingest import WINDOW_RESOURCE
 from orchestration.defs.publish import PUBLISH_KEY
 from orchestration.defs.schedules import AFTER_INGEST_TAG, BUILD_SENSOR, NIGHTLY_SCHEDULE, lands_raw_without_publishing
-from orchestration.nightly import NIGHTLY_TAG
-from orchestration.runner import Pipeline, dagster_home
+from orchestration.instance import dagster_home
+from orchestration.run_tags import NIGHTLY_TAG
+from orchestration.runner import Pipeline
 from tests.integration.conftest import table_checksums
 from tests.ops.conftest import LOOKBACK, TODAY, YESTERDAY
 

@@ -14,7 +14,8 @@ import yaml
 
 from sandbox import Fault, Sandbox
 from orchestration.config import Settings, load_settings
-from orchestration.runner import Outcome, run_pipeline
+from orchestration.outcome import Outcome
+from orchestration.runner import run_pipeline
 from orchestration.sandbox_config import start_sandbox
 from tests.integration.conftest import sha256
 

@@ -29,7 +29,9 @@ from orchestration.publish import (
     HISTORY_CHECK, PublishRefused, complete_interrupted_publish, history_losses, publish, publish_and_advance,
     published_run_id, signals_deferred,
 )
-from orchestration.runner import CLI_PID_TAG, Outcome, dagster_home, fail_orphaned_runs
+from orchestration.instance import dagster_home, fail_orphaned_runs
+from orchestration.outcome import Outcome
+from orchestration.run_tags import CLI_PID_TAG
 from orchestration.warehouse_lock import LOCK_NAME, WarehouseBusy, hold_warehouse
 
 DAY0 = dt.date(2025, 3, 1)
@@ -331,7 +333,7 @@ def test_every_stream_of_a_run_gets_the_snapshot_day_the_run_was_given(tmp_path)
     from types import SimpleNamespace
 
     from orchestration.defs.ingest import run_snapshot_date
-    from orchestration.runner import SNAPSHOT_DATE_TAG
+    from orchestration.run_tags import SNAPSHOT_DATE_TAG
 
     settings = parse_settings({"warehouse": {"dir": str(tmp_path)}, "reporting": {"timezone": "Asia/Tokyo"},
                                "channels": {"meta_ads": {"access_token": "${SOCIALMART_SANDBOX_TOKEN}", "accounts": ["act_1"]}}})
