@@ -24,9 +24,13 @@ import datetime as dt
 import math
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Iterator, Sequence
+from typing import Iterator, Sequence, TYPE_CHECKING
 
-from .world import META_ACCOUNT_SPECS, World, _annual, _jitter, _poisson, _trend
+from .world_common import _annual, _jitter, _poisson, _trend
+from .world_meta_ads import META_ACCOUNT_SPECS
+
+if TYPE_CHECKING:  # the World is built from the channel worlds: annotations only
+    from .world import World
 
 # Campaign themes shared with the paid side, so organic and paid talk alike.
 THEMES: tuple[str, ...] = tuple(c["slug"] for a in META_ACCOUNT_SPECS for c in a["campaigns"])

@@ -21,10 +21,13 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Iterator, Sequence
+from typing import Iterator, Sequence, TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-from .world import World, _allocate, _jitter
+from .world_common import _allocate, _jitter
+
+if TYPE_CHECKING:  # the World is built from the channel worlds: annotations only
+    from .world import World
 from .world_facebook_pages import SocialDay, SocialPost, lifetime_share, posts_on, social_day
 
 ACCOUNT_SPECS: tuple[dict, ...] = (

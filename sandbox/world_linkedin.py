@@ -23,9 +23,13 @@ import datetime as dt
 import threading
 import weakref
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 from functools import lru_cache
 
-from .world import World, _allocate
+from .world_common import _allocate
+
+if TYPE_CHECKING:  # the World is built from the channel worlds: annotations only
+    from .world import World
 
 ORGANIZATION_ID = "10457311"
 PAGE_CREATED = dt.date(2021, 3, 1)

@@ -25,9 +25,13 @@ import datetime as dt
 import threading
 import weakref
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 from functools import lru_cache
 
-from .world import _FLIGHTS, _SPEND_WEEKLY, World, _annual, _holiday_peak, _jitter, _poisson, _trend
+from .world_common import _FLIGHTS, _SPEND_WEEKLY, _annual, _holiday_peak, _jitter, _poisson, _trend
+
+if TYPE_CHECKING:  # the World is built from the channel worlds: annotations only
+    from .world import World
 
 SITE = "https://www.northwindoutdoor.com"
 NOT_AVAILABLE = "-"

@@ -26,8 +26,12 @@ import math
 import threading
 import weakref
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from .world import World, _allocate, _jitter, _poisson
+from .world_common import _allocate, _jitter, _poisson
+
+if TYPE_CHECKING:  # the World is built from the channel worlds: annotations only
+    from .world import World
 
 APPID = "wx4e7c2a9b1d3f5a60"
 ACCOUNT_NAME = "北风户外 Northwind Outdoor"

@@ -29,7 +29,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Iterator
 
-from .world import World, _poisson
+from .world import World
+from .world_common import _poisson
 
 HISTORY_DAYS = 400
 CHINA = dt.timezone(dt.timedelta(hours=8))

@@ -31,7 +31,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Iterator
 
-from .world import World, _poisson
+from .world import World
+from .world_common import _poisson
 
 HISTORY_DAYS = 3 * 365
 TWITTER_EPOCH_MS = 1288834974657

@@ -30,9 +30,13 @@ import base64
 import datetime as dt
 import math
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 from functools import lru_cache
 
-from .world import World, _poisson
+from .world_common import _poisson
+
+if TYPE_CHECKING:  # the World is built from the channel worlds: annotations only
+    from .world import World
 from .world_facebook_pages import followers_on
 
 CHANNEL_ID = "UCn0rthw1ndOutdoorTrails"

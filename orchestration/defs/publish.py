@@ -1,7 +1,8 @@
-"""The publish asset: runs only after every upstream mart built and passed its tests."""
+"""The publish asset: runs only after every upstream mart built and passed its tests.
+
+The KPI report of the published file is its own asset downstream (defs/report.py)."""
 
 import logging
-import traceback
 
 import dagster as dg
 from dagster_duckdb import DuckDBResource
@@ -9,7 +10,6 @@ from dagster_duckdb import DuckDBResource
 from orchestration.config import Settings
 from orchestration.publish import guard_published_file, history_losses, publish_and_advance
 from orchestration.quality.results import blocking_failures, record_results
-from orchestration.report import report_path, write_report
 from orchestration.run_tags import ALLOW_SHRINK_TAG
 
 progress_log = logging.getLogger("socialmart.progress")
@@ -47,20 +47,9 @@ def publish_asset(settings: Settings, marts: list[dg.AssetKey]) -> dg.AssetsDefi
                 "path": dg.MetadataValue.path(str(result.path)),
                 "tables": len(result.tables),
                 "cursors_advanced": cursors,
-                **_write_report(context, settings),
                 **{f"rows.{name}": rows for name, rows in result.tables.items()},
             }
         )
 
     return _publish
 
-
-def _write_report(context: dg.AssetExecutionContext, settings: Settings) -> dict[str, dg.MetadataValue]:
-    """The KPI report of the file just published. The publish stands whatever happens here:
-    a report that cannot be written is an error in the log and the metadata, not a failed publish."""
-    try:
-        path = write_report(settings.published_db, report_path(settings.warehouse_dir))
-    except Exception as exc:  # noqa: BLE001 - any report bug must leave the publish in place
-        context.log.error(f"KPI REPORT NOT WRITTEN (the publish itself succeeded): {exc!r}\n{traceback.format_exc()}")
-        return {"report_error": dg.MetadataValue.text(repr(exc))}
-    return {"report": dg.MetadataValue.path(str(path))}

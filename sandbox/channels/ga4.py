@@ -39,7 +39,7 @@ import pyarrow.compute as pc
 
 from .. import render
 from ..faults import BadValue
-from ..world import Ga4Property
+from ..world_ga4 import Ga4Property
 from .base import Channel, Request, Response, apply_overrides, json_response
 
 API_VERSION = "v1beta"

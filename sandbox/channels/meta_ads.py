@@ -36,7 +36,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from .. import render
-from ..world import META_HISTORY_MONTHS, AdAccount, CampaignDays, World
+from ..world import World
+from ..world_meta_ads import META_HISTORY_MONTHS, AdAccount, CampaignDays
 from .base import Channel, Request, Response, apply_overrides, apply_row_faults, json_response
 
 DEFAULT_VERSION = "v21.0"

@@ -158,7 +158,7 @@ class RecordingLog:
 
 
 def test_publish_writes_the_report_and_a_report_failure_is_logged_not_raised(tmp_path):
-    from orchestration.defs.publish import _write_report
+    from orchestration.defs.report import _write_report
 
     context = SimpleNamespace(log=RecordingLog())
     # No published file to read: the report fails, loudly, and the publish step carries on.

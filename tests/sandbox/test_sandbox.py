@@ -23,7 +23,8 @@ import pytest
 import requests
 
 from sandbox import Fault, Sandbox, World
-from sandbox.world import is_target_business_day, scaled_meta_account_specs
+from sandbox.world_common import is_target_business_day
+from sandbox.world_meta_ads import scaled_meta_account_specs
 
 TODAY = dt.date(2025, 6, 15)  # a Sunday; Easter 2025 was April 20
 YESTERDAY = TODAY - dt.timedelta(days=1)
