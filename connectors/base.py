@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import re
 import time
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
@@ -25,7 +26,7 @@ import numpy as np
 import orjson
 import pyarrow as pa
 
-from connectors.http import ApiClient, RetryPolicy
+from connectors.http import ApiClient, Dialect, RetryPolicy
 
 MONEY = pa.decimal128(18, 6)
 BATCH_ROWS = 50_000
@@ -110,10 +111,8 @@ class Connector(ABC):
     # weekend or after a holiday still has a rate to carry forward).
     lead_days: ClassVar[int] = 0
 
-    @staticmethod
-    def normalize_account(raw: str) -> str:
-        """The canonical form of a configured account id; ValueError when malformed."""
-        raise NotImplementedError
+    # The canonical form of a configured account id (ValueError when malformed).
+    normalize_account: ClassVar[Callable[[str], str]]
 
     def __init__(
         self,
@@ -134,18 +133,67 @@ class Connector(ABC):
     @abstractmethod
     def make_client(self) -> ApiClient: ...
 
+    def bearer_client(self, dialect: Dialect, credential: str = "access_token", base_url: str | None = None) -> ApiClient:
+        """A client sending credential `credential` as `Authorization: Bearer`:
+        a header, so that the token never appears in a URL."""
+        token = self.settings.credentials[credential]
+        return ApiClient(self.channel, base_url or self.settings.base_url, dialect, {"Authorization": f"Bearer {token}"},
+                         policy=self.policy, sleep=self.sleep)
+
     def builder(self, stream: str, account_id: str) -> BatchBuilder:
         """A batch builder for one account's rows; records whose values do not
         parse go to `self.quarantined` (landed beside the raw table, with the
         reason) instead of failing the whole stream."""
         return BatchBuilder(self.streams[stream], account_id, Values(self.channel, stream), self.quarantined)
 
-    @abstractmethod
     def read(self, stream: str, account: str, start: dt.date, end: dt.date) -> Iterator[pa.RecordBatch]:
-        """Yield the stream's rows for one account and the inclusive date window."""
+        """Yield the stream's rows for one account and the inclusive date window,
+        as typed batches of at most BATCH_ROWS rows."""
+        if stream not in self.streams:
+            raise KeyError(stream)
+        account = self.normalize_account(account)
+        builder = self.builder(stream, account)
+        for row, record in self.records(stream, account, start, end, builder.values):
+            builder.add(row, record)
+            if builder.full():
+                yield builder.flush()
+        batch = builder.flush()
+        if batch is not None:
+            yield batch
+
+    def records(self, stream: str, account: str, start: dt.date, end: dt.date,
+                values: Values) -> Iterator[tuple[dict[str, Any], Any]]:
+        """(typed row, wire record) pairs of one stream for one account (in its
+        canonical form) and the inclusive window: a channel's requests and row
+        mapping, parsing its values with `values` (a bad value quarantines the
+        record, see BatchBuilder). Volume streams parsed column-wise
+        (connectors.columnar: Meta insights, GA4 traffic) override `read` instead."""
+        raise KeyError(f"{self.channel} has no record-by-record stream {stream!r}")
 
     def close(self) -> None:
         self.client.close()
+
+
+@dataclass(frozen=True)
+class AccountIds:
+    """How one API spells its account ids: calling it gives the canonical form
+    of a configured id, or a ValueError saying what was expected. Configured
+    ids end up in URLs and SQL: anything but the documented shape is refused."""
+
+    what: str  # "a Meta ad account id": the error names it
+    expected: str  # "act_<digits>": and what it should look like
+    pattern: str  # the canonical form, a regular expression
+    accepted_prefix: str = ""  # a prefix accepted and dropped ("properties/", "urn:li:organization:")
+    digits_prefix: str = ""  # a prefix put before bare digits (Meta's "act_")
+    below: int | None = None  # numeric ids must be smaller (X: a signed 64-bit integer)
+
+    def __call__(self, raw: str) -> str:
+        text = str(raw).strip().removeprefix(self.accepted_prefix)
+        if self.digits_prefix and text.isdigit():
+            text = self.digits_prefix + text
+        if not re.fullmatch(self.pattern, text) or (self.below is not None and int(text) >= self.below):
+            raise ValueError(f"not {self.what} (expected {self.expected}): {raw!r}")
+        return text
 
 
 @dataclass

@@ -33,28 +33,23 @@ Wire quirks handled (api-notes section 2):
   4/17/32/613/80001, code 190 is an expired token.
 - Graph ids are strings (post ids `pageid_postid`) and stay strings.
 
-Shared with `connectors.instagram` (same Graph API): `GraphConnector`
-(client, paging, invalid-metric naming), `GRAPH_TIME`, `insight_day`,
-`normalize_graph_id`.
+The Graph API's dialect, paging, timestamps and invalid-metric naming are
+`connectors.graph`'s, shared with Meta Ads and Instagram.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import re
-from typing import Any, Callable, Iterator
+from typing import Any, Iterator
 
 import pyarrow as pa
 
-from connectors.base import Connector, Stream, Values, date_chunks
-from connectors.http import ApiClient, ApiError, paginate_cursor_url
-from connectors.meta_ads import GRAPH_TIME, MetaDialect
+from connectors.base import Stream, Values
+from connectors.graph import GRAPH_TIME, GraphConnector, graph_ids
 
 CHANNEL = "facebook_pages"
 MAX_DAYS_PER_CALL = 90
 PAGE_LIMIT = 100
-GRAPH_ID = re.compile(r"^[0-9]{1,25}$")
-INVALID_METRIC_CODE = 100
 
 PAGE_METRICS = (
     "page_follows", "page_daily_follows_unique", "page_daily_unfollows_unique", "page_media_view",
@@ -65,94 +60,7 @@ DEPRECATED_METRICS = frozenset({"page_impressions_unique", "page_fans", "page_fa
 POST_FIELDS = "id,message,created_time,permalink_url,status_type,attachments{media_type,type}"
 
 
-def normalize_graph_id(raw: str, what: str) -> str:
-    text = str(raw).strip()
-    if not GRAPH_ID.match(text):
-        raise ValueError(f"not a {what} id (expected digits only): {raw!r}")
-    return text
-
-
-def normalize_page_id(raw: str) -> str:
-    return normalize_graph_id(raw, "Facebook Page")
-
-
-
-
-def insight_day(end_time: dt.datetime | None) -> dt.date | None:
-    """The local day a daily value belongs to: the day before its end_time
-    (none without one: the row is quarantined for its missing date).
-
-    end_time is the following local midnight expressed in UTC; rounding it to
-    the nearest UTC midnight recovers that local date for offsets up to 12 h.
-    """
-    if end_time is None:
-        return None
-    return (end_time + dt.timedelta(hours=12)).date() - dt.timedelta(days=1)
-
-
-class GraphConnector(Connector):
-    """What the Graph API channels share: Bearer auth, Meta's error dialect,
-    cursor paging and naming the metric behind an "invalid metric" error."""
-
-    credential_keys = ("access_token",)
-
-    def make_client(self) -> ApiClient:
-        # Header, not the access_token query parameter: tokens stay out of URLs.
-        token = self.settings.credentials["access_token"]
-        return ApiClient(self.channel, self.settings.base_url, MetaDialect(), {"Authorization": f"Bearer {token}"},
-                         policy=self.policy, sleep=self.sleep)
-
-    def get(self, account: str, path: str, params: dict[str, Any] | None = None) -> Any:
-        return self.client.request_json("GET", path, account=account, params=params)
-
-    def paged(self, account: str, path: str, params: dict[str, Any]) -> Iterator[dict[str, Any]]:
-        next_url = lambda body: (body.get("paging") or {}).get("next")  # noqa: E731
-        cursor = lambda body: ((body.get("paging") or {}).get("cursors") or {}).get("after")  # noqa: E731
-        fetch = lambda url, p: self.get(account, url, p)  # noqa: E731
-        for body in paginate_cursor_url(fetch, path, params, next_url, cursor, channel=self.channel, account=account):
-            yield from body.get("data", [])
-
-    def insights(self, account: str, path: str, metrics: tuple[str, ...], params: dict[str, Any]) -> Any:
-        """One insights call; an invalid-metric error is re-raised naming the metric."""
-        try:
-            return self.get(account, path, {"metric": ",".join(metrics), **params})
-        except ApiError as exc:
-            # Code 100 is Graph's generic "invalid parameter" (unknown object,
-            # bad since/until too): only a message about metrics is ours to explain.
-            if exc.kind != "permanent" or exc.code != INVALID_METRIC_CODE or "metric" not in exc.api_message.lower():
-                raise
-            bad = self._invalid_metrics(exc, metrics, lambda m: self.get(account, path, {"metric": m, **params}))
-            if not bad:
-                raise
-            raise ApiError(
-                self.channel, account, exc.endpoint, exc.status, exc.code,
-                f"{self.channel}: metric {', '.join(bad)} is not valid any more (removed or renamed by the API). "
-                f"API said: {exc.api_message}",
-            ) from None
-
-    @staticmethod
-    def _invalid_metrics(exc: ApiError, metrics: tuple[str, ...], probe: Callable[[str], Any]) -> list[str]:
-        # Instagram names the position: "(#100) metric[2] must be one of the
-        # following values: <the valid ones>", so the list after it blames nobody.
-        positions = [int(i) for i in re.findall(r"metric\[(\d+)\]", exc.api_message) if int(i) < len(metrics)]
-        if positions:
-            return [metrics[i] for i in positions]
-        message = exc.api_message.split("must be one of", 1)[0]
-        named = [m for m in metrics if re.search(rf"\b{re.escape(m)}\b", message)]
-        if named:
-            return named
-        if len(metrics) == 1:
-            return list(metrics)
-        # The message names nothing: ask for each metric alone.
-        bad = []
-        for metric in metrics:
-            try:
-                probe(metric)
-            except ApiError as probe_exc:
-                if probe_exc.code != INVALID_METRIC_CODE:
-                    raise
-                bad.append(metric)
-        return bad
+normalize_page_id = graph_ids("a Facebook Page id")
 
 
 STREAMS = {
@@ -249,7 +157,7 @@ class FacebookPagesConnector(GraphConnector):
     kind = "organic"
     day_timezone = "America/Los_Angeles"
     option_types = {"metrics": list, "post_metrics": list, "snapshot_post_days": int}
-    normalize_account = staticmethod(normalize_page_id)
+    normalize_account = normalize_page_id
 
     @property
     def metrics(self) -> tuple[str, ...]:
@@ -264,49 +172,22 @@ class FacebookPagesConnector(GraphConnector):
         # Lifetime counters of older posts barely move: snapshot recent posts only.
         return int(self.settings.options.get("snapshot_post_days", 90))
 
-    def read(self, stream: str, account: str, start: dt.date, end: dt.date) -> Iterator[pa.RecordBatch]:
-        page = normalize_page_id(account)
-        builder = self.builder(stream, page)
-        values = builder.values
-        rows = {
-            "page_insights": lambda: self._page_insights(page, start, end, values),
-            "posts": lambda: ((_post_row(r, values), r) for r in self._posts(page)),
-            "post_snapshots": lambda: self._post_snapshots(page, end, values),
-        }[stream]()
-        for row, record in rows:
-            builder.add(row, record)
-            if builder.full():
-                yield builder.flush()
-        batch = builder.flush()
-        if batch is not None:
-            yield batch
+    def records(self, stream: str, account: str, start: dt.date, end: dt.date,
+                values: Values) -> Iterator[tuple[dict[str, Any], Any]]:
+        if stream == "page_insights":
+            return self.daily_series(account, f"/{account}/insights", self.metrics, start, end, MAX_DAYS_PER_CALL,
+                                     values, keep=("period",))
+        if stream == "posts":
+            return ((_post_row(r, values), r) for r in self._posts(account))
+        return self._post_snapshots(account, end, values)
 
     def _posts(self, page: str) -> Iterator[dict[str, Any]]:
         return self.paged(page, f"/{page}/posts", {"fields": POST_FIELDS, "limit": PAGE_LIMIT})
 
-    def _page_insights(self, page: str, start: dt.date, end: dt.date, v: Values) -> Iterator[tuple[dict, dict]]:
-        metrics = self.metrics
-        for since, until in date_chunks(start, end, MAX_DAYS_PER_CALL):
-            params = {"period": "day", "since": since.isoformat(), "until": (until + dt.timedelta(days=1)).isoformat()}
-            body = self.insights(page, f"/{page}/insights", metrics, params)
-            for entry in body.get("data") or []:
-                for point in entry.get("values") or []:
-                    end_time = v.timestamp(point.get("end_time"), "end_time", GRAPH_TIME)
-                    day = insight_day(end_time)
-                    if day is not None and not since <= day <= until:
-                        continue  # since/until are instants: a boundary value of a neighbouring day is not ours
-                    row = {"date_day": day, "metric": entry.get("name"), "period": entry.get("period"),
-                           "value": v.int(point.get("value"), str(entry.get("name"))), "end_time": end_time}
-                    yield row, {"name": entry.get("name"), "period": entry.get("period"), **point}
-
     def _post_snapshots(self, page: str, end: dt.date, v: Values) -> Iterator[tuple[dict, dict]]:
         metrics = tuple(self.settings.options.get("post_metrics", POST_METRICS))
         oldest = dt.datetime.combine(end - dt.timedelta(days=self.snapshot_post_days), dt.time(), dt.timezone.utc)
-        for post in self._posts(page):
-            # Read for the cut-off only: a bad created_time is the posts stream's to quarantine.
-            created = Values(CHANNEL, "posts", problems=[]).timestamp(post.get("created_time"), "created_time", GRAPH_TIME)
-            if created is not None and created < oldest:
-                break  # newest first: every later post is older still
+        for post in self.newest_first_since(self._posts(page), "created_time", "posts", oldest):
             body = self.insights(page, f"/{post['id']}/insights", metrics, {"period": "lifetime"})
             got = _lifetime_values(body, v)
             row = {"snapshot_date": self.snapshot_date, "post_id": post["id"],

@@ -21,7 +21,7 @@ from typing import Any, Iterator
 import pyarrow as pa
 import requests
 
-from connectors.base import Connector, Stream, Values
+from connectors.base import AccountIds, Connector, Stream, Values
 from connectors.http import ApiClient, Dialect, Verdict
 
 CHANNEL = "fx"
@@ -61,11 +61,7 @@ class FxConnector(Connector):
     lead_days = 14  # ECB rates skip weekends and holidays: the last rate before the window carries forward
     option_types = {"currencies": list}
 
-    @staticmethod
-    def normalize_account(raw: str) -> str:
-        if raw != ACCOUNT:
-            raise ValueError(f"the fx source has one account, {ACCOUNT!r}")
-        return raw
+    normalize_account = AccountIds("the fx source's one account", repr(ACCOUNT), re.escape(ACCOUNT))
 
     def make_client(self) -> ApiClient:
         return ApiClient(CHANNEL, self.settings.base_url, EcbDialect(), policy=self.policy, sleep=self.sleep)
@@ -74,11 +70,8 @@ class FxConnector(Connector):
     def currencies(self) -> list[str]:
         return sorted({c for c in self.settings.options.get("currencies", DEFAULT_CURRENCIES) if c != "EUR"})
 
-    def read(self, stream: str, account: str, start: dt.date, end: dt.date) -> Iterator[pa.RecordBatch]:
-        if stream not in STREAMS:
-            raise KeyError(stream)
-        builder = self.builder(stream, ACCOUNT)
-        values = builder.values
+    def records(self, stream: str, account: str, start: dt.date, end: dt.date,
+                values: Values) -> Iterator[tuple[dict[str, Any], Any]]:
         key = "+".join(self.currencies)
         status, text = self.client.request_text(
             "GET",
@@ -87,11 +80,7 @@ class FxConnector(Connector):
             params={"startPeriod": start.isoformat(), "endPeriod": end.isoformat(), "format": "csvdata"},
         )
         if status == 200:
-            for row, record in parse_csv(text, values):
-                builder.add(row, record)
-        batch = builder.flush()
-        if batch is not None:
-            yield batch
+            yield from parse_csv(text, values)
 
 
 def parse_csv(text: str, v: Values) -> Iterator[tuple[dict[str, Any], dict[str, str]]]:

@@ -17,21 +17,19 @@ as 429 RESOURCE_EXHAUSTED (hourly quota: wait; daily quota: give up clearly).
 from __future__ import annotations
 
 import datetime as dt
-import re
 from typing import Any, Iterator
 
 import orjson
 import pyarrow as pa
 import pyarrow.compute as pc
-import requests
 
-from connectors.base import MONEY, Connector, ParseError, Quarantined, Stream, Values
+from connectors.base import MONEY, AccountIds, ParseError, Quarantined, Stream, Values
 from connectors.columnar import ColumnarBuilder, Wire
-from connectors.http import ApiClient, Dialect, Verdict, paginate_offset, prefetched, retry_after
+from connectors.google import GoogleConnector
+from connectors.http import OffsetPaginator, prefetched
 
 CHANNEL = "ga4"
 PAGE_LIMIT = 100_000  # the API allows 250,000; smaller pages keep memory flat
-PROPERTY_ID = re.compile(r"^[0-9]{1,20}$")
 
 DIMENSIONS = {
     "date": "date_day",
@@ -49,35 +47,10 @@ METRICS = {
 }
 
 
-def normalize_property_id(raw: str) -> str:
-    text = str(raw).strip().removeprefix("properties/")
-    if not PROPERTY_ID.match(text):
-        raise ValueError(f"not a GA4 property id (expected digits): {raw!r}")
-    return text
-
-
-class GoogleDialect(Dialect):
-    """Google's error envelope: {"error": {"code", "message", "status"}}."""
-
-    def classify(self, response: requests.Response, body: Any) -> Verdict:
-        if response.status_code < 400:
-            return Verdict("ok")
-        error = body.get("error") if isinstance(body, dict) else None
-        if not isinstance(error, dict):
-            return super().classify(response, body)
-        status_name = error.get("status") or error.get("code")
-        message = str(error.get("message", ""))
-        code = response.status_code
-        if status_name == "RESOURCE_EXHAUSTED" or code == 429:
-            if "per day" in message.lower():
-                # The daily quota refills at midnight Pacific: waiting is no plan.
-                return Verdict("permanent", code, status_name, message)
-            return Verdict("throttle", code, status_name, message, retry_after(response))
-        if status_name in ("UNAVAILABLE", "INTERNAL", "DEADLINE_EXCEEDED") or code >= 500:
-            return Verdict("retry", code, status_name, message, retry_after(response))
-        if status_name == "UNAUTHENTICATED" or code == 401:
-            return Verdict("auth", code, status_name, message)
-        return Verdict("permanent", code, status_name, message)
+normalize_property_id = AccountIds("a GA4 property id", "digits", r"[0-9]{1,20}", accepted_prefix="properties/")
+# offset/limit in the request body against the response's `rowCount`.
+REPORT_PAGES = OffsetPaginator(page_rows=lambda body: len(body.get("rows") or []),
+                               total_rows=lambda body: int(body.get("rowCount") or 0), in_json=True)
 
 
 STREAMS = {
@@ -99,7 +72,7 @@ STREAMS = {
 }
 
 
-class Ga4Connector(Connector):
+class Ga4Connector(GoogleConnector):
     channel = CHANNEL
     streams = STREAMS
     default_base_url = "https://analyticsdata.googleapis.com/v1beta"
@@ -107,15 +80,7 @@ class Ga4Connector(Connector):
     expected_lag_days = 2
     kind = "web"
     day_timezone = None
-    credential_keys = ("access_token",)
-    normalize_account = staticmethod(normalize_property_id)
-
-    def make_client(self) -> ApiClient:
-        token = self.settings.credentials["access_token"]
-        return ApiClient(
-            CHANNEL, self.settings.base_url, GoogleDialect(), {"Authorization": f"Bearer {token}"},
-            policy=self.policy, sleep=self.sleep,
-        )
+    normalize_account = normalize_property_id
 
     def read(self, stream: str, account: str, start: dt.date, end: dt.date) -> Iterator[pa.RecordBatch]:
         if stream not in STREAMS:
@@ -123,7 +88,6 @@ class Ga4Connector(Connector):
         prop = normalize_property_id(account)
         # Traffic parses a batch at a time (connectors.columnar): the volume stream.
         builder = traffic_builder(prop, self.quarantined)
-        path = f"/properties/{prop}:runReport"
         request = {
             "dateRanges": [{"startDate": start.isoformat(), "endDate": end.isoformat()}],
             "dimensions": [{"name": name} for name in DIMENSIONS],
@@ -131,14 +95,7 @@ class Ga4Connector(Connector):
             "limit": PAGE_LIMIT,
             "returnPropertyQuota": True,
         }
-
-        def fetch(offset: int) -> Any:
-            return self.client.request_json("POST", path, account=prop, json={**request, "offset": offset})
-
-        pages = paginate_offset(
-            fetch, lambda b: len(b.get("rows") or []), lambda b: int(b.get("rowCount") or 0),
-            channel=CHANNEL, account=prop, endpoint=path,
-        )
+        pages = self.client.paginate("POST", f"/properties/{prop}:runReport", REPORT_PAGES, account=prop, json=request)
         for body in prefetched(pages):  # the next page is fetched while this one is parsed
             metadata = body.get("metadata") or {}
             page = (metadata.get("currencyCode"), metadata.get("timeZone"))
@@ -152,7 +109,6 @@ class Ga4Connector(Connector):
         batch = builder.flush()
         if batch is not None:
             yield batch
-
 
 # The record (values named by their headers) as the columnar builder reads it.
 TRAFFIC_WIRE_SCHEMA = pa.schema([

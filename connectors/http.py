@@ -20,9 +20,11 @@ Contract:
   decompressed body (`http.max_response_mib`), read in chunks so that a gzip
   bomb is refused before its memory is spent, not retried.
 - Waits go through an injectable `sleep` so tests run on a fake clock.
-- Pagination helpers cover the four styles the channels use: cursor URL
-  (Meta `paging.next`), page token (X, YouTube), page number (TikTok, Weibo)
-  and offset (GA4). Each one refuses a cursor that repeats.
+- `ApiClient.paginate(method, path, paginator)` pages in the four styles the
+  channels use, each a `Paginator` configured once per endpoint: next-page
+  URL (Meta `paging.next`), page token (X, YouTube, LinkedIn), page number
+  (TikTok, Weibo) and offset (GA4, YouTube Analytics). Each one refuses a
+  cursor that repeats.
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ import re
 import threading
 import time
 from dataclasses import dataclass, field
+from email.utils import parsedate_to_datetime
 from typing import Any, Callable, Iterator
 from urllib.parse import quote, quote_plus, urljoin, urlsplit
 
@@ -259,8 +262,6 @@ def retry_after(response: requests.Response) -> float | None:
     try:
         return max(0.0, float(value))
     except ValueError:
-        from email.utils import parsedate_to_datetime
-
         try:
             return max(0.0, parsedate_to_datetime(value).timestamp() - time.time())
         except (TypeError, ValueError):
@@ -342,6 +343,25 @@ class ApiClient:
 
     def request_text(self, method: str, path: str, *, account: str | None = None, **kwargs: Any) -> tuple[int, str]:
         return self._request(method, path, account, parse_json=False, **kwargs)
+
+    def paginate(self, method: str, path: str, paginator: Paginator, *, account: str | None = None,
+                 params: dict[str, Any] | None = None, json: dict[str, Any] | None = None) -> Iterator[Any]:
+        """Every page's parsed body, the pages requested as `paginator` says."""
+        request = paginator.first(PageRequest(path, params, json))
+        seen: set[str] = set()
+        while True:
+            body = self.request_json(method, request.path, account=account, params=request.params, json=request.json)
+            try:
+                paginator.check(body, seen)
+            except PageRefused as exc:
+                raise PaginationError(self.channel, account, path, str(exc)) from None
+            yield body
+            try:
+                request = paginator.next(request, body, seen)
+            except PageRefused as exc:
+                raise PaginationError(self.channel, account, path, str(exc)) from None
+            if request is None:
+                return
 
     def close(self) -> None:
         self.session.close()
@@ -509,103 +529,132 @@ def _parse(response: requests.Response, parse_json: bool) -> tuple[Any, str | No
 # --------------------------------------------------------------------------- pagination
 
 
-def paginate_cursor_url(
-    fetch: Callable[[str, dict[str, Any] | None], Any],
-    first_path: str,
-    params: dict[str, Any],
-    next_url: Callable[[Any], str | None],
-    page_cursor: Callable[[Any], str | None],
-    *,
-    channel: str,
-    account: str | None,
-) -> Iterator[Any]:
-    """Follow absolute `next` URLs (Meta `paging.next`) until there is none.
+@dataclass(frozen=True)
+class PageRequest:
+    """One page's request: what a paginator changes from page to page."""
 
-    A page whose own cursor was seen before is a repeat (an API bug or a
-    proxy cache): refusing it keeps its rows from landing twice.
-    """
-    seen_urls: set[str] = set()
-    seen_cursors: set[str] = set()
-    body = fetch(first_path, params)
-    while True:
-        cursor = page_cursor(body)
+    path: str  # relative to base_url, or an absolute URL on its origin (Meta's paging.next)
+    params: dict[str, Any] | None = None
+    json: dict[str, Any] | None = None
+
+
+class PageRefused(Exception):
+    """A page sequence that cannot be right (a repeat, a short result):
+    raised by a paginator, reported by `ApiClient.paginate` as a PaginationError."""
+
+
+class Paginator:
+    """One API's paging style, configured once per endpoint and driven by
+    `ApiClient.paginate` (in the manner of dlt's rest_client paginators).
+
+    `seen` is one pagination's memory (cursors, URLs, tokens), so that a
+    repeat is refused instead of looping or landing rows twice."""
+
+    def first(self, request: PageRequest) -> PageRequest:
+        """The first page's request."""
+        return request
+
+    def check(self, body: Any, seen: set[str]) -> None:
+        """Refuse a page before its rows are read (its own cursor repeats)."""
+
+    def next(self, request: PageRequest, body: Any, seen: set[str]) -> PageRequest | None:
+        """The next page's request, or None after the last page."""
+        raise NotImplementedError
+
+
+def _once(seen: set[str], key: str, message: str) -> None:
+    if key in seen:
+        raise PageRefused(message)
+    seen.add(key)
+
+
+@dataclass(frozen=True)
+class NextUrlPaginator(Paginator):
+    """Follow the absolute next-page URL (Meta `paging.next`) until there is
+    none. A page whose own cursor was seen before is a repeat (an API bug or
+    a proxy cache): refusing it keeps its rows from landing twice."""
+
+    next_url: Callable[[Any], str | None]
+    page_cursor: Callable[[Any], str | None] = lambda body: None
+
+    def check(self, body: Any, seen: set[str]) -> None:
+        cursor = self.page_cursor(body)
         if cursor is not None:
-            if cursor in seen_cursors:
-                raise PaginationError(channel, account, first_path, f"page cursor {cursor!r} repeats: the API served the same page twice")
-            seen_cursors.add(cursor)
-        yield body
-        url = next_url(body)
+            _once(seen, f"cursor {cursor}", f"page cursor {cursor!r} repeats: the API served the same page twice")
+
+    def next(self, request: PageRequest, body: Any, seen: set[str]) -> PageRequest | None:
+        url = self.next_url(body)
         if not url:
-            return
-        if url in seen_urls:
-            raise PaginationError(channel, account, first_path, f"pagination cursor repeats ({redact(url)}); the page sequence would never end")
-        seen_urls.add(url)
-        body = fetch(url, None)
+            return None
+        _once(seen, f"url {url}", f"pagination cursor repeats ({redact(url)}); the page sequence would never end")
+        return PageRequest(url)
 
 
-def paginate_token(
-    fetch: Callable[[str | None], Any],
-    next_token: Callable[[Any], str | None],
-    *,
-    channel: str,
-    account: str | None,
-    endpoint: str,
-) -> Iterator[Any]:
-    """Send the previous page's token back (X `next_token`, YouTube `nextPageToken`)."""
-    seen: set[str] = set()
-    token: str | None = None
-    while True:
-        body = fetch(token)
-        yield body
-        token = next_token(body)
+@dataclass(frozen=True)
+class TokenPaginator(Paginator):
+    """Send the previous page's token back in query parameter `param` (X
+    `pagination_token`, YouTube and LinkedIn `pageToken`)."""
+
+    next_token: Callable[[Any], str | None]
+    param: str = "pageToken"
+
+    def next(self, request: PageRequest, body: Any, seen: set[str]) -> PageRequest | None:
+        token = self.next_token(body)
         if not token:
-            return
-        if token in seen:
-            raise PaginationError(channel, account, endpoint, f"page token {token!r} repeats")
-        seen.add(token)
+            return None
+        _once(seen, token, f"page token {token!r} repeats")
+        return PageRequest(request.path, {**(request.params or {}), self.param: token}, request.json)
 
 
-def paginate_page_number(
-    fetch: Callable[[int], Any],
-    total_pages: Callable[[Any], int],
-    *,
-    start: int = 1,
-    max_pages: int = 100_000,
-) -> Iterator[Any]:
-    """Pages 1..total (TikTok `page_info.total_page`, Weibo `total_number`)."""
-    page = start
-    while True:
-        body = fetch(page)
-        yield body
-        if page >= total_pages(body) or page - start + 1 >= max_pages:
-            return
-        page += 1
+@dataclass(frozen=True)
+class PageNumberPaginator(Paginator):
+    """Pages start..total in query parameter `param` (TikTok `page_info.total_page`, Weibo `total_number`)."""
+
+    total_pages: Callable[[Any], int]
+    param: str = "page"
+    start: int = 1
+    max_pages: int = 100_000
+
+    def first(self, request: PageRequest) -> PageRequest:
+        return PageRequest(request.path, {**(request.params or {}), self.param: self.start}, request.json)
+
+    def next(self, request: PageRequest, body: Any, seen: set[str]) -> PageRequest | None:
+        page = (request.params or {})[self.param]
+        if page >= self.total_pages(body) or page - self.start + 1 >= self.max_pages:
+            return None
+        return PageRequest(request.path, {**(request.params or {}), self.param: page + 1}, request.json)
 
 
-def paginate_offset(
-    fetch: Callable[[int], Any],
-    page_rows: Callable[[Any], int],
-    total_rows: Callable[[Any], int],
-    *,
-    channel: str,
-    account: str | None,
-    endpoint: str,
-) -> Iterator[Any]:
-    """offset/limit against a total (GA4 `rowCount`)."""
-    offset = 0
-    while True:
-        body = fetch(offset)
-        yield body
-        got = page_rows(body)
-        offset += got
-        total = total_rows(body)
+@dataclass(frozen=True)
+class OffsetPaginator(Paginator):
+    """Offset against a total (GA4 `offset` in the JSON body and `rowCount`;
+    YouTube Analytics `startIndex`, 1-based, in the query). An empty page
+    before the total is reached is refused: the result would be incomplete."""
+
+    page_rows: Callable[[Any], int]
+    total_rows: Callable[[Any], float]
+    param: str = "offset"
+    in_json: bool = False  # the offset travels in the JSON body, not the query
+    base: int = 0  # the wire value of the first row (1 for YouTube's startIndex)
+
+    def first(self, request: PageRequest) -> PageRequest:
+        return self._at(request, 0)
+
+    def next(self, request: PageRequest, body: Any, seen: set[str]) -> PageRequest | None:
+        got = self.page_rows(body)
+        offset = ((request.json if self.in_json else request.params) or {})[self.param] - self.base + got
+        total = self.total_rows(body)
         if offset >= total:
-            return
+            return None
         if got == 0:
-            raise PaginationError(
-                channel, account, endpoint,
-                f"empty page at offset {offset} while the API reports {total} rows: the result would be incomplete",
-            )
+            raise PageRefused(f"empty page at offset {offset} while the API reports {total} rows: "
+                              "the result would be incomplete")
+        return self._at(request, offset)
+
+    def _at(self, request: PageRequest, offset: int) -> PageRequest:
+        if self.in_json:
+            return PageRequest(request.path, request.params, {**(request.json or {}), self.param: offset + self.base})
+        return PageRequest(request.path, {**(request.params or {}), self.param: offset + self.base}, request.json)
 
 
 _DONE = object()

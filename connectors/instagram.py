@@ -29,7 +29,7 @@ Wire quirks handled (api-notes section 2):
   not at all for older days, which have no follower_count row (null
   downstream), never a made-up number.
 - A daily value belongs to the day before its `end_time` (see
-  `connectors.facebook_pages.insight_day`); time series calls span <= 30 days.
+  `connectors.graph.insight_day`); time series calls span <= 30 days.
 - Media with too few viewers answer `(#10) Not enough viewers for the media to
   show insights`: that media gets a row of nulls with
   insights_status='not_enough_viewers', the sync goes on.
@@ -49,7 +49,7 @@ from typing import Any, Iterator
 import pyarrow as pa
 
 from connectors.base import ParseError, Stream, Values, date_chunks
-from connectors.facebook_pages import GRAPH_TIME, GraphConnector, insight_day, normalize_graph_id
+from connectors.graph import GRAPH_TIME, GraphConnector, graph_ids
 from connectors.http import ApiError
 
 CHANNEL = "instagram"
@@ -68,8 +68,7 @@ STORY_METRICS = ("reach", "replies", "shares", "total_interactions", "views")
 MEDIA_COLUMNS = ("reach", "likes", "comments", "saved", "shares", "replies", "total_interactions", "views")
 
 
-def normalize_ig_user_id(raw: str) -> str:
-    return normalize_graph_id(raw, "Instagram business account (ig-user-id)")
+normalize_ig_user_id = graph_ids("an Instagram business account id (ig-user-id)")
 
 
 STREAMS = {
@@ -130,42 +129,33 @@ class InstagramConnector(GraphConnector):
     kind = "organic"
     day_timezone = "America/Los_Angeles"
     option_types = {"snapshot_media_days": int}
-    normalize_account = staticmethod(normalize_ig_user_id)
+    normalize_account = normalize_ig_user_id
 
     @property
     def snapshot_media_days(self) -> int:
         return int(self.settings.options.get("snapshot_media_days", 90))
 
-    def read(self, stream: str, account: str, start: dt.date, end: dt.date) -> Iterator[pa.RecordBatch]:
-        user = normalize_ig_user_id(account)
-        builder = self.builder(stream, user)
-        values = builder.values
-        rows = {
-            "account_insights": lambda: self._account_insights(user, start, end, values),
-            "user_snapshots": lambda: self._user_snapshot(user, values),
-            "follower_demographics": lambda: self._demographics(user, values),
-            "media": lambda: ((_media_row(r, values), r) for r in self._media(user)),
-            "media_insights": lambda: self._media_insights(user, end, values),
+    def records(self, stream: str, account: str, start: dt.date, end: dt.date,
+                values: Values) -> Iterator[tuple[dict[str, Any], Any]]:
+        return {
+            "account_insights": lambda: self._account_insights(account, start, end, values),
+            "user_snapshots": lambda: self._user_snapshot(account, values),
+            "follower_demographics": lambda: self._demographics(account, values),
+            "media": lambda: ((_media_row(r, values), r) for r in self._media(account)),
+            "media_insights": lambda: self._media_insights(account, end, values),
         }[stream]()
-        for row, record in rows:
-            builder.add(row, record)
-            if builder.full():
-                yield builder.flush()
-        batch = builder.flush()
-        if batch is not None:
-            yield batch
 
     # ------------------------------------------------------------------ account
 
     def _account_insights(self, user: str, start: dt.date, end: dt.date, v: Values) -> Iterator[tuple[dict, dict]]:
         path = f"/{user}/insights"
-        yield from self._series(user, path, SERIES_METRICS, start, end, v)
+        yield from self.daily_series(user, path, SERIES_METRICS, start, end, MAX_DAYS_PER_CALL, v)
         # The API keeps follower_count for the 30 days before today: asking
         # for older days is an error, so a backfill simply has none.
         newest = min(end, self.snapshot_date - dt.timedelta(days=1))
         oldest = max(start, self.snapshot_date - dt.timedelta(days=FOLLOWER_COUNT_DAYS))
         if oldest <= newest:
-            yield from self._series(user, path, ("follower_count",), oldest, newest, v)
+            yield from self.daily_series(user, path, ("follower_count",), oldest, newest, MAX_DAYS_PER_CALL, v)
         for day, _ in date_chunks(start, end, 1):
             params = {"period": "day", "metric_type": "total_value", "since": day.isoformat(),
                       "until": (day + dt.timedelta(days=1)).isoformat()}
@@ -180,21 +170,6 @@ class InstagramConnector(GraphConnector):
         body = self.get(user, f"/{user}", {"fields": ",".join(USER_FIELDS)})
         yield user_snapshot_row(body, self.snapshot_date, v), body
 
-    def _series(self, user: str, path: str, metrics: tuple[str, ...], start: dt.date, end: dt.date,
-                v: Values) -> Iterator[tuple[dict, dict]]:
-        for since, until in date_chunks(start, end, MAX_DAYS_PER_CALL):
-            params = {"period": "day", "since": since.isoformat(), "until": (until + dt.timedelta(days=1)).isoformat()}
-            body = self.insights(user, path, metrics, params)
-            for entry in body.get("data") or []:
-                for point in entry.get("values") or []:
-                    end_time = v.timestamp(point.get("end_time"), "end_time", GRAPH_TIME)
-                    day = insight_day(end_time)
-                    # since/until are instants: a neighbouring day is not ours (no day: quarantined)
-                    if day is None or since <= day <= until:
-                        row = {"date_day": day, "metric": entry.get("name"),
-                               "value": v.int(point.get("value"), str(entry.get("name"))), "end_time": end_time}
-                        yield row, {"name": entry.get("name"), **point}
-
     def _demographics(self, user: str, v: Values) -> Iterator[tuple[dict, dict]]:
         for dimension in DEMOGRAPHIC_DIMENSIONS:
             params = {"period": "lifetime", "metric_type": "total_value", "breakdown": dimension}
@@ -208,11 +183,7 @@ class InstagramConnector(GraphConnector):
 
     def _media_insights(self, user: str, end: dt.date, v: Values) -> Iterator[tuple[dict, dict]]:
         oldest = dt.datetime.combine(end - dt.timedelta(days=self.snapshot_media_days), dt.time(), dt.timezone.utc)
-        for media in self._media(user):
-            # Read for the cut-off only: a bad timestamp is the media stream's to quarantine.
-            published = Values(CHANNEL, "media", problems=[]).timestamp(media.get("timestamp"), "timestamp", GRAPH_TIME)
-            if published is not None and published < oldest:
-                break  # newest first: the rest is older still
+        for media in self.newest_first_since(self._media(user), "timestamp", "media", oldest):
             metrics = STORY_METRICS if media.get("media_product_type") == "STORY" else FEED_METRICS
             row: dict[str, Any] = {"snapshot_date": self.snapshot_date, "media_id": media["id"]}
             try:

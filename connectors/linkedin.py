@@ -49,15 +49,14 @@ import orjson
 import pyarrow as pa
 import requests
 
-from connectors.base import EPOCH_MS, MONEY, Connector, ParseError, Stream, Values, date_chunks
-from connectors.http import ApiClient, ApiError, Dialect, Verdict, paginate_token, retry_after
+from connectors.base import EPOCH_MS, MONEY, AccountIds, Connector, ParseError, Stream, Values, date_chunks
+from connectors.http import ApiClient, ApiError, Dialect, TokenPaginator, Verdict, retry_after
 
 log = logging.getLogger("socialmart.linkedin")
 
 CHANNEL = "linkedin"
 DEFAULT_VERSION = "202510"
 VERSION_OPTION = "linkedin_version"
-NUMERIC_ID = re.compile(r"^[0-9]{1,20}$")
 VERSION = re.compile(r"^[0-9]{6}$")
 MAX_FIELDS = 20  # adAnalytics refuses more fields per call
 MAX_ELEMENTS = 15_000  # adAnalytics truncates (silently) beyond this
@@ -106,18 +105,11 @@ DEMOGRAPHIC_FACETS = {
 }
 
 
-def normalize_ad_account_id(raw: str) -> str:
-    text = str(raw).strip().removeprefix("urn:li:sponsoredAccount:")
-    if not NUMERIC_ID.match(text):
-        raise ValueError(f"not a LinkedIn sponsored ad account id (expected digits): {raw!r}")
-    return text
-
-
-def normalize_organization_id(raw: str) -> str:
-    text = str(raw).strip().removeprefix("urn:li:organization:")
-    if not NUMERIC_ID.match(text):
-        raise ValueError(f"not a LinkedIn organization id (expected digits): {raw!r}")
-    return text
+normalize_ad_account_id = AccountIds("a LinkedIn sponsored ad account id", "digits", r"[0-9]{1,20}",
+                                     accepted_prefix="urn:li:sponsoredAccount:")
+normalize_organization_id = AccountIds("a LinkedIn organization id", "digits", r"[0-9]{1,20}",
+                                       accepted_prefix="urn:li:organization:")
+CAMPAIGN_PAGES = TokenPaginator(next_token=lambda body: (body.get("metadata") or {}).get("nextPageToken"))
 
 
 class LinkedinDialect(Dialect):
@@ -280,7 +272,7 @@ class LinkedinConnector(Connector):
     day_timezone = "UTC"
     credential_keys = ("access_token",)
     option_types = {"organizations": list, VERSION_OPTION: str}
-    normalize_account = staticmethod(normalize_ad_account_id)
+    normalize_account = normalize_ad_account_id
 
     @property
     def version(self) -> str:
@@ -303,43 +295,23 @@ class LinkedinConnector(Connector):
         return ApiClient(CHANNEL, self.settings.base_url, LinkedinDialect(self.version), headers,
                          policy=self.policy, sleep=self.sleep)
 
-    def read(self, stream: str, account: str, start: dt.date, end: dt.date) -> Iterator[pa.RecordBatch]:
-        account = normalize_ad_account_id(account)
-        builder = self.builder(stream, account)
-        values = builder.values
+    def records(self, stream: str, account: str, start: dt.date, end: dt.date,
+                values: Values) -> Iterator[tuple[dict[str, Any], Any]]:
         if stream in ORGANIC_STREAMS:
-            rows = self._organic(stream, account, start, end, values)
-        elif stream == "ad_accounts":
+            return self._organic(stream, account, start, end, values)
+        if stream == "ad_accounts":
             body = self.client.request_json("GET", f"/adAccounts/{account}", account=account)
-            rows = iter([(ad_account_row(body), body)])
-        elif stream == "campaigns":
-            rows = ((campaign_row(c, values), c) for c in self._campaigns(account))
-        elif stream == "campaign_daily":
-            rows = self._campaign_daily(account, start, end, values)
-        else:
-            raise KeyError(stream)
-        for row, record in rows:
-            builder.add(row, record)
-            if builder.full():
-                yield builder.flush()
-        batch = builder.flush()
-        if batch is not None:
-            yield batch
+            return iter([(ad_account_row(body), body)])
+        if stream == "campaigns":
+            return ((campaign_row(c, values), c) for c in self._campaigns(account))
+        return self._campaign_daily(account, start, end, values)
 
     # --------------------------------------------------------------------- paid
 
     def _campaigns(self, account: str) -> Iterator[dict[str, Any]]:
-        path = f"/adAccounts/{account}/adCampaigns"
-
-        def fetch(token: str | None) -> Any:
-            params: dict[str, Any] = {"q": "search", "pageSize": CAMPAIGN_PAGE_SIZE}
-            if token:
-                params["pageToken"] = token
-            return self.client.request_json("GET", path, account=account, params=params)
-
-        pages = paginate_token(fetch, lambda b: (b.get("metadata") or {}).get("nextPageToken"),
-                               channel=CHANNEL, account=account, endpoint=path)
-        for page in pages:
+        params = {"q": "search", "pageSize": CAMPAIGN_PAGE_SIZE}
+        for page in self.client.paginate("GET", f"/adAccounts/{account}/adCampaigns", CAMPAIGN_PAGES,
+                                         account=account, params=params):
             yield from page.get("elements") or []
 
     def _campaign_daily(self, account: str, start: dt.date, end: dt.date, v: Values) -> Iterator[tuple[dict, dict]]:

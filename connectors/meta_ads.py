@@ -23,73 +23,22 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import re
 from typing import Any, Iterator
 from urllib.parse import parse_qs
 
-import orjson
 import pyarrow as pa
-import requests
 
-from connectors.base import MONEY, Connector, Stream, Values
+from connectors.base import MONEY, AccountIds, Stream, Values
 from connectors.columnar import ColumnarBuilder, Wire, first_action_value
-from connectors.http import ApiClient, ApiError, Dialect, Verdict, paginate_cursor_url, prefetched, retry_after
+from connectors.graph import GRAPH_TIME, GraphConnector
+from connectors.http import ApiError, prefetched
 
 CHANNEL = "meta_ads"
-THROTTLE_CODES = {4, 17, 32, 613} | set(range(80000, 80009))
-TRANSIENT_CODES = {1, 2}
 PAGE_LIMIT = 500
-GRAPH_TIME = "%Y-%m-%dT%H:%M:%S%z"  # the Graph API's timestamps: `2024-05-02T07:00:00+0000`
 INSIGHT_FIELDS = ("campaign_id", "campaign_name", "spend", "impressions", "reach", "clicks", "actions", "action_values")
-ACCOUNT_ID = re.compile(r"^act_[0-9]{1,20}$")
 
-
-def normalize_account_id(raw: str) -> str:
-    """`123` and `act_123` name the same ad account; we store `act_123`."""
-    text = str(raw).strip()
-    if text.isdigit():
-        text = f"act_{text}"
-    if not ACCOUNT_ID.match(text):
-        raise ValueError(f"not a Meta ad account id (expected act_<digits>): {raw!r}")
-    return text
-
-
-class MetaDialect(Dialect):
-    def classify(self, response: requests.Response, body: Any) -> Verdict:
-        error = body.get("error") if isinstance(body, dict) else None
-        status = response.status_code
-        if status < 400 and not error:
-            return Verdict("ok")
-        if not isinstance(error, dict):
-            return super().classify(response, body)
-        code = error.get("code")
-        message = str(error.get("message", ""))
-        if code in THROTTLE_CODES:
-            return Verdict("throttle", status, code, message, _regain_access_seconds(response) or retry_after(response))
-        if code == 190:
-            return Verdict("auth", status, code, message)
-        if "reduce the amount of data" in message.lower():
-            return Verdict("permanent", status, code, message)
-        if code in TRANSIENT_CODES or error.get("is_transient") or status >= 500:
-            return Verdict("retry", status, code, message, retry_after(response))
-        return Verdict("permanent", status, code, message)
-
-
-def _regain_access_seconds(response: requests.Response) -> float | None:
-    """Meta's usage header says how many minutes until the throttle lifts."""
-    raw = response.headers.get("X-Business-Use-Case-Usage")
-    if not raw:
-        return None
-    try:
-        usage = orjson.loads(raw)
-        minutes = max(
-            float(entry.get("estimated_time_to_regain_access") or 0)
-            for entries in usage.values()
-            for entry in entries
-        )
-    except (orjson.JSONDecodeError, AttributeError, TypeError, ValueError):
-        return None
-    return minutes * 60 if minutes > 0 else None
+# `123` and `act_123` name the same ad account; we store `act_123`.
+normalize_account_id = AccountIds("a Meta ad account id", "act_<digits>", r"act_[0-9]{1,20}", digits_prefix="act_")
 
 
 _ACTIONS = pa.list_(pa.struct([("action_type", pa.string()), ("value", pa.string())]))
@@ -145,23 +94,15 @@ STREAMS = {
 }
 
 
-class MetaAdsConnector(Connector):
+class MetaAdsConnector(GraphConnector):
     channel = CHANNEL
     streams = STREAMS
     default_base_url = "https://graph.facebook.com/v21.0"
     expected_lag_days = 1
     kind = "paid"
     day_timezone = None
-    credential_keys = ("access_token",)
     option_types = {"conversion_action_type": str, "action_attribution_windows": list}
-    normalize_account = staticmethod(normalize_account_id)
-
-    def make_client(self) -> ApiClient:
-        token = self.settings.credentials["access_token"]
-        return ApiClient(
-            CHANNEL, self.settings.base_url, MetaDialect(), {"Authorization": f"Bearer {token}"},
-            policy=self.policy, sleep=self.sleep,
-        )
+    normalize_account = normalize_account_id
 
     @property
     def conversion_action_type(self) -> str:
@@ -172,54 +113,27 @@ class MetaAdsConnector(Connector):
         return list(self.settings.options.get("action_attribution_windows", ["7d_click", "1d_view"]))
 
     def read(self, stream: str, account: str, start: dt.date, end: dt.date) -> Iterator[pa.RecordBatch]:
-        account = normalize_account_id(account)
-        if stream == "insights":
-            yield from self._read_insights(account, start, end)
+        if stream != "insights":
+            yield from super().read(stream, account, start, end)
             return
-        builder = self.builder(stream, account)
-        values = builder.values
-        if stream == "accounts":
-            body = self.client.request_json(
-                "GET", f"/{account}", account=account, params={"fields": "name,currency,timezone_name"}
-            )
-            builder.add({"account_name": body.get("name"), "currency": body.get("currency"),
-                         "timezone_name": body.get("timezone_name")}, body)
-        else:
-            rows = {"campaigns": self._campaigns, "ads": self._ads}[stream](account)
-            parse = {"campaigns": _campaign_row, "ads": _ad_row}[stream]
-            for record in rows:
-                builder.add(parse(record, values), record)
-                if builder.full():
-                    yield builder.flush()
-        batch = builder.flush()
-        if batch is not None:
-            yield batch
-
-    def _read_insights(self, account: str, start: dt.date, end: dt.date) -> Iterator[pa.RecordBatch]:
-        """Insights parse a batch at a time (connectors.columnar): the volume stream."""
+        # Insights parse a batch at a time (connectors.columnar): the volume stream.
+        account = normalize_account_id(account)
         builder = ColumnarBuilder(STREAMS["insights"], account, Values(CHANNEL, "insights"), self.quarantined,
                                   INSIGHT_WIRE_SCHEMA, self.insight_columns, self.insight_wire())
         yield from self._insight_batches(builder, account, start, end)
 
-    # ------------------------------------------------------------------ endpoints
-
-    def _pages(self, account: str, path: str, params: dict[str, Any]) -> Iterator[dict[str, Any]]:
-        fetch = lambda url, p: self.client.request_json("GET", url, account=account, params=p)  # noqa: E731
-        next_url = lambda body: (body.get("paging") or {}).get("next")  # noqa: E731
-        cursor = lambda body: ((body.get("paging") or {}).get("cursors") or {}).get("after")  # noqa: E731
-        return paginate_cursor_url(fetch, path, params, next_url, cursor, channel=CHANNEL, account=account)
-
-    def _paged(self, account: str, path: str, params: dict[str, Any]) -> Iterator[dict[str, Any]]:
-        for body in self._pages(account, path, params):
-            yield from body.get("data", [])
-
-    def _campaigns(self, account: str) -> Iterator[dict[str, Any]]:
-        params = {"fields": "id,name,objective,status,start_time,stop_time", "limit": PAGE_LIMIT}
-        return self._paged(account, f"/{account}/campaigns", params)
-
-    def _ads(self, account: str) -> Iterator[dict[str, Any]]:
-        params = {"fields": "id,name,campaign_id,creative{url_tags}", "limit": PAGE_LIMIT}
-        return self._paged(account, f"/{account}/ads", params)
+    def records(self, stream: str, account: str, start: dt.date, end: dt.date,
+                values: Values) -> Iterator[tuple[dict[str, Any], Any]]:
+        if stream == "accounts":
+            body = self.get(account, f"/{account}", {"fields": "name,currency,timezone_name"})
+            yield {"account_name": body.get("name"), "currency": body.get("currency"),
+                   "timezone_name": body.get("timezone_name")}, body
+        elif stream == "campaigns":
+            params = {"fields": "id,name,objective,status,start_time,stop_time", "limit": PAGE_LIMIT}
+            yield from ((_campaign_row(r, values), r) for r in self.paged(account, f"/{account}/campaigns", params))
+        elif stream == "ads":
+            params = {"fields": "id,name,campaign_id,creative{url_tags}", "limit": PAGE_LIMIT}
+            yield from ((_ad_row(r, values), r) for r in self.paged(account, f"/{account}/ads", params))
 
     def _insight_batches(self, builder: ColumnarBuilder, account: str, start: dt.date, end: dt.date) -> list[pa.RecordBatch]:
         """The window's batches, all or none. Meta's "reduce the amount of
@@ -237,7 +151,7 @@ class MetaAdsConnector(Connector):
         quarantined = len(self.quarantined)
         try:
             # The next page is fetched while this one is parsed.
-            for body in prefetched(self._pages(account, f"/{account}/insights", params)):
+            for body in prefetched(self.pages(account, f"/{account}/insights", params)):
                 builder.extend(body.get("data", []))
                 if builder.full():
                     batches.append(builder.flush())

@@ -30,18 +30,16 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import re
 from typing import Any, Callable, Iterator
 from urllib.parse import parse_qs, urlsplit
 
 import pyarrow as pa
 import requests
 
-from connectors.base import MONEY, Connector, Stream, Values, date_chunks
-from connectors.http import ApiClient, Dialect, Verdict, paginate_page_number, register_secret, retry_after
+from connectors.base import MONEY, AccountIds, Connector, Stream, Values, date_chunks
+from connectors.http import ApiClient, Dialect, Verdict, PageNumberPaginator, register_secret, retry_after
 
 CHANNEL = "tiktok_ads"
-ADVERTISER_ID = re.compile(r"^[0-9]{1,20}$")
 REPORT_MAX_DAYS = 30
 DEFAULT_PAGE_SIZE = 1000  # the API's maximum for report and list endpoints
 
@@ -65,11 +63,10 @@ REPORT_METRICS: dict[str, tuple[str, str]] = {
 }
 
 
-def normalize_advertiser_id(raw: str) -> str:
-    text = str(raw).strip()
-    if not ADVERTISER_ID.match(text):
-        raise ValueError(f"not a TikTok advertiser id (expected up to 20 digits): {raw!r}")
-    return text
+normalize_advertiser_id = AccountIds("a TikTok advertiser id", "up to 20 digits", r"[0-9]{1,20}")
+# Pages 1..data.page_info.total_page of a list or report endpoint.
+LIST_PAGES = PageNumberPaginator(
+    total_pages=lambda body: int(((body.get("data") or {}).get("page_info") or {}).get("total_page") or 0))
 
 
 class TikTokDialect(Dialect):
@@ -148,7 +145,7 @@ class TikTokAdsConnector(Connector):
     day_timezone = None
     credential_keys = ("access_token",)
     option_types = {"page_size": int}
-    normalize_account = staticmethod(normalize_advertiser_id)
+    normalize_account = normalize_advertiser_id
 
     def make_client(self) -> ApiClient:
         token = self.settings.credentials["access_token"]
@@ -162,25 +159,14 @@ class TikTokAdsConnector(Connector):
     def page_size(self) -> int:
         return max(1, min(DEFAULT_PAGE_SIZE, int(self.settings.options.get("page_size", DEFAULT_PAGE_SIZE))))
 
-    def read(self, stream: str, account: str, start: dt.date, end: dt.date) -> Iterator[pa.RecordBatch]:
-        advertiser = normalize_advertiser_id(account)
-        builder = self.builder(stream, advertiser)
-        values = builder.values
-        records: Iterator[tuple[dict[str, Any], Any]]
+    def records(self, stream: str, account: str, start: dt.date, end: dt.date,
+                values: Values) -> Iterator[tuple[dict[str, Any], Any]]:
         if stream == "advertisers":
-            records = ((advertiser_row(r), r) for r in self._advertiser_info(advertiser))
-        elif stream in LIST_ENDPOINTS:
+            return ((advertiser_row(r), r) for r in self._advertiser_info(account))
+        if stream in LIST_ENDPOINTS:
             parse: Callable[[dict[str, Any]], dict[str, Any]] = campaign_row if stream == "campaigns" else ad_row
-            records = ((parse(r), r) for r in self._listed(advertiser, LIST_ENDPOINTS[stream]))
-        else:
-            records = ((report_row(r, values), r) for r in self._report(advertiser, start, end))
-        for row, record in records:
-            builder.add(row, record)
-            if builder.full():
-                yield builder.flush()
-        batch = builder.flush()
-        if batch is not None:
-            yield batch
+            return ((parse(r), r) for r in self._listed(account, LIST_ENDPOINTS[stream]))
+        return ((report_row(r, values), r) for r in self._report(account, start, end))
 
     # ------------------------------------------------------------------ endpoints
 
@@ -189,10 +175,10 @@ class TikTokAdsConnector(Connector):
         return body.get("data") or {}
 
     def _pages(self, advertiser: str, path: str, params: dict[str, Any]) -> Iterator[dict[str, Any]]:
-        fetch = lambda page: self._get(advertiser, path, {**params, "page": page, "page_size": self.page_size})  # noqa: E731
-        total = lambda data: int((data.get("page_info") or {}).get("total_page") or 0)  # noqa: E731
-        for data in paginate_page_number(fetch, total):
-            yield from data.get("list") or []
+        pages = self.client.paginate("GET", path, LIST_PAGES, account=advertiser,
+                                     params={**params, "page_size": self.page_size})
+        for body in pages:
+            yield from (body.get("data") or {}).get("list") or []
 
     def _advertiser_info(self, advertiser: str) -> list[dict[str, Any]]:
         params = {"advertiser_ids": _json_array([advertiser]),

@@ -42,7 +42,6 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import re
 import time
 from dataclasses import dataclass
 from typing import Any, Iterator
@@ -51,11 +50,10 @@ from zoneinfo import ZoneInfo
 import pyarrow as pa
 import requests
 
-from connectors.base import ChannelSettings, Connector, Stream, Values, date_chunks
+from connectors.base import AccountIds, ChannelSettings, Connector, Stream, Values, date_chunks
 from connectors.http import ApiClient, ApiError, Dialect, Verdict, register_secret
 
 CHANNEL = "wechat"
-APPID = re.compile(r"^wx[0-9a-f]{16}$")
 BEIJING = ZoneInfo("Asia/Shanghai")
 TOKEN_ERRCODES = {40001, 40014, 42001}  # invalid credential, invalid token, token expired
 BUSY_ERRCODE = -1
@@ -80,11 +78,7 @@ ENDPOINTS = {
 }
 
 
-def normalize_appid(raw: str) -> str:
-    text = str(raw).strip()
-    if not APPID.match(text):
-        raise ValueError(f"not a WeChat official account appid (expected wx + 16 lowercase hex digits): {raw!r}")
-    return text
+normalize_appid = AccountIds("a WeChat official account appid", "wx + 16 lowercase hex digits", r"wx[0-9a-f]{16}")
 
 
 class WeChatDialect(Dialect):
@@ -176,7 +170,7 @@ class WeChatConnector(Connector):
     kind = "organic"
     day_timezone = "Asia/Shanghai"
     credential_keys = ("secret",)
-    normalize_account = staticmethod(normalize_appid)
+    normalize_account = normalize_appid
 
     def __init__(self, settings: ChannelSettings, **kwargs: Any) -> None:
         self._tokens: dict[str, tuple[str, float]] = {}  # appid -> (token, monotonic expiry)
@@ -229,33 +223,26 @@ class WeChatConnector(Connector):
         beijing_today = dt.datetime.now(BEIJING).date()
         return min(self.snapshot_date, beijing_today) - dt.timedelta(days=1)
 
-    def read(self, stream: str, account: str, start: dt.date, end: dt.date) -> Iterator[pa.RecordBatch]:
-        appid = normalize_appid(account)
+    def records(self, stream: str, account: str, start: dt.date, end: dt.date,
+                values: Values) -> Iterator[tuple[dict[str, Any], Any]]:
         endpoint = ENDPOINTS[stream]
         last = self.last_servable_day()
         if end > last:
             log.info("%s.%s %s: window end %s clamped to %s (datacube serves finished Beijing days only)",
-                     CHANNEL, stream, appid, end, last)
+                     CHANNEL, stream, account, end, last)
             end = last
-        builder = self.builder(stream, appid)
-        values = builder.values
-        self._active_appid = appid
-        auth = _TokenAuth(self, appid)
+        self._active_appid = account
+        auth = _TokenAuth(self, account)
         try:
             for chunk_start, chunk_end in date_chunks(start, end, endpoint.max_days):
                 body = self.client.request_json(
-                    "POST", endpoint.path, account=appid, auth=auth,
+                    "POST", endpoint.path, account=account, auth=auth,
                     json={"begin_date": chunk_start.isoformat(), "end_date": chunk_end.isoformat()},
                 )
                 for record in body.get("list") or []:
-                    builder.add(parse_record(stream, record, values), record)
-                    if builder.full():
-                        yield builder.flush()
+                    yield parse_record(stream, record, values), record
         finally:
             self._active_appid = None
-        batch = builder.flush()
-        if batch is not None:
-            yield batch
 
 
 def parse_record(stream: str, record: dict[str, Any], v: Values) -> dict[str, Any]:

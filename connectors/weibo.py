@@ -35,18 +35,16 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-import re
 from typing import Any, Iterator
 
 import pyarrow as pa
 import requests
 
-from connectors.base import Connector, Stream, Values
-from connectors.http import ApiClient, ApiError, Dialect, Verdict, paginate_page_number, register_secret
+from connectors.base import AccountIds, Connector, Stream, Values
+from connectors.http import ApiClient, ApiError, Dialect, Verdict, PageNumberPaginator, register_secret
 
 CHANNEL = "weibo"
 PAGE_SIZE = 100  # `count`: Weibo's maximum
-UID = re.compile(r"^[0-9]{1,20}$")
 CHINA = dt.timezone(dt.timedelta(hours=8))
 THROTTLE_CODES = {"10022", "10023", "10024"}
 AUTH_CODES = {"21327", "21332"}
@@ -57,11 +55,8 @@ USER_COUNTERS = ("followers_count", "friends_count", "statuses_count")
 CREATED_AT_FORMAT = "%a %b %d %H:%M:%S %z %Y"
 
 
-def normalize_uid(raw: str) -> str:
-    text = str(raw).strip()
-    if not UID.match(text):
-        raise ValueError(f"not a Weibo uid (expected digits only): {raw!r}")
-    return text
+normalize_uid = AccountIds("a Weibo uid", "digits only", r"[0-9]{1,20}")
+TIMELINE_PAGES = PageNumberPaginator(total_pages=lambda body: math.ceil(int(body.get("total_number") or 0) / PAGE_SIZE))
 
 
 class WeiboDialect(Dialect):
@@ -128,36 +123,26 @@ class WeiboConnector(Connector):
     kind = "organic"
     day_timezone = "Asia/Shanghai"
     credential_keys = ("access_token",)
-    normalize_account = staticmethod(normalize_uid)
+    normalize_account = normalize_uid
 
     def make_client(self) -> ApiClient:
         register_secret(self.settings.credentials["access_token"])
         return ApiClient(CHANNEL, self.settings.base_url, WeiboDialect(), policy=self.policy, sleep=self.sleep)
 
-    def _get(self, path: str, uid: str, **params: Any) -> Any:
-        """GET with `uid` and the token as query parameters (Weibo takes no auth header)."""
-        token = self.settings.credentials["access_token"]
-        return self.client.request_json("GET", path, account=uid, params={"access_token": token, "uid": uid, **params})
+    def _params(self, uid: str, **params: Any) -> dict[str, Any]:
+        """`uid` and the token as query parameters (Weibo takes no auth header)."""
+        return {"access_token": self.settings.credentials["access_token"], "uid": uid, **params}
 
-    def read(self, stream: str, account: str, start: dt.date, end: dt.date) -> Iterator[pa.RecordBatch]:
-        if stream not in STREAMS:
-            raise KeyError(stream)
-        uid = normalize_uid(account)
-        builder = self.builder(stream, uid)
-        values = builder.values
+    def records(self, stream: str, account: str, start: dt.date, end: dt.date,
+                values: Values) -> Iterator[tuple[dict[str, Any], Any]]:
         if stream == "user_snapshots":
-            user = self._get("/users/show.json", uid)
-            _refuse_removed_counters([user], USER_COUNTERS, uid, "/users/show.json")
-            builder.add(user_row(user, self.snapshot_date, values), user)
-        else:
-            parse = post_row if stream == "posts" else lambda s, v: snapshot_row(s, self.snapshot_date, v)
-            for status in self._statuses(uid, start, end):
-                builder.add(parse(status, values), status)
-                if builder.full():
-                    yield builder.flush()
-        batch = builder.flush()
-        if batch is not None:
-            yield batch
+            user = self.client.request_json("GET", "/users/show.json", account=account, params=self._params(account))
+            _refuse_removed_counters([user], USER_COUNTERS, account, "/users/show.json")
+            yield user_row(user, self.snapshot_date, values), user
+            return
+        parse = post_row if stream == "posts" else lambda s, v: snapshot_row(s, self.snapshot_date, v)
+        for status in self._statuses(account, start, end):
+            yield parse(status, values), status
 
     def _statuses(self, uid: str, start: dt.date, end: dt.date) -> Iterator[dict[str, Any]]:
         """The uid's statuses created on [start, end] (+0800), newest first."""
@@ -165,14 +150,8 @@ class WeiboConnector(Connector):
         # Read for the window only: a bad created_at is the streams' to quarantine.
         values = Values(CHANNEL, "posts", problems=[])
         seen: set[str] = set()
-
-        def fetch(page: int) -> Any:
-            return self._get(path, uid, count=PAGE_SIZE, page=page)
-
-        def total_pages(body: Any) -> int:
-            return math.ceil(int(body.get("total_number") or 0) / PAGE_SIZE)
-
-        for body in paginate_page_number(fetch, total_pages):
+        pages = self.client.paginate("GET", path, TIMELINE_PAGES, account=uid, params=self._params(uid, count=PAGE_SIZE))
+        for body in pages:
             statuses = [s for s in body.get("statuses") or () if isinstance(s, dict)]
             _refuse_removed_counters(statuses, STATUS_COUNTERS, uid, path)
             reached_back = False

@@ -16,7 +16,7 @@ Wire quirks handled (api-notes section 3):
 - Ids are int64 strings: kept as strings end to end, never through a float.
 - App-only `Authorization: Bearer` header: the token never enters a URL.
 - Pagination: `meta.next_token` is sent back as `pagination_token`; the last
-  page has none; a repeating token is refused (connectors.http.paginate_token).
+  page has none; a repeating token is refused (connectors.http.TokenPaginator).
 - Throttling is HTTP 429 with an epoch `x-rate-limit-reset` and NO Retry-After:
   the wait is "until the reset" (+1 s for clock skew). 401 is `auth`.
 - HTTP 200 may carry `errors[]` beside `data` (partial errors). Decision: an
@@ -45,15 +45,14 @@ from typing import Any, Iterator
 import pyarrow as pa
 import requests
 
-from connectors.base import ISO_8601, Connector, Stream, Values
-from connectors.http import ApiClient, Dialect, Verdict, paginate_token, retry_after
+from connectors.base import ISO_8601, AccountIds, Connector, Stream, Values
+from connectors.http import ApiClient, Dialect, TokenPaginator, Verdict, retry_after
 
 log = logging.getLogger("socialmart.x")
 
 CHANNEL = "x"
 PAGE_SIZE = 100  # max_results: X's maximum for the user timeline
 REACHABLE_POSTS = 3200  # X serves only a user's newest 3,200 posts
-USER_ID = re.compile(r"^[0-9]{1,19}$")  # int64 as a decimal string
 TWEET_FIELDS = "created_at,public_metrics,referenced_tweets,author_id,attachments,entities"
 EXPANSIONS = "referenced_tweets.id,referenced_tweets.id.author_id,attachments.media_keys"
 USER_FIELDS = "public_metrics,username,name"
@@ -65,11 +64,11 @@ POST_METRICS = ("retweet_count", "reply_count", "like_count", "quote_count", "bo
 USER_METRICS = ("followers_count", "following_count", "tweet_count", "listed_count")
 
 
-def normalize_user_id(raw: str) -> str:
-    text = str(raw).strip()
-    if not USER_ID.match(text) or int(text) >= 2**63:
-        raise ValueError(f"not an X user id (expected the numeric id as a string of up to 19 digits): {raw!r}")
-    return text
+# The numeric id as a string: an int64, so at most 19 digits and below 2**63.
+normalize_user_id = AccountIds("an X user id", "the numeric id as a string of up to 19 digits", r"[0-9]{1,19}",
+                               below=2**63)
+TIMELINE_PAGES = TokenPaginator(next_token=lambda body: (body.get("meta") or {}).get("next_token"),
+                                param="pagination_token")
 
 
 class XDialect(Dialect):
@@ -172,35 +171,22 @@ class XConnector(Connector):
     kind = "organic"
     day_timezone = "UTC"
     credential_keys = ("bearer_token",)
-    normalize_account = staticmethod(normalize_user_id)
+    normalize_account = normalize_user_id
 
     def make_client(self) -> ApiClient:
-        token = self.settings.credentials["bearer_token"]
-        return ApiClient(
-            CHANNEL, self.settings.base_url, XDialect(), {"Authorization": f"Bearer {token}"},
-            policy=self.policy, sleep=self.sleep,
-        )
+        return self.bearer_client(XDialect(), "bearer_token")
 
-    def read(self, stream: str, account: str, start: dt.date, end: dt.date) -> Iterator[pa.RecordBatch]:
-        if stream not in STREAMS:
-            raise KeyError(stream)
-        user_id = normalize_user_id(account)
-        builder = self.builder(stream, user_id)
-        values = builder.values
+    def records(self, stream: str, account: str, start: dt.date, end: dt.date,
+                values: Values) -> Iterator[tuple[dict[str, Any], Any]]:
         if stream == "user_snapshots":
-            body = self.client.request_json("GET", f"/users/{user_id}", account=user_id,
+            body = self.client.request_json("GET", f"/users/{account}", account=account,
                                             params={"user.fields": USER_FIELDS})
-            _log_partial_errors(body, user_id)
-            builder.add(user_row(body.get("data") or {}, self.snapshot_date, values), body.get("data"))
-        else:
-            for post, includes in self._timeline(user_id, start, end):
-                for row in self._rows(stream, post, includes, values):
-                    builder.add(row, post)
-                if builder.full():
-                    yield builder.flush()
-        batch = builder.flush()
-        if batch is not None:
-            yield batch
+            _log_partial_errors(body, account)
+            yield user_row(body.get("data") or {}, self.snapshot_date, values), body.get("data")
+            return
+        for post, includes in self._timeline(account, start, end):
+            for row in self._rows(stream, post, includes, values):
+                yield row, post
 
     def _rows(self, stream: str, post: dict[str, Any], includes: "Includes", v: Values) -> Iterator[dict[str, Any]]:
         if stream == "posts":
@@ -219,17 +205,11 @@ class XConnector(Connector):
             "start_time": f"{start.isoformat()}T00:00:00Z",
         }
 
-        def fetch(token: str | None) -> Any:
-            page = {**params, "pagination_token": token} if token else params
-            return self.client.request_json("GET", path, account=user_id, params=page)
-
         # Read for the window only: a bad created_at is the streams' to quarantine.
         values = Values(CHANNEL, "posts", problems=[])
         served = 0
         oldest: dt.datetime | None = None
-        pages = paginate_token(fetch, lambda b: (b.get("meta") or {}).get("next_token"),
-                               channel=CHANNEL, account=user_id, endpoint=path)
-        for body in pages:
+        for body in self.client.paginate("GET", path, TIMELINE_PAGES, account=user_id, params=params):
             _log_partial_errors(body, user_id)
             includes = Includes(body.get("includes") or {})
             for post in body.get("data") or ():

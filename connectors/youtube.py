@@ -33,7 +33,7 @@ are silently missing until complete (the pipeline's lookback re-pulls them);
 Data API statistics are strings and `likeCount` is omitted when the owner hides
 it (null, not zero); ISO 8601 durations (`PT1M2S`). Two APIs, two base URLs:
 `base_url` is the Analytics API, option `data_api_base_url` the Data API.
-Errors are Google's envelope (`connectors.ga4.GoogleDialect`), extended for
+Errors are Google's envelope (`connectors.google`), extended for
 YouTube's `errors[].reason`: `quotaExceeded` is the DAILY quota (permanent,
 said clearly), `rateLimitExceeded`/`userRateLimitExceeded` are throttles, an
 "Unknown identifier ... metrics" 400 is a removed metric, named.
@@ -47,15 +47,13 @@ import re
 from typing import Any, Iterator
 
 import pyarrow as pa
-import requests
 
-from connectors.base import ISO_8601, Connector, ParseError, Stream, Values, date_chunks
-from connectors.ga4 import GoogleDialect
-from connectors.http import ApiClient, ApiError, Verdict, paginate_offset, paginate_token, retry_after
+from connectors.base import ISO_8601, AccountIds, ParseError, Stream, Values, date_chunks
+from connectors.google import GoogleConnector, YoutubeDialect
+from connectors.http import ApiError, OffsetPaginator, TokenPaginator
 
 CHANNEL = "youtube"
 DATA_API_BASE_URL = "https://www.googleapis.com/youtube/v3"
-CHANNEL_ID = re.compile(r"^UC[A-Za-z0-9_-]{22}$")
 # Analytics accepts up to 200 rows per page for dimensions=day,video.
 VIDEO_PAGE_SIZE = 200
 VIDEO_REPORT_DAYS = 31
@@ -75,42 +73,19 @@ CHANNEL_METRICS = {
 VIDEO_METRICS = {k: v for k, v in CHANNEL_METRICS.items() if not k.startswith("subscribers")}
 STATISTICS = {"viewCount": "views", "likeCount": "likes", "commentCount": "comments", "favoriteCount": "favorites"}
 CHANNEL_STATISTICS = {"subscriberCount": "subscribers", "viewCount": "views", "videoCount": "videos"}
-_UNKNOWN_METRIC = re.compile(r"Unknown identifier \(([^)]+)\) given in field parameters\.metrics")
 _DURATION = re.compile(r"^P(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+)S)?)?$")
 
 
-def normalize_channel_id(raw: str) -> str:
-    text = str(raw).strip()
-    if not CHANNEL_ID.match(text):
-        raise ValueError(f"not a YouTube channel id (expected UC followed by 22 letters, digits, - or _): {raw!r}")
-    return text
-
-
-class YoutubeDialect(GoogleDialect):
-    """Google's envelope plus YouTube's `errors[].reason` and its metric errors."""
-
-    def classify(self, response: requests.Response, body: Any) -> Verdict:
-        error = body.get("error") if isinstance(body, dict) else None
-        if response.status_code < 400 or not isinstance(error, dict):
-            return super().classify(response, body)
-        reasons = {e.get("reason") for e in error.get("errors") or [] if isinstance(e, dict)}
-        message = str(error.get("message", ""))
-        status = response.status_code
-        if reasons & {"quotaExceeded", "dailyLimitExceeded"}:
-            return Verdict(
-                "permanent", status, "quotaExceeded",
-                f"the project's DAILY YouTube API quota is spent (it resets at midnight Pacific time); "
-                f"waiting minutes will not help: {message}",
-            )
-        if reasons & {"rateLimitExceeded", "userRateLimitExceeded"}:
-            return Verdict("throttle", status, "rateLimitExceeded", message, retry_after(response))
-        unknown = _UNKNOWN_METRIC.search(message)
-        if unknown:
-            return Verdict(
-                "permanent", status, error.get("status") or "badRequest",
-                f"YouTube Analytics rejects metric {unknown.group(1)!r} (removed or renamed): {message}",
-            )
-        return super().classify(response, body)
+normalize_channel_id = AccountIds("a YouTube channel id", "UC followed by 22 letters, digits, - or _",
+                                  r"UC[A-Za-z0-9_-]{22}")
+# Analytics reports page by maxResults / 1-based startIndex and report no
+# total: a short page is the last one.
+REPORT_PAGES = OffsetPaginator(
+    page_rows=lambda body: len(body.get("rows") or []),
+    total_rows=lambda body: math.inf if len(body.get("rows") or []) == VIDEO_PAGE_SIZE else 0,
+    param="startIndex", base=1,
+)
+PLAYLIST_PAGES = TokenPaginator(next_token=lambda body: body.get("nextPageToken"))
 
 
 def _metric_schema(metrics: dict[str, str]) -> list[tuple[str, pa.DataType]]:
@@ -168,7 +143,7 @@ STREAMS = {
 }
 
 
-class YoutubeConnector(Connector):
+class YoutubeConnector(GoogleConnector):
     channel = CHANNEL
     streams = STREAMS
     default_base_url = "https://youtubeanalytics.googleapis.com/v2"
@@ -176,23 +151,14 @@ class YoutubeConnector(Connector):
     expected_lag_days = 3
     kind = "organic"
     day_timezone = "America/Los_Angeles"
-    credential_keys = ("access_token",)
+    dialect = YoutubeDialect
     option_types = {"data_api_base_url": str}
-    normalize_account = staticmethod(normalize_channel_id)
-
-    def make_client(self) -> ApiClient:
-        return self._client(self.settings.base_url)
-
-    def _client(self, base_url: str) -> ApiClient:
-        token = self.settings.credentials["access_token"]
-        return ApiClient(
-            CHANNEL, base_url, YoutubeDialect(), {"Authorization": f"Bearer {token}"},
-            policy=self.policy, sleep=self.sleep,
-        )
+    normalize_account = normalize_channel_id
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.data_client = self._client(self.settings.options.get("data_api_base_url", DATA_API_BASE_URL))
+        self.data_client = self.bearer_client(
+            YoutubeDialect(), base_url=self.settings.options.get("data_api_base_url", DATA_API_BASE_URL))
         # Call statistics are reported from self.client: count both APIs there.
         self.data_client.stats = self.client.stats
 
@@ -200,30 +166,18 @@ class YoutubeConnector(Connector):
         self.data_client.close()
         super().close()
 
-    def read(self, stream: str, account: str, start: dt.date, end: dt.date) -> Iterator[pa.RecordBatch]:
-        channel_id = normalize_channel_id(account)
-        builder = self.builder(stream, channel_id)
-        values = builder.values
+    def records(self, stream: str, account: str, start: dt.date, end: dt.date,
+                values: Values) -> Iterator[tuple[dict[str, Any], Any]]:
         if stream == "channel_daily":
-            rows = self._channel_report(channel_id, start, end, values)
-        elif stream == "video_daily":
-            rows = self._video_report(channel_id, start, end, values)
-        elif stream == "videos":
-            rows = ((video_row(v, values), v) for v in self._videos(channel_id))
-        elif stream == "video_statistics":
-            rows = ((statistics_row(v, self.snapshot_date, values), v) for v in self._videos(channel_id))
-        elif stream == "channel_statistics":
-            channel = self._channel(channel_id, "statistics")
-            rows = iter([(channel_statistics_row(channel, self.snapshot_date, values), channel)])
-        else:
-            raise KeyError(stream)
-        for row, record in rows:
-            builder.add(row, record)
-            if builder.full():
-                yield builder.flush()
-        batch = builder.flush()
-        if batch is not None:
-            yield batch
+            return self._channel_report(account, start, end, values)
+        if stream == "video_daily":
+            return self._video_report(account, start, end, values)
+        if stream == "videos":
+            return ((video_row(v, values), v) for v in self._videos(account))
+        if stream == "video_statistics":
+            return ((statistics_row(v, self.snapshot_date, values), v) for v in self._videos(account))
+        channel = self._channel(account, "statistics")
+        return iter([(channel_statistics_row(channel, self.snapshot_date, values), channel)])
 
     # ------------------------------------------------------------ Analytics API
 
@@ -246,21 +200,7 @@ class YoutubeConnector(Connector):
                 **self._report_params(channel_id, chunk_start, chunk_end, VIDEO_METRICS),
                 "dimensions": "day,video", "sort": "day", "maxResults": VIDEO_PAGE_SIZE,
             }
-
-            def fetch(offset: int, params: dict[str, Any] = params) -> Any:
-                return self.client.request_json(
-                    "GET", "/reports", account=channel_id, params={**params, "startIndex": offset + 1}
-                )
-
-            # The API reports no total: a short page is the last one, which the
-            # offset helper reads as "the total is what we have so far".
-            pages = paginate_offset(
-                fetch,
-                lambda body: len(body.get("rows") or []),
-                lambda body: math.inf if len(body.get("rows") or []) == VIDEO_PAGE_SIZE else 0,
-                channel=CHANNEL, account=channel_id, endpoint="/reports",
-            )
-            for body in pages:
+            for body in self.client.paginate("GET", "/reports", REPORT_PAGES, account=channel_id, params=params):
                 yield from parse_report(body, VIDEO_METRICS, ("day", "video"), v)
 
     # ----------------------------------------------------------------- Data API
@@ -277,19 +217,9 @@ class YoutubeConnector(Connector):
     def _videos(self, channel_id: str) -> Iterator[dict[str, Any]]:
         uploads = self._channel(channel_id, "contentDetails")["contentDetails"]["relatedPlaylists"]["uploads"]
 
-        def fetch(token: str | None) -> Any:
-            params = {"part": "contentDetails", "playlistId": uploads, "maxResults": PLAYLIST_PAGE_SIZE}
-            if token:
-                params["pageToken"] = token
-            return self.data_client.request_json("GET", "/playlistItems", account=channel_id, params=params)
-
-        video_ids = [
-            item["contentDetails"]["videoId"]
-            for page in paginate_token(
-                fetch, lambda b: b.get("nextPageToken"), channel=CHANNEL, account=channel_id, endpoint="/playlistItems"
-            )
-            for item in page.get("items") or []
-        ]
+        params = {"part": "contentDetails", "playlistId": uploads, "maxResults": PLAYLIST_PAGE_SIZE}
+        pages = self.data_client.paginate("GET", "/playlistItems", PLAYLIST_PAGES, account=channel_id, params=params)
+        video_ids = [item["contentDetails"]["videoId"] for page in pages for item in page.get("items") or []]
         for i in range(0, len(video_ids), VIDEOS_PER_CALL):
             batch = video_ids[i:i + VIDEOS_PER_CALL]
             body = self.data_client.request_json(

@@ -9,9 +9,8 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from connectors.base import ChannelSettings
-from connectors.facebook_pages import (
-    DEPRECATED_METRICS, FacebookPagesConnector, facebook_content_type, insight_day, normalize_page_id,
-)
+from connectors.facebook_pages import DEPRECATED_METRICS, FacebookPagesConnector, facebook_content_type, normalize_page_id
+from connectors.graph import insight_day
 from connectors.http import ApiError, RetryPolicy
 
 PAGE = "1234"

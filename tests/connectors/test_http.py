@@ -6,12 +6,12 @@ import logging
 
 import pytest
 
-from connectors.ga4 import GoogleDialect
+from connectors.google import GoogleDialect
 from connectors.http import (
-    ApiClient, ApiError, PaginationError, RetryPolicy, install_log_redaction, paginate_cursor_url,
-    paginate_offset, register_secret, redact,
+    ApiClient, ApiError, NextUrlPaginator, OffsetPaginator, PaginationError, RetryPolicy, install_log_redaction,
+    register_secret, redact,
 )
-from connectors.meta_ads import MetaDialect
+from connectors.graph import MetaDialect
 
 FAST = RetryPolicy(max_retries=3, read_timeout=0.5, connect_timeout=0.5)
 
@@ -106,8 +106,7 @@ def test_repeating_cursor_is_refused(scripted, clock):
     scripted.add(200, page)
     scripted.add(200, page)
     client = ApiClient("meta_ads", scripted.url, MetaDialect(), policy=FAST, sleep=clock)
-    fetch = lambda url, params: client.request_json("GET", url, params=params)  # noqa: E731
-    pages = paginate_cursor_url(fetch, "/first", {}, lambda b: b["paging"].get("next"), lambda b: None, channel="meta_ads", account="act_1")
+    pages = client.paginate("GET", "/first", NextUrlPaginator(lambda b: b["paging"].get("next")), account="act_1", params={})
     with pytest.raises(PaginationError, match="repeats"):
         list(pages)
 
@@ -116,10 +115,8 @@ def test_offset_pagination_refuses_short_results(scripted, clock):
     scripted.add(200, {"rows": [1, 2], "rowCount": 5})
     scripted.add(200, {"rowCount": 5})
     client = ApiClient("ga4", scripted.url, GoogleDialect(), policy=FAST, sleep=clock)
-    pages = paginate_offset(
-        lambda offset: client.request_json("POST", "/r", json={"offset": offset}),
-        lambda b: len(b.get("rows") or []), lambda b: b["rowCount"], channel="ga4", account="1", endpoint="/r",
-    )
+    paginator = OffsetPaginator(lambda b: len(b.get("rows") or []), lambda b: b["rowCount"], in_json=True)
+    pages = client.paginate("POST", "/r", paginator, account="1", json={})
     with pytest.raises(PaginationError, match="incomplete"):
         list(pages)
 
