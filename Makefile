@@ -15,7 +15,7 @@ ARGS ?=
 TEST_WORKERS ?= auto
 CHROMIUM := /usr/bin/chromium
 
-.PHONY: run test ui sandbox docs chromium bench clean env
+.PHONY: run test lint ui sandbox docs chromium bench clean env
 
 env: $(VENV)/.synced
 
@@ -31,8 +31,12 @@ $(VENV)/.synced: $(UV) uv.lock pyproject.toml
 run: env
 	$(BIN)/socialmart run $(ARGS)
 
-test: env chromium
+test: env chromium lint
 	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile $(ARGS)
+
+# Lint before the tests: ruff's rules and line length are in pyproject.toml.
+lint: env
+	$(BIN)/ruff check .
 
 # The browser tests render the KPI and validation reports in Debian's chromium,
 # with CJK and emoji fonts (Chinese campaign names and emoji in captions must

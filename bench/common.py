@@ -17,10 +17,10 @@ import resource
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterator
 
 from orchestration.config import SANDBOX_TOKEN_VARIABLE
 
@@ -122,7 +122,7 @@ class SandboxProcess:
         self.today: dt.date | None = None
         self.config: dict = {}
 
-    def __enter__(self) -> "SandboxProcess":
+    def __enter__(self) -> SandboxProcess:
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "bench.sandbox_server", "--accounts", str(self.accounts),
              "--accounts-per-property", str(self.accounts_per_property), "--token", TOKEN],
@@ -166,7 +166,7 @@ def machine_facts() -> dict[str, str]:
     versions = {name: importlib.metadata.version(name) for name in (
         "duckdb", "dlt", "dagster", "dagster-dbt", "dbt-core", "dbt-duckdb", "pyarrow", "orjson", "requests", "numpy")}
     return {
-        "date": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        "date": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
         "cpu": cpu_model,
         "cores": str(os.cpu_count()),
         "ram": f"{mem_kib / 1024 / 1024:.1f} GiB",

@@ -60,7 +60,7 @@ def generate(build_db: Path, ad_rows: int) -> int:
     accounts = max(2, -(-ad_rows // ROWS_PER_ACCOUNT))
     sandbox = Sandbox(seed=7)
     world = World(7, sandbox.world.today, **scaled_world_specs(accounts))
-    synced_at = dt.datetime.now(dt.timezone.utc)
+    synced_at = dt.datetime.now(dt.UTC)
     with duckdb.connect(str(build_db)) as con:
         ensure_all_raw_tables(con)
         _insert(con, "raw_meta_ads.accounts", _account_rows(world), synced_at)
@@ -101,7 +101,7 @@ def _account_rows(world: World) -> pa.Table:
 
 def _campaign_rows(world: World) -> pa.Table:
     def at(day: dt.date | None, time: dt.time, tz: str) -> dt.datetime | None:
-        return dt.datetime.combine(day, time, ZoneInfo(tz)).astimezone(dt.timezone.utc) if day else None
+        return dt.datetime.combine(day, time, ZoneInfo(tz)).astimezone(dt.UTC) if day else None
 
     rows = []
     for a in world.meta_accounts.values():
@@ -155,7 +155,7 @@ def _insight_rows(world: World, accounts: list) -> pa.Table:
     })
 
 
-def _cents(cents: np.ndarray, to: pa.DataType = pa.decimal128(18, 6)) -> pa.Array:
+def _cents(cents: np.ndarray, to: pa.DataType = pa.decimal128(18, 6)) -> pa.Array:  # noqa: B008 - an immutable Arrow type
     """Integer cents as decimal amounts (MONEY by default), exactly: a decimal's
     storage is its unscaled 128-bit integer, so cents are a DECIMAL(18, 2) as they stand."""
     cents = np.asarray(cents, dtype=np.int64)
@@ -300,7 +300,7 @@ def scaling(results: list[BuildResult]) -> tuple[str, bool]:
     the marginal cost per row (between consecutive sizes) must not grow.
     """
     base, last = results[0], results[-1]
-    marginals = [(b.build_seconds - a.build_seconds) / (b.ad_rows - a.ad_rows) * 1e6 for a, b in zip(results, results[1:])]
+    marginals = [(b.build_seconds - a.build_seconds) / (b.ad_rows - a.ad_rows) * 1e6 for a, b in zip(results, results[1:], strict=False)]
     growth = (last.build_seconds / base.build_seconds) / (last.ad_rows / base.ad_rows)
     text = (f"{last.ad_rows / base.ad_rows:.0f}x the rows took {last.build_seconds / base.build_seconds:.1f}x the time; "
             f"marginal cost {', then '.join(f'{m:.1f}' for m in marginals)} s per 1M rows")

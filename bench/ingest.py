@@ -25,9 +25,9 @@ import datetime as dt
 import json
 import os
 import shutil
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
 
 import duckdb
 import orjson
@@ -38,9 +38,9 @@ from bench.common import TOKEN, SandboxProcess, Timing, rate, say, timed
 from connectors import ga4 as ga4_connector
 from connectors import meta_ads as meta_connector
 from connectors.base import ChannelSettings
+from orchestration.ingest import sync_stream
 from sandbox import World
 from sandbox.world import scaled_world_specs
-from orchestration.ingest import sync_stream
 
 ACCOUNTS_PER_PROPERTY = 10
 # dlt's default setup runs at a few hundred rows/s: it gets a slice of the
@@ -75,7 +75,7 @@ class Plan:
     start: dt.date
     end: dt.date
     expected_rows: int
-    slice: "Plan | None" = None  # what dlt's default setup pulls when the plan is too big for it
+    slice: Plan | None = None  # what dlt's default setup pulls when the plan is too big for it
 
     @property
     def name(self) -> str:

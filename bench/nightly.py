@@ -172,7 +172,7 @@ class DirectPlan:
     mart_names: list[str]
 
     @classmethod
-    def prepare(cls, settings: Settings, target: Path) -> "DirectPlan":
+    def prepare(cls, settings: Settings, target: Path) -> DirectPlan:
         """Run `dbt build` once on the warehouse (its own target path) and read
         back what it ran: run_results.json gives the order, the manifest the
         compiled SQL and materializations."""
@@ -208,10 +208,10 @@ class DirectPlan:
         from orchestration.defs.quality import planned_checks
         from orchestration.ingest import sync_stream
         from orchestration.landing import promote_sync_state
-        from orchestration.window import pull_window
         from orchestration.publish import publish
         from orchestration.quality.results import record_results
         from orchestration.report import report_path, write_report
+        from orchestration.window import pull_window
 
         run_id = f"direct-{uuid.uuid4()}"
         parts: dict[str, float] = {}

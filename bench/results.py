@@ -73,7 +73,7 @@ class Report:
     def _target_rows(self) -> list[str]:
         rows = []
         for stream in self.ingest:
-            for _, text, ratio, wanted, met in ingest.ratios(stream):
+            for _, text, ratio, wanted, met in ingest.ratios(stream):  # noqa: B007 - the loop walks the pairs; the name documents them
                 rows.append(f"| ingest {stream.plan.name} | {text} | {ratio:.2f}x | {'yes' if met else 'NO'} |")
         n = self.nightly
         if n and n.seconds:

@@ -13,9 +13,9 @@ import json
 import sys
 from pathlib import Path
 
+from orchestration.sandbox_config import sandbox_config
 from sandbox import Sandbox, World
 from sandbox.world import scaled_world_specs
-from orchestration.sandbox_config import sandbox_config
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -18,9 +18,10 @@ import math
 import re
 import time
 from abc import ABC, abstractmethod
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
-from typing import Any, Callable, ClassVar, Iterator
+from typing import Any, ClassVar
 
 import numpy as np
 import orjson
@@ -126,7 +127,7 @@ class Connector(ABC):
         self.policy = policy or RetryPolicy()
         self.sleep = sleep
         # The day lifetime counters are recorded for (the pull's day).
-        self.snapshot_date = snapshot_date or dt.datetime.now(dt.timezone.utc).date()
+        self.snapshot_date = snapshot_date or dt.datetime.now(dt.UTC).date()
         self.quarantined: list[Quarantined] = []
         self.client = self.make_client()
 
@@ -212,7 +213,7 @@ class Quarantined:
 class BatchBuilder:
     """Collects parsed rows column-wise and emits typed Arrow batches."""
 
-    def __init__(self, stream: Stream, account_id: str, values: Values, quarantine: list["Quarantined"]) -> None:
+    def __init__(self, stream: Stream, account_id: str, values: Values, quarantine: list[Quarantined]) -> None:
         self.stream = stream
         self.schema = stream.arrow_schema
         self.account_id = account_id
@@ -351,7 +352,7 @@ class Values:
                 if fmt == EPOCH_MS:
                     if isinstance(value, bool) or not isinstance(value, (int, str)):
                         raise ValueError
-                    parsed = dt.datetime.fromtimestamp(int(value) / 1000, tz=dt.timezone.utc)
+                    parsed = dt.datetime.fromtimestamp(int(value) / 1000, tz=dt.UTC)
                 elif fmt == ISO_8601:
                     parsed = dt.datetime.fromisoformat(str(value).replace("Z", "+00:00"))
                 else:
@@ -359,7 +360,7 @@ class Values:
             except (ValueError, TypeError, OverflowError, OSError):
                 continue
             if parsed.tzinfo is not None:
-                return parsed.astimezone(dt.timezone.utc)
+                return parsed.astimezone(dt.UTC)
         self.unparseable(column, value, f"not a timestamp ({' or '.join(formats)}, with its UTC offset)")
         return None
 

@@ -40,7 +40,8 @@ The Graph API's dialect, paging, timestamps and invalid-metric naming are
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 import pyarrow as pa
 
@@ -186,7 +187,7 @@ class FacebookPagesConnector(GraphConnector):
 
     def _post_snapshots(self, page: str, end: dt.date, v: Values) -> Iterator[tuple[dict, dict]]:
         metrics = tuple(self.settings.options.get("post_metrics", POST_METRICS))
-        oldest = dt.datetime.combine(end - dt.timedelta(days=self.snapshot_post_days), dt.time(), dt.timezone.utc)
+        oldest = dt.datetime.combine(end - dt.timedelta(days=self.snapshot_post_days), dt.time(), dt.UTC)
         for post in self.newest_first_since(self._posts(page), "created_time", "posts", oldest):
             body = self.insights(page, f"/{post['id']}/insights", metrics, {"period": "lifetime"})
             got = _lifetime_values(body, v)

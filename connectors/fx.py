@@ -16,7 +16,8 @@ import csv
 import datetime as dt
 import io
 import re
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 import pyarrow as pa
 import requests

@@ -17,7 +17,8 @@ as 429 RESOURCE_EXHAUSTED (hourly quota: wait; daily quota: give up clearly).
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 import orjson
 import pyarrow as pa
@@ -148,8 +149,8 @@ def parse_report(body: dict[str, Any], v: Values) -> list[dict[str, Any]]:
     dim_names, metric_names = _headers(body, v)
     return [
         {
-            "dimensions": dict(zip(dim_names, [d.get("value") for d in record.get("dimensionValues", [])])),
-            "metrics": dict(zip(metric_names, [m.get("value") for m in record.get("metricValues", [])])),
+            "dimensions": dict(zip(dim_names, [d.get("value") for d in record.get("dimensionValues", [])], strict=False)),
+            "metrics": dict(zip(metric_names, [m.get("value") for m in record.get("metricValues", [])], strict=False)),
         }
         for record in body.get("rows") or []
     ]

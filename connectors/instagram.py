@@ -44,7 +44,8 @@ Wire quirks handled (api-notes section 2):
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 import pyarrow as pa
 
@@ -182,7 +183,7 @@ class InstagramConnector(GraphConnector):
         return self.paged(user, f"/{user}/media", {"fields": MEDIA_FIELDS, "limit": PAGE_LIMIT})
 
     def _media_insights(self, user: str, end: dt.date, v: Values) -> Iterator[tuple[dict, dict]]:
-        oldest = dt.datetime.combine(end - dt.timedelta(days=self.snapshot_media_days), dt.time(), dt.timezone.utc)
+        oldest = dt.datetime.combine(end - dt.timedelta(days=self.snapshot_media_days), dt.time(), dt.UTC)
         for media in self.newest_first_since(self._media(user), "timestamp", "media", oldest):
             metrics = STORY_METRICS if media.get("media_product_type") == "STORY" else FEED_METRICS
             row: dict[str, Any] = {"snapshot_date": self.snapshot_date, "media_id": media["id"]}

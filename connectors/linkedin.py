@@ -42,7 +42,8 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import re
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 from urllib.parse import quote
 
 import orjson
@@ -241,7 +242,7 @@ def urn(kind: str, identifier: str) -> str:
 
 
 def epoch_ms(day: dt.date) -> int:
-    return int(dt.datetime(day.year, day.month, day.day, tzinfo=dt.timezone.utc).timestamp() * 1000)
+    return int(dt.datetime(day.year, day.month, day.day, tzinfo=dt.UTC).timestamp() * 1000)
 
 
 def day_of_epoch_ms(value: Any, v: Values, column: str) -> dt.date | None:

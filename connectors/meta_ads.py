@@ -23,7 +23,8 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 from urllib.parse import parse_qs
 
 import pyarrow as pa

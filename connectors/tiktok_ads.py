@@ -30,14 +30,15 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from typing import Any, Callable, Iterator
+from collections.abc import Callable, Iterator
+from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pyarrow as pa
 import requests
 
 from connectors.base import MONEY, AccountIds, Connector, Stream, Values, date_chunks
-from connectors.http import ApiClient, Dialect, Verdict, PageNumberPaginator, register_secret, retry_after
+from connectors.http import ApiClient, Dialect, PageNumberPaginator, Verdict, register_secret, retry_after
 
 CHANNEL = "tiktok_ads"
 REPORT_MAX_DAYS = 30

@@ -43,8 +43,9 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any, Iterator
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pyarrow as pa
@@ -104,7 +105,7 @@ class WeChatDialect(Dialect):
 class _TokenAuth(requests.auth.AuthBase):
     """Adds `access_token=<current token>` when a request is sent."""
 
-    def __init__(self, connector: "WeChatConnector", appid: str) -> None:
+    def __init__(self, connector: WeChatConnector, appid: str) -> None:
         self.connector, self.appid = connector, appid
 
     def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:

@@ -35,13 +35,14 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 import pyarrow as pa
 import requests
 
 from connectors.base import AccountIds, Connector, Stream, Values
-from connectors.http import ApiClient, ApiError, Dialect, Verdict, PageNumberPaginator, register_secret
+from connectors.http import ApiClient, ApiError, Dialect, PageNumberPaginator, Verdict, register_secret
 
 CHANNEL = "weibo"
 PAGE_SIZE = 100  # `count`: Weibo's maximum

@@ -40,7 +40,8 @@ import datetime as dt
 import logging
 import re
 import time
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 import pyarrow as pa
 import requests
@@ -188,7 +189,7 @@ class XConnector(Connector):
             for row in self._rows(stream, post, includes, values):
                 yield row, post
 
-    def _rows(self, stream: str, post: dict[str, Any], includes: "Includes", v: Values) -> Iterator[dict[str, Any]]:
+    def _rows(self, stream: str, post: dict[str, Any], includes: Includes, v: Values) -> Iterator[dict[str, Any]]:
         if stream == "posts":
             yield post_row(post, includes, v)
         elif stream == "post_references":
@@ -196,7 +197,7 @@ class XConnector(Connector):
         else:
             yield metrics_row(post, self.snapshot_date, v)
 
-    def _timeline(self, user_id: str, start: dt.date, end: dt.date) -> Iterator[tuple[dict[str, Any], "Includes"]]:
+    def _timeline(self, user_id: str, start: dt.date, end: dt.date) -> Iterator[tuple[dict[str, Any], Includes]]:
         """The user's posts created on [start, end] (UTC), each with its page's includes."""
         path = f"/users/{user_id}/tweets"
         params = {
@@ -220,7 +221,7 @@ class XConnector(Connector):
                 # A post without a readable created_at is kept, to be quarantined, never dropped.
                 if created is None or start <= created.date() <= end:
                     yield post, includes
-        window_start = dt.datetime.combine(start, dt.time(), dt.timezone.utc)
+        window_start = dt.datetime.combine(start, dt.time(), dt.UTC)
         if served >= REACHABLE_POSTS and oldest is not None and oldest > window_start:
             log.warning(
                 "x user %s: only the newest %d posts are reachable and they reach back to %s only; "

@@ -44,7 +44,8 @@ from __future__ import annotations
 import datetime as dt
 import math
 import re
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 import pyarrow as pa
 
@@ -239,7 +240,7 @@ def parse_report(
         if wanted not in names:
             raise ParseError(v.channel, v.stream, wanted, None, f"the report has no such column (got {names})")
     for values in body.get("rows") or []:
-        record = dict(zip(names, values))
+        record = dict(zip(names, values, strict=False))
         row: dict[str, Any] = {"date_day": v.date(record.get("day"), "day")}
         if "video" in dimensions:
             row["video_id"] = record.get("video")

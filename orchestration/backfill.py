@@ -31,9 +31,9 @@ import duckdb
 
 from connectors import CONNECTORS
 from orchestration.config import ConfigError, Settings
-from orchestration.landing import STATE_SCHEMA, quote, raw_table
 from orchestration.defs import BUILD_JOB, INGEST_JOB
 from orchestration.defs.ingest import landed_days, window_run_config
+from orchestration.landing import STATE_SCHEMA, quote, raw_table
 from orchestration.outcome import Outcome
 from orchestration.runner import Pipeline, build_tags
 

@@ -55,8 +55,8 @@ from contextlib import ExitStack
 from pathlib import Path
 
 from connectors.http import install_log_redaction
-from orchestration.config import ConfigError, Settings, check_warehouse_dir, config_path, load_settings
 from orchestration.build_database import BuildDatabaseUnusable
+from orchestration.config import ConfigError, Settings, check_warehouse_dir, config_path, load_settings
 from orchestration.instance import dagster_home
 from orchestration.warehouse_lock import WarehouseBusy, hold_warehouse
 from orchestration.window import pull_window

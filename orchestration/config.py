@@ -52,7 +52,7 @@ MEMORY_LIMIT = re.compile(r"^(\d+(\.\d+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)|([1-9]
 DEFAULT_MEMORY_LIMIT = "80%"  # DuckDB's own default
 CONTROL_CHARACTER = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 TOP_LEVEL_KEYS = {"reporting", "warehouse", "history_start", "http", "fx", "channels", "schedule", "alerts", "runs", "sandbox"}
-HTTP_KEYS = {"connect_timeout_seconds": "connect_timeout", "read_timeout_seconds": "read_timeout", "max_retries": "max_retries", "backoff_seconds": "backoff_base", "max_throttle_wait_seconds": "max_throttle_wait",
+HTTP_KEYS = {"connect_timeout_seconds": "connect_timeout", "read_timeout_seconds": "read_timeout", "max_retries": "max_retries", "backoff_seconds": "backoff_base", "max_throttle_wait_seconds": "max_throttle_wait",  # noqa: E501
              "request_deadline_seconds": "request_deadline", "max_response_mib": "max_response_mib"}
 CHANNEL_KEYS = {"base_url", "accounts", "lookback_days"}
 DEFAULT_HISTORY_START = dt.date(2024, 1, 1)

@@ -16,8 +16,8 @@ the UI and the daemon all record through it.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Iterator
 
 import sqlalchemy as db
 from dagster._core.storage.event_log.sqlite.consolidated_sqlite_event_log import (

@@ -11,8 +11,8 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 import duckdb
 import pyarrow as pa
@@ -85,7 +85,7 @@ def sync_stream(
             progress(f"{settings.name}.{stream_name} {key}{span}: {rows} rows in {time.monotonic() - account_began:.1f}s")
     finally:
         connector.close()
-    synced_at = dt.datetime.now(dt.timezone.utc)
+    synced_at = dt.datetime.now(dt.UTC)
     start, end = window.replace_start, window.replace_end
     landed = replace_window(con, settings.name, stream, batches, start, end, synced_at, connector.quarantined)
     added = record_fields(con, settings.name, stream_name, wire_fields(b for bs in batches.values() for b in bs), synced_at)

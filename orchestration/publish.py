@@ -36,10 +36,10 @@ import signal
 import struct
 import threading
 import uuid
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
 
 import duckdb
 
@@ -140,7 +140,7 @@ def publish(con: duckdb.DuckDBPyConnection, published_db: Path, run_id: str | No
     guard_published_file(published_db)
     destination = published_target(published_db)
     staging = destination.with_name(f".{destination.name}.{os.getpid()}-{uuid.uuid4().hex}.tmp")
-    published_at = dt.datetime.now(dt.timezone.utc)
+    published_at = dt.datetime.now(dt.UTC)
     tables: dict[str, int] = {}
     alias = "publishing"
     # The oldest storage format that holds the marts: BI drivers bundle
@@ -236,7 +236,7 @@ def history_losses(con: duckdb.DuckDBPyConnection, published_db: Path, allow_shr
                         ORDER BY ALL""").fetchall()
                 lost_rows = [r for r in lost_rows if r[0] is not None and not _landed(landed, r[0], r[1] if len(r) > 1 else None)]
                 lost = len(lost_rows)
-                sample = [dict(zip(keys, (str(v) for v in r))) for r in lost_rows[:5]]
+                sample = [dict(zip(keys, (str(v) for v in r), strict=False)) for r in lost_rows[:5]]
             passed = lost == 0
             if passed:
                 why = "No day of the published history is lost."

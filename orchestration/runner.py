@@ -65,7 +65,7 @@ class Pipeline:
             SNAPSHOT_DATE_TAG: settings.today().isoformat(),
         }
 
-    def __enter__(self) -> "Pipeline":
+    def __enter__(self) -> Pipeline:
         return self
 
     def __exit__(self, *exc_info) -> None:

@@ -30,11 +30,10 @@ import duckdb
 from connectors import CONNECTORS
 from orchestration.alerts import alert_for_run, run_window
 from orchestration.config import Settings
-from orchestration.landing import quote, raw_table
 from orchestration.defs import BUILD_JOB, INGEST_JOB
 from orchestration.instance import dagster_home
+from orchestration.landing import quote, raw_table
 from orchestration.outcome import table_rows
-
 
 
 @dataclass
@@ -104,7 +103,7 @@ class Status:
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
         data["ok"] = self.ok
-        for account, status in zip(data["accounts"], self.accounts):
+        for account, status in zip(data["accounts"], self.accounts, strict=False):
             account["fresh"] = status.fresh
         return data
 
@@ -236,8 +235,8 @@ def _utc(value: dt.datetime | float | None) -> str | None:
     if value is None:
         return None
     if isinstance(value, (int, float)):
-        value = dt.datetime.fromtimestamp(value, dt.timezone.utc)
-    return value.astimezone(dt.timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
+        value = dt.datetime.fromtimestamp(value, dt.UTC)
+    return value.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
 
 
 def render(status: Status) -> str:

@@ -17,9 +17,9 @@ import fcntl
 import json
 import logging
 import os
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
 
 log = logging.getLogger("socialmart.lock")
 
@@ -60,7 +60,7 @@ def hold_warehouse(warehouse_dir: Path, command: str) -> Iterator[dict]:
             log.warning(f"taking over the stale warehouse lock of {describe(previous)}: that process is gone "
                         f"without releasing it ({path})")
         holder = {"pid": os.getpid(), "command": command,
-                  "started_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")}
+                  "started_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds")}
         _write(fd, json.dumps(holder))
         try:
             yield holder

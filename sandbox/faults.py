@@ -36,8 +36,9 @@ for each incoming channel request, decides which ones fire. Rules:
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 FAULT_KINDS = frozenset(
     {"throttle", "server_error", "stall", "expired_token", "truncated", "repeat_cursor", "remove_metric", "bad_data",
@@ -86,7 +87,7 @@ class Fault:
             raise ValueError("bad_data params['match'] must be a dict of field -> value")
 
     @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> "Fault":
+    def from_dict(cls, d: dict[str, Any]) -> Fault:
         unknown = set(d) - {"channel", "kind", "times", "after", "path_contains", "params"}
         if unknown:
             raise ValueError(f"unknown Fault fields: {sorted(unknown)}")

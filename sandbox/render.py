@@ -12,7 +12,7 @@ defers to Python wherever float rounding could tie).
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 import orjson

@@ -45,8 +45,8 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
+from collections.abc import Sequence
 from functools import lru_cache
-from typing import Sequence
 
 import numpy as np
 
@@ -69,7 +69,7 @@ class World(MetaAdsWorld, Ga4World, FxWorld):
         fx_currencies: dict[str, tuple[float, int, str]] | None = None,
     ) -> None:
         self.seed = seed
-        self.today = today or dt.datetime.now(dt.timezone.utc).date()
+        self.today = today or dt.datetime.now(dt.UTC).date()
         self.revision = 0
         self.h = Hasher(seed)
         # Oldest day Meta will serve; GA4 shares it so the two stay comparable.

@@ -12,9 +12,9 @@ import datetime as dt
 import hashlib
 import math
 import struct
+from collections.abc import Iterator, Sequence
 from functools import lru_cache
 from statistics import NormalDist
-from typing import Iterator, Sequence
 
 import numpy as np
 

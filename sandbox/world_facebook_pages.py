@@ -22,9 +22,10 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Iterator, Sequence, TYPE_CHECKING
+from typing import TYPE_CHECKING
 
 from .world_common import _annual, _jitter, _poisson, _trend
 from .world_meta_ads import META_ACCOUNT_SPECS
@@ -137,7 +138,7 @@ def posts_on(world: World, account_id: str, id_of, types: Sequence[tuple[str, fl
         theme = THEMES[int(v[3] * len(THEMES))]
         out.append(SocialPost(
             id=id_of(day, k), account_id=account_id, day=day,
-            published_at=local.astimezone(dt.timezone.utc), content_type=pick(types, v[4]), theme=theme,
+            published_at=local.astimezone(dt.UTC), content_type=pick(types, v[4]), theme=theme,
             text=caption(world, account_id, theme, (day.toordinal(), k)), reach_weight=0.4 + 1.4 * v[5] ** 2,
         ))
     return tuple(out)

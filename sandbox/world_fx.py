@@ -7,7 +7,7 @@ import calendar
 import datetime as dt
 import math
 import random
-from typing import Iterator
+from collections.abc import Iterator
 
 from .world_common import daterange, is_target_business_day
 

@@ -153,7 +153,7 @@ class Ga4World:
         table = self.ga4_rows(self.ga4_properties[prop_id], day, day, revision)
         return tuple(
             (src, med, camp, lp, s, e, k, r / 100)
-            for _, src, med, camp, lp, s, e, k, r in zip(*(col.to_pylist() for col in table.columns))
+            for _, src, med, camp, lp, s, e, k, r in zip(*(col.to_pylist() for col in table.columns), strict=False)
         )
 
     def ga4_rows(self, prop: Ga4Property, first: dt.date, last: dt.date, revision: int | None = None) -> pa.Table:
@@ -187,7 +187,7 @@ class Ga4World:
                         "(none)", "(not set)", _GA4_DIRECT_CELLS)
         weekday = _calendar(ordinals)[0]
         newsletter = np.rint(60.0 * np.asarray(_NEWSLETTER_WEEKLY)[weekday] * _jitter(v[0], v[1], 0.3))
-        issues = np.array([emit.code("newsletter_{0}_w{1:02d}".format(*dt.date.fromordinal(int(o)).isocalendar()[:2]))
+        issues = np.array([emit.code("newsletter_{}_w{:02d}".format(*dt.date.fromordinal(int(o)).isocalendar()[:2]))
                            for o in ordinals], dtype=np.int64)
         emit.add_unpaid(ordinals, newsletter, 0.7 + 0.1 * v[2], _poisson_vec(newsletter * 0.025, v[3]), 90.0,
                         "email", issues, _GA4_NEWSLETTER_CELLS)

@@ -19,9 +19,10 @@ Contract
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Iterator, Sequence, TYPE_CHECKING
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from .world_common import _allocate, _jitter
@@ -132,7 +133,7 @@ class InstagramWorld:
         buckets = DEMOGRAPHICS[dimension]
         u = self.world.h.u("ig-demographics", account_id, dimension, self.world.today.toordinal())
         weights = [w * (0.95 + 0.1 * u[i % 8]) for i, (_, w) in enumerate(buckets)]
-        return [(name, n) for (name, _), n in zip(buckets, _allocate(followers, weights)) if n]
+        return [(name, n) for (name, _), n in zip(buckets, _allocate(followers, weights), strict=False) if n]
 
 
 @lru_cache(maxsize=8)

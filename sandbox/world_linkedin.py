@@ -23,8 +23,8 @@ import datetime as dt
 import threading
 import weakref
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
 from .world_common import _allocate
 
@@ -225,11 +225,11 @@ class LinkedinWorld:
                                ("followerCountsBySeniority", SENIORITIES), ("followerCountsByIndustry", INDUSTRIES)):
             organic_split = _allocate(total - paid, [s for _, s in buckets])
             paid_split = _allocate(paid, [s for _, s in buckets])
-            out[facet] = [(urn, o, p) for (urn, _), o, p in zip(buckets, organic_split, paid_split)]
+            out[facet] = [(urn, o, p) for (urn, _), o, p in zip(buckets, organic_split, paid_split, strict=False)]
         return out
 
 
-_cache: "weakref.WeakKeyDictionary[World, LinkedinWorld]" = weakref.WeakKeyDictionary()
+_cache: weakref.WeakKeyDictionary[World, LinkedinWorld] = weakref.WeakKeyDictionary()
 _cache_lock = threading.Lock()
 
 

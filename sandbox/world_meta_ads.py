@@ -268,7 +268,7 @@ class MetaAdsWorld:
                     cuts.add(edge)
         edges = sorted(cuts)
         out = []
-        for a, b in zip(edges, edges[1:]):
+        for a, b in zip(edges, edges[1:], strict=False):
             day = dt.date.fromordinal(a)
             active = tuple(c for c in account.campaigns if c.active_on(day))
             if active:

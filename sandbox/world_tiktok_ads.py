@@ -25,8 +25,8 @@ import datetime as dt
 import threading
 import weakref
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
 from .world_common import _FLIGHTS, _SPEND_WEEKLY, _annual, _holiday_peak, _jitter, _poisson, _trend
 
@@ -194,7 +194,7 @@ class TikTokWorld:
         return TikTokDay(spend, impressions, clicks, reach, conversion, purchases, value)
 
 
-_cache: "weakref.WeakKeyDictionary[World, TikTokWorld]" = weakref.WeakKeyDictionary()
+_cache: weakref.WeakKeyDictionary[World, TikTokWorld] = weakref.WeakKeyDictionary()
 _cache_lock = threading.Lock()
 
 

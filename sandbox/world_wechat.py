@@ -118,7 +118,7 @@ class WeChatWorld:
         new = net + cancel
         new_by = _allocate(new, [w * (0.7 + 0.6 * u[1 + i % 7]) for i, w in enumerate(_NEW_WEIGHTS)])
         cancel_by = _allocate(cancel, _CANCEL_WEIGHTS)
-        return [(s, n, c) for s, n, c in zip(SOURCES, new_by, cancel_by) if n or c]
+        return [(s, n, c) for s, n, c in zip(SOURCES, new_by, cancel_by, strict=False) if n or c]
 
     # -------------------------------------------------------------- articles
     def articles_sent(self, d: dt.date) -> tuple[Article, ...]:
@@ -163,7 +163,7 @@ class WeChatWorld:
         return out
 
 
-_cache: "weakref.WeakKeyDictionary[World, WeChatWorld]" = weakref.WeakKeyDictionary()
+_cache: weakref.WeakKeyDictionary[World, WeChatWorld] = weakref.WeakKeyDictionary()
 _cache_lock = threading.Lock()
 
 

@@ -25,9 +25,9 @@ from __future__ import annotations
 import datetime as dt
 import math
 import weakref
+from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Iterator
 
 from .world import World
 from .world_common import _poisson
@@ -202,7 +202,7 @@ def _identity(ordinal: int, index: int, s: tuple[float, ...]) -> tuple[dt.dateti
 
 def _content(u_kind: float, u_len: float) -> tuple[str, int | None]:
     cumulative = 0.0
-    for kind, p in _CONTENT:
+    for kind, p in _CONTENT:  # noqa: B007 - the loop walks the pairs; the name documents them
         cumulative += p
         if u_kind < cumulative:
             break
@@ -213,7 +213,7 @@ def _content(u_kind: float, u_len: float) -> tuple[str, int | None]:
     return kind, None
 
 
-_CACHE: "weakref.WeakKeyDictionary[World, WeiboWorld]" = weakref.WeakKeyDictionary()
+_CACHE: weakref.WeakKeyDictionary[World, WeiboWorld] = weakref.WeakKeyDictionary()
 
 
 def weibo_world(world: World) -> WeiboWorld:

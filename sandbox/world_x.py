@@ -27,9 +27,9 @@ from __future__ import annotations
 import datetime as dt
 import math
 import weakref
+from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Iterator
 
 from .world import World
 from .world_common import _poisson
@@ -177,7 +177,7 @@ class XWorld:
     @staticmethod
     def _content(u_kind: float, u_len: float) -> tuple[str, int | None]:
         cumulative = 0.0
-        for kind, p in _CONTENT:
+        for kind, p in _CONTENT:  # noqa: B007 - the loop walks the pairs; the name documents them
             cumulative += p
             if u_kind < cumulative:
                 break
@@ -195,7 +195,7 @@ class XWorld:
     def post(self, post_id: str) -> XPost | None:
         """Look a post up by id: the id encodes its creation time."""
         ms = (int(post_id) >> 22) + TWITTER_EPOCH_MS
-        day = dt.datetime.fromtimestamp(ms / 1000, dt.timezone.utc).date()
+        day = dt.datetime.fromtimestamp(ms / 1000, dt.UTC).date()
         for account_id in self.accounts:
             for p in self.posts_on(account_id, day):
                 if p.id == post_id:
@@ -212,7 +212,7 @@ class XWorld:
                     "bookmark_count": 0, "impression_count": 0}
         account = self.accounts[post.author_id]
         u = self.world.h.u("x-metrics", post.id)
-        now = dt.datetime.combine(self.world.today, dt.time(), dt.timezone.utc)
+        now = dt.datetime.combine(self.world.today, dt.time(), dt.UTC)
         age_hours = max(0.0, (now - post.created_at).total_seconds() / 3600)
         grown = 1.0 - math.exp(-age_hours / 20.0)
         boost = {"video": 1.5, "photo": 1.2, "broadcast": 1.3}.get(post.content, 1.0)
@@ -255,13 +255,13 @@ class XWorld:
 
 def _identity(ordinal: int, index: int, s: tuple[float, ...]) -> tuple[dt.datetime, str]:
     """A slot's creation time (06:00-23:00 UTC) and snowflake id (time << 22 | worker | sequence)."""
-    midnight = dt.datetime.combine(dt.date.fromordinal(ordinal), dt.time(), dt.timezone.utc)
+    midnight = dt.datetime.combine(dt.date.fromordinal(ordinal), dt.time(), dt.UTC)
     created = midnight + dt.timedelta(seconds=int(6 * 3600 + s[0] * 17 * 3600), milliseconds=int(s[7] * 1000))
     ms = int(created.timestamp() * 1000)
     return created, str(((ms - TWITTER_EPOCH_MS) << 22) | (int(s[6] * (1 << 12)) << 10) | index)
 
 
-_CACHE: "weakref.WeakKeyDictionary[World, XWorld]" = weakref.WeakKeyDictionary()
+_CACHE: weakref.WeakKeyDictionary[World, XWorld] = weakref.WeakKeyDictionary()
 
 
 def x_world(world: World) -> XWorld:

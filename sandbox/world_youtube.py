@@ -30,8 +30,8 @@ import base64
 import datetime as dt
 import math
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
 from .world_common import _poisson
 
@@ -141,7 +141,7 @@ class YoutubeWorld:
         return Video(
             id=self._video_id(kind, day.toordinal(), live_now), kind=kind, theme=slug, title=title,
             published_at=dt.datetime(day.year, day.month, day.day, hour, int(u[0] * 60), int(u[1] * 60),
-                                     tzinfo=dt.timezone.utc),
+                                     tzinfo=dt.UTC),
             duration_seconds=0 if live_now else lo + int((hi - lo) * u[2]),
             live_now=live_now,
             base_views=views * (0.5 + 1.2 * u[3]) * (1.6 if slug in ("spring_sale", "trail_running") else 1.0),

@@ -14,8 +14,8 @@ import dagster as dg
 from orchestration.config import Settings
 from orchestration.defs.alerts import alert_sensors
 from orchestration.defs.ingest import WINDOW_RESOURCE, IngestWindow, ingest_assets
-from orchestration.defs.quality import quality_checks
 from orchestration.defs.publish import PUBLISH_KEY, publish_asset
+from orchestration.defs.quality import quality_checks
 from orchestration.defs.report import report_asset
 from orchestration.defs.resources import BuildDatabase
 from orchestration.defs.schedules import build_after_ingest_sensor, nightly_schedule

@@ -14,7 +14,6 @@ bookkeeping before the first API call of a long range.
 
 import datetime as dt
 import logging
-from typing import Optional
 from zoneinfo import ZoneInfo
 
 import dagster as dg
@@ -46,8 +45,8 @@ class IngestWindow(dg.ConfigurableResource):
     its own lookback start.
     """
 
-    start: Optional[str] = None
-    end: Optional[str] = None
+    start: str | None = None
+    end: str | None = None
 
     def days(self, channel: ChannelSettings, settings: Settings, nightly: bool) -> tuple[dt.date, dt.date]:
         """The window this channel pulls. In a nightly run (tagged NIGHTLY_TAG)

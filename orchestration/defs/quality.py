@@ -13,8 +13,8 @@ blocking failure on record (a second lock on the same door). Warnings
 
 import datetime as dt
 import logging
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Callable, Iterator
 
 import dagster as dg
 import duckdb

@@ -1,7 +1,7 @@
 """The build database as a Dagster resource."""
 
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Iterator
 
 import duckdb
 from dagster_duckdb import DuckDBResource

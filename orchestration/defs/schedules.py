@@ -24,9 +24,9 @@ from zoneinfo import ZoneInfo
 import dagster as dg
 
 from orchestration.config import Settings
+from orchestration.defs.ingest import window_run_config
 from orchestration.run_tags import NIGHTLY_TAG
 from orchestration.window import pull_window
-from orchestration.defs.ingest import window_run_config
 
 NIGHTLY_SCHEDULE = "socialmart_nightly"
 BUILD_SENSOR = "socialmart_build_after_ingest"

@@ -17,16 +17,16 @@ import logging
 import os
 import subprocess
 import sys
+from collections.abc import Mapping
 from functools import cached_property
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 import dagster as dg
 import duckdb
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_assets
-from packaging import version
-
 from dagster_duckdb import DuckDBResource
+from packaging import version
 
 from orchestration.config import Settings
 from orchestration.landing import ensure_all_raw_tables, raw_asset_path
@@ -216,4 +216,4 @@ def _failing_rows(con, sample: list[dict[str, Any]]) -> list[dict[str, Any]]:
     except duckdb.Error as exc:
         return [{"note": f"could not re-run the test query: {exc}"}]
     names = [d[0] for d in cursor.description]
-    return json.loads(json.dumps([dict(zip(names, row)) for row in cursor.fetchall()], default=str))
+    return json.loads(json.dumps([dict(zip(names, row, strict=False)) for row in cursor.fetchall()], default=str))

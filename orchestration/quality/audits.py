@@ -63,7 +63,7 @@ def pending_windows(con: duckdb.DuckDBPyConnection, channel: str, stream: str) -
 def _rows(con: duckdb.DuckDBPyConnection, sql: str, params: list[Any] | None = None) -> list[dict[str, Any]]:
     cursor = con.execute(sql, params or [])
     names = [d[0] for d in cursor.description]
-    return [dict(zip(names, row)) for row in cursor.fetchall()]
+    return [dict(zip(names, row, strict=False)) for row in cursor.fetchall()]
 
 
 def _jsonable(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -13,7 +13,7 @@ gone is recorded here as `rejected_by_api` by the ingest step.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Iterable
+from collections.abc import Iterable
 
 import duckdb
 import orjson
@@ -81,7 +81,7 @@ def record_fields(
     added = sorted(fields - known) if known else []
     if fields:
         names = sorted(fields)
-        seen = pa.table({"channel": [channel] * len(names), "stream": [stream] * len(names), "field": names,
+        seen = pa.table({"channel": [channel] * len(names), "stream": [stream] * len(names), "field": names,  # noqa: F841 - read by DuckDB (replacement scan of the name)
                          "first_seen_at": [observed_at] * len(names), "last_seen_at": [observed_at] * len(names)})
         con.execute(f"""INSERT INTO {STATE_SCHEMA}.schema_fields SELECT * FROM seen
                         ON CONFLICT (channel, stream, field) DO UPDATE SET last_seen_at = excluded.last_seen_at""")
@@ -100,13 +100,13 @@ def record_rejection(
     con: duckdb.DuckDBPyConnection, channel: str, stream: str, account: str | None, fields: Iterable[str], detail: str
 ) -> None:
     ensure_drift_tables(con)
-    now = dt.datetime.now(dt.timezone.utc)
+    now = dt.datetime.now(dt.UTC)
     _insert_drift(con, channel, stream, account, list(fields), "rejected_by_api", detail, now)
 
 
 def _insert_drift(con: duckdb.DuckDBPyConnection, channel: str, stream: str, account: str | None,
                   fields: list[str], change: str, detail: str, observed_at: dt.datetime) -> None:
     n = len(fields)
-    events = pa.table({"channel": [channel] * n, "stream": [stream] * n, "account_id": pa.array([account] * n, pa.string()),
+    events = pa.table({"channel": [channel] * n, "stream": [stream] * n, "account_id": pa.array([account] * n, pa.string()),  # noqa: F841 - read by DuckDB (replacement scan of the name)
                        "field": fields, "change": [change] * n, "detail": [detail] * n, "observed_at": [observed_at] * n})
     con.execute(f"INSERT INTO {STATE_SCHEMA}.schema_drift SELECT * FROM events")

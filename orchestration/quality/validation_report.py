@@ -69,7 +69,7 @@ def render(results: list[CheckResult], run_ids: list[str], errors: list[str]) ->
     blocked = any(r.blocks_publish for r in results) or bool(errors)
     verdict = ("Publish BLOCKED: the BI file was left as it was." if blocked
                else "All blocking checks passed: the marts were cleared for publishing.")
-    now = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    now = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
     parts = [
         "<!doctype html><html lang=en><head><meta charset=utf-8>",
         '<meta name="viewport" content="width=device-width, initial-scale=1">',

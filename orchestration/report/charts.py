@@ -11,9 +11,9 @@ that reaches the markup goes through `esc`, tick labels included.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from html import escape
-from typing import Callable, Sequence
 
 PLOT_HEIGHT = 230
 TOP, BOTTOM = 14, 58
@@ -94,7 +94,7 @@ def bar_chart(chart_id: str, title: str, x_labels: Sequence[str], series: Sequen
     scale cannot draw zero)."""
     def draw(layout: Layout) -> str:
         if stacked:
-            totals = [sum(v or 0 for v in column) for column in zip(*(s.values for s in series))]
+            totals = [sum(v or 0 for v in column) for column in zip(*(s.values for s in series), strict=False)]
             plot = _Plot(layout, len(x_labels), totals, y_format)
         else:
             plot = _Plot(layout, len(x_labels), _values(series), y_format, log=log)

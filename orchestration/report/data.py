@@ -220,5 +220,5 @@ def _rows(con: duckdb.DuckDBPyConnection, sql: str, params: list | None = None) 
     cursor = con.execute(sql, params or [])
     names = [d[0] for d in cursor.description]
     # Decimals (money, conversions) become floats: the report only formats them for display.
-    return [{name: float(v) if isinstance(v, Decimal) else v for name, v in zip(names, values)}
+    return [{name: float(v) if isinstance(v, Decimal) else v for name, v in zip(names, values, strict=False)}
             for values in cursor.fetchall()]

@@ -165,7 +165,7 @@ def _quality(data: ReportData) -> str:
 <p class="status {state}">{esc(headline)}</p>
 <ul class="counts"><li class="{"passed" if q.passed else ""}">{q.passed:,} passed</li><li class="{"failed" if q.failed else ""}">{q.failed:,} failed</li><li class="{"warn" if q.warned else ""}">{q.warned:,} warnings</li></ul>
 <p class="note">Checks of the run that produced this file (run {esc(q.run_id or 'unknown')}{esc(when)}). {link}</p>
-{table}</section>"""
+{table}</section>"""  # noqa: E501
 
 
 def _scorecard(data: ReportData) -> str:

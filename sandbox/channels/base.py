@@ -44,13 +44,13 @@ class Request:
     path: str  # percent-decoded URL path
     subpath: str  # path after "/<channel>"
     query: list[tuple[str, str]]  # ordered pairs, blanks kept (used to rebuild next links)
-    headers: "Message"
+    headers: Message
     body: bytes
     host: str  # Host header as the client sent it
-    world: "World"
+    world: World
     revision: int
     repeat_cursor: bool = False
-    bad_data: list["BadValue"] = field(default_factory=list)
+    bad_data: list[BadValue] = field(default_factory=list)
 
     @cached_property
     def params(self) -> dict[str, str]:
@@ -119,10 +119,10 @@ class Channel:
     def authenticate(self, req: Request) -> Response | None:
         return None
 
-    def applies(self, fault: "Fault", req: Request) -> bool:
+    def applies(self, fault: Fault, req: Request) -> bool:
         return fault.kind in self.generic_fault_kinds
 
-    def fault_response(self, fault: "Fault", req: Request) -> Response:
+    def fault_response(self, fault: Fault, req: Request) -> Response:
         raise NotImplementedError
 
     def handle(self, req: Request) -> Response:
@@ -138,7 +138,7 @@ class Channel:
         pass
 
 
-def apply_row_faults(rows: list[dict], overrides: list["BadValue"]) -> list[dict]:
+def apply_row_faults(rows: list[dict], overrides: list[BadValue]) -> list[dict]:
     """bad_data on a list of wire rows: per-row changes (apply_overrides),
     then rows dropped (`drop_row`) or sent twice (`duplicate_row`)."""
     out: list[dict] = []
@@ -153,7 +153,7 @@ def apply_row_faults(rows: list[dict], overrides: list["BadValue"]) -> list[dict
     return out
 
 
-def apply_overrides(row: dict, overrides: list["BadValue"]) -> None:
+def apply_overrides(row: dict, overrides: list[BadValue]) -> None:
     """bad_data: set ``field`` (or dotted ``parent.child``) in one wire row,
     when the row matches the fault's ``match`` (every row without one).
 

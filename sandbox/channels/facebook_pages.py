@@ -36,7 +36,8 @@ import base64
 import datetime as dt
 import math
 import re
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import orjson
 
@@ -76,14 +77,14 @@ _ATTACHMENTS = {
 
 
 def graph_time(moment: dt.datetime) -> str:
-    return moment.astimezone(dt.timezone.utc).strftime(GRAPH_TIME)
+    return moment.astimezone(dt.UTC).strftime(GRAPH_TIME)
 
 
 def parse_day(raw: str | None, name: str) -> dt.date:
     """since/until as Graph takes them: a date or a unix timestamp."""
     try:
         if raw and raw.isdigit():
-            return dt.datetime.fromtimestamp(int(raw), dt.timezone.utc).date()
+            return dt.datetime.fromtimestamp(int(raw), dt.UTC).date()
         return dt.date.fromisoformat(raw or "")
     except (ValueError, OverflowError):
         raise GraphError(400, f"(#100) The parameter {name} is required and must be a date or a unix timestamp") from None
@@ -290,7 +291,7 @@ class FacebookPages(GraphChannel):
         for metric in metrics:
             attribute, title = PAGE_METRICS[metric]
             values = self.daily_values(
-                req, days, lambda d: getattr(fb.day(page_id, d.toordinal()), attribute), fb.tz[page_id])
+                req, days, lambda d, attribute=attribute: getattr(fb.day(page_id, d.toordinal()), attribute), fb.tz[page_id])
             data.append({"name": metric, "period": "day", "values": values, "title": title,
                          "id": f"{page_id}/insights/{metric}/day"})
         return json_response(200, {"data": data, "paging": self.shifted_paging(req, since, until)},

@@ -132,7 +132,7 @@ class Instagram(GraphChannel):
             else:
                 attribute = SERIES_METRICS[metric]
                 entry["values"] = self.daily_values(
-                    req, days, lambda d: getattr(ig.day(user, d.toordinal()), attribute), ig.tz[user])
+                    req, days, lambda d, attribute=attribute: getattr(ig.day(user, d.toordinal()), attribute), ig.tz[user])
             entry["id"] = f"{user}/insights/{metric}/day"
             data.append(entry)
         return json_response(200, {"data": data, "paging": self.shifted_paging(req, since, until)},

@@ -77,11 +77,11 @@ INVALID_TOKEN = LinkedinError(401, "Invalid access token", None, 65600)
 
 
 def _ms(day: dt.date) -> int:
-    return int(dt.datetime(day.year, day.month, day.day, tzinfo=dt.timezone.utc).timestamp() * 1000)
+    return int(dt.datetime(day.year, day.month, day.day, tzinfo=dt.UTC).timestamp() * 1000)
 
 
 def _day(ms: int) -> dt.date:
-    return dt.datetime.fromtimestamp(ms / 1000, tz=dt.timezone.utc).date()
+    return dt.datetime.fromtimestamp(ms / 1000, tz=dt.UTC).date()
 
 
 def _one_year_before(day: dt.date) -> dt.date:

@@ -162,7 +162,7 @@ def test_posts_page_through_cursors_and_keep_text_and_ids_exactly(scripted, cloc
     got = rows(connector(scripted, clock), "posts")
     assert [r["post_id"] for r in got] == ["1234_1000000000000001", "1234_1000000000000002"]
     assert got[0]["message"] == hostile and got[0]["platform_content_type"] == "photo"
-    assert got[0]["created_time"] == dt.datetime(2024, 5, 1, 16, 4, 5, tzinfo=dt.timezone.utc)
+    assert got[0]["created_time"] == dt.datetime(2024, 5, 1, 16, 4, 5, tzinfo=dt.UTC)
     assert got[1]["platform_content_type"] == "status" and got[1]["attachment_type"] is None
 
 

@@ -7,11 +7,18 @@ import logging
 import pytest
 
 from connectors.google import GoogleDialect
-from connectors.http import (
-    ApiClient, ApiError, NextUrlPaginator, OffsetPaginator, PaginationError, RetryPolicy, install_log_redaction,
-    register_secret, redact,
-)
 from connectors.graph import MetaDialect
+from connectors.http import (
+    ApiClient,
+    ApiError,
+    NextUrlPaginator,
+    OffsetPaginator,
+    PaginationError,
+    RetryPolicy,
+    install_log_redaction,
+    redact,
+    register_secret,
+)
 
 FAST = RetryPolicy(max_retries=3, read_timeout=0.5, connect_timeout=0.5)
 
@@ -46,7 +53,7 @@ def test_retry_after_is_honoured(scripted, clock):
 
 
 def test_meta_throttle_is_http_400_with_code_and_usage_header(scripted, clock):
-    body = {"error": {"message": "(#80004) There have been too many calls to this ad-account.", "type": "OAuthException", "code": 80004, "error_subcode": 2446079}}
+    body = {"error": {"message": "(#80004) There have been too many calls to this ad-account.", "type": "OAuthException", "code": 80004, "error_subcode": 2446079}}  # noqa: E501
     usage = '{"1001":[{"type":"ads_insights","call_count":100,"total_cputime":25,"total_time":25,"estimated_time_to_regain_access":2}]}'
     scripted.add(400, body, {"X-Business-Use-Case-Usage": usage})
     scripted.add(200, {"data": []})

@@ -11,9 +11,21 @@ import pytest
 from connectors.base import ChannelSettings, ParseError, Values
 from connectors.http import ApiClient, ApiError, RetryPolicy
 from connectors.linkedin import (
-    AD_METRICS, MAX_ELEMENTS, MAX_FIELDS, LinkedinConnector, LinkedinDialect, ad_row, campaign_row, day_of_epoch_ms,
-    days_per_call, demographic_rows, field_chunks, follower_gain_row, normalize_ad_account_id,
-    normalize_organization_id, share_row,
+    AD_METRICS,
+    MAX_ELEMENTS,
+    MAX_FIELDS,
+    LinkedinConnector,
+    LinkedinDialect,
+    ad_row,
+    campaign_row,
+    day_of_epoch_ms,
+    days_per_call,
+    demographic_rows,
+    field_chunks,
+    follower_gain_row,
+    normalize_ad_account_id,
+    normalize_organization_id,
+    share_row,
 )
 
 FAST = RetryPolicy(max_retries=2, read_timeout=2, connect_timeout=2)
@@ -62,7 +74,7 @@ def test_int64_ids_keep_their_precision():
                         "campaignGroup": "urn:li:sponsoredCampaignGroup:600000001",
                         "runSchedule": {"start": 1714521600000}}, values("campaigns"))
     assert row["campaign_id"] == str(big) and row["campaign_group_id"] == "600000001"
-    assert row["start_time"] == dt.datetime(2024, 5, 1, tzinfo=dt.timezone.utc) and row["end_time"] is None
+    assert row["start_time"] == dt.datetime(2024, 5, 1, tzinfo=dt.UTC) and row["end_time"] is None
 
 
 @pytest.mark.parametrize("millis, day", [(1714521600000, dt.date(2024, 5, 1)),

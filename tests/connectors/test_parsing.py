@@ -81,7 +81,7 @@ def test_meta_unparseable_number_names_the_column():
 
 
 def test_meta_url_tags_give_utm_values_and_missing_tags_give_nulls():
-    tagged = _ad_row({"id": "1", "campaign_id": "9", "creative": {"id": "c", "url_tags": "utm_source=facebook&utm_medium=paid_social&utm_campaign=spring_sale"}}, Values("meta_ads", "ads"))
+    tagged = _ad_row({"id": "1", "campaign_id": "9", "creative": {"id": "c", "url_tags": "utm_source=facebook&utm_medium=paid_social&utm_campaign=spring_sale"}}, Values("meta_ads", "ads"))  # noqa: E501
     assert (tagged["utm_source"], tagged["utm_medium"], tagged["utm_campaign"]) == ("facebook", "paid_social", "spring_sale")
     untagged = _ad_row({"id": "2", "campaign_id": "9", "creative": {"id": "c"}}, Values("meta_ads", "ads"))
     assert untagged["utm_campaign"] is None and untagged["url_tags"] is None
@@ -120,7 +120,7 @@ def test_ga4_rows_are_read_through_their_headers():
     first, other = ga4_rows(GA4_PAGE)
     record = orjson.loads(first["_record"])
     assert first["date_day"] == dt.date(2024, 5, 1)
-    assert (first["session_source"], first["session_medium"], first["session_campaign_name"], first["landing_page"]) == ("facebook", "paid_social", "spring_sale", "/pricing")
+    assert (first["session_source"], first["session_medium"], first["session_campaign_name"], first["landing_page"]) == ("facebook", "paid_social", "spring_sale", "/pricing")  # noqa: E501
     assert first["sessions"] == 412 and first["engaged_sessions"] == 242 and first["key_events"] == 17.0
     assert first["total_revenue"] == Decimal("1520.5") and first["bounce_rate"] == pytest.approx(0.4126)
     assert first["currency_code"] == "USD" and first["time_zone"] == "America/Los_Angeles"
@@ -133,7 +133,7 @@ def test_ga4_empty_report_omits_rows():
 
 
 def test_ga4_removed_metric_is_named():
-    page = {**GA4_PAGE, "metricHeaders": GA4_PAGE["metricHeaders"][:4], "rows": [{"dimensionValues": GA4_PAGE["rows"][0]["dimensionValues"], "metricValues": GA4_PAGE["rows"][0]["metricValues"][:4]}]}
+    page = {**GA4_PAGE, "metricHeaders": GA4_PAGE["metricHeaders"][:4], "rows": [{"dimensionValues": GA4_PAGE["rows"][0]["dimensionValues"], "metricValues": GA4_PAGE["rows"][0]["metricValues"][:4]}]}  # noqa: E501
     with pytest.raises(ParseError, match="keyEvents"):
         list(parse_report(page, Values("ga4", "traffic")))
 

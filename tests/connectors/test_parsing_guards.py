@@ -123,13 +123,13 @@ def test_the_columnar_float_path_stays_arrows_when_every_value_is_finite():
 
 
 @pytest.mark.parametrize(("value", "formats", "expected"), [
-    ("2024-05-13T15:04:05.000Z", (ISO_8601,), dt.datetime(2024, 5, 13, 15, 4, 5, tzinfo=dt.timezone.utc)),  # X
-    ("2024-05-13T15:04:05Z", (ISO_8601,), dt.datetime(2024, 5, 13, 15, 4, 5, tzinfo=dt.timezone.utc)),  # YouTube
-    ("2024-05-02T07:00:00+0000", ("%Y-%m-%dT%H:%M:%S%z",), dt.datetime(2024, 5, 2, 7, tzinfo=dt.timezone.utc)),  # Graph
+    ("2024-05-13T15:04:05.000Z", (ISO_8601,), dt.datetime(2024, 5, 13, 15, 4, 5, tzinfo=dt.UTC)),  # X
+    ("2024-05-13T15:04:05Z", (ISO_8601,), dt.datetime(2024, 5, 13, 15, 4, 5, tzinfo=dt.UTC)),  # YouTube
+    ("2024-05-02T07:00:00+0000", ("%Y-%m-%dT%H:%M:%S%z",), dt.datetime(2024, 5, 2, 7, tzinfo=dt.UTC)),  # Graph
     ("Tue May 31 17:46:55 +0800 2011", ("%a %b %d %H:%M:%S %z %Y",),
-     dt.datetime(2011, 5, 31, 9, 46, 55, tzinfo=dt.timezone.utc)),  # Weibo
-    (1714521600000, (EPOCH_MS,), dt.datetime(2024, 5, 1, tzinfo=dt.timezone.utc)),  # LinkedIn
-    ("1714521600000", (EPOCH_MS,), dt.datetime(2024, 5, 1, tzinfo=dt.timezone.utc)),
+     dt.datetime(2011, 5, 31, 9, 46, 55, tzinfo=dt.UTC)),  # Weibo
+    (1714521600000, (EPOCH_MS,), dt.datetime(2024, 5, 1, tzinfo=dt.UTC)),  # LinkedIn
+    ("1714521600000", (EPOCH_MS,), dt.datetime(2024, 5, 1, tzinfo=dt.UTC)),
 ])
 def test_one_timestamp_parser_reads_every_channels_format_as_utc(value, formats, expected):
     values = collecting()

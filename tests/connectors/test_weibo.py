@@ -34,7 +34,7 @@ def connector(url: str) -> WeiboConnector:
 def test_notes_example_parses_with_its_offset_and_links_the_repost():
     row = post_row(NOTES_STATUS, values())
     assert row["post_id"] == "11488058246"
-    assert row["created_at"] == dt.datetime(2011, 5, 31, 9, 46, 55, tzinfo=dt.timezone.utc)
+    assert row["created_at"] == dt.datetime(2011, 5, 31, 9, 46, 55, tzinfo=dt.UTC)
     assert row["created_date"] == dt.date(2011, 5, 31)
     assert (row["original_post_id"], row["original_author_id"]) == ("11488000001", "5612030001")
     snap = snapshot_row(NOTES_STATUS, SNAPSHOT, values("post_snapshots"))

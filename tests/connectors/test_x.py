@@ -39,7 +39,7 @@ def test_notes_example_parses_with_string_ids_and_utc_milliseconds():
     row = post_row(post, Includes({}), values())
     # 1790012345678901234 > 2**53: a float would have made it ...1200.
     assert row["post_id"] == "1790012345678901234" and float(row["post_id"]) != 1790012345678901234
-    assert row["created_at"] == dt.datetime(2024, 5, 13, 15, 4, 5, tzinfo=dt.timezone.utc)
+    assert row["created_at"] == dt.datetime(2024, 5, 13, 15, 4, 5, tzinfo=dt.UTC)
     assert row["created_date"] == dt.date(2024, 5, 13)
     assert row["platform_content_type"] == "text" and row["reference_type"] is None
     metrics = metrics_row(post, SNAPSHOT, values("post_metrics"))

@@ -10,8 +10,16 @@ import pytest
 from connectors.base import ChannelSettings, ParseError, Values
 from connectors.http import ApiClient, ApiError, RetryPolicy
 from connectors.youtube import (
-    STREAMS, YoutubeConnector, YoutubeDialect, channel_statistics_row, classify_video, duration_seconds,
-    normalize_channel_id, parse_report, statistics_row, video_row,
+    STREAMS,
+    YoutubeConnector,
+    YoutubeDialect,
+    channel_statistics_row,
+    classify_video,
+    duration_seconds,
+    normalize_channel_id,
+    parse_report,
+    statistics_row,
+    video_row,
 )
 
 FAST = RetryPolicy(max_retries=2, read_timeout=2, connect_timeout=2)
@@ -86,7 +94,7 @@ def test_video_row_and_string_statistics():
              "contentDetails": {"duration": "PT42S"},
              "statistics": {"viewCount": "48", "favoriteCount": "0", "commentCount": "2"}}
     row = video_row(video, values("videos"))
-    assert row["published_at"] == dt.datetime(2024, 5, 13, 15, 4, 5, tzinfo=dt.timezone.utc)
+    assert row["published_at"] == dt.datetime(2024, 5, 13, 15, 4, 5, tzinfo=dt.UTC)
     assert row["content_type"] == "short_video" and row["permalink"] == "https://www.youtube.com/shorts/dQw4w9WgXcQ"
     stats = statistics_row(video, dt.date(2024, 6, 1), values("video_statistics"))
     # likeCount hidden by the owner: omitted on the wire, null here, never 0.

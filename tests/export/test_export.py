@@ -18,7 +18,7 @@ from orchestration.runner import run_pipeline
 from orchestration.sandbox_config import start_sandbox
 
 SOCIALMART = Path(sys.executable).with_name("socialmart")
-TODAY = dt.datetime.now(dt.timezone.utc).date()
+TODAY = dt.datetime.now(dt.UTC).date()
 # A week across the start of a month, so that the daily facts span two month partitions.
 MONTH_START = (TODAY - dt.timedelta(days=5)).replace(day=1)
 START, END = MONTH_START - dt.timedelta(days=3), MONTH_START + dt.timedelta(days=3)

@@ -7,21 +7,21 @@ import hashlib
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 import duckdb
 import pytest
 
-from sandbox import Sandbox
 from orchestration.config import Settings, load_settings
 from orchestration.sandbox_config import start_sandbox
+from sandbox import Sandbox
 
 # The sandbox's "today" is the pipeline's: the pull day of snapshots and the
 # limits some APIs put relative to now (LinkedIn: end at least 2 days back)
 # must agree. The world's numbers depend on absolute dates, so a day's values
 # are the same whenever the tests run.
-TODAY = dt.datetime.now(dt.timezone.utc).date()
+TODAY = dt.datetime.now(dt.UTC).date()
 END = TODAY - dt.timedelta(days=1)
 START = END - dt.timedelta(days=34)  # 35 days: some restated (< 28 days old), some settled
 

@@ -10,11 +10,11 @@ import duckdb
 import pytest
 
 from connectors.http import ApiError, RetryPolicy
-from sandbox import Fault, Sandbox
 from orchestration.config import parse_settings
 from orchestration.ingest import sync_stream
-from tests.integration.conftest import build_staging, quarantined
 from orchestration.landing import ensure_all_raw_tables
+from sandbox import Fault, Sandbox
+from tests.integration.conftest import build_staging, quarantined
 
 CHANNEL = "facebook_pages"
 TODAY = dt.date(2026, 6, 15)
@@ -135,7 +135,7 @@ def test_bad_value_is_quarantined_naming_the_metric(sandbox, settings, tmp_path)
     records = [json.loads(record) for _, record in held]
     assert result.quarantined == len(held) == 7 and len({r["name"] for r in records}) == 7
     assert all("facebook_pages.page_insights" in reason and f"column '{r['name']}'" in reason
-               for (reason, _), r in zip(held, records))
+               for (reason, _), r in zip(held, records, strict=False))
     assert all(r["value"] == "12,5" for r in records)
     assert landed == (44 * 7, 44, 0) and result.rows == 44 * 7  # the bad day is held back, the rest landed
 

@@ -10,14 +10,14 @@ import json
 import duckdb
 import pytest
 
-from connectors.http import ApiError, RetryPolicy
 from connectors import CONNECTORS
-from sandbox import Fault, Sandbox, World
-from sandbox.world_instagram import instagram_world
+from connectors.http import ApiError, RetryPolicy
 from orchestration.config import parse_settings
 from orchestration.ingest import sync_stream
-from tests.integration.conftest import build_staging, quarantined
 from orchestration.landing import ensure_all_raw_tables
+from sandbox import Fault, Sandbox, World
+from sandbox.world_instagram import instagram_world
+from tests.integration.conftest import build_staging, quarantined
 
 CHANNEL = "instagram"
 TODAY = dt.date(2026, 6, 15)
@@ -149,7 +149,7 @@ def test_bad_value_is_quarantined_naming_the_column(sandbox, settings, tmp_path)
     bad = {r["dimension_keys"][0] for r in records}
     assert held and result.quarantined == len(held) and len(bad) == 1
     assert all("instagram.follower_demographics" in reason and f"column 'follower_demographics.{r['dimension_keys'][0]}'" in reason
-               for (reason, _), r in zip(held, records))
+               for (reason, _), r in zip(held, records, strict=False))
     assert all(r["value"] == "n/a" for r in records)
     assert bad.isdisjoint(landed) and set(landed) | bad == {"age", "gender", "country"}
     assert sum(landed.values()) == result.rows > 0

@@ -10,12 +10,12 @@ import duckdb
 import pytest
 
 from connectors.http import ApiError, RetryPolicy
-from sandbox import Fault, Sandbox
 from connectors.tiktok_ads import STREAMS
 from orchestration.config import parse_settings
 from orchestration.ingest import sync_stream
-from tests.integration.conftest import build_staging, quarantined
 from orchestration.landing import ensure_all_raw_tables
+from sandbox import Fault, Sandbox
+from tests.integration.conftest import build_staging, quarantined
 
 CHANNEL = "tiktok_ads"
 TODAY = dt.date(2026, 6, 15)

@@ -9,13 +9,13 @@ import duckdb
 import pytest
 
 from connectors.http import ApiError, RetryPolicy
-from sandbox import Fault, Sandbox
-from sandbox.world_weibo import WEIBO_ACCOUNTS
 from connectors.weibo import STREAMS
 from orchestration.config import parse_settings
 from orchestration.ingest import sync_stream
-from tests.integration.conftest import build_staging, quarantined
 from orchestration.landing import ensure_all_raw_tables
+from sandbox import Fault, Sandbox
+from sandbox.world_weibo import WEIBO_ACCOUNTS
+from tests.integration.conftest import build_staging, quarantined
 
 TODAY = dt.date(2026, 6, 15)
 START, END = dt.date(2026, 5, 1), dt.date(2026, 6, 14)

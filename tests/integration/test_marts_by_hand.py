@@ -148,7 +148,7 @@ def test_dimensions_cover_the_facts(published):
         "SELECT count(*) FROM marts.fct_ad_performance_daily f "
         "LEFT JOIN marts.dim_campaign c USING (channel, account_id, campaign_id) WHERE c.campaign_id IS NULL").fetchone()[0]
     assert orphans == 0
-    accounts = published.execute("SELECT channel, account_id, currency, timezone, kind FROM marts.dim_account WHERE channel IN ('meta_ads', 'ga4') ORDER BY 1, 2").fetchall()
+    accounts = published.execute("SELECT channel, account_id, currency, timezone, kind FROM marts.dim_account WHERE channel IN ('meta_ads', 'ga4') ORDER BY 1, 2").fetchall()  # noqa: E501
     assert accounts == [
         ("ga4", "123456", "USD", "America/Los_Angeles", "web"),
         ("meta_ads", "act_1001", "USD", "America/Los_Angeles", "paid"),

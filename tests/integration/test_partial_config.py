@@ -13,7 +13,7 @@ from orchestration.sandbox_config import start_sandbox
 
 
 def test_a_config_with_one_channel_builds_every_mart(tmp_path):
-    sandbox, generated = start_sandbox(tmp_path, today=dt.datetime.now(dt.timezone.utc).date())
+    sandbox, generated = start_sandbox(tmp_path, today=dt.datetime.now(dt.UTC).date())
     try:
         config = yaml.safe_load(generated.read_text())
         config["channels"] = {"meta_ads": config["channels"]["meta_ads"]}

@@ -32,24 +32,24 @@ def test_run_lands_raw_builds_marts_and_publishes(env, first_run):
     assert "SUCCEEDED" in summary and "fct_ad_performance_daily" in summary and "passed" in summary
 
     with duckdb.connect(str(settings.published_db), read_only=True) as con:
-        days = con.execute("SELECT min(date_day), max(date_day), count(DISTINCT account_id) FROM marts.fct_ad_performance_daily WHERE channel = 'meta_ads'").fetchone()
+        days = con.execute("SELECT min(date_day), max(date_day), count(DISTINCT account_id) FROM marts.fct_ad_performance_daily WHERE channel = 'meta_ads'").fetchone()  # noqa: E501
         assert days[0] >= START and days[1] == END and days[2] == 2
         # Two currencies in, one reporting currency out; EUR rows carry a real rate.
-        eur = con.execute("SELECT min(fx_rate), max(fx_rate), bool_and(spend = round(spend_local * fx_rate, 4)) FROM marts.fct_ad_performance_daily WHERE account_currency = 'EUR'").fetchone()
+        eur = con.execute("SELECT min(fx_rate), max(fx_rate), bool_and(spend = round(spend_local * fx_rate, 4)) FROM marts.fct_ad_performance_daily WHERE account_currency = 'EUR'").fetchone()  # noqa: E501
         assert 0.9 < eur[0] <= eur[1] < 1.4 and eur[2]
         usd = con.execute("SELECT min(fx_rate), max(fx_rate) FROM marts.fct_ad_performance_daily WHERE account_currency = 'USD'").fetchone()
         assert usd == (Decimal("1"), Decimal("1"))
         # Ratios from sums; utm from url_tags; one campaign is untagged.
         bad = con.execute("SELECT count(*) FROM marts.fct_ad_performance_daily WHERE impressions > 0 AND abs(ctr - clicks / impressions) > 1e-12").fetchone()[0]
         assert bad == 0
-        assert con.execute("SELECT count(DISTINCT campaign_id) FROM marts.fct_ad_performance_daily WHERE channel = 'meta_ads' AND utm_campaign IS NULL").fetchone()[0] == 1
+        assert con.execute("SELECT count(DISTINCT campaign_id) FROM marts.fct_ad_performance_daily WHERE channel = 'meta_ads' AND utm_campaign IS NULL").fetchone()[0] == 1  # noqa: E501
         assert con.execute("SELECT count(*) FROM meta.publish_info").fetchone()[0] == 1
 
 
 def test_mart_matches_raw_totals(env, first_run):
     with duckdb.connect(str(env.settings.build_db), read_only=True) as con:
-        raw = con.execute("SELECT sum(spend), sum(impressions), sum(conversions) FROM raw_meta_ads.insights WHERE date_day BETWEEN ? AND ?", [START, END]).fetchone()
-        mart = con.execute("SELECT sum(spend_local), sum(impressions), sum(conversions) FROM marts.fct_ad_performance_daily WHERE channel = 'meta_ads'").fetchone()
+        raw = con.execute("SELECT sum(spend), sum(impressions), sum(conversions) FROM raw_meta_ads.insights WHERE date_day BETWEEN ? AND ?", [START, END]).fetchone()  # noqa: E501
+        mart = con.execute("SELECT sum(spend_local), sum(impressions), sum(conversions) FROM marts.fct_ad_performance_daily WHERE channel = 'meta_ads'").fetchone()  # noqa: E501
     assert raw == mart
 
 

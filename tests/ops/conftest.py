@@ -12,18 +12,18 @@ import datetime as dt
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
 
 import pytest
 import yaml
 
-from sandbox import Sandbox
 from orchestration.config import Settings, load_settings
 from orchestration.sandbox_config import start_sandbox
+from sandbox import Sandbox
 
-TODAY = dt.datetime.now(dt.timezone.utc).date()
+TODAY = dt.datetime.now(dt.UTC).date()
 YESTERDAY = TODAY - dt.timedelta(days=1)
 LOOKBACK = {"meta_ads": 5, "ga4": 2, "fx": 3}
 SOCIALMART = Path(sys.executable).with_name("socialmart")

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import yaml
 
-from sandbox.faults import Fault
 from orchestration.sandbox_config import start_sandbox
+from sandbox.faults import Fault
 from tests.ops.conftest import SOCIALMART
 
 PROJECT = Path(__file__).resolve().parents[2]

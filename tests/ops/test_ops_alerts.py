@@ -8,25 +8,24 @@ import json
 import logging
 import os
 import secrets
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
 
 import dagster as dg
 import pytest
 from dagster._core.events import DagsterEventType
 
-from sandbox import Fault, Sandbox
 from orchestration.alerts import Alert, AlertDeliveryError, alert_for_run, deliver
-from orchestration.config import Settings, load_settings
+from orchestration.config import SANDBOX_TOKEN_VARIABLE, Settings, load_settings
 from orchestration.defs import INGEST_JOB, build_definitions
 from orchestration.defs.alerts import FAILED_CHECKS_SENSOR, RUN_FAILURE_SENSOR
 from orchestration.instance import dagster_home
 from orchestration.outcome import Outcome
 from orchestration.runner import run_pipeline
-from orchestration.config import SANDBOX_TOKEN_VARIABLE
 from orchestration.sandbox_config import start_sandbox
 from orchestration.status import collect_status
+from sandbox import Fault, Sandbox
 from tests.conftest import ScriptedServer
 from tests.ops.conftest import TODAY, YESTERDAY, run_cli, sandbox_config
 

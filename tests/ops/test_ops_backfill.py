@@ -5,22 +5,22 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
 
 import dagster as dg
 import duckdb
 import pytest
 
 from connectors.base import ChannelSettings
-from sandbox import Fault
 from orchestration.backfill import BACKFILL_TAG, month_chunks, run_backfill, selected_channels
 from orchestration.config import ConfigError, Settings, load_settings
 from orchestration.defs import INGEST_JOB
 from orchestration.instance import dagster_home
 from orchestration.outcome import Outcome
 from orchestration.sandbox_config import start_sandbox
+from sandbox import Fault
 from tests.ops.conftest import TODAY, run_cli, sandbox_config
 
 D = dt.date

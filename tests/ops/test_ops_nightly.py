@@ -39,7 +39,7 @@ def test_schedule_requests_one_ingest_run_over_the_widest_lookback(ops_env):
     assert (schedule.cron_schedule, schedule.execution_timezone, schedule.job_name) == ("0 2 * * *", "UTC", INGEST_JOB)
     assert schedule.default_status == dg.DefaultScheduleStatus.RUNNING
 
-    tick = dt.datetime.combine(TODAY, dt.time(2, 0), tzinfo=dt.timezone.utc)
+    tick = dt.datetime.combine(TODAY, dt.time(2, 0), tzinfo=dt.UTC)
     with dg.DagsterInstance.ephemeral() as instance:
         request = schedule.evaluate_tick(dg.build_schedule_context(instance=instance, scheduled_execution_time=tick)).run_requests[0]
     assert request.tags[NIGHTLY_TAG] == YESTERDAY.isoformat()
@@ -115,7 +115,7 @@ def scheduled_night(nightly_env):
     settings = nightly_env.settings
     before = table_checksums(settings.build_db, RAW)
     schedule = build_definitions(settings).resolve_schedule_def(NIGHTLY_SCHEDULE)
-    tick = dt.datetime.combine(TODAY, dt.time(2, 0), tzinfo=dt.timezone.utc)
+    tick = dt.datetime.combine(TODAY, dt.time(2, 0), tzinfo=dt.UTC)
     with dg.DagsterInstance.ephemeral() as instance:
         request = schedule.evaluate_tick(dg.build_schedule_context(instance=instance, scheduled_execution_time=tick)).run_requests[0]
     days = request.run_config["resources"][WINDOW_RESOURCE]["config"]

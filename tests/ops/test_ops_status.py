@@ -44,7 +44,7 @@ def test_each_channel_goes_stale_after_its_own_lag(nightly_env):
 def test_a_failed_error_check_makes_status_fail(nightly_env):
     """The checks of the newest run that recorded any: an ERROR failure fails, a WARN does not."""
     build_db = nightly_env.settings.build_db
-    newer = dt.datetime.now(dt.timezone.utc) + dt.timedelta(minutes=1)
+    newer = dt.datetime.now(dt.UTC) + dt.timedelta(minutes=1)
     with duckdb.connect(str(build_db)) as con:
         con.execute(f"CREATE TABLE IF NOT EXISTS _socialmart.check_results ({CHECK_RESULTS_COLUMNS})")
         mart = "marts/fct_ad_performance_daily"

@@ -8,7 +8,7 @@ import duckdb
 
 from orchestration.landing import STATE_SCHEMA, ensure_state_table, promote_sync_state
 
-NOW = dt.datetime(2026, 11, 25, 2, 0, tzinfo=dt.timezone.utc)
+NOW = dt.datetime(2026, 11, 25, 2, 0, tzinfo=dt.UTC)
 
 
 def pending(con, start: str, end: str, rows: int) -> None:

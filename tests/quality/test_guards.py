@@ -5,21 +5,21 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 import duckdb
 import pytest
 import yaml
 
-from sandbox import Fault, Sandbox
 from orchestration.config import Settings, load_settings
 from orchestration.outcome import Outcome
 from orchestration.runner import run_pipeline
 from orchestration.sandbox_config import start_sandbox
+from sandbox import Fault, Sandbox
 from tests.integration.conftest import sha256
 
-TODAY = dt.datetime.now(dt.timezone.utc).date()
+TODAY = dt.datetime.now(dt.UTC).date()
 END = TODAY - dt.timedelta(days=1)
 START = END - dt.timedelta(days=20)
 # The bad runs re-pull the last week; the days the faults aim at are inside it.

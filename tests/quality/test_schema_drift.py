@@ -12,10 +12,10 @@ import pytest
 
 from connectors import CONNECTORS
 from connectors.http import RetryPolicy
-from sandbox import Fault, Sandbox
 from orchestration.config import parse_settings
 from orchestration.ingest import sync_stream
 from orchestration.quality import audits
+from sandbox import Fault, Sandbox
 
 TODAY = dt.date(2026, 6, 15)
 START, END = dt.date(2026, 6, 1), dt.date(2026, 6, 14)

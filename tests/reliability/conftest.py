@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Iterator
+from collections.abc import Iterator
 
 import pytest
 
-from sandbox import Sandbox
 from orchestration.config import SANDBOX_TOKEN_VARIABLE
+from sandbox import Sandbox
 from tests.reliability.helpers import TODAY, TOKEN
 
 

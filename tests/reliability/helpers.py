@@ -17,12 +17,11 @@ import duckdb
 import yaml
 
 from connectors.base import ChannelSettings
+from orchestration.config import SANDBOX_TOKEN_VARIABLE, parse_settings
 from sandbox import Sandbox
-from orchestration.config import parse_settings
-from orchestration.config import SANDBOX_TOKEN_VARIABLE
 
 # The pipeline's "today" is the sandbox's (see tests/integration/conftest.py).
-TODAY = dt.datetime.now(dt.timezone.utc).date()
+TODAY = dt.datetime.now(dt.UTC).date()
 END = TODAY - dt.timedelta(days=1)
 # A value no code path could produce by accident: finding it anywhere it does
 # not belong is a leak.

@@ -7,9 +7,9 @@ import duckdb
 import pytest
 import yaml
 
+from orchestration.config import SANDBOX_TOKEN_VARIABLE
 from orchestration.landing import quote, raw_table
 from orchestration.publish import sql_string
-from orchestration.config import SANDBOX_TOKEN_VARIABLE
 from tests.reliability.helpers import TOKEN, run_cli
 
 SANDBOX_TOKEN = "${" + SANDBOX_TOKEN_VARIABLE + "}"

@@ -17,10 +17,10 @@ import duckdb
 import orjson
 import pytest
 
-from sandbox import Fault
 from orchestration.ingest import sync_stream
 from orchestration.landing import raw_table
 from orchestration.quality.expectations import MART_SUITES, validate
+from sandbox import Fault
 from tests.reliability.helpers import END, channel_settings
 
 START = END - dt.timedelta(days=6)

@@ -18,9 +18,9 @@ import duckdb
 import pytest
 
 from connectors.http import ApiError, ForeignOriginError, PaginationError, install_log_redaction
-from sandbox import Fault
 from orchestration.ingest import sync_stream
 from orchestration.landing import raw_table
+from sandbox import Fault
 from tests.reliability.helpers import END, TOKEN, channel_settings, rows
 
 START = END - dt.timedelta(days=6)

@@ -24,13 +24,19 @@ import duckdb
 import pytest
 
 from orchestration.config import Settings, parse_settings
-from orchestration.landing import ensure_state_table
-from orchestration.publish import (
-    HISTORY_CHECK, PublishRefused, complete_interrupted_publish, history_losses, publish, publish_and_advance,
-    published_run_id, signals_deferred,
-)
 from orchestration.instance import dagster_home, fail_orphaned_runs
+from orchestration.landing import ensure_state_table
 from orchestration.outcome import Outcome
+from orchestration.publish import (
+    HISTORY_CHECK,
+    PublishRefused,
+    complete_interrupted_publish,
+    history_losses,
+    publish,
+    publish_and_advance,
+    published_run_id,
+    signals_deferred,
+)
 from orchestration.run_tags import CLI_PID_TAG
 from orchestration.warehouse_lock import LOCK_NAME, WarehouseBusy, hold_warehouse
 

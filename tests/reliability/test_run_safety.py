@@ -26,9 +26,9 @@ import pytest
 import requests
 
 from connectors import CONNECTORS
-from sandbox import Fault, Sandbox
 from orchestration.landing import quote
 from orchestration.warehouse_lock import LOCK_NAME
+from sandbox import Fault, Sandbox
 from tests.integration.conftest import sha256, table_checksums
 from tests.reliability.helpers import END, SOCIALMART, TODAY, TOKEN, cli_env, rows, run_cli, write_config
 
@@ -261,7 +261,7 @@ def lookback(sandbox, baseline) -> LookbackRun:
     run = LookbackRun(
         rows(build, INSIGHTS, OUTSIDE, [LOOKBACK_START]), restated_rows(build),
         rows(build, "raw_weibo.posts", "created_date < ?", [LOOKBACK_START]), ad_mart(baseline.published_db),
-        dict(zip(post_ids, HOSTILE_TEXTS)), campaign_id,
+        dict(zip(post_ids, HOSTILE_TEXTS, strict=False)), campaign_id,
     )
     sandbox.restate()
     sandbox.inject(

@@ -26,12 +26,12 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from orchestration.publish import published_run_id
+from orchestration.warehouse_lock import LOCK_NAME
 from sandbox import Fault
 from sandbox.world_instagram import instagram_world
 from tests.integration.conftest import sha256, table_checksums
 from tests.reliability.helpers import END, SOCIALMART, cli_env, run_cli, write_config
-from orchestration.publish import published_run_id
-from orchestration.warehouse_lock import LOCK_NAME
 
 CHANNELS = ["meta_ads", "instagram"]
 START = END - dt.timedelta(days=9)

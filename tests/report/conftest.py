@@ -9,17 +9,18 @@ override and an emoji: the report must show them as text.
 from __future__ import annotations
 
 import datetime as dt
+
 import pytest
 import yaml
 
-from sandbox import Fault
 from orchestration.config import Settings, load_settings
 from orchestration.runner import run_pipeline
 from orchestration.sandbox_config import start_sandbox
+from sandbox import Fault
 
 HOSTILE_CAPTION = "<script>window.__pwned=1</script><b>x</b> \u202eRTL 🎉"
 CHANNELS = ("meta_ads", "tiktok_ads", "ga4", "facebook_pages", "instagram")
-TODAY = dt.datetime.now(dt.timezone.utc).date()
+TODAY = dt.datetime.now(dt.UTC).date()
 END = TODAY - dt.timedelta(days=1)
 START = END - dt.timedelta(days=13)
 

@@ -24,9 +24,9 @@ def _lab(color: str) -> tuple[float, float, float]:
 
 def test_every_channel_colour_is_clearly_different_from_every_other():
     colours = {**CHANNEL_COLORS, **{f"spare{i}": c for i, c in enumerate(SPARE_COLORS)}}
-    close = [(a, b, round(sum((p - q) ** 2 for p, q in zip(_lab(colours[a]), _lab(colours[b]))) ** 0.5))
+    close = [(a, b, round(sum((p - q) ** 2 for p, q in zip(_lab(colours[a]), _lab(colours[b]), strict=False)) ** 0.5))
              for a, b in itertools.combinations(colours, 2)
-             if sum((p - q) ** 2 for p, q in zip(_lab(colours[a]), _lab(colours[b]))) ** 0.5 < 20]
+             if sum((p - q) ** 2 for p, q in zip(_lab(colours[a]), _lab(colours[b]), strict=False)) ** 0.5 < 20]
     assert close == []  # (X and YouTube were 10 apart: brown against grey)
 
 

@@ -72,7 +72,7 @@ def make_published(path: Path, *, with_checks: bool = True, with_rows: bool = Tr
             ('run-1234', TIMESTAMPTZ '2026-05-21 05:59:00+00', 'marts/fct_ad_performance_daily', 'not_null_spend', 'dbt_test', 'ERROR', true, true, 0, '', '[]'),
             ('run-1234', TIMESTAMPTZ '2026-05-21 05:59:00+00', 'raw_meta_ads/meta_ads__insights', 'freshness', 'freshness', 'WARN', false, false, 3, 'three days late <late>', '[]'),
             ('run-1234', TIMESTAMPTZ '2026-05-21 05:59:00+00', 'marts/fct_kpi_weekly', 'spend_anomaly', 'anomaly', 'ERROR', false, false, 1, 'spend 5x the median', '[]')
-        ) t(run_id, evaluated_at, asset, check_name, kind, severity, blocking, passed, failing_rows, description, sample_json)""")
+        ) t(run_id, evaluated_at, asset, check_name, kind, severity, blocking, passed, failing_rows, description, sample_json)""")  # noqa: E501
     con.close()
     return path
 

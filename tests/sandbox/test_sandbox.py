@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
-from http.client import HTTPConnection
 import io
 import json
 import subprocess
 import sys
 import time
 from collections import defaultdict
+from http.client import HTTPConnection
 from pathlib import Path
 
 import pytest
@@ -453,7 +453,7 @@ def test_ga4_coherent_with_meta(http, sb):
         assert 0.65 <= n / clicks[key] <= 0.95, key
     assert sources["trail_shoes_prospecting"] == {"facebook", "instagram"}
     assert "(not set)" in sources and all(s <= {"facebook", "instagram"} for s in sources.values())
-    for date, pairs in unpaid.items():
+    for date, pairs in unpaid.items():  # noqa: B007 - the loop walks the pairs; the name documents them
         assert {("google", "organic"), ("(direct)", "(none)"), ("newsletter", "email")} <= pairs
     assert len(unpaid) == 14
 
