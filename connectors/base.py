@@ -86,9 +86,64 @@ class ParseError(ValueError):
         super().__init__(f"{channel}.{stream}: column {column!r} got {value!r}: {why}")
 
 
+# --------------------------------------------------------------------------- what a channel declares
+#
+# Everything outside a channel's own places (its connector module, its sandbox
+# modules, its dbt staging folder) derives from these declarations: the raw
+# assets and their checks, the dbt unions and channel lists (passed to dbt as
+# vars by orchestration/dbt_vars.py), the reconciliation audit, the raw
+# expectation suites, dim_channel and the report. docs/adding-a-channel.md
+# says what each one means.
+
+# paid: ad accounts and campaigns; organic: an audience and its posts;
+# paid_and_organic: both (LinkedIn); web: site analytics (GA4); reference:
+# data the marts need that is no marketing channel (FX rates).
+CHANNEL_KINDS = ("paid", "organic", "paid_and_organic", "web", "reference")
+
+# The union models of the dbt project (intermediate/), each fed by one model
+# per channel in a column contract (docs/adding-a-channel.md).
+DBT_UNIONS = (
+    "ad_accounts", "ad_campaigns", "ad_campaign_daily", "web_properties",
+    "account_daily", "posts", "post_snapshots", "post_daily", "follower_demographics",
+)
+
+# Where an organic channel's daily engagements come from (fct_audience_daily.engagements_basis).
+ENGAGEMENTS_BASES = ("account_daily", "post_daily", "published_posts")
+
+
+@dataclass(frozen=True)
+class AdTotals:
+    """Where a paid channel's raw daily campaign totals live: the
+    reconciliation audit recomputes the ad mart's spend, impressions and
+    clicks from them, independently of dbt."""
+
+    stream: str  # daily rows: account_id, date_day, impressions, clicks
+    spend: str  # that stream's spend column, in the account's currency
+    currency_stream: str  # one row per account_id with its `currency`
+
+
 class Connector(ABC):
     channel: ClassVar[str]
     streams: ClassVar[dict[str, Stream]]
+    kind: ClassVar[str]  # one of CHANNEL_KINDS
+    display_name: ClassVar[str]  # "Meta Ads", "WeChat Official Accounts"
+    platform: ClassVar[str]  # the company behind the API: "Meta", "Google"
+    # The zone of an organic channel's day boundaries; None where each
+    # account has its own (ad accounts, GA4 properties report theirs).
+    day_timezone: ClassVar[str | None] = None
+    # The ad channel of the same platform (Instagram's ads run on meta_ads):
+    # fct_audience_daily sets its paid numbers beside the organic ones.
+    paid_channel: ClassVar[str | None] = None
+    # Union (one of DBT_UNIONS) -> this channel's dbt model feeding it.
+    dbt_unions: ClassVar[dict[str, str]] = {}
+    # Organic channels: one of ENGAGEMENTS_BASES.
+    engagements_basis: ClassVar[str | None] = None
+    # Paid channels: the raw totals the ad mart is reconciled with.
+    ad_totals: ClassVar[AdTotals | None] = None
+    # Value rules on the raw tables (Great Expectations, before dbt runs):
+    # stream -> rule specs such as "nonnegative: spend, clicks" or
+    # "at_most: clicks <= impressions" (orchestration/quality/expectations.py).
+    raw_expectations: ClassVar[dict[str, tuple[str, ...]]] = {}
     default_base_url: ClassVar[str]
     credential_keys: ClassVar[tuple[str, ...]] = ()
     # option name -> expected Python type, for config validation

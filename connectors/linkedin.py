@@ -49,7 +49,7 @@ import orjson
 import pyarrow as pa
 import requests
 
-from connectors.base import EPOCH_MS, MONEY, Connector, ParseError, Stream, Values, date_chunks
+from connectors.base import EPOCH_MS, MONEY, AdTotals, Connector, ParseError, Stream, Values, date_chunks
 from connectors.http import ApiClient, ApiError, Dialect, Verdict, paginate_token, retry_after
 
 log = logging.getLogger("socialmart.linkedin")
@@ -274,6 +274,22 @@ class LinkedinConnector(Connector):
     channel = CHANNEL
     streams = STREAMS
     default_base_url = "https://api.linkedin.com/rest"
+    kind = "paid_and_organic"
+    display_name = "LinkedIn"
+    platform = "LinkedIn"
+    day_timezone = "UTC"
+    paid_channel = "linkedin"
+    dbt_unions = {"ad_accounts": "stg_linkedin__accounts", "ad_campaigns": "stg_linkedin__campaigns",
+                  "ad_campaign_daily": "stg_linkedin__campaign_daily", "account_daily": "stg_linkedin__account_daily",
+                  "follower_demographics": "stg_linkedin__follower_demographics"}
+    engagements_basis = "account_daily"
+    ad_totals = AdTotals(stream="campaign_daily", spend="cost_in_local_currency", currency_stream="ad_accounts")
+    raw_expectations = {
+        "campaign_daily": ("not_null: date_day, campaign_id",
+                           "nonnegative: cost_in_local_currency, impressions, clicks, external_website_conversions",
+                           "at_most: clicks <= impressions", "not_future: date_day"),
+        "ad_accounts": ("currency: currency",),
+    }
     # Organization statistics end at least 2 days back (see above).
     expected_lag_days = 2
     credential_keys = ("access_token",)

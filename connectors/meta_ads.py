@@ -31,7 +31,7 @@ import orjson
 import pyarrow as pa
 import requests
 
-from connectors.base import MONEY, Connector, Stream, Values
+from connectors.base import MONEY, AdTotals, Connector, Stream, Values
 from connectors.columnar import ColumnarBuilder, Wire, first_action_value
 from connectors.http import ApiClient, ApiError, Dialect, Verdict, paginate_cursor_url, prefetched, retry_after
 
@@ -149,6 +149,18 @@ class MetaAdsConnector(Connector):
     channel = CHANNEL
     streams = STREAMS
     default_base_url = "https://graph.facebook.com/v21.0"
+    kind = "paid"
+    display_name = "Meta Ads"
+    platform = "Meta"
+    dbt_unions = {"ad_accounts": "stg_meta_ads__accounts", "ad_campaigns": "int_meta_ads__campaigns",
+                  "ad_campaign_daily": "stg_meta_ads__insights"}
+    ad_totals = AdTotals(stream="insights", spend="spend", currency_stream="accounts")
+    raw_expectations = {
+        "insights": ("not_null: date_day, campaign_id",
+                     "nonnegative: spend, impressions, reach, clicks, link_clicks, conversions, conversion_value",
+                     "at_most: clicks <= impressions", "not_future: date_day"),
+        "accounts": ("currency: currency",),
+    }
     expected_lag_days = 1
     credential_keys = ("access_token",)
     option_types = {"conversion_action_type": str, "action_attribution_windows": list}

@@ -37,7 +37,7 @@ from urllib.parse import parse_qs, urlsplit
 import pyarrow as pa
 import requests
 
-from connectors.base import MONEY, Connector, Stream, Values, date_chunks
+from connectors.base import MONEY, AdTotals, Connector, Stream, Values, date_chunks
 from connectors.http import ApiClient, Dialect, Verdict, paginate_page_number, register_secret, retry_after
 
 CHANNEL = "tiktok_ads"
@@ -143,6 +143,18 @@ class TikTokAdsConnector(Connector):
     channel = CHANNEL
     streams = STREAMS
     default_base_url = "https://business-api.tiktok.com/open_api/v1.3"
+    kind = "paid"
+    display_name = "TikTok Ads"
+    platform = "TikTok"
+    dbt_unions = {"ad_accounts": "stg_tiktok_ads__accounts", "ad_campaigns": "int_tiktok_ads__campaigns",
+                  "ad_campaign_daily": "stg_tiktok_ads__campaign_daily"}
+    ad_totals = AdTotals(stream="campaign_daily", spend="spend", currency_stream="advertisers")
+    raw_expectations = {
+        "campaign_daily": ("not_null: date_day, campaign_id",
+                           "nonnegative: spend, impressions, clicks, reach, conversion, complete_payment_value",
+                           "at_most: clicks <= impressions", "not_future: date_day"),
+        "advertisers": ("currency: currency",),
+    }
     expected_lag_days = 1
     credential_keys = ("access_token",)
     option_types = {"page_size": int}
