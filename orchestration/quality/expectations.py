@@ -1,7 +1,9 @@
 """Great Expectations suites, defined here in code and versioned with it.
 
 One suite per mart (all rows) and one per KPI raw stream (the rows this run
-landed: the boundary where an API's bad number enters). Each suite is built
+landed: the boundary where an API's bad number enters), the raw ones
+declared by each connector (`Connector.raw_expectations`, in the rule specs
+below) so a new channel brings its own. Each suite is built
 from a few declarative rules so a reader sees the business rule, not GX
 boilerplate:
 
@@ -29,6 +31,7 @@ from typing import Any
 import duckdb
 import pandas as pd
 
+from connectors import CONNECTORS
 from orchestration.landing import quote, raw_asset_name, raw_table
 from orchestration.quality.results import SAMPLE_ROWS, CheckResult
 
@@ -41,6 +44,9 @@ MAD MDL MGA MKD MMK MNT MOP MRU MUR MVR MWK MXN MYR MZN NAD NGN NIO NOK NPR NZD 
 PYG QAR RON RSD RUB RWF SAR SBD SCR SDG SEK SGD SHP SLE SOS SRD SSP STN SVC SYP SZL THB TJS TMT TND TOP TRY
 TTD TWD TZS UAH UGX USD UYU UZS VES VND VUV WST XAF XCD XCG XOF XPF YER ZAR ZMW ZWG
 """.split())
+
+
+RULE_KINDS = ("nonnegative", "positive", "rate", "at_most", "currency", "not_future", "not_null")
 
 
 @dataclass(frozen=True)
@@ -95,6 +101,8 @@ def _rules(*specs: str) -> tuple[Rule, ...]:
     rules: list[Rule] = []
     for spec in specs:
         kind, _, columns = spec.partition(":")
+        if kind not in RULE_KINDS:
+            raise ValueError(f"expectation rule {spec!r}: unknown kind {kind!r} (known: {', '.join(RULE_KINDS)})")
         for column in (c.strip() for c in columns.split(",")):
             if kind == "at_most":
                 low, high = (part.strip() for part in column.split("<="))
@@ -166,45 +174,11 @@ MART_SUITES = (
     Suite("marts.dim_account", ("channel", "account_id"), _rules("not_null: channel, account_id")),
 )
 
-RAW_SUITES = (
-    Suite("raw_meta_ads.insights", ("account_id", "date_day", "campaign_id"), _rules(
-        "not_null: date_day, campaign_id",
-        "nonnegative: spend, impressions, reach, clicks, link_clicks, conversions, conversion_value",
-        "at_most: clicks <= impressions",
-        "not_future: date_day",
-    ), "date_day"),
-    Suite("raw_meta_ads.accounts", ("account_id",), _rules("currency: currency")),
-    Suite("raw_tiktok_ads.campaign_daily", ("account_id", "date_day", "campaign_id"), _rules(
-        "not_null: date_day, campaign_id",
-        "nonnegative: spend, impressions, clicks, reach, conversion, complete_payment_value",
-        "at_most: clicks <= impressions",
-        "not_future: date_day",
-    ), "date_day"),
-    Suite("raw_tiktok_ads.advertisers", ("account_id",), _rules("currency: currency")),
-    Suite("raw_linkedin.campaign_daily", ("account_id", "date_day", "campaign_id"), _rules(
-        "not_null: date_day, campaign_id",
-        "nonnegative: cost_in_local_currency, impressions, clicks, external_website_conversions",
-        "at_most: clicks <= impressions",
-        "not_future: date_day",
-    ), "date_day"),
-    Suite("raw_linkedin.ad_accounts", ("account_id",), _rules("currency: currency")),
-    Suite("raw_ga4.traffic", ("account_id", "date_day", "session_source", "session_medium", "session_campaign_name", "landing_page"), _rules(
-        "not_null: date_day",
-        "nonnegative: sessions, engaged_sessions, key_events, total_revenue",
-        "at_most: engaged_sessions <= sessions",
-        "rate: bounce_rate",
-        "currency: currency_code",
-        "not_future: date_day",
-    ), "date_day"),
-    Suite("raw_fx.ecb_rates", ("rate_date", "currency"), _rules(
-        "positive: rate_per_eur", "currency: currency", "not_future: rate_date",
-    ), "rate_date"),
-    Suite("raw_youtube.channel_daily", ("account_id", "date_day"), _rules(
-        "nonnegative: views, likes, comments, shares, subscribers_gained, subscribers_lost", "not_future: date_day",
-    ), "date_day"),
-    Suite("raw_wechat.user_summary", ("account_id", "ref_date", "user_source"), _rules(
-        "nonnegative: new_user, cancel_user", "not_future: ref_date",
-    ), "ref_date"),
+# One suite per raw stream whose connector declares value rules for it
+# (Connector.raw_expectations); a failing row is named by the stream's key.
+RAW_SUITES = tuple(
+    Suite(f"raw_{name}.{stream}", c.streams[stream].key, _rules(*specs), c.streams[stream].date_column)
+    for name, c in CONNECTORS.items() for stream, specs in c.raw_expectations.items()
 )
 
 
