@@ -132,7 +132,8 @@ class Connector(ABC):
     # account has its own (ad accounts, GA4 properties report theirs).
     day_timezone: ClassVar[str | None] = None
     # The ad channel of the same platform (Instagram's ads run on meta_ads):
-    # fct_audience_daily sets its paid numbers beside the organic ones.
+    # fct_audience_daily sets its paid numbers beside the organic ones. A
+    # paid channel is its own.
     paid_channel: ClassVar[str | None] = None
     # Union (one of DBT_UNIONS) -> this channel's dbt model feeding it.
     dbt_unions: ClassVar[dict[str, str]] = {}

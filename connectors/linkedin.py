@@ -278,7 +278,6 @@ class LinkedinConnector(Connector):
     display_name = "LinkedIn"
     platform = "LinkedIn"
     day_timezone = "UTC"
-    paid_channel = "linkedin"
     dbt_unions = {"ad_accounts": "stg_linkedin__accounts", "ad_campaigns": "stg_linkedin__campaigns",
                   "ad_campaign_daily": "stg_linkedin__campaign_daily", "account_daily": "stg_linkedin__account_daily",
                   "follower_demographics": "stg_linkedin__follower_demographics"}

@@ -33,7 +33,8 @@ def dbt_vars(connectors: dict[str, type[Connector]] = CONNECTORS) -> dict[str, A
             "platform": c.platform,
             "kind": c.kind,
             "day_timezone": c.day_timezone,
-            "paid_channel": c.paid_channel,
+            # An ad channel is its own platform's ad channel.
+            "paid_channel": c.paid_channel or (name if c.kind in PAID_KINDS else None),
             "engagements_basis": c.engagements_basis,
         }
         for name, c in sorted(connectors.items()) if c.kind != "reference"
