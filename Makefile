@@ -15,7 +15,7 @@ ARGS ?=
 TEST_WORKERS ?= auto
 CHROMIUM := /usr/bin/chromium
 
-.PHONY: run test ui sandbox docs chromium bench clean env
+.PHONY: run test ui sandbox docs chromium bench clean env lint lint-sql
 
 env: $(VENV)/.synced
 
@@ -33,6 +33,14 @@ run: env
 
 test: env chromium
 	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile $(ARGS)
+
+# The linters run before the tests; each adds itself as a prerequisite of `lint`.
+test: lint
+lint: lint-sql
+
+# The dbt models' SQL style (.sqlfluff: DuckDB dialect, rendered offline by jinja).
+lint-sql: env
+	$(BIN)/sqlfluff lint dbt_project/models --processes 2 --disable-progress-bar
 
 # The browser tests render the KPI and validation reports in Debian's chromium,
 # with CJK and emoji fonts (Chinese campaign names and emoji in captions must
