@@ -108,7 +108,7 @@ class Ga4Connector(Connector):
     platform = "Google"
     dbt_unions = {"web_properties": "int_ga4__properties"}
     raw_expectations = {
-        "traffic": ("not_null: date_day", "nonnegative: sessions, engaged_sessions, key_events, total_revenue",
+        "traffic": ("nonnegative: sessions, engaged_sessions, key_events, total_revenue",
                     "at_most: engaged_sessions <= sessions", "rate: bounce_rate", "currency: currency_code",
                     "not_future: date_day"),
     }

@@ -284,8 +284,7 @@ class LinkedinConnector(Connector):
     engagements_basis = "account_daily"
     ad_totals = AdTotals(stream="campaign_daily", spend="cost_in_local_currency", currency_stream="ad_accounts")
     raw_expectations = {
-        "campaign_daily": ("not_null: date_day, campaign_id",
-                           "nonnegative: cost_in_local_currency, impressions, clicks, external_website_conversions",
+        "campaign_daily": ("nonnegative: cost_in_local_currency, impressions, clicks, external_website_conversions",
                            "at_most: clicks <= impressions", "not_future: date_day"),
         "ad_accounts": ("currency: currency",),
     }

@@ -156,8 +156,7 @@ class MetaAdsConnector(Connector):
                   "ad_campaign_daily": "stg_meta_ads__insights"}
     ad_totals = AdTotals(stream="insights", spend="spend", currency_stream="accounts")
     raw_expectations = {
-        "insights": ("not_null: date_day, campaign_id",
-                     "nonnegative: spend, impressions, reach, clicks, link_clicks, conversions, conversion_value",
+        "insights": ("nonnegative: spend, impressions, reach, clicks, link_clicks, conversions, conversion_value",
                      "at_most: clicks <= impressions", "not_future: date_day"),
         "accounts": ("currency: currency",),
     }

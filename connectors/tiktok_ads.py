@@ -150,8 +150,7 @@ class TikTokAdsConnector(Connector):
                   "ad_campaign_daily": "stg_tiktok_ads__campaign_daily"}
     ad_totals = AdTotals(stream="campaign_daily", spend="spend", currency_stream="advertisers")
     raw_expectations = {
-        "campaign_daily": ("not_null: date_day, campaign_id",
-                           "nonnegative: spend, impressions, clicks, reach, conversion, complete_payment_value",
+        "campaign_daily": ("nonnegative: spend, impressions, clicks, reach, conversion, complete_payment_value",
                            "at_most: clicks <= impressions", "not_future: date_day"),
         "advertisers": ("currency: currency",),
     }

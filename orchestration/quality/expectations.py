@@ -12,7 +12,10 @@ boilerplate:
     Rule("rate", "ctr")                       0 <= ctr <= 1
     Rule("currency", "account_currency")      an ISO 4217 code
     Rule("not_future", "date_day")            not after today (+1 day for zones ahead of ours)
-    Rule("not_null", "campaign_id")
+
+Value rules only: keys, grain and relationships are dbt tests, and the raw
+tables' keys are enforced at landing (a record without them is quarantined);
+the README's "Which check goes where" says why.
 
 Validation runs on a pandas DataFrame read from DuckDB through an ephemeral GX
 context; failing rows are reported by their grain columns.
@@ -46,12 +49,12 @@ TTD TWD TZS UAH UGX USD UYU UZS VES VND VUV WST XAF XCD XCG XOF XPF YER ZAR ZMW 
 """.split())
 
 
-RULE_KINDS = ("nonnegative", "positive", "rate", "at_most", "currency", "not_future", "not_null")
+RULE_KINDS = ("nonnegative", "positive", "rate", "at_most", "currency", "not_future")
 
 
 @dataclass(frozen=True)
 class Rule:
-    kind: str  # nonnegative | at_most | rate | currency | not_future | not_null | positive
+    kind: str  # one of RULE_KINDS
     column: str
     other: str | None = None  # at_most: the column that bounds `column`
 
@@ -72,8 +75,6 @@ class Rule:
             return gxe.ExpectColumnValuesToBeInSet(column=self.column, value_set=sorted(ISO_4217))
         if self.kind == "not_future":
             return gxe.ExpectColumnValuesToBeBetween(column=self.column, max_value=pd.Timestamp(today + dt.timedelta(days=1)))
-        if self.kind == "not_null":
-            return gxe.ExpectColumnValuesToNotBeNull(column=self.column)
         raise ValueError(f"unknown rule kind {self.kind!r}")
 
     def describe(self) -> str:
@@ -84,7 +85,6 @@ class Rule:
             "at_most": f"{self.column} <= {self.other}",
             "currency": f"{self.column} is an ISO 4217 currency code",
             "not_future": f"{self.column} is not in the future",
-            "not_null": f"{self.column} is not null",
         }[self.kind]
 
 
@@ -116,7 +116,6 @@ AD_DAY = ("date_day", "channel", "account_id", "campaign_id")
 
 MART_SUITES = (
     Suite("marts.fct_ad_performance_daily", AD_DAY, _rules(
-        "not_null: date_day, channel, account_id, campaign_id",
         "nonnegative: spend, spend_local, impressions, reach, clicks, link_clicks, conversions, conversion_value",
         "positive: fx_rate",
         "at_most: clicks <= impressions, link_clicks <= clicks",
@@ -132,7 +131,6 @@ MART_SUITES = (
         "not_future: date_day",
     )),
     Suite("marts.fct_landing_page_daily", ("date_day", "property_id", "landing_page", "session_source", "session_medium"), _rules(
-        "not_null: date_day, property_id",
         "nonnegative: sessions, engaged_sessions, key_events, revenue",
         "at_most: engaged_sessions <= sessions",
         "rate: bounce_rate",
@@ -147,13 +145,11 @@ MART_SUITES = (
         "not_future: first_day, last_day",
     )),
     Suite("marts.fct_audience_daily", ("date_day", "channel", "account_id"), _rules(
-        "not_null: date_day, channel, account_id",
         "nonnegative: followers, followers_lost, impressions, views, reach, engagements, posts_published, paid_spend, paid_impressions, paid_clicks",
         "at_most: paid_clicks <= paid_impressions",
         "not_future: date_day",
     )),
     Suite("marts.fct_content_performance", ("channel", "post_id"), _rules(
-        "not_null: channel, post_id, account_id",
         "nonnegative: impressions, views, reach, likes, comments, shares, saves, clicks, engagements, engagement_rate",
         "not_future: metrics_as_of",
     )),
@@ -171,7 +167,6 @@ MART_SUITES = (
     Suite("marts.dim_audience_demographics", ("snapshot_date", "channel", "account_id", "dimension", "bucket"), _rules(
         "nonnegative: followers", "rate: share", "not_future: snapshot_date",
     )),
-    Suite("marts.dim_account", ("channel", "account_id"), _rules("not_null: channel, account_id")),
 )
 
 # One suite per raw stream whose connector declares value rules for it
