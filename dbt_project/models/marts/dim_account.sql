@@ -30,6 +30,8 @@ organic as (
         'organic' as kind
     from {{ ref('int_organic__account_days') }} as a  -- every pulled organic account, with data or not
     left join {{ ref('int_channels') }} as c using (channel)
+    -- an account that both advertises and posts under one id is one row: its ad account's
+    anti join ad_accounts as p on p.channel = a.channel and p.account_id = a.account_id
 ),
 
 final as (
