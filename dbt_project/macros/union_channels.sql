@@ -5,7 +5,7 @@
     null). With no channel feeding the union, an empty relation of the same
     columns. -#}
 {% macro union_channels(union, columns) -%}
-{%- set models = var('unions').get(union, {}) -%}
+{%- set models = registry('unions').get(union, {}) -%}
 {%- if not models %}
 select
     null::varchar as channel,

@@ -4,7 +4,7 @@
 select *
 from (
     values
-    {%- for name, c in var('channels').items() %}
+    {%- for name, c in registry('channels').items() %}
     (
         {{ sql_literal(name) }}, {{ sql_literal(c.platform) }}, {{ sql_literal(c.channel_name) }},
         {{ sql_literal(c.kind) }}, {{ sql_literal(c.day_timezone) }}, {{ sql_literal(c.paid_channel) }},

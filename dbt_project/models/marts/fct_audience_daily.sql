@@ -26,7 +26,7 @@ channels as (
 post_channels as (
     -- the channels whose posts are pulled (union posts)
     select channel from {{ ref('int_channels') }}
-    where channel in ({{ "'" ~ (var('unions').get('posts', {}).keys() | join("', '")) ~ "'" }})
+    where channel in ({{ "'" ~ (registry('unions').get('posts', {}).keys() | join("', '")) ~ "'" }})
 ),
 
 -- Posts by the channel's local day of publication, with their latest
