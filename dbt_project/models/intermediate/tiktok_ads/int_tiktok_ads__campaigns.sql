@@ -8,11 +8,7 @@ with campaigns as (
 ),
 
 ad_utm as (
-    select account_id, campaign_id, utm_campaign
-    from {{ ref('stg_tiktok_ads__ads') }}
-    where utm_campaign is not null
-    group by account_id, campaign_id, utm_campaign
-    qualify row_number() over (partition by account_id, campaign_id order by count(*) desc, utm_campaign) = 1
+    {{ campaign_utm_from_ads(ref('stg_tiktok_ads__ads')) }}
 ),
 
 final as (
