@@ -15,7 +15,7 @@ ARGS ?=
 TEST_WORKERS ?= auto
 CHROMIUM := /usr/bin/chromium
 
-.PHONY: run test lint ui sandbox docs chromium bench clean env
+.PHONY: run test lint lint-python lint-sql ui sandbox docs chromium bench clean env
 
 env: $(VENV)/.synced
 
@@ -34,9 +34,16 @@ run: env
 test: env chromium lint
 	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile $(ARGS)
 
-# Lint before the tests: ruff's rules and line length are in pyproject.toml.
-lint: env
+# Lint before the tests: ruff for Python (rules and line length in
+# pyproject.toml), sqlfluff for the dbt models' SQL (.sqlfluff: DuckDB
+# dialect, rendered offline by jinja).
+lint: lint-python lint-sql
+
+lint-python: env
 	$(BIN)/ruff check .
+
+lint-sql: env
+	$(BIN)/sqlfluff lint dbt_project/models --processes 2 --disable-progress-bar
 
 # The browser tests render the KPI and validation reports in Debian's chromium,
 # with CJK and emoji fonts (Chinese campaign names and emoji in captions must

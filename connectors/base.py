@@ -88,9 +88,69 @@ class ParseError(ValueError):
         super().__init__(f"{channel}.{stream}: column {column!r} got {value!r}: {why}")
 
 
+# --------------------------------------------------------------------------- what a channel declares
+#
+# Everything outside a channel's own places (its connector module, its sandbox
+# modules, its dbt staging folder) derives from these declarations: the raw
+# assets and their checks, the dbt unions and channel lists (passed to dbt as
+# vars by orchestration/dbt_vars.py), the reconciliation audit, the raw
+# expectation suites, dim_channel and the report. docs/adding-a-channel.md
+# says what each one means.
+
+# paid: ad accounts and campaigns; organic: an audience and its posts;
+# paid_and_organic: both (LinkedIn); web: site analytics (GA4); reference:
+# data the marts need that is no marketing channel (FX rates).
+CHANNEL_KINDS = ("paid", "organic", "paid_and_organic", "web", "reference")
+
+# The union models of the dbt project (intermediate/), each fed by one model
+# per channel in a column contract (docs/adding-a-channel.md).
+DBT_UNIONS = (
+    "ad_accounts", "ad_campaigns", "ad_campaign_daily", "web_properties",
+    "account_daily", "posts", "post_snapshots", "post_daily", "follower_demographics",
+)
+
+# Where an organic channel's daily engagements come from (fct_audience_daily.engagements_basis).
+ENGAGEMENTS_BASES = ("account_daily", "post_daily", "published_posts")
+
+
+@dataclass(frozen=True)
+class AdTotals:
+    """Where a paid channel's raw daily campaign totals live: the
+    reconciliation audit recomputes the ad mart's spend, impressions and
+    clicks from them, independently of dbt."""
+
+    stream: str  # daily rows: account_id, date_day, impressions, clicks
+    spend: str  # that stream's spend column, in the account's currency
+    currency_stream: str  # one row per account_id with its `currency`
+
+
 class Connector(ABC):
     channel: ClassVar[str]
     streams: ClassVar[dict[str, Stream]]
+    # What the channel is (one of CHANNEL_KINDS): "paid" (ad spend), "organic"
+    # (own posts and audience), "paid_and_organic" (both, LinkedIn), "web"
+    # (analytics) or "reference" (lookups such as FX rates).
+    kind: ClassVar[str]
+    display_name: ClassVar[str]  # "Meta Ads", "WeChat Official Accounts"
+    platform: ClassVar[str]  # the company behind the API: "Meta", "Google"
+    # The time zone of the API's days: an IANA name when the API fixes one
+    # (WeChat reports Beijing days), None when each account's own zone governs
+    # (Meta ad accounts, TikTok advertisers, GA4 properties: read from the API).
+    day_timezone: ClassVar[str | None] = None
+    # The ad channel of the same platform (Instagram's ads run on meta_ads):
+    # fct_audience_daily sets its paid numbers beside the organic ones. A
+    # paid channel is its own.
+    paid_channel: ClassVar[str | None] = None
+    # Union (one of DBT_UNIONS) -> this channel's dbt model feeding it.
+    dbt_unions: ClassVar[dict[str, str]] = {}
+    # Organic channels: one of ENGAGEMENTS_BASES.
+    engagements_basis: ClassVar[str | None] = None
+    # Paid channels: the raw totals the ad mart is reconciled with.
+    ad_totals: ClassVar[AdTotals | None] = None
+    # Value rules on the raw tables (Great Expectations, before dbt runs):
+    # stream -> rule specs such as "nonnegative: spend, clicks" or
+    # "at_most: clicks <= impressions" (orchestration/quality/expectations.py).
+    raw_expectations: ClassVar[dict[str, tuple[str, ...]]] = {}
     default_base_url: ClassVar[str]
     credential_keys: ClassVar[tuple[str, ...]] = ()
     # option name -> expected Python type, for config validation
@@ -100,14 +160,6 @@ class Connector(ABC):
     # weekends and holidays). Freshness is judged against it. Every connector
     # states its own.
     expected_lag_days: ClassVar[int]
-    # What the channel is: "paid" (ad spend), "organic" (own posts and
-    # audience), "paid_and_organic" (both, LinkedIn), "web" (analytics) or
-    # "reference" (lookups such as FX rates).
-    kind: ClassVar[str]
-    # The time zone of the API's days: an IANA name when the API fixes one
-    # (WeChat reports Beijing days), None when each account's own zone governs
-    # (Meta ad accounts, TikTok advertisers, GA4 properties: read from the API).
-    day_timezone: ClassVar[str | None]
     # Days pulled before every window's start (FX: a window that opens on a
     # weekend or after a holiday still has a rate to carry forward).
     lead_days: ClassVar[int] = 0

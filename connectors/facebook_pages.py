@@ -154,9 +154,15 @@ class FacebookPagesConnector(GraphConnector):
     channel = CHANNEL
     streams = STREAMS
     default_base_url = "https://graph.facebook.com/v21.0"
-    expected_lag_days = 1
     kind = "organic"
+    display_name = "Facebook Pages"
+    platform = "Meta"
     day_timezone = "America/Los_Angeles"
+    paid_channel = "meta_ads"
+    dbt_unions = {"account_daily": "stg_facebook_pages__account_daily", "posts": "stg_facebook_pages__posts",
+                  "post_snapshots": "stg_facebook_pages__post_snapshots"}
+    engagements_basis = "account_daily"
+    expected_lag_days = 1
     option_types = {"metrics": list, "post_metrics": list, "snapshot_post_days": int}
     normalize_account = normalize_page_id
 

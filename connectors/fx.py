@@ -54,10 +54,15 @@ class FxConnector(Connector):
     channel = CHANNEL
     streams = STREAMS
     default_base_url = "https://data-api.ecb.europa.eu"
+    kind = "reference"
+    display_name = "ECB euro reference rates"
+    platform = "European Central Bank"
+    raw_expectations = {
+        "ecb_rates": ("positive: rate_per_eur", "currency: currency", "not_future: rate_date"),
+    }
     # The ECB publishes on TARGET business days only: Easter leaves a
     # Thursday rate standing until Tuesday.
     expected_lag_days = 4
-    kind = "reference"
     day_timezone = "Europe/Berlin"
     lead_days = 14  # ECB rates skip weekends and holidays: the last rate before the window carries forward
     option_types = {"currencies": list}

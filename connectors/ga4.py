@@ -77,10 +77,17 @@ class Ga4Connector(GoogleConnector):
     channel = CHANNEL
     streams = STREAMS
     default_base_url = "https://analyticsdata.googleapis.com/v1beta"
+    kind = "web"
+    display_name = "Google Analytics 4"
+    platform = "Google"
+    dbt_unions = {"web_properties": "int_ga4__properties"}
+    raw_expectations = {
+        "traffic": ("nonnegative: sessions, engaged_sessions, key_events, total_revenue",
+                    "at_most: engaged_sessions <= sessions", "rate: bounce_rate", "currency: currency_code",
+                    "not_future: date_day"),
+    }
     # GA4 processes a day for 24-48 h before it settles.
     expected_lag_days = 2
-    kind = "web"
-    day_timezone = None
     normalize_account = normalize_property_id
 
     def read(self, stream: str, account: str, start: dt.date, end: dt.date) -> Iterator[pa.RecordBatch]:

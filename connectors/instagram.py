@@ -126,9 +126,16 @@ class InstagramConnector(GraphConnector):
     channel = CHANNEL
     streams = STREAMS
     default_base_url = "https://graph.facebook.com/v21.0"
-    expected_lag_days = 1
     kind = "organic"
+    display_name = "Instagram"
+    platform = "Meta"
     day_timezone = "America/Los_Angeles"
+    paid_channel = "meta_ads"
+    dbt_unions = {"account_daily": "stg_instagram__account_daily", "posts": "stg_instagram__posts",
+                  "post_snapshots": "stg_instagram__post_snapshots",
+                  "follower_demographics": "stg_instagram__follower_demographics"}
+    engagements_basis = "account_daily"
+    expected_lag_days = 1
     option_types = {"snapshot_media_days": int}
     normalize_account = normalize_ig_user_id
 

@@ -50,7 +50,7 @@ import orjson
 import pyarrow as pa
 import requests
 
-from connectors.base import EPOCH_MS, MONEY, AccountIds, Connector, ParseError, Stream, Values, date_chunks
+from connectors.base import EPOCH_MS, MONEY, AccountIds, AdTotals, Connector, ParseError, Stream, Values, date_chunks
 from connectors.http import ApiClient, ApiError, Dialect, TokenPaginator, Verdict, retry_after
 
 log = logging.getLogger("socialmart.linkedin")
@@ -267,10 +267,22 @@ class LinkedinConnector(Connector):
     channel = CHANNEL
     streams = STREAMS
     default_base_url = "https://api.linkedin.com/rest"
+    kind = "paid_and_organic"
+    display_name = "LinkedIn"
+    platform = "LinkedIn"
+    day_timezone = "UTC"
+    dbt_unions = {"ad_accounts": "stg_linkedin__accounts", "ad_campaigns": "stg_linkedin__campaigns",
+                  "ad_campaign_daily": "stg_linkedin__campaign_daily", "account_daily": "stg_linkedin__account_daily",
+                  "follower_demographics": "stg_linkedin__follower_demographics"}
+    engagements_basis = "account_daily"
+    ad_totals = AdTotals(stream="campaign_daily", spend="cost_in_local_currency", currency_stream="ad_accounts")
+    raw_expectations = {
+        "campaign_daily": ("nonnegative: cost_in_local_currency, impressions, clicks, external_website_conversions",
+                           "at_most: clicks <= impressions", "not_future: date_day"),
+        "ad_accounts": ("currency: currency",),
+    }
     # Organization statistics end at least 2 days back (see above).
     expected_lag_days = 2
-    kind = "paid_and_organic"
-    day_timezone = "UTC"
     credential_keys = ("access_token",)
     option_types = {"organizations": list, VERSION_OPTION: str}
     normalize_account = normalize_ad_account_id

@@ -29,7 +29,7 @@ from urllib.parse import parse_qs
 
 import pyarrow as pa
 
-from connectors.base import MONEY, AccountIds, Stream, Values
+from connectors.base import MONEY, AccountIds, AdTotals, Stream, Values
 from connectors.columnar import ColumnarBuilder, Wire, first_action_value
 from connectors.graph import GRAPH_TIME, GraphConnector
 from connectors.http import ApiError, prefetched
@@ -99,9 +99,18 @@ class MetaAdsConnector(GraphConnector):
     channel = CHANNEL
     streams = STREAMS
     default_base_url = "https://graph.facebook.com/v21.0"
-    expected_lag_days = 1
     kind = "paid"
-    day_timezone = None
+    display_name = "Meta Ads"
+    platform = "Meta"
+    dbt_unions = {"ad_accounts": "stg_meta_ads__accounts", "ad_campaigns": "int_meta_ads__campaigns",
+                  "ad_campaign_daily": "stg_meta_ads__insights"}
+    ad_totals = AdTotals(stream="insights", spend="spend", currency_stream="accounts")
+    raw_expectations = {
+        "insights": ("nonnegative: spend, impressions, reach, clicks, link_clicks, conversions, conversion_value",
+                     "at_most: clicks <= impressions", "not_future: date_day"),
+        "accounts": ("currency: currency",),
+    }
+    expected_lag_days = 1
     option_types = {"conversion_action_type": str, "action_attribution_windows": list}
     normalize_account = normalize_account_id
 

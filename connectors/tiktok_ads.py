@@ -37,7 +37,7 @@ from urllib.parse import parse_qs, urlsplit
 import pyarrow as pa
 import requests
 
-from connectors.base import MONEY, AccountIds, Connector, Stream, Values, date_chunks
+from connectors.base import MONEY, AccountIds, AdTotals, Connector, Stream, Values, date_chunks
 from connectors.http import ApiClient, Dialect, PageNumberPaginator, Verdict, register_secret, retry_after
 
 CHANNEL = "tiktok_ads"
@@ -141,9 +141,18 @@ class TikTokAdsConnector(Connector):
     channel = CHANNEL
     streams = STREAMS
     default_base_url = "https://business-api.tiktok.com/open_api/v1.3"
-    expected_lag_days = 1
     kind = "paid"
-    day_timezone = None
+    display_name = "TikTok Ads"
+    platform = "TikTok"
+    dbt_unions = {"ad_accounts": "stg_tiktok_ads__accounts", "ad_campaigns": "int_tiktok_ads__campaigns",
+                  "ad_campaign_daily": "stg_tiktok_ads__campaign_daily"}
+    ad_totals = AdTotals(stream="campaign_daily", spend="spend", currency_stream="advertisers")
+    raw_expectations = {
+        "campaign_daily": ("nonnegative: spend, impressions, clicks, reach, conversion, complete_payment_value",
+                           "at_most: clicks <= impressions", "not_future: date_day"),
+        "advertisers": ("currency: currency",),
+    }
+    expected_lag_days = 1
     credential_keys = ("access_token",)
     option_types = {"page_size": int}
     normalize_account = normalize_advertiser_id

@@ -166,10 +166,18 @@ class WeChatConnector(Connector):
     channel = CHANNEL
     streams = STREAMS
     default_base_url = "https://api.weixin.qq.com"
+    kind = "organic"
+    display_name = "WeChat Official Accounts"
+    platform = "Tencent"
+    day_timezone = "Asia/Shanghai"
+    dbt_unions = {"account_daily": "stg_wechat__account_daily", "posts": "stg_wechat__posts",
+                  "post_snapshots": "stg_wechat__post_snapshots", "post_daily": "stg_wechat__article_daily"}
+    engagements_basis = "post_daily"
+    raw_expectations = {
+        "user_summary": ("nonnegative: new_user, cancel_user", "not_future: ref_date"),
+    }
     # The datacube serves yesterday at most.
     expected_lag_days = 1
-    kind = "organic"
-    day_timezone = "Asia/Shanghai"
     credential_keys = ("secret",)
     normalize_account = normalize_appid
 

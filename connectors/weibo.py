@@ -120,9 +120,14 @@ class WeiboConnector(Connector):
     channel = CHANNEL
     streams = STREAMS
     default_base_url = "https://api.weibo.com/2"
-    expected_lag_days = 1
     kind = "organic"
+    display_name = "Weibo"
+    platform = "Sina"
     day_timezone = "Asia/Shanghai"
+    dbt_unions = {"account_daily": "stg_weibo__account_daily", "posts": "stg_weibo__posts",
+                  "post_snapshots": "stg_weibo__post_snapshots"}
+    engagements_basis = "published_posts"
+    expected_lag_days = 1
     credential_keys = ("access_token",)
     normalize_account = normalize_uid
 

@@ -168,9 +168,13 @@ class XConnector(Connector):
     channel = CHANNEL
     streams = STREAMS
     default_base_url = "https://api.x.com/2"
-    expected_lag_days = 1
     kind = "organic"
+    display_name = "X"
+    platform = "X"
     day_timezone = "UTC"
+    dbt_unions = {"account_daily": "stg_x__account_daily", "posts": "stg_x__posts", "post_snapshots": "stg_x__post_snapshots"}
+    engagements_basis = "published_posts"
+    expected_lag_days = 1
     credential_keys = ("bearer_token",)
     normalize_account = normalize_user_id
 

@@ -148,10 +148,19 @@ class YoutubeConnector(GoogleConnector):
     channel = CHANNEL
     streams = STREAMS
     default_base_url = "https://youtubeanalytics.googleapis.com/v2"
+    kind = "organic"
+    display_name = "YouTube"
+    platform = "Google"
+    day_timezone = "America/Los_Angeles"
+    dbt_unions = {"account_daily": "stg_youtube__account_daily", "posts": "stg_youtube__posts",
+                  "post_snapshots": "stg_youtube__post_snapshots", "post_daily": "stg_youtube__video_daily"}
+    engagements_basis = "account_daily"
+    raw_expectations = {
+        "channel_daily": ("nonnegative: views, likes, comments, shares, subscribers_gained, subscribers_lost",
+                          "not_future: date_day"),
+    }
     # Analytics are ~2 days behind: the newest complete day is 3 days back.
     expected_lag_days = 3
-    kind = "organic"
-    day_timezone = "America/Los_Angeles"
     dialect = YoutubeDialect
     option_types = {"data_api_base_url": str}
     normalize_account = normalize_channel_id

@@ -15,6 +15,8 @@ import sys
 import tempfile
 from pathlib import Path
 
+from orchestration.dbt_vars import dbt_cli_vars
+
 DBT_PROJECT_DIR = Path(__file__).resolve().parents[1] / "dbt_project"
 DBT_EXECUTABLE = Path(sys.executable).with_name("dbt")
 SITE_DIR = "dbt_docs"
@@ -51,7 +53,8 @@ def serve_docs(warehouse_dir: Path, port: int) -> int:
 
 
 def _project_args(site: Path) -> list[str]:
-    return ["--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR), "--target-path", str(site)]
+    return ["--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR), "--target-path", str(site),
+            *dbt_cli_vars()]
 
 
 def _env(build_db: Path) -> dict[str, str]:

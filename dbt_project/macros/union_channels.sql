@@ -1,14 +1,26 @@
-{#- One select per channel's staging model of an entity, in one column
-    contract: every column cast to its contract type, so a channel whose API
-    lacks a measure contributes a typed null (its staging selects null). -#}
-{% macro union_channels(entity, channels, columns) -%}
-{%- for channel in channels %}
+{#- One select per channel feeding a union (var('unions')[union]: channel ->
+    its model, passed by the orchestration from the connector registry), in
+    one column contract: every column cast to its contract type, so a channel
+    whose API lacks a measure contributes a typed null (its model selects
+    null). With no channel feeding the union, an empty relation of the same
+    columns. -#}
+{% macro union_channels(union, columns) -%}
+{%- set models = registry('unions').get(union, {}) -%}
+{%- if not models %}
+select
+    null::varchar as channel,
+    {%- for name, type in columns.items() %}
+    null::{{ type }} as {{ name }}{{ "," if not loop.last }}
+    {%- endfor %}
+where false
+{%- endif %}
+{%- for channel, model in models.items() %}
 select
     '{{ channel }}' as channel,
     {%- for name, type in columns.items() %}
     {{ name }}::{{ type }} as {{ name }}{{ "," if not loop.last }}
     {%- endfor %}
-from {{ ref('stg_' ~ channel ~ '__' ~ entity) }}
+from {{ ref(model) }}
 {% if not loop.last %}union all{% endif %}
 {%- endfor %}
 {%- endmacro %}

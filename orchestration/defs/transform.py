@@ -29,6 +29,7 @@ from dagster_duckdb import DuckDBResource
 from packaging import version
 
 from orchestration.config import Settings
+from orchestration.dbt_vars import dbt_cli_vars
 from orchestration.landing import ensure_all_raw_tables, raw_asset_path
 from orchestration.quality.results import SAMPLE_ROWS, CheckResult, record_results
 
@@ -101,7 +102,8 @@ def ensure_manifest(project: DbtProject, settings: Settings) -> Path:
         if manifest.exists() and manifest.stat().st_mtime >= newest:
             return manifest
         completed = subprocess.run(
-            [str(DBT_EXECUTABLE), "parse", "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR), "--quiet"],
+            [str(DBT_EXECUTABLE), "parse", "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR), "--quiet",
+             *dbt_cli_vars()],
             env={**os.environ, **dbt_environment(settings)},
             capture_output=True, text=True,
         )
@@ -123,7 +125,7 @@ def dbt_definitions(settings: Settings) -> tuple[dg.AssetsDefinition, DbtCliReso
         # The dbt subprocess inherits this process's environment.
         os.environ.update(dbt_environment(settings))
         target = dbt_target_path(settings)
-        invocation = dbt.cli(["build"], context=context, raise_on_error=False, target_path=target)
+        invocation = dbt.cli(["build", *dbt_cli_vars()], context=context, raise_on_error=False, target_path=target)
         # dagster-dbt echoes every dbt log line on stdout (650 lines a build):
         # into a file beside dbt's own log, on the terminal only at DEBUG.
         target.mkdir(parents=True, exist_ok=True)

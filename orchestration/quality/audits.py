@@ -17,6 +17,7 @@ from typing import Any
 
 import duckdb
 
+from connectors import CONNECTORS
 from connectors.base import Stream
 from orchestration.landing import STATE_SCHEMA, quote, raw_asset_name, raw_table
 from orchestration.quality.drift import ensure_drift_tables
@@ -44,10 +45,10 @@ class AdSource:
     currency_table: str
 
 
-AD_SOURCES = (
-    AdSource("meta_ads", "insights", "spend", "accounts"),
-    AdSource("tiktok_ads", "campaign_daily", "spend", "advertisers"),
-    AdSource("linkedin", "campaign_daily", "cost_in_local_currency", "ad_accounts"),
+# Every channel whose connector declares its raw ad totals (Connector.ad_totals).
+AD_SOURCES = tuple(
+    AdSource(name, c.ad_totals.stream, c.ad_totals.spend, c.ad_totals.currency_stream)
+    for name, c in CONNECTORS.items() if c.ad_totals is not None
 )
 
 

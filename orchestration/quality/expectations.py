@@ -1,7 +1,9 @@
 """Great Expectations suites, defined here in code and versioned with it.
 
 One suite per mart (all rows) and one per KPI raw stream (the rows this run
-landed: the boundary where an API's bad number enters). Each suite is built
+landed: the boundary where an API's bad number enters), the raw ones
+declared by each connector (`Connector.raw_expectations`, in the rule specs
+below) so a new channel brings its own. Each suite is built
 from a few declarative rules so a reader sees the business rule, not GX
 boilerplate:
 
@@ -10,7 +12,10 @@ boilerplate:
     Rule("rate", "ctr")                       0 <= ctr <= 1
     Rule("currency", "account_currency")      an ISO 4217 code
     Rule("not_future", "date_day")            not after today (+1 day for zones ahead of ours)
-    Rule("not_null", "campaign_id")
+
+Value rules only: keys, grain and relationships are dbt tests, and the raw
+tables' keys are enforced at landing (a record without them is quarantined);
+the README's "Which check goes where" says why.
 
 Validation runs on a pandas DataFrame read from DuckDB through an ephemeral GX
 context; failing rows are reported by their grain columns.
@@ -29,6 +34,7 @@ from typing import Any
 import duckdb
 import pandas as pd
 
+from connectors import CONNECTORS
 from orchestration.landing import quote, raw_asset_name, raw_table
 from orchestration.quality.results import SAMPLE_ROWS, CheckResult
 
@@ -43,9 +49,12 @@ TTD TWD TZS UAH UGX USD UYU UZS VES VND VUV WST XAF XCD XCG XOF XPF YER ZAR ZMW 
 """.split())
 
 
+RULE_KINDS = ("nonnegative", "positive", "rate", "at_most", "currency", "not_future")
+
+
 @dataclass(frozen=True)
 class Rule:
-    kind: str  # nonnegative | at_most | rate | currency | not_future | not_null | positive
+    kind: str  # one of RULE_KINDS
     column: str
     other: str | None = None  # at_most: the column that bounds `column`
 
@@ -66,8 +75,6 @@ class Rule:
             return gxe.ExpectColumnValuesToBeInSet(column=self.column, value_set=sorted(ISO_4217))
         if self.kind == "not_future":
             return gxe.ExpectColumnValuesToBeBetween(column=self.column, max_value=pd.Timestamp(today + dt.timedelta(days=1)))
-        if self.kind == "not_null":
-            return gxe.ExpectColumnValuesToNotBeNull(column=self.column)
         raise ValueError(f"unknown rule kind {self.kind!r}")
 
     def describe(self) -> str:
@@ -78,7 +85,6 @@ class Rule:
             "at_most": f"{self.column} <= {self.other}",
             "currency": f"{self.column} is an ISO 4217 currency code",
             "not_future": f"{self.column} is not in the future",
-            "not_null": f"{self.column} is not null",
         }[self.kind]
 
 
@@ -95,6 +101,8 @@ def _rules(*specs: str) -> tuple[Rule, ...]:
     rules: list[Rule] = []
     for spec in specs:
         kind, _, columns = spec.partition(":")
+        if kind not in RULE_KINDS:
+            raise ValueError(f"expectation rule {spec!r}: unknown kind {kind!r} (known: {', '.join(RULE_KINDS)})")
         for column in (c.strip() for c in columns.split(",")):
             if kind == "at_most":
                 low, high = (part.strip() for part in column.split("<="))
@@ -108,7 +116,6 @@ AD_DAY = ("date_day", "channel", "account_id", "campaign_id")
 
 MART_SUITES = (
     Suite("marts.fct_ad_performance_daily", AD_DAY, _rules(
-        "not_null: date_day, channel, account_id, campaign_id",
         "nonnegative: spend, spend_local, impressions, reach, clicks, link_clicks, conversions, conversion_value",
         "positive: fx_rate",
         "at_most: clicks <= impressions, link_clicks <= clicks",
@@ -124,7 +131,6 @@ MART_SUITES = (
         "not_future: date_day",
     )),
     Suite("marts.fct_landing_page_daily", ("date_day", "property_id", "landing_page", "session_source", "session_medium"), _rules(
-        "not_null: date_day, property_id",
         "nonnegative: sessions, engaged_sessions, key_events, revenue",
         "at_most: engaged_sessions <= sessions",
         "rate: bounce_rate",
@@ -139,13 +145,11 @@ MART_SUITES = (
         "not_future: first_day, last_day",
     )),
     Suite("marts.fct_audience_daily", ("date_day", "channel", "account_id"), _rules(
-        "not_null: date_day, channel, account_id",
         "nonnegative: followers, followers_lost, impressions, views, reach, engagements, posts_published, paid_spend, paid_impressions, paid_clicks",
         "at_most: paid_clicks <= paid_impressions",
         "not_future: date_day",
     )),
     Suite("marts.fct_content_performance", ("channel", "post_id"), _rules(
-        "not_null: channel, post_id, account_id",
         "nonnegative: impressions, views, reach, likes, comments, shares, saves, clicks, engagements, engagement_rate",
         "not_future: metrics_as_of",
     )),
@@ -163,48 +167,13 @@ MART_SUITES = (
     Suite("marts.dim_audience_demographics", ("snapshot_date", "channel", "account_id", "dimension", "bucket"), _rules(
         "nonnegative: followers", "rate: share", "not_future: snapshot_date",
     )),
-    Suite("marts.dim_account", ("channel", "account_id"), _rules("not_null: channel, account_id")),
 )
 
-RAW_SUITES = (
-    Suite("raw_meta_ads.insights", ("account_id", "date_day", "campaign_id"), _rules(
-        "not_null: date_day, campaign_id",
-        "nonnegative: spend, impressions, reach, clicks, link_clicks, conversions, conversion_value",
-        "at_most: clicks <= impressions",
-        "not_future: date_day",
-    ), "date_day"),
-    Suite("raw_meta_ads.accounts", ("account_id",), _rules("currency: currency")),
-    Suite("raw_tiktok_ads.campaign_daily", ("account_id", "date_day", "campaign_id"), _rules(
-        "not_null: date_day, campaign_id",
-        "nonnegative: spend, impressions, clicks, reach, conversion, complete_payment_value",
-        "at_most: clicks <= impressions",
-        "not_future: date_day",
-    ), "date_day"),
-    Suite("raw_tiktok_ads.advertisers", ("account_id",), _rules("currency: currency")),
-    Suite("raw_linkedin.campaign_daily", ("account_id", "date_day", "campaign_id"), _rules(
-        "not_null: date_day, campaign_id",
-        "nonnegative: cost_in_local_currency, impressions, clicks, external_website_conversions",
-        "at_most: clicks <= impressions",
-        "not_future: date_day",
-    ), "date_day"),
-    Suite("raw_linkedin.ad_accounts", ("account_id",), _rules("currency: currency")),
-    Suite("raw_ga4.traffic", ("account_id", "date_day", "session_source", "session_medium", "session_campaign_name", "landing_page"), _rules(
-        "not_null: date_day",
-        "nonnegative: sessions, engaged_sessions, key_events, total_revenue",
-        "at_most: engaged_sessions <= sessions",
-        "rate: bounce_rate",
-        "currency: currency_code",
-        "not_future: date_day",
-    ), "date_day"),
-    Suite("raw_fx.ecb_rates", ("rate_date", "currency"), _rules(
-        "positive: rate_per_eur", "currency: currency", "not_future: rate_date",
-    ), "rate_date"),
-    Suite("raw_youtube.channel_daily", ("account_id", "date_day"), _rules(
-        "nonnegative: views, likes, comments, shares, subscribers_gained, subscribers_lost", "not_future: date_day",
-    ), "date_day"),
-    Suite("raw_wechat.user_summary", ("account_id", "ref_date", "user_source"), _rules(
-        "nonnegative: new_user, cancel_user", "not_future: ref_date",
-    ), "ref_date"),
+# One suite per raw stream whose connector declares value rules for it
+# (Connector.raw_expectations); a failing row is named by the stream's key.
+RAW_SUITES = tuple(
+    Suite(f"raw_{name}.{stream}", c.streams[stream].key, _rules(*specs), c.streams[stream].date_column)
+    for name, c in CONNECTORS.items() for stream, specs in c.raw_expectations.items()
 )
 
 

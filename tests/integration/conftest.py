@@ -14,6 +14,7 @@ import duckdb
 import pytest
 
 from orchestration.config import Settings, load_settings
+from orchestration.dbt_vars import dbt_cli_vars
 from orchestration.sandbox_config import start_sandbox
 from sandbox import Sandbox
 
@@ -58,14 +59,17 @@ DBT_PROJECT = Path(__file__).resolve().parents[2] / "dbt_project"
 
 
 def build_staging(channel: str, build_db: Path, work: Path) -> subprocess.CompletedProcess:
-    """`dbt build` of one channel's staging models against `build_db`.
+    """`dbt build` of one channel's own models (its staging folder and, where
+    its conforming needs aggregation, its intermediate folder) against `build_db`.
 
     Its own target and log directories: other dbt runs may share the project
     directory meanwhile (and dbt must not phone home: there is no internet).
     """
     env = {**os.environ, "SOCIALMART_BUILD_DB": str(build_db), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
+    folders = [f"path:models/{layer}/{channel}" for layer in ("staging", "intermediate")
+               if (DBT_PROJECT / "models" / layer / channel).is_dir()]
     return subprocess.run(
-        [str(DBT), "build", "--select", f"path:models/staging/{channel}", "--project-dir", str(DBT_PROJECT),
+        [str(DBT), "build", "--select", *folders, *dbt_cli_vars(), "--project-dir", str(DBT_PROJECT),
          "--profiles-dir", str(DBT_PROJECT), "--target-path", str(work / "dbt_target"), "--log-path", str(work / "dbt_logs")],
         env=env, capture_output=True, text=True, timeout=300,
     )

@@ -132,7 +132,7 @@ def test_dbt_staging_builds(synced, tmp_path):
     proc = build_staging("tiktok_ads", path, tmp_path)
     assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-2000:]
     with duckdb.connect(str(path), read_only=True) as con:
-        utm = dict(con.execute("select campaign_name, utm_campaign from staging.stg_tiktok_ads__campaigns").fetchall())
+        utm = dict(con.execute("select campaign_name, utm_campaign from intermediate.int_tiktok_ads__campaigns").fetchall())
         assert utm["Spring Sale - TikTok"] == "spring_sale"
         assert utm["夏日徒步 Summer Hiking CN"] is None  # its ads carry no UTM tags
         spend = con.execute("select sum(spend_local) from staging.stg_tiktok_ads__campaign_daily "

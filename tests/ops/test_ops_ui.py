@@ -126,7 +126,7 @@ def test_asset_graph_by_layer_and_channel_with_checks(ui):
     assert groups["published/marketing_duckdb"] == "published"
     assert {"raw_meta_ads", "raw_ga4", "raw_fx", "staging", "intermediate", "marts", "published"} <= set(groups.values())
     # The lookup CSVs are a layer of their own, not "dbt" with a "main/" key.
-    assert groups["seeds/channels"] == "seeds" and not [key for key in groups if key.startswith("main/")]
+    assert groups["seeds/ga4_source_channels"] == "seeds" and not [key for key in groups if key.startswith("main/")]
     # The UI labels a node by its key's last part: every raw table's names its channel.
     raw_labels = [key.split("/")[-1] for key in groups if key.startswith("raw_")]
     assert len(raw_labels) == len(set(raw_labels)) and "meta_ads__insights" in raw_labels

@@ -16,7 +16,7 @@
 with landed as (
     select w.channel, w.account_id, w.window_start, w.window_end
     from {{ ref('stg_pipeline__landed_windows') }} as w
-    join {{ ref('channels') }} as c using (channel)
+    join {{ ref('int_channels') }} as c using (channel)
     where c.kind = 'organic' and not w.is_snapshot
 ),
 

@@ -1,46 +1,45 @@
--- Every account socialmart pulls: ad accounts (paid), GA4 properties (web),
--- organic profiles (organic), with currency and time zone where they have one.
-with meta_ads as (
-    select 'meta_ads' as channel, account_id, account_name, account_currency as currency, account_timezone as timezone, 'paid' as kind
-    from {{ ref('stg_meta_ads__accounts') }}
-),
-
-ga4 as (
+-- Every account socialmart pulls: ad accounts (paid), web analytics
+-- properties (web), organic profiles (organic), with currency and time zone
+-- where they have one.
+with ad_accounts as (
     select
-        'ga4' as channel,
-        property_id as account_id,
-        'GA4 property ' || property_id as account_name,
-        max(property_currency) as currency,
-        max(property_timezone) as timezone,
-        'web' as kind
-    from {{ ref('stg_ga4__traffic') }}
-    group by property_id
+        channel,
+        account_id,
+        account_name,
+        account_currency as currency,
+        account_timezone as timezone,
+        'paid' as kind
+    from {{ ref('int_ads__accounts') }}
 ),
 
-tiktok_ads as (
-    select 'tiktok_ads' as channel, account_id, account_name, account_currency as currency, account_timezone as timezone, 'paid' as kind
-    from {{ ref('stg_tiktok_ads__accounts') }}
-),
-
-linkedin_ads as (
-    select 'linkedin' as channel, account_id, account_name, account_currency as currency,
-           coalesce(account_timezone, 'UTC') as timezone, 'paid' as kind
-    from {{ ref('stg_linkedin__accounts') }}
+web_properties as (
+    select channel, account_id, account_name, currency, timezone, 'web' as kind
+    from (
+        {{ union_channels('web_properties', {
+            'account_id': 'varchar', 'account_name': 'varchar', 'currency': 'varchar', 'timezone': 'varchar'}) }}
+    )
 ),
 
 organic as (
-    select distinct a.channel, a.account_id, null::varchar as account_name, null::varchar as currency,
-           c.day_timezone as timezone, 'organic' as kind
+    select distinct
+        a.channel,
+        a.account_id,
+        null::varchar as account_name,
+        null::varchar as currency,
+        c.day_timezone as timezone,
+        'organic' as kind
     from {{ ref('int_organic__account_days') }} as a  -- every pulled organic account, with data or not
-    left join {{ ref('channels') }} as c using (channel)
+    left join {{ ref('int_channels') }} as c using (channel)
+    -- an account that both advertises and posts under one id is one row: its ad account's
+    anti join ad_accounts as p on p.channel = a.channel and p.account_id = a.account_id
 ),
 
 final as (
-    select * from meta_ads
-    union all select * from ga4
-    union all select * from tiktok_ads
-    union all select * from linkedin_ads
-    union all select * from organic
+    select * from ad_accounts
+    union all
+    select * from web_properties
+    union all
+    select * from organic
 )
 
 select * from final

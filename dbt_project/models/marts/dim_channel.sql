@@ -22,7 +22,7 @@ final as (
         c.paid_channel::varchar as paid_channel,
         m.ga4_sources::varchar as ga4_sources,
         a.channel is not null as ga4_attributed
-    from {{ ref('channels') }} as c
+    from {{ ref('int_channels') }} as c
     left join mapped as m using (channel)
     left join attributed as a using (channel)
 )

@@ -6,7 +6,6 @@
 -- its ad accounts), repeated on each of its organic accounts: do not sum them
 -- across accounts; null when the platform has no ad data that day.
 -- Missing is null: a measure the API did not report that day stays null.
-{%- set engagements_basis = var('organic_engagements_basis') %}
 with account_days as (
     select * from {{ ref('int_organic__account_days') }}
 ),
@@ -20,14 +19,14 @@ daily as (
 ),
 
 channels as (
-    select channel, day_timezone, paid_channel from {{ ref('channels') }}
+    -- engagements_basis: where the channel's daily engagements come from (its connector declares it)
+    select channel, day_timezone, paid_channel, engagements_basis from {{ ref('int_channels') }}
 ),
 
-basis as (
-    {%- for channel, source in engagements_basis.items() %}
-    select '{{ channel }}' as channel, '{{ source }}' as engagements_basis
-    {%- if not loop.last %} union all{% endif %}
-    {%- endfor %}
+post_channels as (
+    -- the channels whose posts are pulled (union posts)
+    select channel from {{ ref('int_channels') }}
+    where channel in ({{ "'" ~ (registry('unions').get('posts', {}).keys() | join("', '")) ~ "'" }})
 ),
 
 -- Posts by the channel's local day of publication, with their latest
@@ -73,8 +72,8 @@ joined as (
         d.impressions,
         d.views,
         d.reach,
-        b.engagements_basis,
-        case b.engagements_basis
+        c.engagements_basis,
+        case c.engagements_basis
             when 'account_daily' then d.engagements
             when 'post_daily' then
                 -- a pulled day on which no article had figures: the API reported none
@@ -85,7 +84,7 @@ joined as (
         end as engagements,
         -- posts are known on the days their stream was pulled (a day pulled without posts: 0)
         case when p.posts_published is not null then p.posts_published
-             when k.is_pulled_window_day and k.channel in {{ "('" ~ var('post_channels') | join("', '") ~ "')" }} then 0
+             when k.is_pulled_window_day and k.channel in (select channel from post_channels) then 0
         end as posts_published,
         d.negative_feedback,
         c.paid_channel,
@@ -96,7 +95,6 @@ joined as (
     left join followers as f using (channel, account_id, date_day)
     left join daily as d using (channel, account_id, date_day)
     left join channels as c using (channel)
-    left join basis as b using (channel)
     left join posts as p using (channel, account_id, date_day)
     left join post_daily as pd using (channel, account_id, date_day)
     left join paid on paid.paid_channel = c.paid_channel and paid.date_day = k.date_day

@@ -37,7 +37,7 @@ totals as (
 
 organic_channels as (
     select channel as organic_channel, paid_channel, coalesce(nullif(day_timezone, ''), 'UTC') as day_timezone
-    from {{ ref('channels') }} where kind <> 'paid'
+    from {{ ref('int_channels') }} where kind <> 'paid'
 ),
 
 best_content as (

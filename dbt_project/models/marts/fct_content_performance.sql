@@ -53,7 +53,7 @@ final as (
     from posts as p
     left join snapshots as s on s.channel = p.channel and s.post_id = p.post_id and s.newest_first = 1
     left join snapshots as b on b.channel = p.channel and b.post_id = p.post_id and b.oldest_first = 1
-    left join {{ ref('channels') }} as c on c.channel = p.channel
+    left join {{ ref('int_channels') }} as c on c.channel = p.channel
 )
 
 select * from final

@@ -14,7 +14,7 @@ renamed as (
         campaign_type,
         campaign_group_id,
         start_time,
-        end_time,
+        end_time as stop_time,
         _synced_at
     from source
 ),

@@ -1,7 +1,5 @@
--- One row per TikTok campaign. TikTok campaigns carry no UTM tags themselves:
--- utm_campaign is the value most of the campaign's ads carry in their landing
--- page URL (ties broken alphabetically, so the choice is stable), null when no
--- ad is tagged (video-view ads have no landing page at all).
+-- One row per TikTok campaign (its utm_campaign comes from its ads:
+-- intermediate/tiktok_ads/int_tiktok_ads__campaigns).
 with source as (
     select * from {{ source('raw_tiktok_ads', 'campaigns') }}
 ),
@@ -17,30 +15,9 @@ renamed as (
     from source
 ),
 
-deduped as (
+final as (
     select * from renamed
     qualify row_number() over (partition by account_id, campaign_id order by _synced_at desc) = 1
-),
-
-ad_utm as (
-    select account_id, campaign_id, utm_campaign
-    from {{ ref('stg_tiktok_ads__ads') }}
-    where utm_campaign is not null
-    group by account_id, campaign_id, utm_campaign
-    qualify row_number() over (partition by account_id, campaign_id order by count(*) desc, utm_campaign) = 1
-),
-
-final as (
-    select
-        deduped.account_id,
-        deduped.campaign_id,
-        deduped.campaign_name,
-        deduped.objective,
-        deduped.status,
-        ad_utm.utm_campaign,
-        deduped._synced_at
-    from deduped
-    left join ad_utm using (account_id, campaign_id)
 )
 
 select * from final

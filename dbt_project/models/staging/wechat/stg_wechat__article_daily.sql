@@ -11,6 +11,7 @@ renamed as (
         account_id,
         msgid as post_id,
         title,
+        null::bigint as impressions,  -- not reported
         int_page_read_count as views,
         int_page_read_user as reach,
         ori_page_read_count as original_page_views,
@@ -19,6 +20,9 @@ renamed as (
         share_user as share_users,
         add_to_fav_count as saves,
         add_to_fav_user as save_users,
+        null::bigint as likes,  -- not reported by getarticlesummary
+        null::bigint as comments,
+        null::bigint as clicks,
         share_count + add_to_fav_count as engagements,
         _synced_at
     from source

@@ -8,11 +8,15 @@ renamed as (
         date_day,
         account_id,
         video_id as post_id,
+        null::bigint as impressions,  -- not reported per video and day
         views,
+        null::bigint as reach,
         estimated_minutes_watched,
         likes,
         comments,
         shares,
+        null::bigint as saves,
+        null::bigint as clicks,
         likes + comments + shares as engagements,
         _synced_at
     from source
