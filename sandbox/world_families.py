@@ -97,5 +97,5 @@ def pick_group(plan: ResharePlan, u: float) -> tuple[str, ...]:
 
 
 def families_config(accounts_by_channel: dict[str, list[tuple[str, str]]]) -> dict[str, dict]:
-    """socialmart.yaml's `families:` entry for the sandbox: {family: {channel: {account: role}}}."""
-    return {f.name: {f.channel: dict(accounts_by_channel[f.channel])} for f in FAMILIES}
+    """socialmart.yaml's `families:` entry for the sandbox: {family: {accounts: {channel: {account: role}}}}."""
+    return {f.name: {"accounts": {f.channel: dict(accounts_by_channel[f.channel])}} for f in FAMILIES}
