@@ -24,6 +24,7 @@ renamed as (
         'https://weibo.com/' || account_id || '/' || post_id as permalink,
         original_post_id,
         original_author_id as original_account_id,
+        original_created_at as original_published_at,
         original_post_id is not null as is_repost,
         _synced_at
     from source
