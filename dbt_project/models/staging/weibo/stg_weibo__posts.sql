@@ -10,6 +10,7 @@ renamed as (
         post_id,
         account_id,
         created_at as published_at,
+        created_date as published_date,
         case
             when platform_content_type = 'video' and video_duration_seconds < 60 then 'short_video'
             when platform_content_type = 'video' then 'video'
