@@ -151,7 +151,9 @@ def test_the_account_matrix_draws_the_family_as_the_marts_say(browser, pages, pu
         const visible = el => { const b = el.getBoundingClientRect(); return b.width > 0 && b.height > 0; };
         return {nodes: [...svg.querySelectorAll('circle.node')].filter(visible).map(c => [
                     c.querySelector('title').textContent, c.getBoundingClientRect().width]),
-                edges: [...svg.querySelectorAll('path.edge')].filter(visible).length,
+                // a straight vertical or horizontal arrow has a zero-width (or zero-height) box
+                edges: [...svg.querySelectorAll('path.edge')].filter(p => { const b = p.getBoundingClientRect();
+                                                                          return b.width > 0 || b.height > 0; }).length,
                 labels: [...svg.querySelectorAll('text')].map(t => t.getBoundingClientRect()),
                 width: svg.getBoundingClientRect()};
     }""")
