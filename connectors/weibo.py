@@ -28,7 +28,8 @@ Wire quirks handled (api-notes section 8):
   single statuses is null (never zero).
 - A repost's content type is its original's (the repost shows that content).
 - A repost whose original was deleted carries `retweeted_status` without a
-  `user`: the original id is kept, its author is null.
+  `user`: the original id is kept, its author is null (and so is its
+  creation time: the placeholder's `created_at` is the repost's own).
 """
 
 from __future__ import annotations
@@ -96,7 +97,7 @@ STREAMS = {
             ("post_id", pa.string()), ("author_id", pa.string()), ("created_at", pa.timestamp("s", tz="UTC")),
             ("created_date", pa.date32()), ("text", pa.string()), ("platform_content_type", pa.string()),
             ("video_duration_seconds", pa.int64()), ("original_post_id", pa.string()),
-            ("original_author_id", pa.string()),
+            ("original_author_id", pa.string()), ("original_created_at", pa.timestamp("s", tz="UTC")),
         ]),
         key=("account_id", "post_id"),
         date_column="created_date",
@@ -213,10 +214,14 @@ def post_row(status: dict[str, Any], v: Values) -> dict[str, Any]:
         "video_duration_seconds": duration,
         "original_post_id": None,
         "original_author_id": None,
+        "original_created_at": None,
     }
     if isinstance(original, dict):
         row["original_post_id"] = original.get("idstr")
         row["original_author_id"] = (original.get("user") or {}).get("idstr")
+        if original.get("user"):  # a deleted original's placeholder carries no time of its own
+            row["original_created_at"] = v.timestamp(original.get("created_at"), "retweeted_status.created_at",
+                                                     CREATED_AT_FORMAT)
     return row
 
 

@@ -8,7 +8,8 @@ Streams (raw_x.*), per configured user id:
   the primary reference (retweeted > quoted > replied_to) with the original
   post id and its author: how the brand's account family reshares each other.
 - post_references: every `referenced_tweets` entry of those posts, with the
-  referenced post's author from `includes.tweets`.
+  referenced post's author and creation time from `includes.tweets` (the
+  account matrix's reshare lag).
 - post_metrics:   the posts' lifetime `public_metrics` as dated snapshots
   (`snapshot=True`): daily deltas are derived downstream.
 
@@ -145,6 +146,7 @@ STREAMS = {
         pa.schema([
             ("post_id", pa.string()), ("created_date", pa.date32()), ("reference_type", pa.string()),
             ("referenced_post_id", pa.string()), ("referenced_author_id", pa.string()),
+            ("referenced_created_at", pa.timestamp("ms", tz="UTC")),
         ]),
         key=("account_id", "post_id", "reference_type", "referenced_post_id"),
         date_column="created_date",
@@ -244,6 +246,9 @@ class Includes:
     def author_of(self, post_id: str | None) -> str | None:
         return (self.tweets.get(post_id) or {}).get("author_id")
 
+    def created_at_of(self, post_id: str | None) -> str | None:
+        return (self.tweets.get(post_id) or {}).get("created_at")
+
 
 def _log_partial_errors(body: Any, user_id: str) -> None:
     for error in (body.get("errors") or ()) if isinstance(body, dict) else ():
@@ -303,6 +308,8 @@ def reference_rows(post: dict[str, Any], includes: Includes, v: Values) -> Itera
             "reference_type": ref.get("type"),
             "referenced_post_id": ref.get("id"),
             "referenced_author_id": includes.author_of(ref.get("id")),
+            # Null when X reported the referenced post missing (not in includes).
+            "referenced_created_at": v.timestamp(includes.created_at_of(ref.get("id")), "includes.tweets.created_at", ISO_8601),
         }
 
 

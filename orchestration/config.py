@@ -25,6 +25,12 @@ runs: {max_runtime_seconds: 21600}     # Dagster's run monitoring fails a run ol
 #                                      # serves the API sandbox itself at the base_urls' port
 alerts:
   webhook_url: ${SOCIALMART_ALERT_WEBHOOK}   # Slack-compatible; a credential
+families:                              # a brand's accounts and how they reshare each other
+  northwind:                           # (the account matrix marts); any configured account
+    accounts:
+      x: {"3180223118": core, "1188402716553736192": executive}
+      weibo: {"5612030001": core, "7745120004": regional}
+    thresholds: {hub_min_core_share: 0.6}   # optional: the pattern rules (FAMILY_THRESHOLDS)
 ```
 """
 
@@ -51,7 +57,8 @@ CURRENCY = re.compile(r"^[A-Z]{3}$")
 MEMORY_LIMIT = re.compile(r"^(\d+(\.\d+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)|([1-9]\d?|100)%)$")
 DEFAULT_MEMORY_LIMIT = "80%"  # DuckDB's own default
 CONTROL_CHARACTER = re.compile(r"[\x00-\x1f\x7f-\x9f]")
-TOP_LEVEL_KEYS = {"reporting", "warehouse", "history_start", "http", "fx", "channels", "schedule", "alerts", "runs", "sandbox"}
+TOP_LEVEL_KEYS = {"reporting", "warehouse", "history_start", "http", "fx", "channels", "schedule", "alerts", "runs", "sandbox",
+                  "families"}
 HTTP_KEYS = {"connect_timeout_seconds": "connect_timeout", "read_timeout_seconds": "read_timeout", "max_retries": "max_retries", "backoff_seconds": "backoff_base", "max_throttle_wait_seconds": "max_throttle_wait",  # noqa: E501
              "request_deadline_seconds": "request_deadline", "max_response_mib": "max_response_mib"}
 CHANNEL_KEYS = {"base_url", "accounts", "lookback_days"}
@@ -61,6 +68,20 @@ DEFAULT_SCHEDULE_CRON = "0 2 * * *"
 # A night's run takes minutes; one still going after six hours is hung, and
 # would hold the daemon's one-run queue forever.
 DEFAULT_MAX_RUNTIME_SECONDS = 6 * 3600
+# An account's place in its brand's family (the account matrix).
+FAMILY_ROLES = ("core", "sub_brand", "regional", "executive", "other")
+FAMILY_NAME = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
+# The rules that name a family's monthly reshare pattern (dim_account_family_monthly,
+# documented in dbt_project/models/marts/_account_matrix__models.yml): defaults,
+# each overridable per family under families.<name>.thresholds.
+FAMILY_THRESHOLDS: dict[str, float] = {
+    "min_reshares": 10,                # fewer reshares in a month: isolated (the accounts act alone)
+    "twin_star_min_reach_ratio": 0.5,  # executive's received reach / core's, at least
+    "twin_star_min_reciprocity": 0.25,  # core<->executive reshares, smaller direction / larger, at least
+    "hub_min_core_share": 0.6,         # share of the reshares that reshare the core, at least
+    "hub_max_peer_share": 0.1,         # share of sub-brand/regional -> sub-brand/regional reshares, at most
+    "dandelion_min_peer_share": 0.3,   # the same share, at least
+}
 # Without a config, every command uses the embedded API sandbox through the
 # config `socialmart run` generates here (relative to the working directory).
 EMBEDDED_CONFIG = Path("warehouse") / "sandbox.socialmart.yaml"
@@ -88,6 +109,20 @@ class ConfigError(ValueError):
         super().__init__(f"{where}: {key}: {problem}")
 
 
+@dataclass(frozen=True)
+class FamilyAccount:
+    channel: str
+    account_id: str
+    role: str  # one of FAMILY_ROLES
+
+
+@dataclass
+class Family:
+    name: str
+    accounts: list[FamilyAccount]
+    thresholds: dict[str, float]
+
+
 @dataclass
 class Settings:
     source: Path | None
@@ -109,6 +144,8 @@ class Settings:
     # `sandbox: embedded`: the base_urls point at the API sandbox socialmart
     # serves itself (orchestration/sandbox_config.py), started on first use.
     embedded_sandbox: bool = False
+    # Brand families by name: their accounts and the pattern rules' thresholds.
+    families: dict[str, Family] = field(default_factory=dict)
 
     @property
     def validation_report(self) -> Path:
@@ -232,9 +269,10 @@ def parse_settings(raw: Any, source: Path | None = None, *, resolve_secrets: boo
     max_runtime = runs.get("max_runtime_seconds", DEFAULT_MAX_RUNTIME_SECONDS)
     if not isinstance(max_runtime, int) or isinstance(max_runtime, bool) or max_runtime < 60:
         raise ConfigError(source, "runs.max_runtime_seconds", f"must be a whole number of seconds, at least 60, got {max_runtime!r}")
+    families = check.families(root.get("families", {}), channels)
     return Settings(source, currency, timezone, wdir, history_start, fx, channels, http,
                     schedule_cron=cron, alert_webhook_url=webhook_url, max_runtime_seconds=max_runtime,
-                    memory_limit=memory_limit, embedded_sandbox=bool(embedded))
+                    memory_limit=memory_limit, embedded_sandbox=bool(embedded), families=families)
 
 
 def check_warehouse_dir(settings: Settings) -> None:
@@ -368,3 +406,47 @@ class _Checker:
                 self.currency(code, f"{key}.currencies[{i}]")
             accounts = ["ECB"]
         return ChannelSettings(name, base_url, accounts, credentials, lookback, options)
+
+    def families(self, raw: Any, channels: dict[str, ChannelSettings]) -> dict[str, Family]:
+        """families: {name: {accounts: {channel: {account: role}}, thresholds: {rule: number}}}."""
+        families: dict[str, Family] = {}
+        for name, entry in self.mapping(raw, "families").items():
+            key = f"families.{name}"
+            if not isinstance(name, str) or not FAMILY_NAME.match(name):
+                raise self.fail(key, "a family name is lower-case letters, digits and underscores, starting with a letter")
+            entry = self.mapping(entry, key)
+            self.known_keys(entry, {"accounts", "thresholds"}, f"{key}.")
+            accounts_raw = self.mapping(entry.get("accounts"), f"{key}.accounts") if "accounts" in entry else None
+            if not accounts_raw:
+                raise self.fail(f"{key}.accounts", "is required: the family's accounts by channel, each with its role")
+            accounts: list[FamilyAccount] = []
+            for channel, members in accounts_raw.items():
+                where = f"{key}.accounts.{channel}"
+                if channel not in channels:
+                    raise self.fail(where, f"channel {channel!r} is not configured under channels "
+                                           f"(configured: {', '.join(sorted(channels))})")
+                for account, role in self.mapping(members, where).items():
+                    try:
+                        account_id = CONNECTORS[channel].normalize_account(str(account))
+                    except ValueError as exc:
+                        raise self.fail(f"{where}.{account}", str(exc)) from None
+                    if account_id not in channels[channel].accounts:
+                        raise self.fail(f"{where}.{account}", f"account {account_id!r} is not one of channels.{channel}.accounts "
+                                                              "(the family's accounts must be pulled)")
+                    if role not in FAMILY_ROLES:
+                        raise self.fail(f"{where}.{account}", f"role must be one of {', '.join(FAMILY_ROLES)}, got {role!r}")
+                    accounts.append(FamilyAccount(channel, account_id, role))
+            if not any(a.role == "core" for a in accounts):
+                raise self.fail(f"{key}.accounts", "no account has the role core: the patterns are measured around it")
+            thresholds_raw = self.mapping(entry.get("thresholds", {}), f"{key}.thresholds")
+            self.known_keys(thresholds_raw, set(FAMILY_THRESHOLDS), f"{key}.thresholds.")
+            thresholds = dict(FAMILY_THRESHOLDS)
+            for rule, value in thresholds_raw.items():
+                value = self.number(value, f"{key}.thresholds.{rule}")
+                if rule == "min_reshares" and (value != int(value) or value < 1):
+                    raise self.fail(f"{key}.thresholds.{rule}", f"must be a whole number of reshares, at least 1, got {value!r}")
+                if rule.endswith(("_share", "_reciprocity")) and value > 1:
+                    raise self.fail(f"{key}.thresholds.{rule}", f"is a share between 0 and 1, got {value!r}")
+                thresholds[rule] = value
+            families[name] = Family(name, accounts, thresholds)
+        return families

@@ -31,6 +31,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from connectors.base import Quarantined, Stream
+from orchestration.families import ensure_family_tables
 
 STATE_SCHEMA = "_socialmart"
 
@@ -168,6 +169,7 @@ def ensure_all_raw_tables(con: duckdb.DuckDBPyConnection) -> None:
     from connectors import CONNECTORS
 
     ensure_state_table(con)
+    ensure_family_tables(con, STATE_SCHEMA)  # the configured families: dbt's `families` source
     for channel, connector in CONNECTORS.items():
         for stream in connector.streams.values():
             ensure_raw_table(con, channel, stream)

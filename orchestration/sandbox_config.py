@@ -46,6 +46,8 @@ def sandbox_config(sandbox: Sandbox, warehouse_dir: Path) -> dict:
         "fx": {"base_url": sandbox.base_urls()["fx"]},
         # Every channel the sandbox serves, each entry written by its sandbox module.
         "channels": sandbox.client_configs("${" + SANDBOX_TOKEN_VARIABLE + "}"),
+        # The world's brand families (the account matrix marts): the X and Weibo accounts.
+        "families": sandbox.families_config(),
     }
 
 

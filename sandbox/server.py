@@ -35,6 +35,9 @@ from .channels import CHANNEL_CLASSES, Channel
 from .channels.base import Request, Response, json_response
 from .faults import Fault, FaultBook, Firing
 from .world import World
+from .world_families import families_config
+from .world_weibo import WEIBO_ACCOUNTS
+from .world_x import X_ACCOUNTS
 
 
 class _Server(ThreadingHTTPServer):
@@ -266,6 +269,11 @@ class Sandbox:
             if entry is not None:
                 configs[name] = {"base_url": channel.base_url(self.url), **entry}
         return configs
+
+    def families_config(self) -> dict[str, dict]:
+        """socialmart.yaml's `families:` entry: the world's account families (world_families)."""
+        members = {"x": [(a.id, a.role) for a in X_ACCOUNTS], "weibo": [(a.uid, a.role) for a in WEIBO_ACCOUNTS]}
+        return families_config(members)
 
     def inject(self, *faults: Fault) -> None:
         for f in faults:

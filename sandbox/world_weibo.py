@@ -7,10 +7,11 @@ Contract
   from one keyed hash and memoised (bounded LRU). Statuses exist for days
   ``< world.today`` only, back to ``HISTORY_DAYS``.
 * The matrix (账号矩阵): the core brand account 北风户外, two sub-brands
-  (北风越野 Trail, 北风童装 Kids), the regional account 北风户外中国 and the CEO.
-  Reposts form a hub: everyone reposts the core's statuses of the same or the
-  previous day; the core reposts some sub-brand originals. A repost's
-  ``retweeted_status`` always points at a status of this world.
+  (北风越野 Trail, 北风童装 Kids), the regional account 北风户外中国 and the CEO
+  (family ``northwind_china``). Who reposts whom follows the family's
+  pattern of the month (world_families: hub, dandelion or twin-star); a
+  repost points at a family status of the same or the previous day, and its
+  ``retweeted_status`` always at a status of this world.
 * Content: text, pictures, long and short video, article, web link and live
   cards; texts are Chinese with emoji, ``#话题#`` topics as HTML anchors (as
   Weibo renders them), and now and then script-tag-looking or RTL text.
@@ -31,6 +32,7 @@ from functools import lru_cache
 
 from .world import World
 from .world_common import _poisson
+from .world_families import family_of, pick_group, reshare_plan, true_pattern
 
 HISTORY_DAYS = 400
 CHINA = dt.timezone(dt.timedelta(hours=8))
@@ -41,7 +43,7 @@ _WEEKLY_POSTS = (1.0, 1.1, 1.1, 1.05, 1.1, 0.85, 0.8)
 class WeiboAccount:
     uid: str
     screen_name: str
-    role: str  # core | sub | regional | exec
+    role: str  # core | sub_brand | regional | executive (world_families)
     posts_per_day: float
     followers_base: int
     followers_per_day: float
@@ -50,10 +52,10 @@ class WeiboAccount:
 
 WEIBO_ACCOUNTS: tuple[WeiboAccount, ...] = (
     WeiboAccount("5612030001", "北风户外NorthwindOutdoor", "core", 2.6, 386_000, 120.0, 420.0),
-    WeiboAccount("5612030002", "北风越野NorthwindTrail", "sub", 1.5, 64_000, 31.0, 110.0),
-    WeiboAccount("5612030003", "北风童装NorthwindKids", "sub", 1.0, 28_500, 14.0, 60.0),
+    WeiboAccount("5612030002", "北风越野NorthwindTrail", "sub_brand", 1.5, 64_000, 31.0, 110.0),
+    WeiboAccount("5612030003", "北风童装NorthwindKids", "sub_brand", 1.0, 28_500, 14.0, 60.0),
     WeiboAccount("7745120004", "北风户外中国NorthwindChina", "regional", 1.8, 122_000, 55.0, 160.0),
-    WeiboAccount("2381190005", "北风户外CEO_英格丽", "exec", 0.7, 46_000, 20.0, 150.0),
+    WeiboAccount("2381190005", "北风户外CEO_英格丽", "executive", 0.7, 46_000, 20.0, 150.0),
 )
 
 _TOPICS = ("春季大促", "越野跑", "夏日徒步", "品牌故事", "会员福利", "节日礼物")
@@ -100,15 +102,18 @@ class WeiboWorld:
             return ()
         return self._day(uid, day.toordinal())
 
+    def _plan(self, account: WeiboAccount, ordinal: int):
+        return reshare_plan(true_pattern(family_of("weibo"), dt.date.fromordinal(ordinal)), account.role)
+
     def _slots(self, account: WeiboAccount, ordinal: int) -> list[tuple[float, ...]]:
         u = self.world.h.u("weibo-posts", account.uid, ordinal)
         day = dt.date.fromordinal(ordinal)
-        n = _poisson(account.posts_per_day * _WEEKLY_POSTS[day.weekday()], u[0])
+        rate = account.posts_per_day * self._plan(account, ordinal).posting * _WEEKLY_POSTS[day.weekday()]
+        n = _poisson(rate, u[0])
         return sorted((self.world.h.u("weibo-post", account.uid, ordinal, i) for i in range(n)), key=lambda s: s[0])
 
-    @staticmethod
-    def _is_repost(account: WeiboAccount, u: float) -> bool:
-        return u < (0.15 if account.role == "core" else 0.45)
+    def _is_repost(self, account: WeiboAccount, ordinal: int, u: float) -> bool:
+        return u < self._plan(account, ordinal).share
 
     def _originals(self, uid: str, ordinal: int) -> list[tuple[dt.datetime, int]]:
         """(created_at, id) of a day's originals from the slots alone: no recursion between accounts."""
@@ -116,14 +121,15 @@ class WeiboWorld:
             return []
         account = self.accounts[uid]
         return [_identity(ordinal, i, s) for i, s in enumerate(self._slots(account, ordinal))
-                if not self._is_repost(account, s[1])]
+                if not self._is_repost(account, ordinal, s[1])]
 
     def _compute_day(self, uid: str, ordinal: int) -> tuple[WeiboStatus, ...]:
         account = self.accounts[uid]
         out = []
         for i, s in enumerate(self._slots(account, ordinal)):
             created, status_id = _identity(ordinal, i, s)
-            original = self._repost_target(account, ordinal, created, s[2], s[3]) if self._is_repost(account, s[1]) else None
+            original = (self._repost_target(account, ordinal, created, s[2], s[3])
+                        if self._is_repost(account, ordinal, s[1]) else None)
             topic = _TOPICS[int(s[5] * len(_TOPICS))]
             anchor = f'<a href="https://s.weibo.com/weibo?q=%23{topic}%23">#{topic}#</a>'
             if original is not None:
@@ -139,16 +145,20 @@ class WeiboWorld:
 
     def _repost_target(self, account: WeiboAccount, ordinal: int, created: dt.datetime,
                        u_who: float, u_which: float) -> tuple[str, int] | None:
-        if account.role == "core":
-            subs = [a for a in WEIBO_ACCOUNTS if a.role == "sub"]
-            source = subs[int(u_who * len(subs))]
-        else:
-            source = next(a for a in WEIBO_ACCOUNTS if a.role == "core")
-        candidates = [sid for at, sid in self._originals(source.uid, ordinal - 1) + self._originals(source.uid, ordinal)
-                      if at < created]
-        if not candidates:
+        """A family status of the same or the previous day, by an account of the role the plan
+        draws: the drawn account first, then the others of its roles in turn."""
+        roles = pick_group(self._plan(account, ordinal), u_who)
+        sources = [a for a in WEIBO_ACCOUNTS if a.role in roles and a.uid != account.uid]
+        if not sources:
             return None
-        return source.uid, candidates[int(u_which * len(candidates))]
+        first = int(u_which * len(sources))
+        for k in range(len(sources)):
+            source = sources[(first + k) % len(sources)]
+            candidates = [sid for at, sid in self._originals(source.uid, ordinal - 1) + self._originals(source.uid, ordinal)
+                          if at < created]
+            if candidates:
+                return source.uid, candidates[int((u_which * len(sources) % 1) * len(candidates))]
+        return None
 
     def timeline(self, uid: str) -> Iterator[WeiboStatus]:
         """All served statuses, newest first."""

@@ -7,10 +7,12 @@ Contract
   posts is derived on demand from one keyed hash and memoised (bounded LRU).
   Posts exist for UTC days ``< world.today`` only, back to ``HISTORY_DAYS``.
 * The family: a core brand account, two sub-brands (Trail, Kids), a regional
-  account (UK) and the CEO. The family reshares as a hub: sub-brands, the
-  region and the CEO retweet or quote the core account's posts of the same or
-  the previous day; the core retweets some sub-brand originals. Every
-  reference points at a post that exists in this world (same author table).
+  account (UK) and the CEO (family ``northwind_global``). Who retweets or
+  quotes whom follows the family's pattern of the month (world_families:
+  hub, dandelion or twin-star); a reshare points at a family post of the same
+  or the previous day, and every reference points at a post that exists in
+  this world (same author table). Non-core accounts also reply to the core
+  (a conversation, not a reshare).
 * Content: text, photo, video (short and long), animated GIF, link and live
   broadcast cards; some texts carry emoji, Arabic/Hebrew (RTL) runs or
   HTML/script-looking text, as real posts do.
@@ -33,6 +35,7 @@ from functools import lru_cache
 
 from .world import World
 from .world_common import _poisson
+from .world_families import family_of, pick_group, reshare_plan, true_pattern
 
 HISTORY_DAYS = 3 * 365
 TWITTER_EPOCH_MS = 1288834974657
@@ -45,7 +48,7 @@ class XAccount:
     id: str
     username: str
     name: str
-    role: str  # core | sub | regional | exec
+    role: str  # core | sub_brand | regional | executive (world_families)
     posts_per_day: float
     followers_base: int  # followers on HISTORY anchor day
     followers_per_day: float
@@ -54,10 +57,10 @@ class XAccount:
 
 X_ACCOUNTS: tuple[XAccount, ...] = (
     XAccount("3180223118", "NorthwindOutdoor", "Northwind Outdoor", "core", 3.0, 152_000, 48.0, 9_500),
-    XAccount("1460571843917029377", "NorthwindTrail", "Northwind Trail", "sub", 1.6, 31_000, 17.0, 3_100),
-    XAccount("1460572290126491654", "NorthwindKids", "Northwind Kids", "sub", 1.1, 12_400, 7.5, 1_600),
+    XAccount("1460571843917029377", "NorthwindTrail", "Northwind Trail", "sub_brand", 1.6, 31_000, 17.0, 3_100),
+    XAccount("1460572290126491654", "NorthwindKids", "Northwind Kids", "sub_brand", 1.1, 12_400, 7.5, 1_600),
     XAccount("1522017755368435713", "NorthwindUK", "Northwind Outdoor UK", "regional", 1.3, 22_800, 9.0, 2_200),
-    XAccount("1188402716553736192", "IngridNordvik", "Ingrid Nordvik (CEO, Northwind Outdoor)", "exec", 0.8, 8_900, 6.0, 2_700),
+    XAccount("1188402716553736192", "IngridNordvik", "Ingrid Nordvik (CEO, Northwind Outdoor)", "executive", 0.8, 8_900, 6.0, 2_700),
 )
 
 _TEXTS = (
@@ -108,21 +111,22 @@ class XWorld:
             return ()
         return self._day(account_id, day.toordinal())
 
+    def _plan(self, account: XAccount, ordinal: int):
+        return reshare_plan(true_pattern(family_of("x"), dt.date.fromordinal(ordinal)), account.role)
+
     def _slots(self, account: XAccount, ordinal: int) -> list[tuple[float, ...]]:
         u = self.world.h.u("x-posts", account.id, ordinal)
         day = dt.date.fromordinal(ordinal)
-        n = _poisson(account.posts_per_day * _WEEKLY_POSTS[day.weekday()], u[0])
+        rate = account.posts_per_day * self._plan(account, ordinal).posting * _WEEKLY_POSTS[day.weekday()]
+        n = _poisson(rate, u[0])
         return sorted((self.world.h.u("x-post", account.id, ordinal, i) for i in range(n)), key=lambda s: s[0])
 
-    def _reshare_kind(self, account: XAccount, u: float) -> str:
-        """Hub pattern: everyone reshares the core; the core reshares sub-brands now and then."""
-        if account.role == "core":
-            return "retweeted" if u < 0.12 else "original"
-        if u < 0.38:
-            return "retweeted"
-        if u < 0.50:
-            return "quoted"
-        if u < 0.56:
+    def _reshare_kind(self, account: XAccount, ordinal: int, u: float) -> str:
+        """The month's plan decides how often an account reshares (retweets three times in four, else quotes)."""
+        share = self._plan(account, ordinal).share
+        if u < share:
+            return "retweeted" if u < share * 0.76 else "quoted"
+        if account.role != "core" and u < share + 0.06:
             return "replied_to"
         return "original"
 
@@ -133,17 +137,17 @@ class XWorld:
             return []
         account = self.accounts[account_id]
         return [_identity(ordinal, i, s) for i, s in enumerate(self._slots(account, ordinal))
-                if self._reshare_kind(account, s[1]) == "original"]
+                if self._reshare_kind(account, ordinal, s[1]) == "original"]
 
     def _compute_day(self, account_id: str, ordinal: int) -> tuple[XPost, ...]:
         account = self.accounts[account_id]
         posts = []
         for i, s in enumerate(self._slots(account, ordinal)):
             created, post_id = _identity(ordinal, i, s)
-            kind = self._reshare_kind(account, s[1])
+            kind = self._reshare_kind(account, ordinal, s[1])
             ref_id = ref_author = None
             if kind != "original":
-                target = self._reshare_target(account, ordinal, created, s[2], s[3])
+                target = self._reshare_target(account, ordinal, created, kind, s[2], s[3])
                 if target is None:
                     kind = "original"
                 else:
@@ -159,20 +163,22 @@ class XWorld:
             posts.append(XPost(post_id, account_id, created, kind, content, text, duration, ref_id, ref_author))
         return tuple(posts)
 
-    def _reshare_target(self, account: XAccount, ordinal: int, created: dt.datetime,
+    def _reshare_target(self, account: XAccount, ordinal: int, created: dt.datetime, kind: str,
                         u_who: float, u_which: float) -> tuple[str, str] | None:
-        if account.role == "core":
-            subs = [a for a in X_ACCOUNTS if a.role == "sub"]
-            source = subs[int(u_who * len(subs))]
-        else:
-            source = next(a for a in X_ACCOUNTS if a.role == "core")
-        if source.id == account.id:
+        """A family post of the same or the previous day, by an account of the role the plan draws
+        (replies go to the core); the drawn account first, then the others of its roles in turn."""
+        roles = ("core",) if kind == "replied_to" else pick_group(self._plan(account, ordinal), u_who)
+        sources = [a for a in X_ACCOUNTS if a.role in roles and a.id != account.id]
+        if not sources:
             return None
-        candidates = [pid for at, pid in self._originals(source.id, ordinal - 1) + self._originals(source.id, ordinal)
-                      if at < created]
-        if not candidates:
-            return None
-        return source.id, candidates[int(u_which * len(candidates))]
+        first = int(u_which * len(sources))
+        for k in range(len(sources)):
+            source = sources[(first + k) % len(sources)]
+            candidates = [pid for at, pid in self._originals(source.id, ordinal - 1) + self._originals(source.id, ordinal)
+                          if at < created]
+            if candidates:
+                return source.id, candidates[int((u_which * len(sources) % 1) * len(candidates))]
+        return None
 
     @staticmethod
     def _content(u_kind: float, u_len: float) -> tuple[str, int | None]:

@@ -30,7 +30,8 @@ from packaging import version
 
 from orchestration.config import Settings
 from orchestration.dbt_vars import dbt_cli_vars
-from orchestration.landing import ensure_all_raw_tables, raw_asset_path
+from orchestration.families import write_families
+from orchestration.landing import STATE_SCHEMA, ensure_all_raw_tables, raw_asset_path
 from orchestration.quality.results import SAMPLE_ROWS, CheckResult, record_results
 
 progress_log = logging.getLogger("socialmart.progress")
@@ -122,6 +123,7 @@ def dbt_definitions(settings: Settings) -> tuple[dg.AssetsDefinition, DbtCliReso
     def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, duckdb: DuckDBResource):
         with duckdb.get_connection() as con:
             ensure_all_raw_tables(con)
+            write_families(con, STATE_SCHEMA, settings.families)
         # The dbt subprocess inherits this process's environment.
         os.environ.update(dbt_environment(settings))
         target = dbt_target_path(settings)

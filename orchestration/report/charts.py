@@ -269,3 +269,113 @@ def _polyline(points: list[tuple[float, float]], color: str) -> str:
 
 def _values(series: Sequence[Series]) -> list[float]:
     return [v for s in series for v in s.values if v is not None]
+
+
+@dataclass
+class Node:
+    key: str
+    label: str  # short, drawn under the node
+    detail: str  # the tooltip: id, role, followers
+    color: str
+    size: float | None  # followers; None draws the smallest node, dashed (unknown)
+    central: bool  # drawn in the middle (the core), the others around it
+
+
+@dataclass
+class Edge:
+    source: str  # Node.key of the resharer
+    target: str  # Node.key of the account it reshared
+    weight: float  # reshares: the stroke's width
+    detail: str
+
+
+NETWORK_HEIGHTS = {"wide": 440, "narrow": 400}
+NODE_RADIUS = (9.0, 34.0)  # the smallest and the largest node (the most followers)
+
+
+def network_chart(chart_id: str, title: str, nodes: Sequence[Node], edges: Sequence[Edge], *,
+                  legend: Sequence[tuple[str, str]]) -> str:
+    """Accounts as circles sized by followers (area proportional), reshares as arrows from the
+    resharer to the account it reshared, as wide as their count; the central nodes sit in the
+    middle, the others on a ring. Two accounts resharing each other get two arcs, one each way."""
+    def draw(layout: Layout) -> str:
+        width, height = layout.width, NETWORK_HEIGHTS[layout.css_class]
+        positions = _ring_positions(nodes, width, height)
+        largest = max((n.size or 0 for n in nodes), default=0) or 1
+        radius = {n.key: NODE_RADIUS[0] + (NODE_RADIUS[1] - NODE_RADIUS[0]) * math.sqrt((n.size or 0) / largest)
+                  for n in nodes}
+        heaviest = max((e.weight for e in edges), default=1) or 1
+        pairs = {(e.source, e.target) for e in edges}
+        # Arrowheads of one size whatever the stroke (userSpaceOnUse): a heavy edge keeps a small head.
+        parts = ['<defs><marker id="{}-arrow" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="11" markerHeight="11" '
+                 'markerUnits="userSpaceOnUse" orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z" fill="{}"/></marker></defs>'
+                 .format(esc(f"{chart_id}-{layout.css_class}"), TEXT_COLOR)]
+        for e in sorted(edges, key=lambda e: e.weight):
+            if e.source not in positions or e.target not in positions:
+                continue
+            (x1, y1), (x2, y2) = positions[e.source], positions[e.target]
+            length = math.hypot(x2 - x1, y2 - y1) or 1
+            ux, uy = (x2 - x1) / length, (y2 - y1) / length
+            # Start and end on the circles' rims; bend sideways when the other direction is drawn too.
+            sx, sy = x1 + ux * radius[e.source], y1 + uy * radius[e.source]
+            tx, ty = x2 - ux * (radius[e.target] + 2), y2 - uy * (radius[e.target] + 2)
+            bend = 0.18 * length if (e.target, e.source) in pairs else 0.0
+            if any(_passes_near(positions[k], (x1, y1), (x2, y2), radius[k] + 6)
+                   for k in positions if k not in (e.source, e.target)):
+                bend = 0.4 * length  # around a node in the way (an outer node to the opposite one)
+            cx, cy = (sx + tx) / 2 - uy * bend, (sy + ty) / 2 + ux * bend
+            stroke = 1.2 + 7.0 * e.weight / heaviest
+            parts.append(f'<path d="M{sx:.1f},{sy:.1f} Q{cx:.1f},{cy:.1f} {tx:.1f},{ty:.1f}" fill="none" '
+                         f'stroke="{AXIS_COLOR}" stroke-opacity="0.75" stroke-width="{stroke:.1f}" '
+                         f'marker-end="url(#{esc(chart_id)}-{layout.css_class}-arrow)" class="edge">'
+                         f'<title>{esc(e.detail)}</title></path>')
+        centre = (width / 2, height / 2 - 8)
+        labels = []
+        for n in nodes:
+            x, y = positions[n.key]
+            r = radius[n.key]
+            dashed = ' stroke-dasharray="3 2"' if n.size is None else ""
+            parts.append(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="{r:.1f}" fill="{esc(n.color)}" fill-opacity="0.9" '
+                         f'stroke="#ffffff" stroke-width="2"{dashed} class="node"><title>{esc(n.detail)}</title></circle>')
+            # Outside the ring for the outer nodes (away from the edges), above the central ones;
+            # a white halo keeps a label readable where an edge passes under it.
+            dx, dy = x - centre[0], y - centre[1]
+            distance = math.hypot(dx, dy)
+            if n.central or distance < 1:
+                lx, ly, anchor = x, y - r - 8, "middle"
+            else:
+                lx, ly = x + dx / distance * (r + 8), y + dy / distance * (r + 8) + 4
+                anchor = "middle" if abs(dx) < 0.3 * distance else "start" if dx > 0 else "end"
+                ly += 8 if dy > 0.7 * distance else -4 if dy < -0.7 * distance else 0
+            labels.append(f'<text x="{lx:.1f}" y="{ly:.1f}" text-anchor="{anchor}" paint-order="stroke" stroke="#ffffff" '
+                          f'stroke-width="4" stroke-linejoin="round">{esc(n.label)}</text>')
+        parts.extend(labels)
+        return _svg(layout, title, height, "".join(parts))
+
+    return figure(chart_id, title, [draw(layout) for layout in LAYOUTS], legend)
+
+
+def _passes_near(point: tuple[float, float], a: tuple[float, float], b: tuple[float, float], distance: float) -> bool:
+    """Whether the segment a-b passes within `distance` of `point`."""
+    (px, py), (ax, ay), (bx, by) = point, a, b
+    length2 = (bx - ax) ** 2 + (by - ay) ** 2 or 1.0
+    t = max(0.0, min(1.0, ((px - ax) * (bx - ax) + (py - ay) * (by - ay)) / length2))
+    return math.hypot(px - (ax + t * (bx - ax)), py - (ay + t * (by - ay))) < distance
+
+
+def _ring_positions(nodes: Sequence[Node], width: int, height: int) -> dict[str, tuple[float, float]]:
+    """The central nodes side by side in the middle; the others evenly on a ring, starting at the top."""
+    cx, cy = width / 2, height / 2 - 8
+    # Room for the labels beside the ring's leftmost and rightmost nodes (a phone's drawing is narrow).
+    label_room = max((len(n.label) for n in nodes if not n.central), default=0) * AVERAGE_CHAR_WIDTH + 10
+    ring = min(height / 2 - NODE_RADIUS[1] - 26, width / 2 - NODE_RADIUS[1] - label_room)
+    central = [n for n in nodes if n.central]
+    outer = [n for n in nodes if not n.central]
+    positions = {}
+    for i, n in enumerate(central):
+        offset = (i - (len(central) - 1) / 2) * 2.4 * NODE_RADIUS[1]
+        positions[n.key] = (cx + offset, cy)
+    for i, n in enumerate(outer):
+        angle = -math.pi / 2 + 2 * math.pi * i / max(len(outer), 1)
+        positions[n.key] = (cx + ring * math.cos(angle), cy + ring * math.sin(angle))
+    return positions

@@ -61,6 +61,21 @@ class Quality:
 
 
 @dataclass
+class FamilyMatrix:
+    """One brand family's account matrix: its months, and the latest month with reshares drawn as a graph."""
+
+    family: str
+    months: list[dict[str, Any]]  # dim_account_family_monthly rows, newest first
+    month: dt.date | None  # the month drawn: the latest with a pattern, else the latest with reshares
+    accounts: list[dict[str, Any]]  # channel, account_id, role, followers (latest known)
+    edges: list[dict[str, Any]]  # fct_account_matrix_monthly rows of `month`
+
+    @property
+    def drawn(self) -> dict[str, Any] | None:
+        return next((m for m in self.months if m["reshare_month"] == self.month), None)
+
+
+@dataclass
 class ReportData:
     published_at: dt.datetime | None
     run_id: str | None
@@ -79,6 +94,7 @@ class ReportData:
     funnel: list[dict[str, Any]] = field(default_factory=list)
     top_campaigns: list[dict[str, Any]] = field(default_factory=list)
     top_content: list[dict[str, Any]] = field(default_factory=list)
+    families: list[FamilyMatrix] = field(default_factory=list)
 
     @property
     def period_start(self) -> dt.date | None:
@@ -179,7 +195,38 @@ def _load(con: duckdb.DuckDBPyConnection) -> ReportData:
         FROM marts.fct_content_performance
         WHERE published_at::DATE BETWEEN ? AND ? AND engagements IS NOT NULL
         ORDER BY engagements DESC, channel, post_id LIMIT {TOP_N}""", period)
+    if _has_table(con, "marts", "dim_account_family_monthly"):
+        data.families = _families(con)
     return data
+
+
+def _families(con: duckdb.DuckDBPyConnection) -> list[FamilyMatrix]:
+    """Every family's months, and the graph of its latest month with a pattern (not isolated: a
+    partial month just begun is often too short to show one), else of its latest with reshares. The accounts are
+    those that reshared or were reshared in any month (the marts hold no other family list)."""
+    families = []
+    for (family,) in con.execute("SELECT DISTINCT family FROM marts.dim_account_family_monthly ORDER BY family").fetchall():
+        months = _rows(con, "SELECT * FROM marts.dim_account_family_monthly WHERE family = ? ORDER BY reshare_month DESC",
+                       [family])
+        month = next((m["reshare_month"] for m in months if m["pattern"] != "isolated"),
+                     next((m["reshare_month"] for m in months if m["reshares"]), None))
+        accounts = _rows(con, """
+            WITH members AS (
+                SELECT channel, from_account_id AS account_id, from_role AS role FROM marts.fct_account_matrix_monthly WHERE family = ?
+                UNION
+                SELECT channel, to_account_id, to_role FROM marts.fct_account_matrix_monthly WHERE family = ?
+            ), latest AS (
+                SELECT channel, account_id, arg_max(followers, date_day) AS followers
+                FROM marts.fct_audience_daily WHERE followers IS NOT NULL GROUP BY ALL
+            )
+            SELECT members.*, latest.followers FROM members LEFT JOIN latest USING (channel, account_id)
+            ORDER BY channel, CASE role WHEN 'core' THEN 0 WHEN 'executive' THEN 1 WHEN 'sub_brand' THEN 2
+                                        WHEN 'regional' THEN 3 ELSE 4 END, account_id""", [family, family])
+        edges = _rows(con, """
+            SELECT * FROM marts.fct_account_matrix_monthly WHERE family = ? AND reshare_month = ?
+            ORDER BY reshares DESC, from_account_id, to_account_id""", [family, month])
+        families.append(FamilyMatrix(family, months, month, accounts, edges))
+    return families
 
 
 def _scorecard(con: duckdb.DuckDBPyConnection, start: dt.date, end: dt.date) -> Scorecard | None:

@@ -57,3 +57,21 @@ def day(value: dt.date) -> str:
 
 def short_day(value: dt.date) -> str:
     return f"{value.day} {value:%b}"
+
+
+def month(value: dt.date | None) -> str:
+    return MISSING if value is None else f"{value:%B %Y}"
+
+
+def hours(value: float | None) -> str:
+    """A lag: 45 min, 18.6 h, 3.2 days."""
+    if value is None:
+        return MISSING
+    if value < 1:
+        return f"{value * 60:.0f} min"
+    return f"{value:.1f} h" if value < 48 else f"{value / 24:.1f} days"
+
+
+def ratio(value: float | None) -> str:
+    """A ratio of two like quantities: 0.42×."""
+    return MISSING if value is None else f"{value:.2f}×"

@@ -14,8 +14,8 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from orchestration.report import formatting as fmt
-from orchestration.report.charts import Bar, Series, bar_chart, esc, horizontal_bar_chart, line_chart
-from orchestration.report.data import Channel, ReportData
+from orchestration.report.charts import Bar, Edge, Node, Series, bar_chart, esc, horizontal_bar_chart, line_chart, network_chart
+from orchestration.report.data import Channel, FamilyMatrix, ReportData
 
 VALIDATION_REPORT = "validation.html"  # written beside index.html by the quality checks
 CAPTION_CHARS = 140
@@ -112,7 +112,7 @@ def render(data: ReportData) -> str:
     if data.data_end is None:
         sections.append('<section><h2>No data</h2><p class="empty">The published file has no marts rows yet.</p></section>')
     else:
-        sections += [_scorecard(data), _paid(data), _funnel(data), _audience(data), _content(data), _top(data)]
+        sections += [_scorecard(data), _paid(data), _funnel(data), _audience(data), _content(data), _top(data), _matrix(data)]
     published = (f"Published {data.published_at:%d %b %Y %H:%M} UTC by run {data.run_id or 'unknown'}"
                  if data.published_at else "Publication time not recorded")
     if data.data_end is None:
@@ -399,6 +399,90 @@ def _ratio(numerator: float | None, denominator: float | None) -> float | None:
     return numerator / denominator if numerator is not None and denominator else None
 
 
+ROLES = {"core": ("Core", "#0072b2"), "executive": ("Executive", "#d55e00"), "sub_brand": ("Sub-brand", "#009e73"),
+         "regional": ("Regional", "#e69f00"), "other": ("Other", "#8a8f98")}
+PATTERNS = {
+    "hub": "Hub (放射式): the other accounts reshare the core one hop out, rarely each other.",
+    "dandelion": "Dandelion (蒲公英式): sub-brands and regionals are hubs too and reshare each other.",
+    "twin_star": "Twin-star (双子星): an executive carries as much as the core; each amplifies the other.",
+    "isolated": "Isolated: too few reshares inside the family; the accounts act alone.",
+    "mixed": "Mixed: no pattern's rule matched.",
+}
+
+
+def _matrix(data: ReportData) -> str:
+    if not data.families:
+        return ""  # no family configured: nothing to say (socialmart.yaml `families:`)
+    return ('<section id="matrix"><h2>Account matrix: how each brand family amplifies its posts</h2>'
+            + "".join(_family(data, f) for f in data.families) + "</section>")
+
+
+def _family(data: ReportData, family: FamilyMatrix) -> str:
+    drawn = family.drawn
+    parts = [f'<div class="family" id="family-{esc(family.family)}"><h3>{esc(family.family)}</h3>']
+    if drawn is None:
+        parts.append('<p class="empty">No reshares inside the family in the published months.</p>')
+    else:
+        parts.append(f'<p class="pattern"><strong>{esc(fmt.month(drawn["reshare_month"]))}: {esc(drawn["pattern"])}</strong> '
+                     f'· {esc(PATTERNS[drawn["pattern"]])}<small>Rule: {esc(drawn["pattern_rule"])}</small></p>')
+        tiles = [("Reshares in the family", fmt.integer(drawn["reshares"])),
+                 ("Reach added by the family", fmt.compact(drawn["reach_added"])),
+                 ("Median reshare lag", fmt.hours(drawn["median_lag_hours"])),
+                 ("Reciprocity", fmt.percent(drawn["reciprocity"]))]
+        parts.append('<div class="tiles">' + "".join(
+            f'<div class="tile"><div class="label">{esc(label)}</div><div class="value">{esc(value)}</div></div>'
+            for label, value in tiles) + "</div>")
+        parts.append(_family_graph(data, family))
+    rows = "".join(
+        f'<tr><td>{esc(fmt.month(m["reshare_month"]))}</td><td>{esc(m["pattern"])}</td>'
+        f'<td class="num">{esc(fmt.integer(m["reshares"]))}</td>'
+        f'<td class="num">{esc(fmt.percent(m["core_share_received"]))}</td><td class="num">{esc(fmt.percent(m["peer_share"]))}</td>'
+        f'<td class="num">{esc(fmt.ratio(m["exec_core_reach_ratio"]))}</td>'
+        f'<td class="num">{esc(fmt.percent(m["core_exec_reciprocity"]))}</td><td class="num">{esc(fmt.percent(m["reciprocity"]))}</td>'
+        f'<td class="num">{esc(fmt.compact(m["reach_added"]))}</td><td class="num">{esc(fmt.hours(m["median_lag_hours"]))}</td></tr>'
+        for m in family.months)
+    parts.append('<div class="scroll"><table class="family-months"><thead><tr><th>Month</th><th>Pattern</th>'
+                 '<th class="num">Reshares</th><th class="num">Core share received</th><th class="num">Peer share</th>'
+                 '<th class="num">Executive / core reach</th><th class="num">Core ↔ executive reciprocity</th>'
+                 '<th class="num">Reciprocity</th><th class="num">Reach added</th><th class="num">Median lag</th></tr></thead>'
+                 f'<tbody>{rows}</tbody></table></div>')
+    parts.append('<p class="note">Reach added counts each resharing account\'s followers once per month (an upper bound: '
+                 'the platforms give no follower overlap); it does not add up across months. Only X and Weibo say who '
+                 'reshared whom.</p></div>')
+    return "".join(parts)
+
+
+def _family_graph(data: ReportData, family: FamilyMatrix) -> str:
+    channels = {a["channel"] for a in family.accounts}
+    counts: dict[tuple[str, str], int] = {}
+    nodes = []
+    for a in family.accounts:
+        role_name, color = ROLES.get(a["role"], ROLES["other"])
+        same = [b for b in family.accounts if b["role"] == a["role"] and b["channel"] == a["channel"]]
+        counts[(a["channel"], a["role"])] = counts.get((a["channel"], a["role"]), 0) + 1
+        label = role_name + (f" {counts[(a['channel'], a['role'])]}" if len(same) > 1 else "")
+        if len(channels) > 1:
+            label = f"{data.channel(a['channel']).name} {label}"
+        followers = a["followers"]
+        detail = (f"{label} · {data.channel(a['channel']).name} account {a['account_id']} · "
+                  f"{fmt.integer(followers) if followers is not None else 'followers unknown'} followers")
+        nodes.append(Node(f"{a['channel']}:{a['account_id']}", label, detail, color, followers, a["role"] == "core"))
+    labels = {n.key: n.label for n in nodes}
+    edges = []
+    for e in family.edges:
+        source, target = f"{e['channel']}:{e['from_account_id']}", f"{e['channel']}:{e['to_account_id']}"
+        edges.append(Edge(source, target, e["reshares"],
+                          f"{labels.get(source, e['from_account_id'])} → {labels.get(target, e['to_account_id'])}: "
+                          f"{e['reshares']} reshares ({e['reposts']} reposts, {e['quotes']} quotes), "
+                          f"reach added {fmt.compact(e['potential_reach_added'])}, "
+                          f"{e['reverse_reshares']} back (reciprocity {fmt.percent(e['reciprocity'])})"))
+    month = fmt.month(family.month)
+    legend = [(name, color) for role, (name, color) in ROLES.items() if any(a["role"] == role for a in family.accounts)]
+    return network_chart(f"chart-matrix-{family.family}",
+                         f"{family.family}, {month}: who reshared whom (arrow from the resharer; "
+                         "width = reshares, circle area = followers)", nodes, edges, legend=legend)
+
+
 STYLE = """
 :root { --ink: #24272d; --muted: #6b7079; --line: #e3e5e8; --good: #1a7f37; --bad: #c62828; --card: #fff; }
 * { box-sizing: border-box; }
@@ -446,6 +530,8 @@ figure.chart .axis-title { fill: var(--muted); font-size: 12px; }
 .empty { color: var(--muted); font-style: italic; }
 .no-data { color: var(--muted); font-style: italic; font-weight: 400; font-size: 13px; }
 small.why { display: block; color: var(--muted); font-size: 11px; font-weight: 400; white-space: normal; max-width: 180px; margin-left: auto; }
+.pattern small { display: block; color: var(--muted); }
+.family + .family { border-top: 1px solid var(--line); margin-top: 16px; }
 @media (max-width: 900px) { .tiers { grid-template-columns: 1fr; } }
 /* Phones: the narrow drawing of each chart (readable text), tighter margins; wide tables scroll inside their box. */
 @media (max-width: 600px) {

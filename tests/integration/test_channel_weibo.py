@@ -21,7 +21,7 @@ TODAY = dt.date(2026, 6, 15)
 START, END = dt.date(2026, 5, 1), dt.date(2026, 6, 14)
 FAST = RetryPolicy(backoff_base=0.01)
 CORE = next(a.uid for a in WEIBO_ACCOUNTS if a.role == "core")
-SUBS = [a.uid for a in WEIBO_ACCOUNTS if a.role == "sub"]
+SUBS = [a.uid for a in WEIBO_ACCOUNTS if a.role == "sub_brand"]
 
 
 @pytest.fixture(scope="module")

@@ -1,7 +1,8 @@
 """Mart values against numbers computed by hand from the sandbox's own API answers.
 
 Each expected value here is derived in plain Python from the raw wire payloads
-(Meta insights JSON, GA4 runReport JSON, the ECB CSV), independently of the
+(Meta insights JSON, GA4 runReport JSON, the ECB CSV, X and Weibo timelines: the
+account matrix's reshares), independently of the
 connectors and of dbt, then compared with the published marts.
 """
 
@@ -11,13 +12,19 @@ import csv
 import datetime as dt
 import io
 import json
+import os
+import statistics
+import subprocess
 from decimal import ROUND_HALF_EVEN, Decimal
 
 import duckdb
 import pytest
 import requests
 
-from tests.integration.conftest import END, START
+from orchestration.config import FAMILY_THRESHOLDS
+from orchestration.defs.transform import dbt_environment
+from sandbox.world_families import FAMILIES, true_pattern
+from tests.integration.conftest import DBT, DBT_PROJECT, END, START
 
 DAY = END - dt.timedelta(days=3)  # a recent day (restated conversions) ...
 SUNDAY = next(START + dt.timedelta(days=i) for i in range(7) if (START + dt.timedelta(days=i)).weekday() == 6)
@@ -327,3 +334,172 @@ def test_weekly_and_campaign_spend_add_up_from_the_meta_api(env, published):
         "SELECT spend, last_day FROM marts.fct_campaign_summary WHERE channel = 'meta_ads' AND campaign_id = ?",
         [first]).fetchone()
     assert summary == (campaign_spend[first], END)
+
+
+# ------------------------------------------------------------------ the account matrix
+# The marts' reshares, recomputed here from the X and Weibo wire payloads alone: X `referenced_tweets`
+# (retweeted / quoted) with the original in `includes.tweets`, Weibo `retweeted_status` with its `user`.
+
+def _family_roles(env) -> dict[tuple[str, str], tuple[str, str]]:
+    """(channel, account) -> (family, role), from the sandbox config's `families:`."""
+    return {(channel, account): (family, role)
+            for family, entry in env.sandbox.families_config().items()
+            for channel, members in entry["accounts"].items() for account, role in members.items()}
+
+
+def _x_reshares(env) -> list[dict]:
+    config = env.sandbox.client_configs("x")["x"]
+    headers = {"Authorization": f"Bearer {env.sandbox.token}"}
+    out = []
+    for user in config["accounts"]:
+        followers = requests.get(f"{config['base_url']}/users/{user}", params={"user.fields": "public_metrics"},
+                                 headers=headers, timeout=10).json()["data"]["public_metrics"]["followers_count"]
+        params = {"tweet.fields": "created_at,public_metrics,referenced_tweets,author_id", "expansions": "referenced_tweets.id",
+                  "max_results": 100, "start_time": f"{START.isoformat()}T00:00:00Z",
+                  "end_time": f"{(END + dt.timedelta(days=1)).isoformat()}T00:00:00Z"}
+        while True:
+            body = requests.get(f"{config['base_url']}/users/{user}/tweets", params=params, headers=headers, timeout=10).json()
+            included = {t["id"]: t for t in body.get("includes", {}).get("tweets", [])}
+            for post in body.get("data", []):
+                for ref in post.get("referenced_tweets", []):
+                    original = included.get(ref["id"])  # missing: deleted, its author unknown
+                    if ref["type"] in ("retweeted", "quoted") and original:
+                        out.append({"channel": "x", "post": post["id"], "from": user, "to": original["author_id"],
+                                    "original": ref["id"], "type": ref["type"], "day": x_day(post),
+                                    "lag": _hours(original["created_at"], post["created_at"]), "followers": followers,
+                                    "engagements": x_engagements(post) if ref["type"] == "quoted" else None})
+            if not body.get("meta", {}).get("next_token"):
+                break
+            params["pagination_token"] = body["meta"]["next_token"]
+    return out
+
+
+def _weibo_reshares(env) -> list[dict]:
+    config = env.sandbox.client_configs("x")["weibo"]
+    china = dt.timezone(dt.timedelta(hours=8))
+    out = []
+    for uid in config["accounts"]:
+        auth = {"access_token": env.sandbox.token, "uid": uid}
+        followers = requests.get(f"{config['base_url']}/users/show.json", params=auth, timeout=10).json()["followers_count"]
+        page = 1
+        while True:
+            statuses = requests.get(f"{config['base_url']}/statuses/user_timeline.json",
+                                    params={**auth, "count": 100, "page": page}, timeout=10).json()["statuses"]
+            for status in statuses:
+                created = dt.datetime.strptime(status["created_at"], "%a %b %d %H:%M:%S %z %Y")
+                original = status.get("retweeted_status")
+                if START <= created.astimezone(china).date() <= END and original and original.get("user"):
+                    lag = (created - dt.datetime.strptime(original["created_at"], "%a %b %d %H:%M:%S %z %Y")).total_seconds()
+                    out.append({"channel": "weibo", "post": status["idstr"], "from": uid, "to": original["user"]["idstr"],
+                                "original": original["idstr"], "type": "repost", "day": created.astimezone(china).date(),
+                                "lag": lag / 3600, "followers": followers,
+                                "engagements": status["attitudes_count"] + status["comments_count"] + status["reposts_count"]})
+            if not statuses or dt.datetime.strptime(statuses[-1]["created_at"], "%a %b %d %H:%M:%S %z %Y").astimezone(china).date() < START:
+                break
+            page += 1
+    return out
+
+
+def _hours(start: str, end: str) -> float:
+    parse = lambda text: dt.datetime.fromisoformat(text.replace("Z", "+00:00"))  # noqa: E731
+    return (parse(end) - parse(start)).total_seconds() / 3600
+
+
+@pytest.fixture(scope="module")
+def wire_reshares(env) -> list[dict]:
+    """Every reshare between two accounts of one family in the window, with its family, roles and month."""
+    roles = _family_roles(env)
+    out = []
+    for r in _x_reshares(env) + _weibo_reshares(env):
+        resharer, original = roles.get((r["channel"], r["from"])), roles.get((r["channel"], r["to"]))
+        if resharer and original and resharer[0] == original[0] and r["from"] != r["to"]:
+            out.append({**r, "family": resharer[0], "from_role": resharer[1], "to_role": original[1],
+                        "month": r["day"].replace(day=1)})
+    return out
+
+
+def test_amplification_matches_the_wire_payloads(published, wire_reshares):
+    got = {(channel, post): row for channel, post, *row in published.execute(
+        "SELECT channel, reshare_post_id, family, resharer_account_id, resharer_role, original_post_id, original_account_id, "
+        "original_role, reshare_type, reshare_date, lag_hours, resharer_followers, potential_reach, reshare_engagements "
+        "FROM marts.fct_amplification").fetchall()}
+    assert len(wire_reshares) > 100 and {r["channel"] for r in wire_reshares} == {"x", "weibo"}
+    assert set(got) == {(r["channel"], r["post"]) for r in wire_reshares}
+    for r in wire_reshares:
+        row = got[r["channel"], r["post"]]
+        assert row[:8] == [r["family"], r["from"], r["from_role"], r["original"], r["to"], r["to_role"], r["type"], r["day"]]
+        assert row[8] == pytest.approx(r["lag"], abs=1 / 3600), r  # whole seconds
+        # One follower snapshot so far (the pull day): the figure nearest every reshare; reach = that audience.
+        assert row[9] == r["followers"] and row[10] == r["followers"]
+        assert row[11] == r["engagements"], r  # null for an X repost: its interactions are the original's
+
+
+def test_matrix_and_family_evidence_match_the_wire_payloads(published, wire_reshares):
+    edges: dict[tuple, int] = {}
+    for r in wire_reshares:
+        key = (r["month"], r["family"], r["channel"], r["from"], r["to"])
+        edges[key] = edges.get(key, 0) + 1
+    got = {(month, family, channel, a, b): (n, back, reciprocity, reach)
+           for month, family, channel, a, b, n, back, reciprocity, reach in published.execute(
+               "SELECT reshare_month, family, channel, from_account_id, to_account_id, reshares, reverse_reshares, "
+               "reciprocity, potential_reach_added FROM marts.fct_account_matrix_monthly").fetchall()}
+    assert set(got) == set(edges)
+    followers = {(r["channel"], r["from"]): r["followers"] for r in wire_reshares}
+    for (month, family, channel, a, b), n in edges.items():
+        back = edges.get((month, family, channel, b, a), 0)
+        assert got[month, family, channel, a, b] == (n, back, pytest.approx(min(n, back) / max(n, back)), followers[channel, a])
+
+    months = {(r["family"], r["month"]) for r in wire_reshares}
+    evidence = {(f, m): row for f, m, *row in published.execute(
+        "SELECT family, reshare_month, reshares, core_share_received, peer_share, reach_added, median_lag_hours, reciprocity "
+        "FROM marts.dim_account_family_monthly").fetchall()}
+    spokes = ("sub_brand", "regional")
+    for family, month in months:
+        mine = [r for r in wire_reshares if (r["family"], r["month"]) == (family, month)]
+        pairs = {k: n for k, n in edges.items() if k[:2] == (month, family)}
+        reciprocated = sum(min(n, pairs.get((m, f, c, b, a), 0)) for (m, f, c, a, b), n in pairs.items())
+        expected = [
+            len(mine),
+            pytest.approx(sum(r["to_role"] == "core" for r in mine) / len(mine)),
+            pytest.approx(sum(r["from_role"] in spokes and r["to_role"] in spokes for r in mine) / len(mine)),
+            sum({(r["channel"], r["from"]): r["followers"] for r in mine}.values()),  # each resharer's audience once
+            pytest.approx(statistics.median(r["lag"] for r in mine), abs=1 / 3600),
+            pytest.approx(reciprocated / len(mine)),
+        ]
+        assert evidence[family, month] == expected, (family, month)
+
+
+def test_each_family_and_month_is_classified_as_the_world_says(env, published, wire_reshares):
+    """The sandbox world's true pattern, for every family and every month of the window; a month with fewer
+    reshares than min_reshares (a window's first or last few days) is isolated: too little to call."""
+    got = {(f, m): p for f, m, p in published.execute(
+        "SELECT family, reshare_month, pattern FROM marts.dim_account_family_monthly").fetchall()}
+    window_months = {(START + dt.timedelta(days=i)).replace(day=1) for i in range((END - START).days + 1)}
+    assert set(got) == {(f.name, m) for f in FAMILIES for m in window_months}
+    counted = {}
+    for r in wire_reshares:
+        counted[r["family"], r["month"]] = counted.get((r["family"], r["month"]), 0) + 1
+    called = set()
+    for family in FAMILIES:
+        for month in window_months:
+            enough = counted.get((family.name, month), 0) >= FAMILY_THRESHOLDS["min_reshares"]
+            expected = true_pattern(family, month) if enough else "isolated"
+            assert got[family.name, month] == expected, (family.name, month, counted.get((family.name, month)))
+            called.add(expected)
+    assert len(called - {"isolated"}) >= 2  # a full month per family, and the families are a pattern apart
+
+
+def test_the_classification_is_stable_when_dbt_rebuilds_it(env, published, tmp_path):
+    """Rebuilding the three marts from the same data gives the same rows (no order- or run-dependent choice)."""
+    settings = env.settings
+    before = published.execute("SELECT * FROM marts.dim_account_family_monthly ORDER BY family, reshare_month").fetchall()
+    completed = subprocess.run(
+        [str(DBT), "build", "--select", "fct_amplification+", "--project-dir", str(DBT_PROJECT), "--profiles-dir",
+         str(DBT_PROJECT), "--target-path", str(tmp_path / "target"), "--log-path", str(tmp_path / "logs")],
+        env={**os.environ, **dbt_environment(settings)}, capture_output=True, text=True, timeout=300)
+    assert completed.returncode == 0, completed.stdout[-3000:]
+    with duckdb.connect(str(settings.build_db), read_only=True) as con:
+        after = con.execute("SELECT * FROM marts.dim_account_family_monthly ORDER BY family, reshare_month").fetchall()
+        edges = con.execute("SELECT count(*), sum(reshares) FROM marts.fct_account_matrix_monthly").fetchone()
+    assert after == before and before
+    assert edges == published.execute("SELECT count(*), sum(reshares) FROM marts.fct_account_matrix_monthly").fetchone()

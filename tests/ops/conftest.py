@@ -33,6 +33,9 @@ def sandbox_config(sandbox: Sandbox, generated: Path, channels: list[str], **top
     """A config over some of the sandbox's channels, fast retries, a short history."""
     config = yaml.safe_load(generated.read_text())
     config["channels"] = {name: {**config["channels"][name], "lookback_days": LOOKBACK.get(name, 28)} for name in channels}
+    # A family's accounts must be pulled: keep the families whose channels stay.
+    config["families"] = {name: family for name, family in config.get("families", {}).items()
+                          if set(family["accounts"]) <= set(channels)}
     config["fx"]["lookback_days"] = LOOKBACK["fx"]
     config["history_start"] = (TODAY - dt.timedelta(days=120)).isoformat()
     config["http"] = {"backoff_seconds": 0.01, "read_timeout_seconds": 5, "max_retries": 1}

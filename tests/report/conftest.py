@@ -1,7 +1,8 @@
 """One real published warehouse for the report tests: the pipeline through the sandbox, with hostile captions.
 
-Five channels (two paid, one of them Chinese-named, web and two organic) over
-14 days keep the run short while every report section has data. Every Facebook post message and Instagram
+Six channels (two paid, one of them Chinese-named, web and three organic, X
+with its account family for the account matrix) over 14 days keep the run
+short while every report section has data. Every Facebook post message and Instagram
 caption is replaced, on the wire, by markup, a script, a right-to-left
 override and an emoji: the report must show them as text.
 """
@@ -19,7 +20,7 @@ from orchestration.sandbox_config import start_sandbox
 from sandbox import Fault
 
 HOSTILE_CAPTION = "<script>window.__pwned=1</script><b>x</b> \u202eRTL 🎉"
-CHANNELS = ("meta_ads", "tiktok_ads", "ga4", "facebook_pages", "instagram")
+CHANNELS = ("meta_ads", "tiktok_ads", "ga4", "facebook_pages", "instagram", "x")
 TODAY = dt.datetime.now(dt.UTC).date()
 END = TODAY - dt.timedelta(days=1)
 START = END - dt.timedelta(days=13)
@@ -38,6 +39,8 @@ def published(tmp_path_factory) -> Settings:
         )
         config = yaml.safe_load(generated.read_text())
         config["channels"] = {name: config["channels"][name] for name in CHANNELS}
+        # The families whose accounts are pulled here (X's); a family's accounts must be configured.
+        config["families"] = {name: family for name, family in config["families"].items() if set(family["accounts"]) <= set(CHANNELS)}
         path = warehouse / "socialmart.yaml"
         path.write_text(yaml.safe_dump(config))
         settings = load_settings(path)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+import duckdb
 import pytest
 
 from orchestration.report import report_path
@@ -14,7 +15,8 @@ CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
                  "--disable-sync", "--no-first-run"]
 DESKTOP, PHONE = {"width": 1280, "height": 900}, {"width": 420, "height": 860}
-EXPECTED_CHARTS = {"chart-spend", "chart-roas", "chart-funnel", "chart-followers", "chart-content-rate", "chart-content-volume"}
+EXPECTED_CHARTS = {"chart-spend", "chart-roas", "chart-funnel", "chart-followers", "chart-content-rate", "chart-content-volume",
+                   "chart-matrix-northwind_global"}
 
 
 @pytest.fixture(scope="module")
@@ -127,3 +129,42 @@ def test_the_validation_page_fits_the_screen(browser, pages, viewport, tmp_path)
     assert page.query_selector("details.layer") is not None  # checks grouped by layer
     page.screenshot(path=str(tmp_path / "validation.png"), full_page=True)
     assert problems == [] and [url for url in requests if not url.startswith("file:")] == []
+
+
+@pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["desktop", "phone"])
+def test_the_account_matrix_draws_the_family_as_the_marts_say(browser, pages, published, viewport):
+    """One circle per family account, sized by its followers; one arrow per edge of the month drawn; the month's
+    pattern and the rule that decided it beside the graph."""
+    with duckdb.connect(str(published.published_db), read_only=True) as con:
+        months = con.execute("SELECT reshare_month, pattern, pattern_rule, reshares FROM marts.dim_account_family_monthly "
+                             "WHERE family = 'northwind_global' ORDER BY reshare_month DESC").fetchall()
+        drawn = next((m for m in months if m[1] != "isolated"), next(m for m in months if m[3]))
+        edges = con.execute("SELECT count(*) FROM marts.fct_account_matrix_monthly WHERE family = 'northwind_global' "
+                            "AND reshare_month = ?", [drawn[0]]).fetchone()[0]
+        followers = dict(con.execute("SELECT account_id, arg_max(followers, date_day) FROM marts.fct_audience_daily "
+                                     "WHERE channel = 'x' AND followers IS NOT NULL GROUP BY ALL").fetchall())
+    problems: list[str] = []
+    page = _open(browser, (pages / "index.html").as_uri(), viewport, problems, [])
+    graph = page.evaluate("""() => {
+        const figure = document.querySelector('#chart-matrix-northwind_global');
+        const svg = [...figure.querySelectorAll('svg')].find(s => s.getBoundingClientRect().width > 0);
+        const visible = el => { const b = el.getBoundingClientRect(); return b.width > 0 && b.height > 0; };
+        return {nodes: [...svg.querySelectorAll('circle.node')].filter(visible).map(c => [
+                    c.querySelector('title').textContent, c.getBoundingClientRect().width]),
+                // a straight vertical or horizontal arrow has a zero-width (or zero-height) box
+                edges: [...svg.querySelectorAll('path.edge')].filter(p => { const b = p.getBoundingClientRect();
+                                                                          return b.width > 0 || b.height > 0; }).length,
+                labels: [...svg.querySelectorAll('text')].map(t => t.getBoundingClientRect()),
+                width: svg.getBoundingClientRect()};
+    }""")
+    assert len(graph["nodes"]) == 5 and graph["edges"] == edges > 0
+    size = {next(a for a in followers if a in title): width for title, width in graph["nodes"]}
+    by_followers = sorted(size, key=lambda a: followers[a])
+    assert [size[a] for a in by_followers] == sorted(size.values()), "circle sizes do not follow the followers"
+    box = graph["width"]
+    assert all(box["left"] - 1 <= label["left"] and label["right"] <= box["right"] + 1 for label in graph["labels"]), \
+        "a node label is cut off at the drawing's edge"
+    text = page.inner_text("#family-northwind_global")
+    assert drawn[1] in text and drawn[2] in text
+    assert "Reach added by the family" in text and "Median reshare lag" in text
+    assert problems == []

@@ -10,6 +10,7 @@ renamed as (
         post_id,
         account_id,
         created_at as published_at,
+        created_date as published_date,
         case
             when platform_content_type = 'video' and video_duration_seconds < 60 then 'short_video'
             when platform_content_type = 'video' then 'video'
@@ -24,6 +25,7 @@ renamed as (
         'https://weibo.com/' || account_id || '/' || post_id as permalink,
         original_post_id,
         original_author_id as original_account_id,
+        original_created_at as original_published_at,
         original_post_id is not null as is_repost,
         _synced_at
     from source

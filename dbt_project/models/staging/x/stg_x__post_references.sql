@@ -1,6 +1,6 @@
 -- One row per post and referenced post: retweeted, quoted or replied_to.
--- The referenced author is null when X reported the referenced post missing
--- (deleted or protected: a partial error under HTTP 200).
+-- The referenced author and creation time are null when X reported the
+-- referenced post missing (deleted or protected: a partial error under HTTP 200).
 with source as (
     select * from {{ source('raw_x', 'post_references') }}
 ),
@@ -13,6 +13,7 @@ renamed as (
         reference_type,
         referenced_post_id,
         referenced_author_id,
+        referenced_created_at as referenced_published_at,
         _synced_at
     from source
 ),
