@@ -33,7 +33,8 @@ directly keeps the section's set-up short.)"""
 OVERHEAD_METHOD = """\
 On the 90-day warehouse, the same night done directly: the same connector
 pulls (`sync_stream` over each channel's nightly window), the SQL dbt runs
-(its compiled models and tests in dbt's execution order, and the snapshot's
+(its compiled models and tests in dbt's execution order, the incremental
+daily facts' delete+insert of their rebuilt days, and the snapshot's
 check-strategy merge; not the three seed CSVs nor dbt's unit tests, which run
 on fixtures) through one DuckDB connection, the same audit checks, publish and
 report; against the 90-day nightly through Dagster and dbt. The runs
@@ -246,6 +247,13 @@ def _node_sql(node: dict) -> list[str]:
     relation = node.get("relation_name")
     if kind == "model":
         materialized = node["config"]["materialized"]
+        if materialized == "incremental":
+            # dbt's delete+insert (the daily facts, dbt_project/macros/incremental_days.sql):
+            # the compiled SELECT holds only the days to rebuild.
+            key = node["config"]["unique_key"]
+            return [f"CREATE OR REPLACE TEMP TABLE incremental_rows AS {code}",
+                    f"DELETE FROM {relation} WHERE {key} IN (SELECT {key} FROM incremental_rows)",
+                    f"INSERT INTO {relation} BY NAME SELECT * FROM incremental_rows"]
         what = {"view": "VIEW", "table": "TABLE"}[materialized]
         return [f"CREATE OR REPLACE {what} {relation} AS {code}"]
     if kind == "test":

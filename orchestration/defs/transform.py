@@ -10,6 +10,7 @@ test's outcome is also recorded with the run's other checks.
 
 
 import contextlib
+import datetime as dt
 import fcntl
 import importlib.metadata
 import json
@@ -31,7 +32,7 @@ from packaging import version
 from orchestration.config import Settings
 from orchestration.dbt_vars import dbt_cli_vars
 from orchestration.families import write_families
-from orchestration.landing import STATE_SCHEMA, ensure_all_raw_tables, raw_asset_path
+from orchestration.landing import STATE_SCHEMA, ensure_all_raw_tables, ensure_state_table, raw_asset_path, transaction
 from orchestration.quality.results import SAMPLE_ROWS, CheckResult, record_results
 
 progress_log = logging.getLogger("socialmart.progress")
@@ -124,6 +125,7 @@ def dbt_definitions(settings: Settings) -> tuple[dg.AssetsDefinition, DbtCliReso
         with duckdb.get_connection() as con:
             ensure_all_raw_tables(con)
             write_families(con, STATE_SCHEMA, settings.families)
+            landed_through = latest_landing(con)
         # The dbt subprocess inherits this process's environment.
         os.environ.update(dbt_environment(settings))
         target = dbt_target_path(settings)
@@ -147,13 +149,41 @@ def dbt_definitions(settings: Settings) -> tuple[dg.AssetsDefinition, DbtCliReso
         failed = [r for r in results if not r.passed and r.severity == "ERROR"]
         run_results = invocation.get_artifact("run_results.json")
         _report_progress(context, run_results)
-        if failed or not invocation.is_successful():
+        if not failed and invocation.is_successful():
+            with duckdb.get_connection() as con:
+                record_built_through(con, landed_through)
+        else:
             errors = [f"{r['unique_id']}: {r.get('message') or r['status']}" for r in run_results.get("results", [])
                       if r["status"] == "error" and r["unique_id"] not in nodes]
             lines = errors + [r.summary_line() for r in failed] or [f"dbt build failed (its log: {console})"]
             raise dg.Failure("dbt build failed:\n" + "\n".join(lines), metadata={"failed_tests": len(failed)})
 
     return dbt_models, DbtCli(project_dir=project, dbt_executable=str(DBT_EXECUTABLE))
+
+
+TRANSFORM_STATE = f"{STATE_SCHEMA}.transform_state"
+
+
+def latest_landing(con: duckdb.DuckDBPyConnection) -> dt.datetime | None:
+    """The newest landing in the raw tables (landed_windows.synced_at): what a build starting now covers."""
+    ensure_state_table(con)
+    return con.execute(f"SELECT max(synced_at) FROM {STATE_SCHEMA}.landed_windows").fetchone()[0]
+
+
+def ensure_transform_state(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute(f"CREATE TABLE IF NOT EXISTS {TRANSFORM_STATE} (built_through TIMESTAMPTZ NOT NULL)")
+
+
+def record_built_through(con: duckdb.DuckDBPyConnection, landed_through: dt.datetime | None) -> None:
+    """After a successful build: the incremental daily facts hold every landing
+    up to `landed_through`; the next build rebuilds only the days landed after
+    it (dbt_project/macros/incremental_days.sql). Never moved by a failed build."""
+    ensure_transform_state(con)
+    if landed_through is None:
+        return
+    with transaction(con):
+        con.execute(f"DELETE FROM {TRANSFORM_STATE}")
+        con.execute(f"INSERT INTO {TRANSFORM_STATE} VALUES (?)", [landed_through])
 
 
 class DbtCli(DbtCliResource):

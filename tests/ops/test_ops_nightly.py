@@ -4,6 +4,9 @@ build that follows an ingest, and a second night changing nothing."""
 from __future__ import annotations
 
 import datetime as dt
+import os
+import shutil
+import subprocess
 
 import dagster as dg
 import duckdb
@@ -14,6 +17,7 @@ from orchestration.defs import BUILD_JOB, INGEST_JOB, build_definitions
 from orchestration.defs.ingest import WINDOW_RESOURCE
 from orchestration.defs.publish import PUBLISH_KEY
 from orchestration.defs.schedules import AFTER_INGEST_TAG, BUILD_SENSOR, NIGHTLY_SCHEDULE, lands_raw_without_publishing
+from orchestration.defs.transform import DBT_EXECUTABLE, DBT_PROJECT_DIR, dbt_environment, dbt_target_path
 from orchestration.instance import dagster_home
 from orchestration.run_tags import NIGHTLY_TAG
 from orchestration.runner import Pipeline
@@ -175,3 +179,55 @@ def test_which_runs_need_a_build(job, selection, expected):
     run = dg.DagsterRun(job_name=job, asset_selection=frozenset(selection) if selection else None)
     raw = {dg.AssetKey(["raw_meta_ads", "meta_ads__insights"]), dg.AssetKey(["raw_ga4", "ga4__traffic"])}
     assert lands_raw_without_publishing(run, INGEST_JOB, raw, PUBLISH_KEY) is expected
+
+
+# The daily facts built incrementally (dbt_project/macros/incremental_days.sql).
+INCREMENTAL_FACTS = ("fct_ad_performance_daily", "fct_conversion_funnel_daily")
+
+
+def test_a_nights_incremental_build_equals_a_full_rebuild(nightly_env, scheduled_night, tmp_path):
+    """The build after the second night's ingest rebuilds only the days that
+    night landed (delete+insert by day: the first night's build covered the
+    rest) and the days whose campaign attributes changed; rebuilt whole from
+    scratch, every daily fact holds the same rows."""
+    settings = nightly_env.settings
+    with duckdb.connect(str(settings.build_db)) as con:
+        # What the night's pull could have brought: yesterday's conversions
+        # restated (inside the landed window), and a campaign renamed (its
+        # rows of every day, most outside the window, carry its name).
+        con.execute("UPDATE raw_meta_ads.insights SET conversions = conversions + 1 WHERE date_day = ?", [YESTERDAY])
+        renamed = con.execute("SELECT min(campaign_id) FROM raw_meta_ads.campaigns").fetchone()[0]
+        con.execute("UPDATE raw_meta_ads.campaigns SET campaign_name = campaign_name || ' (renamed)' WHERE campaign_id = ?",
+                    [renamed])
+    with Pipeline(settings, nightly_env.config, YESTERDAY - dt.timedelta(days=LOOKBACK["meta_ads"]), YESTERDAY, "nightly") as pipeline:
+        assert pipeline.execute(BUILD_JOB), pipeline.outcome.failures
+    target = dbt_target_path(settings)
+    for fact in INCREMENTAL_FACTS:
+        executed = (target / "run" / "socialmart" / "models" / "marts" / f"{fact}.sql").read_text()
+        assert "delete from" in executed and "__dbt_tmp" in executed, f"{fact} was not built incrementally"
+    with duckdb.connect(str(settings.build_db), read_only=True) as con:
+        landed = con.execute("SELECT max(synced_at) FROM _socialmart.landed_windows").fetchone()[0]
+        assert con.execute("SELECT built_through FROM _socialmart.transform_state").fetchall() == [(landed,)]
+
+        names = con.execute("SELECT DISTINCT campaign_name FROM marts.fct_conversion_funnel_daily WHERE campaign_id = ?",
+                            [renamed]).fetchall()
+        assert len(names) == 1 and names[0][0].endswith(" (renamed)")
+
+    rebuilt = tmp_path / "build.duckdb"
+    shutil.copyfile(settings.build_db, rebuilt)
+    completed = subprocess.run(
+        [str(DBT_EXECUTABLE), "run", "--full-refresh", "--select", " ".join(INCREMENTAL_FACTS),
+         "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR),
+         "--target-path", str(tmp_path / "dbt_target"), "--log-path", str(tmp_path / "dbt_logs")],
+        env={**os.environ, **dbt_environment(settings), "SOCIALMART_BUILD_DB": str(rebuilt)},
+        capture_output=True, text=True, timeout=300,
+    )
+    assert completed.returncode == 0, completed.stdout[-3000:]
+    with duckdb.connect(str(settings.build_db), read_only=True) as con:
+        con.execute(f"ATTACH '{rebuilt}' AS rebuilt (READ_ONLY)")
+        for fact in INCREMENTAL_FACTS:
+            rows = con.execute(f"SELECT count(*) FROM marts.{fact}").fetchone()[0]
+            assert rows and rows == con.execute(f"SELECT count(*) FROM rebuilt.marts.{fact}").fetchone()[0]
+            for a, b in (("", "rebuilt."), ("rebuilt.", "")):
+                extra = con.execute(f"SELECT * FROM {a}marts.{fact} EXCEPT ALL SELECT * FROM {b}marts.{fact} LIMIT 3").fetchall()
+                assert extra == [], f"{fact}: rows in {a or 'the incremental build'} and not in {b or 'the incremental build'}: {extra}"

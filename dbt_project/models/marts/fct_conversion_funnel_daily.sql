@@ -4,11 +4,29 @@
 -- share one utm_campaign, that day's GA4 numbers are split between them by
 -- their share of clicks, so no session is counted twice.
 -- Days: each side's own local day (the ad account's and the GA4 property's).
+-- Incremental (macros/incremental_days.sql), as fct_ad_performance_daily: a
+-- day's rows depend only on that day's ads and GA4 sessions, so a build
+-- rebuilds the days its ad, FX and GA4 pulls landed and the days of rows whose
+-- campaign attributes no longer match.
+-- depends_on: {{ ref('dim_account') }}, {{ ref('int_ads__campaigns') }}
+{%- set streams = ['meta_ads.insights', 'tiktok_ads.campaign_daily', 'linkedin.campaign_daily', 'fx.ecb_rates',
+                   'ga4.traffic'] %}
+{{ daily_fact_config(streams) }}
+{%- set rebuilt_days -%}
+    {%- if is_incremental() -%}
+    where date_day in (
+        {{ landed_days_since_last_build(streams) }}
+        union
+        {{ days_with_outdated_attributes({'account_timezone': 'timezone'}) }}
+    )
+    {%- endif -%}
+{%- endset %}
 with ads as (
     select
         date_day, channel, account_id, account_timezone, campaign_id, campaign_name, utm_campaign, reporting_currency,
         impressions, clicks, spend, conversions
     from {{ ref('fct_ad_performance_daily') }}
+    {{ rebuilt_days }}
 ),
 
 web as (
@@ -22,6 +40,7 @@ web as (
         sum(revenue) as revenue
     from {{ ref('int_ga4__traffic_daily') }}
     where ad_channel is not null
+        {%- if is_incremental() %} and date_day in (select date_day from ads){% endif %}
     group by all
 ),
 
