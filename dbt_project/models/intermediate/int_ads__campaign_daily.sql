@@ -73,7 +73,7 @@ unioned as (
 
 final as (
     select
-        unioned.* exclude (campaign_name),
+        {{ star_except('unioned', ['campaign_name']) }},
         coalesce(c.campaign_name, unioned.campaign_name) as campaign_name,
         c.utm_campaign
     from unioned

@@ -19,14 +19,14 @@ with meta_ads as (
 tiktok_ads as (
     select
         'tiktok_ads' as channel, account_id, campaign_id, campaign_name, objective, status,
-        null::timestamptz as start_time, null::timestamptz as stop_time, utm_campaign as derived_utm_campaign
+        null::{{ type_timestamptz() }} as start_time, null::{{ type_timestamptz() }} as stop_time, utm_campaign as derived_utm_campaign
     from {{ ref('stg_tiktok_ads__campaigns') }}
 ),
 
 linkedin as (
     select
         'linkedin' as channel, account_id, campaign_id, campaign_name, objective, status,
-        start_time::timestamptz as start_time, end_time::timestamptz as stop_time, utm_campaign as derived_utm_campaign
+        start_time::{{ type_timestamptz() }} as start_time, end_time::{{ type_timestamptz() }} as stop_time, utm_campaign as derived_utm_campaign
     from {{ ref('stg_linkedin__campaigns') }}
 ),
 
@@ -40,7 +40,7 @@ unioned as (
 
 final as (
     select
-        unioned.* exclude (derived_utm_campaign),
+        {{ star_except('unioned', ['derived_utm_campaign']) }},
         coalesce(o.utm_campaign, unioned.derived_utm_campaign) as utm_campaign,
         o.utm_campaign is not null as utm_campaign_overridden
     from unioned

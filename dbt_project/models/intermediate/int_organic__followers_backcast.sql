@@ -30,7 +30,7 @@ bounds as (
 -- Every calendar day between the account's first and last row, so a day the
 -- data does not cover is seen as an unknown change, not skipped.
 spine as (
-    select channel, account_id, cast(unnest(generate_series(first_day, last_day, interval 1 day)) as date) as date_day
+    select channel, account_id, {{ unnest_days('first_day', 'last_day') }} as date_day
     from bounds
 ),
 

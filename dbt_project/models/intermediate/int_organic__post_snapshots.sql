@@ -3,7 +3,7 @@
 -- day is the running total of the days so far, so deltas give the days back.
 with snapshots as (
     {{ union_channels('post_snapshots', var('post_snapshot_channels'), {
-        'snapshot_date': 'date', 'post_id': 'varchar', 'account_id': 'varchar', 'impressions': 'bigint',
+        'snapshot_date': 'date', 'post_id': dbt.type_string(), 'account_id': dbt.type_string(), 'impressions': 'bigint',
         'views': 'bigint', 'reach': 'bigint', 'likes': 'bigint', 'comments': 'bigint', 'shares': 'bigint',
         'saves': 'bigint', 'clicks': 'bigint', 'engagements': 'bigint'}) }}
 ),

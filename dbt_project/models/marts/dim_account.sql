@@ -29,7 +29,7 @@ linkedin_ads as (
 ),
 
 organic as (
-    select distinct a.channel, a.account_id, null::varchar as account_name, null::varchar as currency,
+    select distinct a.channel, a.account_id, null::{{ dbt.type_string() }} as account_name, null::{{ dbt.type_string() }} as currency,
            c.day_timezone as timezone, 'organic' as kind
     from {{ ref('int_organic__account_days') }} as a  -- every pulled organic account, with data or not
     left join {{ ref('channels') }} as c using (channel)

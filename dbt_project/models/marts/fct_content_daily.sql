@@ -27,7 +27,7 @@ snapshot_deltas as (
         post_id,
         account_id,
         'snapshot_delta' as gain_source,
-        datediff('day', lag(snapshot_date) over w, snapshot_date) as days_covered,
+        {{ dbt.datediff('lag(snapshot_date) over w', 'snapshot_date', 'day') }} as days_covered,
         {%- for measure in measures %}
         case when {{ measure }} is not null and lag({{ measure }}) over w is not null
             then greatest({{ measure }} - lag({{ measure }}) over w, 0)

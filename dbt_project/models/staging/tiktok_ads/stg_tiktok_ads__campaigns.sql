@@ -23,11 +23,15 @@ deduped as (
 ),
 
 ad_utm as (
+    -- Counted first: a QUALIFY over an aggregate of the same grouped query is DuckDB-only.
     select account_id, campaign_id, utm_campaign
-    from {{ ref('stg_tiktok_ads__ads') }}
-    where utm_campaign is not null
-    group by account_id, campaign_id, utm_campaign
-    qualify row_number() over (partition by account_id, campaign_id order by count(*) desc, utm_campaign) = 1
+    from (
+        select account_id, campaign_id, utm_campaign, count(*) as ads
+        from {{ ref('stg_tiktok_ads__ads') }}
+        where utm_campaign is not null
+        group by account_id, campaign_id, utm_campaign
+    ) as counted
+    qualify row_number() over (partition by account_id, campaign_id order by ads desc, utm_campaign) = 1
 ),
 
 final as (
