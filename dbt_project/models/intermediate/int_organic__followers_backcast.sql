@@ -62,10 +62,10 @@ after_each_day as (
 anchored as (
     select
         *,
-        first_value(reported_followers ignore nulls) over ahead as anchor_followers,
-        first_value(case when reported_followers is not null then net_change_after end ignore nulls) over ahead
+        {{ first_value_ignore_nulls('reported_followers') }} over ahead as anchor_followers,
+        {{ first_value_ignore_nulls('case when reported_followers is not null then net_change_after end') }} over ahead
             as anchor_net_change_after,
-        first_value(case when reported_followers is not null then unknown_changes_after end ignore nulls) over ahead
+        {{ first_value_ignore_nulls('case when reported_followers is not null then unknown_changes_after end') }} over ahead
             as anchor_unknown_changes_after
     from after_each_day
     window ahead as (partition by channel, account_id order by date_day rows between current row and unbounded following)

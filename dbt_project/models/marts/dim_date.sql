@@ -21,7 +21,7 @@ final as (
     select
         date_day,
         {{ iso_year('date_day') }}::integer as iso_year,
-        week(date_day)::integer as iso_week,
+        weekofyear(date_day)::integer as iso_week,
         ({{ iso_year('date_day') }} * 100 + weekofyear(date_day))::integer as iso_year_week,
         date_trunc('week', date_day)::date as iso_week_start,
         date_trunc('month', date_day)::date as month_start,
