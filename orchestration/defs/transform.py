@@ -29,7 +29,7 @@ from packaging import version
 from dagster_duckdb import DuckDBResource
 
 from orchestration.config import Settings
-from orchestration.landing import ensure_all_raw_tables, landing_stream, raw_asset_path
+from orchestration.landing import ensure_all_raw_tables, raw_asset_path
 from orchestration.quality.results import SAMPLE_ROWS, CheckResult, record_results
 
 progress_log = logging.getLogger("socialmart.progress")
@@ -47,8 +47,8 @@ class Translator(DagsterDbtTranslator):
     def get_asset_key(self, dbt_resource_props: Mapping[str, Any]) -> dg.AssetKey:
         if dbt_resource_props["resource_type"] == "source":
             source, table = dbt_resource_props["source_name"], dbt_resource_props["name"]
-            if source.startswith("raw_"):  # raw_<channel>.<stream>(__versions): the ingest asset's key
-                return dg.AssetKey(raw_asset_path(source.removeprefix("raw_"), landing_stream(table)))
+            if source.startswith("raw_"):  # raw_<channel>.<stream>: the ingest asset's key
+                return dg.AssetKey(raw_asset_path(source.removeprefix("raw_"), table))
             return dg.AssetKey([source, table])
         return dg.AssetKey([self.get_group_name(dbt_resource_props), dbt_resource_props["name"]])
 
