@@ -111,9 +111,13 @@ def compare(build_db: Path) -> tuple[int, list[str]]:
             except Exception as exc:  # noqa: BLE001 - a relation Spark lacks is a difference, named
                 problems.append(f"{label}: missing on Spark ({str(exc).splitlines()[0]})")
                 continue
-            if [c for c, _ in spark_schema] != duck_columns:
-                problems.append(f"{label}: columns differ: DuckDB {duck_columns}, Spark {[c for c, _ in spark_schema]}")
+            # Names, not positions: `a.*` after a USING join orders columns differently
+            # per engine in intermediate models (the marts' contracts fix their order).
+            spark_types = dict(spark_schema)
+            if sorted(spark_types) != sorted(duck_columns):
+                problems.append(f"{label}: columns differ: DuckDB {duck_columns}, Spark {list(spark_types)}")
                 continue
+            spark_schema = [(c, spark_types[c]) for c in duck_columns]
             spark_rows = spark.sql(
                 f"SELECT {', '.join(_spark_column(c, t) for c, t in spark_schema)} FROM {schema}.{name}").collect()
             duck_rows = con.execute(
