@@ -105,7 +105,7 @@ CHANNEL_KINDS = ("paid", "organic", "paid_and_organic", "web", "reference")
 # The union models of the dbt project (intermediate/), each fed by one model
 # per channel in a column contract (docs/adding-a-channel.md).
 DBT_UNIONS = (
-    "ad_accounts", "ad_campaigns", "ad_campaign_daily", "web_properties",
+    "ad_accounts", "ad_campaigns", "ad_campaign_daily", "ad_campaign_daily_versions", "web_properties",
     "account_daily", "posts", "post_snapshots", "post_daily", "follower_demographics",
 )
 

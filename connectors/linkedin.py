@@ -272,7 +272,8 @@ class LinkedinConnector(Connector):
     platform = "LinkedIn"
     day_timezone = "UTC"
     dbt_unions = {"ad_accounts": "stg_linkedin__accounts", "ad_campaigns": "stg_linkedin__campaigns",
-                  "ad_campaign_daily": "stg_linkedin__campaign_daily", "account_daily": "stg_linkedin__account_daily",
+                  "ad_campaign_daily": "stg_linkedin__campaign_daily",
+                  "ad_campaign_daily_versions": "stg_linkedin__campaign_daily_versions", "account_daily": "stg_linkedin__account_daily",
                   "follower_demographics": "stg_linkedin__follower_demographics"}
     engagements_basis = "account_daily"
     ad_totals = AdTotals(stream="campaign_daily", spend="cost_in_local_currency", currency_stream="ad_accounts")

@@ -103,7 +103,8 @@ class MetaAdsConnector(GraphConnector):
     display_name = "Meta Ads"
     platform = "Meta"
     dbt_unions = {"ad_accounts": "stg_meta_ads__accounts", "ad_campaigns": "int_meta_ads__campaigns",
-                  "ad_campaign_daily": "stg_meta_ads__insights"}
+                  "ad_campaign_daily": "stg_meta_ads__insights",
+                  "ad_campaign_daily_versions": "stg_meta_ads__campaign_daily_versions"}
     ad_totals = AdTotals(stream="insights", spend="spend", currency_stream="accounts")
     raw_expectations = {
         "insights": ("nonnegative: spend, impressions, reach, clicks, link_clicks, conversions, conversion_value",

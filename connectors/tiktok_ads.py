@@ -145,7 +145,8 @@ class TikTokAdsConnector(Connector):
     display_name = "TikTok Ads"
     platform = "TikTok"
     dbt_unions = {"ad_accounts": "stg_tiktok_ads__accounts", "ad_campaigns": "int_tiktok_ads__campaigns",
-                  "ad_campaign_daily": "stg_tiktok_ads__campaign_daily"}
+                  "ad_campaign_daily": "stg_tiktok_ads__campaign_daily",
+                  "ad_campaign_daily_versions": "stg_tiktok_ads__campaign_daily_versions"}
     ad_totals = AdTotals(stream="campaign_daily", spend="spend", currency_stream="advertisers")
     raw_expectations = {
         "campaign_daily": ("nonnegative: spend, impressions, clicks, reach, conversion, complete_payment_value",

@@ -21,6 +21,7 @@
   socialmart sandbox [--port N]
       Serve the API sandbox alone and print a config that points at it.
   socialmart export --format parquet|csv --out DIR [--config FILE]
+  socialmart export --raw --out DIR [--config FILE]
       The published marts as files, the large daily facts partitioned by month.
   socialmart report [--config FILE]
       Rebuild the HTML KPI report (<warehouse>/report/index.html) from the published file.
@@ -101,7 +102,9 @@ def main(argv: list[str] | None = None) -> int:
     ui.add_argument("--config")
     ui.add_argument("--port", type=int, default=3000)
     export = sub.add_parser("export", help="write the published marts as Parquet or CSV files")
-    export.add_argument("--format", required=True, choices=["parquet", "csv"])
+    export.add_argument("--format", choices=["parquet", "csv"], help="the marts' file format (required without --raw)")
+    export.add_argument("--raw", action="store_true",
+                        help="write the raw tables of build.duckdb as a Parquet lake (<channel>/<stream>/month=YYYY-MM/) instead of the marts")
     export.add_argument("--out", required=True, help="output directory; each mart's previous export in it is replaced")
     export.add_argument("--config", help="socialmart.yaml (default: $SOCIALMART_CONFIG, ./socialmart.yaml, else ./warehouse)")
     report = sub.add_parser("report", help="rebuild the HTML KPI report from the published file")
@@ -295,7 +298,18 @@ def _warehouse_dir(explicit: str | None) -> Path:
 
 def _export(args: argparse.Namespace) -> int:
     from orchestration.export import export_marts
+    from orchestration.lake import export_raw
 
+    if args.raw:
+        tables = export_raw(_warehouse_dir(args.config) / "build.duckdb", Path(args.out).resolve())
+        for item in tables:
+            parts = f" in {item.months} month partitions" if item.months else ""
+            print(f"  {item.table:<48}{item.rows:>10,} rows{parts}")
+        print(f"Exported {len(tables)} raw tables as a Parquet lake to {Path(args.out).resolve()}")
+        return 0
+    if args.format is None:
+        print("socialmart export: --format parquet|csv is required (or --raw for the raw lake)", file=sys.stderr)
+        return 2
     exported = export_marts(_warehouse_dir(args.config) / "marketing.duckdb", Path(args.out).resolve(), args.format)
     for item in exported:
         parts = f" in {item.months} month partitions" if item.path.is_dir() else ""

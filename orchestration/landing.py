@@ -17,6 +17,15 @@ Contract:
   always bound parameters.
 - `_synced_at` records when the rows were pulled; restated values show as a
   later `_synced_at` on the same natural key.
+- Restatement history: every dated stream (not the snapshots, which keep
+  their history by date) also has `raw_<channel>.<stream>__versions`, append
+  only: each pull adds the rows whose values differ from the rows it replaces
+  (a first pull adds all of them), with their `_synced_at`, in the same
+  transaction. Re-pulling unchanged days adds nothing, so a nightly re-pull of
+  the lookback grows it only by what the API restated. Days before the
+  pulled window (outside the lookback: settled) are compacted to their first
+  and their latest version. `fct_ad_restatements` is plain window SQL over
+  it, on every engine (no dbt snapshot).
 """
 
 from __future__ import annotations
@@ -145,22 +154,50 @@ def promote_sync_state(con: duckdb.DuckDBPyConnection) -> int:
     return moved
 
 
+VERSIONS_SUFFIX = "__versions"
+
+
+def versions_table_name(stream: str) -> str:
+    return stream + VERSIONS_SUFFIX
+
+
+def keeps_versions(stream: Stream) -> bool:
+    """Dated streams are re-pulled over a lookback and restated; snapshot
+    streams keep every day's snapshot in the raw table itself."""
+    return stream.date_column is not None and not stream.snapshot
+
+
 def ensure_raw_table(con: duckdb.DuckDBPyConnection, channel: str, stream: Stream) -> None:
-    """Create the table, or add columns a newer connector version types."""
+    """Create the table (and its versions table), or add columns a newer connector version types."""
     con.execute(f"CREATE SCHEMA IF NOT EXISTS {quote('raw_' + channel)}")
     columns = [(f.name, duckdb_type(f.type)) for f in stream.arrow_schema] + [("_synced_at", "TIMESTAMPTZ")]
     table = raw_table(channel, stream.name)
     con.execute(f"CREATE TABLE IF NOT EXISTS {table} ({', '.join(f'{quote(n)} {t}' for n, t in columns)})")
+    _add_missing_columns(con, channel, stream.name, columns)
+    if keeps_versions(stream):
+        versions = versions_table_name(stream.name)
+        if not _has_table(con, "raw_" + channel, versions):
+            # A warehouse from before versions were kept: its rows are every day's first version.
+            con.execute(f"CREATE TABLE {raw_table(channel, versions)} AS SELECT * FROM {table}")
+        _add_missing_columns(con, channel, versions, columns)
+
+
+def _has_table(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> bool:
+    return con.execute("SELECT count(*) FROM information_schema.tables WHERE table_schema = ? AND table_name = ?",
+                       [schema, table]).fetchone()[0] > 0
+
+
+def _add_missing_columns(con: duckdb.DuckDBPyConnection, channel: str, table_name: str, columns: list[tuple[str, str]]) -> None:
     existing = {
         row[0]
         for row in con.execute(
             "SELECT column_name FROM information_schema.columns WHERE table_schema = ? AND table_name = ?",
-            ["raw_" + channel, stream.name],
+            ["raw_" + channel, table_name],
         ).fetchall()
     }
     for name, sql_type in columns:
         if name not in existing:
-            con.execute(f"ALTER TABLE {table} ADD COLUMN {quote(name)} {sql_type}")
+            con.execute(f"ALTER TABLE {raw_table(channel, table_name)} ADD COLUMN {quote(name)} {sql_type}")
 
 
 def ensure_all_raw_tables(con: duckdb.DuckDBPyConnection) -> None:
@@ -211,6 +248,7 @@ def replace_window(
                     matches = " AND ".join(f"t.{quote(k)} = i.{quote(k)}" for k in stream.key)
                     con.execute(f"DELETE FROM {table} AS t USING incoming_batch AS i WHERE {matches}")
                 elif stream.date_column:
+                    _record_versions(con, channel, stream, account, start, end, synced_at)
                     con.execute(
                         f"DELETE FROM {table} WHERE account_id = ? AND {quote(stream.date_column)} BETWEEN ? AND ?",
                         [account, start, end],
@@ -237,6 +275,43 @@ def replace_window(
                 [channel, stream.name, account, start, end, stream.snapshot, incoming.num_rows, synced_at],
             )
     return Landed(sum(rows_by_account.values()), rows_by_account, len(quarantined))
+
+
+def _record_versions(
+    con: duckdb.DuckDBPyConnection, channel: str, stream: Stream, account: str,
+    start: dt.date, end: dt.date, synced_at: dt.datetime,
+) -> None:
+    """Append the incoming rows (registered as incoming_batch) that are not
+    already the current version of their key, then compact the account's
+    settled days (before the window) to their first and latest version.
+    Values are compared on the typed columns: `_record` keeps the wire
+    record, whose key order or formatting is no restatement."""
+    table, versions = raw_table(channel, stream.name), raw_table(channel, versions_table_name(stream.name))
+    day = quote(stream.date_column)
+    values = [quote("account_id")] + [quote(f.name) for f in stream.schema]
+    keys = [quote(k) for k in stream.key]
+    typed = ", ".join(values)
+    # EXCEPT hashes whole rows: faster than an anti-join comparing column by column.
+    con.execute(
+        f"""INSERT INTO {versions} BY NAME
+            SELECT i.*, ?::TIMESTAMPTZ AS _synced_at FROM incoming_batch AS i
+            SEMI JOIN (SELECT {typed} FROM incoming_batch
+                       EXCEPT SELECT {typed} FROM {table} WHERE account_id = ? AND {day} BETWEEN ? AND ?) AS changed
+            ON {" AND ".join(f"i.{k} IS NOT DISTINCT FROM changed.{k}" for k in keys)}""",
+        [synced_at, account, start, end],
+    )
+    key_list = ", ".join(keys)
+    con.execute(
+        f"""DELETE FROM {versions} AS v USING (
+                SELECT {key_list}, _synced_at FROM (
+                    SELECT {key_list}, _synced_at,
+                           row_number() OVER (PARTITION BY {key_list} ORDER BY _synced_at) AS version,
+                           count(*) OVER (PARTITION BY {key_list}) AS versions
+                    FROM {versions} WHERE account_id = ? AND {day} < ?)
+                WHERE version > 1 AND version < versions) AS middle
+            WHERE {" AND ".join(f"v.{k} = middle.{k}" for k in keys)} AND v._synced_at = middle._synced_at""",
+        [account, start],
+    )
 
 
 def _replace_quarantine(

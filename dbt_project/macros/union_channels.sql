@@ -8,7 +8,7 @@
 {%- set models = registry('unions').get(union, {}) -%}
 {%- if not models %}
 select
-    null::varchar as channel,
+    null::{{ dbt.type_string() }} as channel,
     {%- for name, type in columns.items() %}
     null::{{ type }} as {{ name }}{{ "," if not loop.last }}
     {%- endfor %}

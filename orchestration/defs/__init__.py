@@ -80,6 +80,8 @@ def build_definitions(settings: Settings) -> dg.Definitions:
             database=str(settings.build_db), timezone=settings.reporting_timezone,
             memory_limit=settings.memory_limit, temp_directory=str(settings.duckdb_temp_dir)), "dbt": dbt_resource,
                    WINDOW_RESOURCE: IngestWindow()},
-        # DuckDB allows one writer process: every step runs in the run's own process.
+        # DuckDB allows one writer process: every step runs in the run's own process. Landing to
+        # files with the build on a cluster, use multiprocess/k8s_job/celery (README "When one
+        # machine is not enough").
         executor=dg.in_process_executor,
     )

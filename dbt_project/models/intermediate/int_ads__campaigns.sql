@@ -3,8 +3,8 @@
 -- seed wins over the value each channel read from its ads' URLs.
 with campaigns as (
     {{ union_channels('ad_campaigns', {
-        'account_id': 'varchar', 'campaign_id': 'varchar', 'campaign_name': 'varchar', 'objective': 'varchar',
-        'status': 'varchar', 'start_time': 'timestamptz', 'stop_time': 'timestamptz', 'utm_campaign': 'varchar'}) }}
+        'account_id': dbt.type_string(), 'campaign_id': dbt.type_string(), 'campaign_name': dbt.type_string(), 'objective': dbt.type_string(),
+        'status': dbt.type_string(), 'start_time': type_timestamptz(), 'stop_time': type_timestamptz(), 'utm_campaign': dbt.type_string()}) }}
 ),
 
 final as (

@@ -17,23 +17,37 @@ bounds as (
 
 spine as (
     select cast(day as date) as rate_date
-    from bounds, range(bounds.first_day, bounds.last_day + interval 1 day, interval 1 day) as t(day)
+    from bounds, {{ day_series('bounds.first_day', 'bounds.last_day') }} as t(day)
 ),
 
 days_by_currency as (
     select spine.rate_date, currencies.currency from spine cross join currencies
 ),
 
-final as (
+-- The last rate published on or before each day: the latest publication day
+-- so far (a running max over the days, which ascend), then its rate.
+carried as (
     select
         d.rate_date,
         d.currency,
-        case when d.currency = 'EUR' then 1 else p.rate_per_eur end::decimal(18, 6) as rate_per_eur,
-        case when d.currency = 'EUR' then d.rate_date else p.rate_date end as published_on,
-        coalesce(d.currency <> 'EUR' and p.rate_date < d.rate_date, false) as is_carried_forward
+        max(p.rate_date) over (
+            partition by d.currency order by d.rate_date rows between unbounded preceding and current row
+        ) as published_on
     from days_by_currency as d
-    asof left join published as p
-        on d.currency = p.currency and d.rate_date >= p.rate_date
+    left join published as p
+        on d.currency = p.currency and d.rate_date = p.rate_date
+),
+
+final as (
+    select
+        c.rate_date,
+        c.currency,
+        case when c.currency = 'EUR' then 1 else p.rate_per_eur end::decimal(18, 6) as rate_per_eur,
+        case when c.currency = 'EUR' then c.rate_date else p.rate_date end as published_on,
+        coalesce(c.currency <> 'EUR' and p.rate_date < c.rate_date, false) as is_carried_forward
+    from carried as c
+    left join published as p
+        on c.currency = p.currency and c.published_on = p.rate_date
 )
 
 select * from final

@@ -24,7 +24,7 @@ window_days as (
     select
         channel,
         account_id,
-        cast(unnest(generate_series(window_start, window_end, interval 1 day)) as date) as date_day,
+        {{ unnest_days('window_start', 'window_end') }} as date_day,
         true as is_pulled_window_day
     from landed
 ),

@@ -3,5 +3,5 @@
 -- function, seniority and industry to age, gender and country, and its
 -- country buckets are geo URNs).
 {{ union_channels('follower_demographics', {
-    'snapshot_date': 'date', 'account_id': 'varchar', 'dimension': 'varchar', 'bucket': 'varchar',
+    'snapshot_date': 'date', 'account_id': dbt.type_string(), 'dimension': dbt.type_string(), 'bucket': dbt.type_string(),
     'followers': 'bigint'}) }}

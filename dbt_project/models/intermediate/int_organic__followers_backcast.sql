@@ -30,7 +30,7 @@ bounds as (
 -- Every calendar day between the account's first and last row, so a day the
 -- data does not cover is seen as an unknown change, not skipped.
 spine as (
-    select channel, account_id, cast(unnest(generate_series(first_day, last_day, interval 1 day)) as date) as date_day
+    select channel, account_id, {{ unnest_days('first_day', 'last_day') }} as date_day
     from bounds
 ),
 
@@ -62,10 +62,10 @@ after_each_day as (
 anchored as (
     select
         *,
-        first_value(reported_followers ignore nulls) over ahead as anchor_followers,
-        first_value(case when reported_followers is not null then net_change_after end ignore nulls) over ahead
+        {{ first_value_ignore_nulls('reported_followers') }} over ahead as anchor_followers,
+        {{ first_value_ignore_nulls('case when reported_followers is not null then net_change_after end') }} over ahead
             as anchor_net_change_after,
-        first_value(case when reported_followers is not null then unknown_changes_after end ignore nulls) over ahead
+        {{ first_value_ignore_nulls('case when reported_followers is not null then unknown_changes_after end') }} over ahead
             as anchor_unknown_changes_after
     from after_each_day
     window ahead as (partition by channel, account_id order by date_day rows between current row and unbounded following)

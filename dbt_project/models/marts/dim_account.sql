@@ -24,8 +24,8 @@ organic as (
     select distinct
         a.channel,
         a.account_id,
-        null::varchar as account_name,
-        null::varchar as currency,
+        null::{{ dbt.type_string() }} as account_name,
+        null::{{ dbt.type_string() }} as currency,
         c.day_timezone as timezone,
         'organic' as kind
     from {{ ref('int_organic__account_days') }} as a  -- every pulled organic account, with data or not

@@ -3,7 +3,7 @@
 -- whether GA4 has reported any traffic from them. Without both, its web
 -- measures (sessions, key events, revenue) are unknown, not zero.
 with mapped as (
-    select channel, string_agg(session_source || ' / ' || session_medium, ', ' order by session_source, session_medium) as ga4_sources
+    select channel, {{ ordered_string_agg("session_source || ' / ' || session_medium", "', '", 'session_source, session_medium') }} as ga4_sources
     from {{ ref('ga4_source_channels') }}
     group by channel
 ),
@@ -14,13 +14,13 @@ attributed as (
 
 final as (
     select
-        c.channel::varchar as channel,
-        c.platform::varchar as platform,
-        c.channel_name::varchar as channel_name,
-        c.kind::varchar as kind,
-        c.day_timezone::varchar as day_timezone,
-        c.paid_channel::varchar as paid_channel,
-        m.ga4_sources::varchar as ga4_sources,
+        c.channel::{{ dbt.type_string() }} as channel,
+        c.platform::{{ dbt.type_string() }} as platform,
+        c.channel_name::{{ dbt.type_string() }} as channel_name,
+        c.kind::{{ dbt.type_string() }} as kind,
+        c.day_timezone::{{ dbt.type_string() }} as day_timezone,
+        c.paid_channel::{{ dbt.type_string() }} as paid_channel,
+        m.ga4_sources::{{ dbt.type_string() }} as ga4_sources,
         a.channel is not null as ga4_attributed
     from {{ ref('int_channels') }} as c
     left join mapped as m using (channel)

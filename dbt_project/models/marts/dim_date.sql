@@ -14,20 +14,20 @@ with bounds as (
 
 days as (
     select cast(day as date) as date_day
-    from bounds, range(coalesce(bounds.first_day, current_date), coalesce(bounds.last_day, current_date) + interval 1 day, interval 1 day) as t(day)
+    from bounds, {{ day_series('coalesce(bounds.first_day, current_date)', 'coalesce(bounds.last_day, current_date)') }} as t(day)
 ),
 
 final as (
     select
         date_day,
-        isoyear(date_day)::integer as iso_year,
-        week(date_day)::integer as iso_week,
-        (isoyear(date_day) * 100 + week(date_day))::integer as iso_year_week,
+        {{ iso_year('date_day') }}::integer as iso_year,
+        weekofyear(date_day)::integer as iso_week,
+        ({{ iso_year('date_day') }} * 100 + weekofyear(date_day))::integer as iso_year_week,
         date_trunc('week', date_day)::date as iso_week_start,
         date_trunc('month', date_day)::date as month_start,
-        isodow(date_day)::integer as iso_day_of_week,
-        dayname(date_day) as day_name,
-        isodow(date_day) in (6, 7) as is_weekend
+        {{ iso_day_of_week('date_day') }}::integer as iso_day_of_week,
+        {{ day_name('date_day') }} as day_name,
+        {{ iso_day_of_week('date_day') }} in (6, 7) as is_weekend
     from days
 )
 

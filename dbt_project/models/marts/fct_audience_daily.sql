@@ -35,7 +35,7 @@ posts as (
     select
         p.channel,
         p.account_id,
-        (p.published_at at time zone coalesce(c.day_timezone, 'UTC'))::date as date_day,
+        {{ local_date('p.published_at', "coalesce(c.day_timezone, 'UTC')") }} as date_day,
         count(*) as posts_published,
         case when count(cp.engagements) = count(*) then sum(cp.engagements) end as published_posts_engagements
     from {{ ref('int_organic__posts') }} as p

@@ -54,7 +54,7 @@ best_content as (
     join {{ ref('fct_content_performance') }} as c
         on c.channel = o.organic_channel
         -- The post's day at the platform's own midnight, whatever the host's TZ.
-        and (c.published_at at time zone o.day_timezone)::date between t.first_day and t.last_day
+        and {{ local_date('c.published_at', 'o.day_timezone') }} between t.first_day and t.last_day
         and c.engagements is not null
     qualify row_number() over (
         partition by t.channel, t.account_id, t.campaign_id

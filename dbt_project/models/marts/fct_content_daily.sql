@@ -27,14 +27,14 @@ snapshot_deltas as (
         post_id,
         account_id,
         'snapshot_delta' as gain_source,
-        datediff('day', lag(snapshot_date) over w, snapshot_date) as days_covered,
+        {{ dbt.datediff('lag(snapshot_date) over w', 'snapshot_date', 'day') }} as days_covered,
         {%- for measure in measures %}
         case when {{ measure }} is not null and lag({{ measure }}) over w is not null
             then greatest({{ measure }} - lag({{ measure }}) over w, 0)
         end as {{ measure }}{{ "," if not loop.last }}
         {%- endfor %}
-    from {{ ref('int_organic__post_snapshots') }}
-    where (channel, account_id) not in (select (channel, account_id) from accounts_with_post_daily)
+    from {{ ref('int_organic__post_snapshots') }} as s
+    where not exists (select 1 from accounts_with_post_daily as a where a.channel = s.channel and a.account_id = s.account_id)
     window w as (partition by channel, post_id order by snapshot_date)
     -- the first snapshot has nothing before it: it is the baseline, not a gain
     qualify lag(snapshot_date) over w is not null

@@ -19,7 +19,7 @@ with dates as (
 organic_accounts as (
     select
         d.iso_year_week, a.channel, a.account_id,
-        arg_max(a.followers, a.date_day) filter (where a.followers is not null) as followers,
+        max_by(a.followers, a.date_day) filter (where a.followers is not null) as followers,
         sum(a.net_follower_growth) as net_follower_growth,
         sum(coalesce(a.impressions, a.views)) as organic_impressions,
         max(a.reach) as max_daily_reach,

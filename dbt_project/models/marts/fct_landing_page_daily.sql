@@ -12,8 +12,8 @@ aggregated as (
         landing_page,
         session_source,
         session_medium,
-        sum(sessions) as sessions,
-        sum(engaged_sessions) as engaged_sessions,
+        cast(sum(sessions) as {{ dbt.type_bigint() }}) as sessions,
+        cast(sum(engaged_sessions) as {{ dbt.type_bigint() }}) as engaged_sessions,
         sum(key_events) as key_events,
         sum(revenue)::decimal(18, 4) as revenue
     from traffic

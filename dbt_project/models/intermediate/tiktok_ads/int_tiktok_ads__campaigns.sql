@@ -18,8 +18,8 @@ final as (
         campaigns.campaign_name,
         campaigns.objective,
         campaigns.status,
-        null::timestamptz as start_time,
-        null::timestamptz as stop_time,
+        null::{{ type_timestamptz() }} as start_time,
+        null::{{ type_timestamptz() }} as stop_time,
         ad_utm.utm_campaign
     from campaigns
     left join ad_utm using (account_id, campaign_id)

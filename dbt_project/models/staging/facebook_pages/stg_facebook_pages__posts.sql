@@ -21,8 +21,8 @@ renamed as (
         platform_content_type,
         message as text,
         permalink_url as permalink,
-        cast(null as varchar) as original_post_id,
-        cast(null as varchar) as original_account_id,
+        cast(null as {{ dbt.type_string() }}) as original_post_id,
+        cast(null as {{ dbt.type_string() }}) as original_account_id,
         false as is_repost,
         _synced_at
     from source

@@ -19,8 +19,8 @@ renamed as (
         media_product_type || ':' || media_type as platform_content_type,
         caption as text,
         permalink,
-        cast(null as varchar) as original_post_id,
-        cast(null as varchar) as original_account_id,
+        cast(null as {{ dbt.type_string() }}) as original_post_id,
+        cast(null as {{ dbt.type_string() }}) as original_account_id,
         false as is_repost,
         _synced_at
     from source

@@ -10,7 +10,7 @@ renamed as (
         campaign_name,
         objective,
         status,
-        cast(null as varchar) as utm_campaign,
+        cast(null as {{ dbt.type_string() }}) as utm_campaign,
         campaign_type,
         campaign_group_id,
         start_time,

@@ -8,7 +8,7 @@ with reads as (
     select
         post_id,
         account_id,
-        arg_max(title, date_day) as title,
+        max_by(title, date_day) as title,
         min(date_day) as first_read_date
     from {{ ref('stg_wechat__article_daily') }}
     group by post_id, account_id
@@ -22,14 +22,14 @@ final as (
     select
         coalesce(sends.post_id, reads.post_id) as post_id,
         coalesce(sends.account_id, reads.account_id) as account_id,
-        timezone('Asia/Shanghai', sends.sent_date::timestamp) as published_at,
+        {{ instant_at('sends.sent_date::timestamp', "'Asia/Shanghai'") }} as published_at,
         sends.sent_date as published_date,
         'article' as content_type,
         'news' as platform_content_type,
         coalesce(reads.title, sends.title) as text,
-        cast(null as varchar) as permalink,
-        cast(null as varchar) as original_post_id,
-        cast(null as varchar) as original_account_id,
+        cast(null as {{ dbt.type_string() }}) as permalink,
+        cast(null as {{ dbt.type_string() }}) as original_post_id,
+        cast(null as {{ dbt.type_string() }}) as original_account_id,
         false as is_repost,
         reads.first_read_date
     from sends

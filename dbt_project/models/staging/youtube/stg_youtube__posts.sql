@@ -14,8 +14,8 @@ renamed as (
         platform_content_type,
         title as text,
         permalink,
-        cast(null as varchar) as original_post_id,
-        cast(null as varchar) as original_account_id,
+        cast(null as {{ dbt.type_string() }}) as original_post_id,
+        cast(null as {{ dbt.type_string() }}) as original_account_id,
         false as is_repost,
         duration_seconds,
         _synced_at

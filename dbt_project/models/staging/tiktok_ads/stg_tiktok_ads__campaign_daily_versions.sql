@@ -1,0 +1,20 @@
+-- Every version of a campaign-day's spend and conversions as successive pulls
+-- restated them (raw campaign_daily__versions, append-only), for
+-- fct_ad_restatements; the same measures as stg_tiktok_ads__campaign_daily.
+with source as (
+    select * from {{ source('raw_tiktok_ads', 'campaign_daily__versions') }}
+),
+
+final as (
+    select
+        date_day,
+        account_id,
+        campaign_id,
+        cast(spend as decimal(18, 6)) as spend_local,
+        cast(complete_payment as decimal(18, 2)) as conversions,
+        cast(complete_payment_value as decimal(18, 6)) as conversion_value_local,
+        _synced_at
+    from source
+)
+
+select * from final
