@@ -41,7 +41,7 @@ def day_rows(first: dt.date, days: int, night: int) -> pa.Table:
             # a tenth of the window's rows restated each night
             restated = pc.less(pc.bit_wise_and(pc.add(index, night * 7), 15), int(16 * CHANGED))
             base = [float(i % 50) for i in range(n)]
-            columns[field.name] = pa.array([b + (night if r else 0) for b, r in zip(base, restated.to_pylist())]).cast(field.type)
+            columns[field.name] = pa.array([b + (night if r else 0) for b, r in zip(base, restated.to_pylist(), strict=True)]).cast(field.type)
         elif pa.types.is_integer(field.type):
             columns[field.name] = pa.array(range(n), field.type)
         elif pa.types.is_string(field.type):
@@ -56,13 +56,13 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as scratch:
         con = duckdb.connect(str(Path(scratch) / "build.duckdb"))
         replace_window(con, "meta_ads", STREAM, {"act_1": day_rows(start, DAYS, 0).to_batches()},
-                       start, start + dt.timedelta(days=DAYS - 1), dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc))
+                       start, start + dt.timedelta(days=DAYS - 1), dt.datetime(2026, 1, 1, tzinfo=dt.UTC))
         began = time.perf_counter()
         for night in range(1, NIGHTS + 1):
             end = start + dt.timedelta(days=DAYS - 1 + night)
             first = end - dt.timedelta(days=LOOKBACK - 1)
             replace_window(con, "meta_ads", STREAM, {"act_1": day_rows(first, LOOKBACK, night).to_batches()},
-                           first, end, dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc) + dt.timedelta(days=night))
+                           first, end, dt.datetime(2026, 1, 1, tzinfo=dt.UTC) + dt.timedelta(days=night))
         seconds = time.perf_counter() - began
         current = con.execute("SELECT count(*) FROM raw_meta_ads.insights").fetchone()[0]
         versions, most = con.execute(

@@ -145,7 +145,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workdir", help="keep the warehouse, lake and Spark tables here (default: a temporary directory)")
     args = parser.parse_args(argv)
     require_java()
-    end = dt.datetime.now(dt.timezone.utc).date() - dt.timedelta(days=1)
+    end = dt.datetime.now(dt.UTC).date() - dt.timedelta(days=1)
     start = end - dt.timedelta(days=args.days - 1)
     workdir = Path(args.workdir or tempfile.mkdtemp(prefix="spark-parity-")).resolve()
     workdir.mkdir(parents=True, exist_ok=True)
