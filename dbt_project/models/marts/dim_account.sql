@@ -16,7 +16,7 @@ web_properties as (
     select channel, account_id, account_name, currency, timezone, 'web' as kind
     from (
         {{ union_channels('web_properties', {
-            'account_id': 'varchar', 'account_name': 'varchar', 'currency': 'varchar', 'timezone': 'varchar'}) }}
+            'account_id': dbt.type_string(), 'account_name': dbt.type_string(), 'currency': dbt.type_string(), 'timezone': dbt.type_string()}) }}
     )
 ),
 
