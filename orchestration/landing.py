@@ -297,7 +297,11 @@ def _record_versions(
             SELECT i.*, ?::TIMESTAMPTZ AS _synced_at FROM incoming_batch AS i
             SEMI JOIN (SELECT {typed} FROM incoming_batch
                        EXCEPT SELECT {typed} FROM {table} WHERE account_id = ? AND {day} BETWEEN ? AND ?) AS changed
-            ON {" AND ".join(f"i.{k} IS NOT DISTINCT FROM changed.{k}" for k in keys)}""",
+            ON {" AND ".join(f"i.{k} IS NOT DISTINCT FROM changed.{k}" for k in keys)}
+            -- One version per key and pull: a pull that repeats a key (flagged by the
+            -- raw unique_key audit, which blocks that run) must not leave the
+            -- history with two versions at one _synced_at once the API recovers.
+            QUALIFY row_number() OVER (PARTITION BY {", ".join(f"i.{k}" for k in keys)} ORDER BY {", ".join(f"i.{v}" for v in values)}) = 1""",
         [synced_at, account, start, end],
     )
     key_list = ", ".join(keys)

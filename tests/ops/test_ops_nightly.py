@@ -13,6 +13,7 @@ import duckdb
 import pytest
 from dagster._core.events import DagsterEventType
 
+from orchestration.dbt_vars import dbt_cli_vars
 from orchestration.defs import BUILD_JOB, INGEST_JOB, build_definitions
 from orchestration.defs.ingest import WINDOW_RESOURCE
 from orchestration.defs.publish import PUBLISH_KEY
@@ -216,7 +217,7 @@ def test_a_nights_incremental_build_equals_a_full_rebuild(nightly_env, scheduled
     rebuilt = tmp_path / "build.duckdb"
     shutil.copyfile(settings.build_db, rebuilt)
     completed = subprocess.run(
-        [str(DBT_EXECUTABLE), "run", "--full-refresh", "--select", " ".join(INCREMENTAL_FACTS),
+        [str(DBT_EXECUTABLE), "run", "--full-refresh", *dbt_cli_vars(), "--select", " ".join(INCREMENTAL_FACTS),
          "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR),
          "--target-path", str(tmp_path / "dbt_target"), "--log-path", str(tmp_path / "dbt_logs")],
         env={**os.environ, **dbt_environment(settings), "SOCIALMART_BUILD_DB": str(rebuilt)},

@@ -59,7 +59,7 @@ class AcmeConnector(Connector):
     day_timezone = "UTC"
     engagements_basis = "account_daily"
     dbt_unions = {union: f"stg_acme__{union}" for union in (
-        "ad_accounts", "ad_campaigns", "ad_campaign_daily", "account_daily", "posts", "post_snapshots", "post_daily",
+        "ad_accounts", "ad_campaigns", "ad_campaign_daily", "ad_campaign_daily_versions", "account_daily", "posts", "post_snapshots", "post_daily",
         "follower_demographics")}
     ad_totals = AdTotals(stream="campaign_daily", spend="spend", currency_stream="accounts")
     raw_expectations = {"campaign_daily": ("nonnegative: spend, impressions, clicks", "at_most: clicks <= impressions")}

@@ -8,7 +8,7 @@ final as (
         date_day,
         account_id,
         campaign_id,
-        null::varchar as campaign_name,  -- the report names none: the campaign's own name is joined downstream
+        null::{{ dbt.type_string() }} as campaign_name,  -- the report names none: the campaign's own name is joined downstream
         spend as spend_local,
         impressions,
         null::bigint as reach,
