@@ -3,21 +3,11 @@
 from __future__ import annotations
 
 import json
-import sys
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
-
-# pytest-xdist's workers run as `python -c ...`: a __main__ module with no
-# __file__, which pyspark.sql.connect (imported by great_expectations once
-# pyspark is installed, for the Spark target) takes for its doctest runner,
-# and exits the process (sys.exit(0)) inside the first raw audit. The
-# pipeline's own entry points (the CLI, Dagster's run workers) have a file.
-_main = sys.modules["__main__"]
-if getattr(_main, "__spec__", None) is None and not hasattr(_main, "__file__"):
-    _main.__file__ = "<pytest-xdist worker>"
 
 
 class ScriptedServer:

@@ -28,6 +28,7 @@ import functools
 import logging
 import math
 import os
+import sys
 from dataclasses import dataclass
 from typing import Any
 
@@ -37,6 +38,16 @@ import pandas as pd
 from connectors import CONNECTORS
 from orchestration.landing import quote, raw_asset_name, raw_table
 from orchestration.quality.results import SAMPLE_ROWS, CheckResult
+
+# great_expectations imports pyspark.sql.connect once pyspark (the Spark
+# target's engine) is installed. That module takes a __main__ without a file
+# (`python -c ...`, pytest-xdist's workers) for its own doctest runner and,
+# lacking Spark Connect's extras, calls sys.exit(0): the raw audit would end
+# the process. Such a __main__ gets a name before GX is first imported.
+_MAIN = sys.modules.get("__main__")
+if _MAIN is not None and getattr(_MAIN, "__spec__", None) is None and not hasattr(_MAIN, "__file__") \
+        and not hasattr(sys, "ps1"):
+    _MAIN.__file__ = "<string>"
 
 # Active ISO 4217 currency codes (2025 list; precious metals and test codes excluded).
 ISO_4217 = frozenset("""
