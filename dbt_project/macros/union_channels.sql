@@ -1,10 +1,11 @@
 {#- One select per channel feeding a union (var('unions')[union]: channel ->
     its model, passed by the orchestration from the connector registry), in
-    one column contract: every column cast to its contract type, so a channel
-    whose API lacks a measure contributes a typed null (its model selects
-    null). With no channel feeding the union, an empty relation of the same
-    columns. -#}
-{% macro union_channels(union, columns) -%}
+    the union's column contract (union_contract): every column cast to its
+    contract type, so a channel whose API lacks a measure contributes a typed
+    null (its model selects null). With no channel feeding the union, an
+    empty relation of the same columns. -#}
+{% macro union_channels(union) -%}
+{%- set columns = union_contract(union) -%}
 {%- set models = registry('unions').get(union, {}) -%}
 {%- if not models %}
 select

@@ -2,10 +2,7 @@
 -- ad_campaign_daily), amounts still in the account currency, with the
 -- account's name, currency and time zone and the campaign's utm_campaign.
 with daily as (
-    {{ union_channels('ad_campaign_daily', {
-        'date_day': 'date', 'account_id': dbt.type_string(), 'campaign_id': dbt.type_string(), 'campaign_name': dbt.type_string(),
-        'spend_local': 'decimal(18, 6)', 'impressions': 'bigint', 'reach': 'bigint', 'clicks': 'bigint',
-        'link_clicks': 'bigint', 'conversions': 'decimal(18, 2)', 'conversion_value_local': 'decimal(18, 6)'}) }}
+    {{ union_channels('ad_campaign_daily') }}
 ),
 
 final as (

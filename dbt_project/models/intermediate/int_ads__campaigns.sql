@@ -2,9 +2,7 @@
 -- the utm_campaign that joins them to web analytics: the user's override
 -- seed wins over the value each channel read from its ads' URLs.
 with campaigns as (
-    {{ union_channels('ad_campaigns', {
-        'account_id': dbt.type_string(), 'campaign_id': dbt.type_string(), 'campaign_name': dbt.type_string(), 'objective': dbt.type_string(),
-        'status': dbt.type_string(), 'start_time': type_timestamptz(), 'stop_time': type_timestamptz(), 'utm_campaign': dbt.type_string()}) }}
+    {{ union_channels('ad_campaigns') }}
 ),
 
 final as (

@@ -15,8 +15,7 @@ with ad_accounts as (
 web_properties as (
     select channel, account_id, account_name, currency, timezone, 'web' as kind
     from (
-        {{ union_channels('web_properties', {
-            'account_id': dbt.type_string(), 'account_name': dbt.type_string(), 'currency': dbt.type_string(), 'timezone': dbt.type_string()}) }}
+        {{ union_channels('web_properties') }}
     )
 ),
 

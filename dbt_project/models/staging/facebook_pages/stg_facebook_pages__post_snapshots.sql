@@ -2,31 +2,9 @@
 -- deltas are derived downstream. likes counts all reactions
 -- (post_reactions_by_type_total summed). Comments, shares, saves and
 -- impressions are not in the post insights we request: null, not zero.
-with source as (
-    select * from {{ source('raw_facebook_pages', 'post_snapshots') }}
-),
-
-renamed as (
-    select
-        snapshot_date,
-        post_id,
-        account_id,
-        cast(null as bigint) as impressions,
-        views,
-        reach,
-        reactions as likes,
-        cast(null as bigint) as comments,
-        cast(null as bigint) as shares,
-        cast(null as bigint) as saves,
-        clicks,
-        cast(null as bigint) as engagements,
-        _synced_at
-    from source
-),
-
-final as (
-    select * from renamed
-    qualify row_number() over (partition by snapshot_date, post_id order by _synced_at desc) = 1
-)
-
-select * from final
+{% call stage(source('raw_facebook_pages', 'post_snapshots'), latest_by=['snapshot_date', 'post_id']) -%}
+    {{ contract_columns('post_snapshots', {
+        'snapshot_date': 'snapshot_date', 'post_id': 'post_id', 'account_id': 'account_id',
+        'views': 'views', 'reach': 'reach', 'likes': 'reactions', 'clicks': 'clicks'}) }},
+    _synced_at
+{%- endcall %}

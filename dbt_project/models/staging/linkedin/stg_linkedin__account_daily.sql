@@ -12,10 +12,6 @@ gains as (
     select * from {{ ref('stg_linkedin__follower_gains') }}
 ),
 
-totals as (
-    select * from {{ ref('stg_linkedin__total_followers') }}
-),
-
 daily as (
     select
         coalesce(shares.date_day, gains.date_day) as date_day,
@@ -33,23 +29,10 @@ daily as (
 ),
 
 final as (
-    select
-        coalesce(daily.date_day, totals.snapshot_date) as date_day,
-        coalesce(daily.account_id, totals.account_id) as account_id,
-        totals.followers,
-        daily.followers_gained,
-        cast(null as bigint) as followers_lost,
-        daily.impressions,
-        cast(null as bigint) as views,
-        daily.reach,
-        daily.engagements,
-        cast(null as bigint) as negative_feedback,
-        daily.organic_follower_gain,
-        daily.paid_follower_gain
-    from daily
-    full outer join totals
-        on totals.account_id = daily.account_id
-        and totals.snapshot_date = daily.date_day
+    {{ account_daily_with_totals('daily', ref('stg_linkedin__total_followers'), {
+        'followers_gained': 'daily.followers_gained', 'impressions': 'daily.impressions', 'reach': 'daily.reach',
+        'engagements': 'daily.engagements'},
+        extra_columns=['daily.organic_follower_gain', 'daily.paid_follower_gain']) }}
 )
 
 select * from final

@@ -11,17 +11,12 @@ campaigns as (
 
 renamed as (
     select
-        source.date_day,
-        source.account_id,
-        source.campaign_id,
-        campaigns.campaign_name,
-        cast(source.cost_in_local_currency as decimal(18, 6)) as spend_local,
-        source.impressions,
-        cast(null as bigint) as reach,
-        source.clicks,
-        source.landing_page_clicks as link_clicks,
-        cast(source.external_website_conversions as decimal(18, 2)) as conversions,
-        cast(source.conversion_value_in_local_currency as decimal(18, 6)) as conversion_value_local,
+        {{ contract_columns('ad_campaign_daily', {
+            'date_day': 'source.date_day', 'account_id': 'source.account_id', 'campaign_id': 'source.campaign_id',
+            'campaign_name': 'campaigns.campaign_name', 'spend_local': 'cast(source.cost_in_local_currency as decimal(18, 6))',
+            'impressions': 'source.impressions', 'clicks': 'source.clicks', 'link_clicks': 'source.landing_page_clicks',
+            'conversions': 'cast(source.external_website_conversions as decimal(18, 2))',
+            'conversion_value_local': 'cast(source.conversion_value_in_local_currency as decimal(18, 6))'}) | trim }},
         source.cost_in_usd,
         source.one_click_leads,
         source.total_engagements,
@@ -36,7 +31,7 @@ renamed as (
 
 final as (
     select * from renamed
-    qualify row_number() over (partition by account_id, campaign_id, date_day order by _synced_at desc) = 1
+    {{ latest_row(['account_id', 'campaign_id', 'date_day']) }}
 )
 
 select * from final

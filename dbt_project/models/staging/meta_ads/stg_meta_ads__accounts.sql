@@ -1,20 +1,6 @@
-with source as (
-    select * from {{ source('raw_meta_ads', 'accounts') }}
-),
-
-renamed as (
-    select
-        account_id,
-        account_name,
-        upper(currency) as account_currency,
-        timezone_name as account_timezone,
-        _synced_at
-    from source
-),
-
-final as (
-    select * from renamed
-    qualify row_number() over (partition by account_id order by _synced_at desc) = 1
-)
-
-select * from final
+{% call stage(source('raw_meta_ads', 'accounts'), latest_by=['account_id']) -%}
+    {{ contract_columns('ad_accounts', {
+        'account_id': 'account_id', 'account_name': 'account_name', 'account_currency': 'upper(currency)',
+        'account_timezone': 'timezone_name'}) }},
+    _synced_at
+{%- endcall %}

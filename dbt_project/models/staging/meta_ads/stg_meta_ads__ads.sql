@@ -1,24 +1,2 @@
-with source as (
-    select * from {{ source('raw_meta_ads', 'ads') }}
-),
-
-renamed as (
-    select
-        account_id,
-        ad_id,
-        ad_name,
-        campaign_id,
-        url_tags,
-        lower(nullif(trim(utm_source), '')) as utm_source,
-        lower(nullif(trim(utm_medium), '')) as utm_medium,
-        nullif(trim(utm_campaign), '') as utm_campaign,
-        _synced_at
-    from source
-),
-
-final as (
-    select * from renamed
-    qualify row_number() over (partition by account_id, ad_id order by _synced_at desc) = 1
-)
-
-select * from final
+-- One row per ad, with the UTM tags of its url_tags.
+{{ ads_with_utm_tags(source('raw_meta_ads', 'ads'), url_column='url_tags') }}

@@ -4,31 +4,12 @@
 -- are also the link clicks; conversions are complete payments (purchases,
 -- like Meta's canonical purchase), `optimization_conversions` keeps TikTok's
 -- `conversion` (the campaign's own optimisation event).
-with source as (
-    select * from {{ source('raw_tiktok_ads', 'campaign_daily') }}
-),
-
-renamed as (
-    select
-        date_day,
-        account_id,
-        campaign_id,
-        campaign_name,
-        cast(spend as decimal(18, 6)) as spend_local,
-        impressions,
-        reach,
-        clicks,
-        clicks as link_clicks,
-        cast(complete_payment as decimal(18, 2)) as conversions,
-        cast(complete_payment_value as decimal(18, 6)) as conversion_value_local,
-        conversion as optimization_conversions,
-        _synced_at
-    from source
-),
-
-final as (
-    select * from renamed
-    qualify row_number() over (partition by account_id, campaign_id, date_day order by _synced_at desc) = 1
-)
-
-select * from final
+{% call stage(source('raw_tiktok_ads', 'campaign_daily'), latest_by=['account_id', 'campaign_id', 'date_day']) -%}
+    {{ contract_columns('ad_campaign_daily', {
+        'date_day': 'date_day', 'account_id': 'account_id', 'campaign_id': 'campaign_id', 'campaign_name': 'campaign_name',
+        'spend_local': 'cast(spend as decimal(18, 6))', 'impressions': 'impressions', 'reach': 'reach', 'clicks': 'clicks',
+        'link_clicks': 'clicks', 'conversions': 'cast(complete_payment as decimal(18, 2))',
+        'conversion_value_local': 'cast(complete_payment_value as decimal(18, 6))'}) }},
+    conversion as optimization_conversions,
+    _synced_at
+{%- endcall %}

@@ -1,32 +1,11 @@
 -- One row per account and snapshot day. X serves only the lifetime
 -- followers_count (no gains/losses, no impressions per day): the count pulled
 -- on a day stands for that day; daily deltas are derived downstream.
-with source as (
-    select * from {{ source('raw_x', 'user_snapshots') }}
-),
-
-renamed as (
-    select
-        snapshot_date as date_day,
-        account_id,
-        followers_count as followers,
-        cast(null as bigint) as followers_gained,
-        cast(null as bigint) as followers_lost,
-        cast(null as bigint) as impressions,
-        cast(null as bigint) as views,
-        cast(null as bigint) as reach,
-        cast(null as bigint) as engagements,
-        cast(null as bigint) as negative_feedback,
-        following_count,
-        tweet_count as posts_count,
-        listed_count,
-        _synced_at
-    from source
-),
-
-final as (
-    select * from renamed
-    qualify row_number() over (partition by account_id, date_day order by _synced_at desc) = 1
-)
-
-select * from final
+{% call stage(source('raw_x', 'user_snapshots'), latest_by=['account_id', 'date_day']) -%}
+    {{ contract_columns('account_daily', {
+        'date_day': 'snapshot_date', 'account_id': 'account_id', 'followers': 'followers_count'}) }},
+    following_count,
+    tweet_count as posts_count,
+    listed_count,
+    _synced_at
+{%- endcall %}

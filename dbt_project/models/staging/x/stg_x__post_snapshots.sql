@@ -1,31 +1,11 @@
 -- Lifetime public_metrics per post as pulled on snapshot_date. Shares are
 -- retweets plus quotes; engagements are every public interaction (X serves
 -- no reach, views or clicks to app-only tokens).
-with source as (
-    select * from {{ source('raw_x', 'post_metrics') }}
-),
-
-renamed as (
-    select
-        snapshot_date,
-        post_id,
-        account_id,
-        impression_count as impressions,
-        cast(null as bigint) as views,
-        cast(null as bigint) as reach,
-        like_count as likes,
-        reply_count as comments,
-        retweet_count + quote_count as shares,
-        bookmark_count as saves,
-        cast(null as bigint) as clicks,
-        like_count + reply_count + retweet_count + quote_count + bookmark_count as engagements,
-        _synced_at
-    from source
-),
-
-final as (
-    select * from renamed
-    qualify row_number() over (partition by snapshot_date, post_id order by _synced_at desc) = 1
-)
-
-select * from final
+{% call stage(source('raw_x', 'post_metrics'), latest_by=['snapshot_date', 'post_id']) -%}
+    {{ contract_columns('post_snapshots', {
+        'snapshot_date': 'snapshot_date', 'post_id': 'post_id', 'account_id': 'account_id',
+        'impressions': 'impression_count', 'likes': 'like_count', 'comments': 'reply_count',
+        'shares': 'retweet_count + quote_count', 'saves': 'bookmark_count',
+        'engagements': 'like_count + reply_count + retweet_count + quote_count + bookmark_count'}) }},
+    _synced_at
+{%- endcall %}
