@@ -7,14 +7,7 @@ with campaigns as (
 
 final as (
     select
-        c.channel,
-        c.account_id,
-        c.campaign_id,
-        c.campaign_name,
-        c.objective,
-        c.status,
-        c.start_time,
-        c.stop_time,
+        {{ star_except('c', ['utm_campaign']) }},
         coalesce(o.utm_campaign, c.utm_campaign) as utm_campaign,
         o.utm_campaign is not null as utm_campaign_overridden
     from campaigns as c

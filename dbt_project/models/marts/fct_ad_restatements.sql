@@ -4,6 +4,9 @@
 -- a version per pull that changed any of the row's values; a version here is
 -- a change of spend, conversions or conversion value (a restated reach alone
 -- is not one). Campaign-days the current data no longer has are left out.
+{%- set measures = ['spend_local', 'conversions', 'conversion_value_local'] %}
+{%- set types = union_contract('ad_campaign_daily_versions') %}
+{%- set campaign_day_pulls = 'partition by date_day, channel, account_id, campaign_id order by _synced_at' %}
 with pulls as (
     select
         v.date_day,
@@ -27,20 +30,20 @@ with pulls as (
 compared as (
     select
         *,
-        row_number() over w as pull,
-        lag(spend_local) over w as pulled_spend_local,
-        lag(conversions) over w as pulled_conversions,
-        lag(conversion_value_local) over w as pulled_conversion_value_local
+        {%- for m in measures %}
+        lag({{ m }}) over w as pulled_{{ m }},
+        {%- endfor %}
+        row_number() over w as pull
     from pulls
-    window w as (partition by date_day, channel, account_id, campaign_id order by _synced_at)
+    window w as ({{ campaign_day_pulls }})
 ),
 
 versions as (
     select * from compared
     where pull = 1
-        or spend_local is distinct from pulled_spend_local
-        or conversions is distinct from pulled_conversions
-        or conversion_value_local is distinct from pulled_conversion_value_local
+        {%- for m in measures %}
+        or {{ m }} is distinct from pulled_{{ m }}
+        {%- endfor %}
 ),
 
 numbered as (
@@ -48,12 +51,12 @@ numbered as (
         *,
         row_number() over w as version,
         count(*) over (partition by date_day, channel, account_id, campaign_id) as versions_total,
-        lead(_synced_at) over w as superseded_synced_at,
-        lag(spend_local) over w as previous_spend_local,
-        lag(conversions) over w as previous_conversions,
-        lag(conversion_value_local) over w as previous_conversion_value_local
+        {%- for m in measures %}
+        lag({{ m }}) over w as previous_{{ m }},
+        {%- endfor %}
+        lead(_synced_at) over w as superseded_synced_at
     from versions
-    window w as (partition by date_day, channel, account_id, campaign_id order by _synced_at)
+    window w as ({{ campaign_day_pulls }})
 ),
 
 final as (
@@ -69,12 +72,12 @@ final as (
         {{ utc_timestamp('superseded_synced_at') }} as superseded_at,
         account_timezone,
         account_currency,
-        cast(spend_local as decimal(18, 6)) as spend_local,
-        cast(conversions as decimal(18, 2)) as conversions,
-        cast(conversion_value_local as decimal(18, 6)) as conversion_value_local,
-        cast(spend_local - previous_spend_local as decimal(18, 6)) as spend_local_change,
-        cast(conversions - previous_conversions as decimal(18, 2)) as conversions_change,
-        cast(conversion_value_local - previous_conversion_value_local as decimal(18, 6)) as conversion_value_local_change
+        {%- for m in measures %}
+        cast({{ m }} as {{ types[m] }}) as {{ m }},
+        {%- endfor %}
+        {%- for m in measures %}
+        cast({{ m }} - previous_{{ m }} as {{ types[m] }}) as {{ m }}_change{{ "," if not loop.last }}
+        {%- endfor %}
     from numbered
 )
 

@@ -6,19 +6,7 @@
 -- its ad accounts), repeated on each of its organic accounts: do not sum them
 -- across accounts; null when the platform has no ad data that day.
 -- Missing is null: a measure the API did not report that day stays null.
-with account_days as (
-    select * from {{ ref('int_organic__account_days') }}
-),
-
-followers as (
-    select * from {{ ref('int_organic__followers_backcast') }}
-),
-
-daily as (
-    select * from {{ ref('int_organic__account_daily') }}
-),
-
-channels as (
+with channels as (
     -- engagements_basis: where the channel's daily engagements come from (its connector declares it)
     select channel, day_timezone, paid_channel, engagements_basis from {{ ref('int_channels') }}
 ),
@@ -91,9 +79,9 @@ joined as (
         paid.paid_impressions,
         paid.paid_clicks,
         paid.paid_spend
-    from account_days as k
-    left join followers as f using (channel, account_id, date_day)
-    left join daily as d using (channel, account_id, date_day)
+    from {{ ref('int_organic__account_days') }} as k
+    left join {{ ref('int_organic__followers_backcast') }} as f using (channel, account_id, date_day)
+    left join {{ ref('int_organic__account_daily') }} as d using (channel, account_id, date_day)
     left join channels as c using (channel)
     left join posts as p using (channel, account_id, date_day)
     left join post_daily as pd using (channel, account_id, date_day)

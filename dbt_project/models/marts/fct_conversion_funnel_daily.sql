@@ -12,6 +12,9 @@
 {%- set streams = ['meta_ads.insights', 'tiktok_ads.campaign_daily', 'linkedin.campaign_daily', 'fx.ecb_rates',
                    'ga4.traffic'] %}
 {{ daily_fact_config(streams) }}
+{#- the ad side's columns, carried to the funnel as they are -#}
+{%- set ad_columns = ['date_day', 'channel', 'account_id', 'account_timezone', 'campaign_id', 'campaign_name', 'utm_campaign',
+                      'reporting_currency', 'impressions', 'clicks', 'spend'] %}
 {%- set rebuilt_days -%}
     {%- if is_incremental() -%}
     where date_day in (
@@ -22,9 +25,7 @@
     {%- endif -%}
 {%- endset %}
 with ads as (
-    select
-        date_day, channel, account_id, account_timezone, campaign_id, campaign_name, utm_campaign, reporting_currency,
-        impressions, clicks, spend, conversions
+    select {{ ad_columns | join(', ') }}, conversions
     from {{ ref('fct_ad_performance_daily') }}
     {{ rebuilt_days }}
 ),
@@ -84,17 +85,7 @@ joined as (
 
 final as (
     select
-        date_day,
-        channel,
-        account_id,
-        account_timezone,
-        campaign_id,
-        campaign_name,
-        utm_campaign,
-        reporting_currency,
-        impressions,
-        clicks,
-        spend,
+        {{ ad_columns | join(', ') }},
         conversions as platform_conversions,
         round(sessions, 4)::double as sessions,
         round(engaged_sessions, 4)::double as engaged_sessions,

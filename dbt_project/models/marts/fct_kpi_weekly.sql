@@ -13,23 +13,47 @@ with dates as (
     select date_day, iso_year_week, iso_week_start from {{ ref('dim_date') }}
 ),
 
--- Per account and week: its last known total (reported or back-cast) and the
--- week's sums. X and Weibo engagements are those of the posts published in
--- the week (fct_audience_daily.engagements_basis = published_posts).
-organic_accounts as (
+-- The week's figures of each daily fact: (fact, the columns it is grouped by
+-- beside the week, the week's aggregates).
+-- organic_accounts, per account: its last known total (reported or
+-- back-cast) and the week's sums. X and Weibo engagements are those of the
+-- posts published in the week (fct_audience_daily.engagements_basis =
+-- published_posts); rated_engagements are the engagements an engagement
+-- rate can be taken over, those of days with impressions (or views).
+-- web_total: the website's numbers from GA4 as a whole (channel 'ga4').
+{%- set web_sums = {
+    'sessions': 'sum(f.sessions)', 'engaged_sessions': 'sum(f.engaged_sessions)',
+    'key_events': 'sum(f.key_events)', 'web_revenue': 'sum(f.revenue)'} %}
+{%- set weekly = {
+    'organic_accounts': (ref('fct_audience_daily'), ['f.channel', 'f.account_id'], {
+        'followers': 'max_by(f.followers, f.date_day) filter (where f.followers is not null)',
+        'net_follower_growth': 'sum(f.net_follower_growth)',
+        'organic_impressions': 'sum(coalesce(f.impressions, f.views))',
+        'max_daily_reach': 'max(f.reach)',
+        'engagements': 'sum(f.engagements)',
+        'rated_engagements': 'sum(f.engagements) filter (where coalesce(f.impressions, f.views) is not null)'}),
+    'paid': (ref('fct_ad_performance_daily'), ['f.channel'], {
+        'paid_impressions': 'sum(f.impressions)', 'clicks': 'sum(f.clicks)', 'spend': 'sum(f.spend)',
+        'conversions': 'sum(f.conversions)', 'conversion_value': 'sum(f.conversion_value)'}),
+    'web_by_channel': (ref('fct_conversion_funnel_daily'), ['f.channel'], web_sums),
+    'web_total': (ref('fct_landing_page_daily'), ["'ga4' as channel"], web_sums),
+} %}
+{%- for name, (fact, keys, aggregates) in weekly.items() %}
+
+{{ name }} as (
     select
-        d.iso_year_week, a.channel, a.account_id,
-        max_by(a.followers, a.date_day) filter (where a.followers is not null) as followers,
-        sum(a.net_follower_growth) as net_follower_growth,
-        sum(coalesce(a.impressions, a.views)) as organic_impressions,
-        max(a.reach) as max_daily_reach,
-        sum(a.engagements) as engagements,
-        -- the engagements an engagement rate can be taken over: those of days with impressions (or views)
-        sum(a.engagements) filter (where coalesce(a.impressions, a.views) is not null) as rated_engagements
-    from {{ ref('fct_audience_daily') }} as a
+        d.iso_year_week,
+        {%- for key in keys %}
+        {{ key }},
+        {%- endfor %}
+        {%- for column, aggregate in aggregates.items() %}
+        {{ aggregate }} as {{ column }}{{ "," if not loop.last }}
+        {%- endfor %}
+    from {{ fact }} as f
     join dates as d using (date_day)
     group by all
 ),
+{%- endfor %}
 
 organic as (
     select
@@ -41,43 +65,6 @@ organic as (
         sum(engagements) as engagements,
         sum(rated_engagements) as rated_engagements
     from organic_accounts
-    group by all
-),
-
-paid as (
-    select
-        d.iso_year_week, p.channel,
-        sum(p.impressions) as paid_impressions,
-        sum(p.clicks) as clicks,
-        sum(p.spend) as spend,
-        sum(p.conversions) as conversions,
-        sum(p.conversion_value) as conversion_value
-    from {{ ref('fct_ad_performance_daily') }} as p
-    join dates as d using (date_day)
-    group by all
-),
-
-web_by_channel as (
-    select
-        d.iso_year_week, f.channel,
-        sum(f.sessions) as sessions,
-        sum(f.engaged_sessions) as engaged_sessions,
-        sum(f.key_events) as key_events,
-        sum(f.revenue) as web_revenue
-    from {{ ref('fct_conversion_funnel_daily') }} as f
-    join dates as d using (date_day)
-    group by all
-),
-
-web_total as (
-    select
-        d.iso_year_week, 'ga4' as channel,
-        sum(l.sessions) as sessions,
-        sum(l.engaged_sessions) as engaged_sessions,
-        sum(l.key_events) as key_events,
-        sum(l.revenue) as web_revenue
-    from {{ ref('fct_landing_page_daily') }} as l
-    join dates as d using (date_day)
     group by all
 ),
 

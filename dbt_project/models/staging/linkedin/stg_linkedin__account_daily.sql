@@ -4,15 +4,7 @@
 -- net (organic + paid) gain and followers_lost is null; reach is unique
 -- impressions. followers is the networkSizes total on the day it was pulled
 -- (null on other days: back-casting it is the marts' business).
-with shares as (
-    select * from {{ ref('stg_linkedin__share_statistics') }}
-),
-
-gains as (
-    select * from {{ ref('stg_linkedin__follower_gains') }}
-),
-
-daily as (
+with daily as (
     select
         coalesce(shares.date_day, gains.date_day) as date_day,
         coalesce(shares.organization_id, gains.organization_id) as account_id,
@@ -22,8 +14,8 @@ daily as (
         shares.clicks + shares.likes + shares.comments + shares.shares as engagements,
         gains.organic_follower_gain,
         gains.paid_follower_gain
-    from shares
-    full outer join gains
+    from {{ ref('stg_linkedin__share_statistics') }} as shares
+    full outer join {{ ref('stg_linkedin__follower_gains') }} as gains
         on gains.organization_id = shares.organization_id
         and gains.date_day = shares.date_day
 ),

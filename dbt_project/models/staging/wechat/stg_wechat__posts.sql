@@ -14,10 +14,6 @@ with reads as (
     group by post_id, account_id
 ),
 
-sends as (
-    select * from {{ ref('stg_wechat__article_sends') }}
-),
-
 final as (
     select
         coalesce(sends.post_id, reads.post_id) as post_id,
@@ -32,7 +28,7 @@ final as (
         cast(null as {{ dbt.type_string() }}) as original_account_id,
         false as is_repost,
         reads.first_read_date
-    from sends
+    from {{ ref('stg_wechat__article_sends') }} as sends
     full outer join reads
         on reads.account_id = sends.account_id
         and reads.post_id = sends.post_id
