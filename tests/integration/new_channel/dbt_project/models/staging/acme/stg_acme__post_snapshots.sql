@@ -1,24 +1,7 @@
 -- Lifetime counters of each post per snapshot day: the post_snapshots contract.
-with source as (
-    select * from {{ source('raw_acme', 'post_snapshots') }}
-),
-
-final as (
-    select
-        snapshot_date,
-        post_id,
-        account_id,
-        null::bigint as impressions,
-        views,
-        null::bigint as reach,
-        likes,
-        null::bigint as comments,
-        null::bigint as shares,
-        null::bigint as saves,
-        null::bigint as clicks,
-        likes as engagements
-    from source
-    qualify row_number() over (partition by snapshot_date, post_id order by _synced_at desc) = 1
-)
-
-select * from final
+{% call stage(source('raw_acme', 'post_snapshots'), latest_by=['snapshot_date', 'post_id']) -%}
+    {{ contract_columns('post_snapshots', {
+        'snapshot_date': 'snapshot_date', 'post_id': 'post_id', 'account_id': 'account_id', 'views': 'views',
+        'likes': 'likes', 'engagements': 'likes'}) }},
+    _synced_at
+{%- endcall %}
