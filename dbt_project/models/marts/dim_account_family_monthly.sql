@@ -26,16 +26,8 @@ with members as (
     select * from {{ ref('stg_families__accounts') }}
 ),
 
-thresholds as (
-    select * from {{ ref('stg_families__thresholds') }}
-),
-
 matrix as (
     select * from {{ ref('fct_account_matrix_monthly') }}
-),
-
-amplification as (
-    select * from {{ ref('fct_amplification') }}
 ),
 
 family_months as (
@@ -94,7 +86,7 @@ received as (
 
 lags as (
     select family, reshare_month, percentile_cont(0.5) within group (order by lag_hours) as median_lag_hours
-    from amplification
+    from {{ ref('fct_amplification') }}
     group by family, reshare_month
 ),
 
@@ -124,7 +116,7 @@ evidence as (
         t.dandelion_min_peer_share
     from family_months as fm
     inner join family_size as s on s.family = fm.family
-    inner join thresholds as t on t.family = fm.family
+    inner join {{ ref('stg_families__thresholds') }} as t on t.family = fm.family
     left join volumes as v on v.family = fm.family and v.reshare_month = fm.reshare_month
     left join reach as r on r.family = fm.family and r.reshare_month = fm.reshare_month
     left join lags as l on l.family = fm.family and l.reshare_month = fm.reshare_month
