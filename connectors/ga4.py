@@ -24,7 +24,7 @@ import orjson
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from connectors.base import MONEY, AccountIds, ParseError, Quarantined, Stream, Values
+from connectors.base import MONEY, AccountIds, Fields, ParseError, Quarantined, Stream, UnionModels, Values
 from connectors.columnar import ColumnarBuilder, Wire
 from connectors.google import GoogleConnector
 from connectors.http import OffsetPaginator, prefetched
@@ -39,13 +39,8 @@ DIMENSIONS = {
     "sessionCampaignName": "session_campaign_name",
     "landingPage": "landing_page",
 }
-METRICS = {
-    "sessions": ("sessions", "int"),
-    "engagedSessions": ("engaged_sessions", "int"),
-    "bounceRate": ("bounce_rate", "float"),
-    "keyEvents": ("key_events", "float"),
-    "totalRevenue": ("total_revenue", "decimal"),
-}
+METRICS = Fields.snake(("sessions", "engagedSessions", "bounceRate", "keyEvents", "totalRevenue"),
+                       bounceRate="float", keyEvents="float", totalRevenue="decimal")
 
 
 normalize_property_id = AccountIds("a GA4 property id", "digits", r"[0-9]{1,20}", accepted_prefix="properties/")
@@ -69,6 +64,9 @@ STREAMS = {
         description="Sessions by property-local day, source, medium, campaign and landing page.",
         required_fields=("metrics.sessions", "metrics.engagedSessions", "metrics.keyEvents", "metrics.totalRevenue"),
         every_day=True,
+        expectations=("nonnegative: sessions, engaged_sessions, key_events, total_revenue",
+                      "at_most: engaged_sessions <= sessions", "rate: bounce_rate", "currency: currency_code",
+                      "not_future: date_day"),
     ),
 }
 
@@ -79,13 +77,7 @@ class Ga4Connector(GoogleConnector):
     default_base_url = "https://analyticsdata.googleapis.com/v1beta"
     kind = "web"
     display_name = "Google Analytics 4"
-    platform = "Google"
-    dbt_unions = {"web_properties": "int_ga4__properties"}
-    raw_expectations = {
-        "traffic": ("nonnegative: sessions, engaged_sessions, key_events, total_revenue",
-                    "at_most: engaged_sessions <= sessions", "rate: bounce_rate", "currency: currency_code",
-                    "not_future: date_day"),
-    }
+    dbt_unions = UnionModels(intermediate=("web_properties",))
     # GA4 processes a day for 24-48 h before it settles.
     expected_lag_days = 2
     normalize_account = normalize_property_id

@@ -256,17 +256,28 @@ class Dialect:
         return Verdict("permanent", status, None, message)
 
 
-def retry_after(response: requests.Response) -> float | None:
-    value = response.headers.get("Retry-After")
-    if not value:
+def header_value(response: requests.Response, name: str, read: Callable[[str], float | None]) -> float | None:
+    """A wait (seconds) that header `name` announces, as `read` reads it:
+    None when the header is absent or `read` cannot read it."""
+    raw = response.headers.get(name)
+    if not raw:
         return None
     try:
-        return max(0.0, float(value))
+        return read(raw)
+    except (ValueError, TypeError, AttributeError, OverflowError):
+        return None
+
+
+def retry_after(response: requests.Response) -> float | None:
+    """Retry-After: seconds, or an HTTP date."""
+    return header_value(response, "Retry-After", _seconds_or_date)
+
+
+def _seconds_or_date(raw: str) -> float:
+    try:
+        return max(0.0, float(raw))
     except ValueError:
-        try:
-            return max(0.0, parsedate_to_datetime(value).timestamp() - time.time())
-        except (TypeError, ValueError):
-            return None
+        return max(0.0, parsedate_to_datetime(raw).timestamp() - time.time())
 
 
 # --------------------------------------------------------------------------- client
