@@ -162,15 +162,13 @@ CHANNEL_KINDS = ("paid", "organic", "paid_and_organic", "web", "reference")
 
 # The union models of the dbt project (intermediate/), each fed by one model
 # per channel in a column contract (docs/adding-a-channel.md), and the name
-# a channel's staging model for it has by convention: stg_<channel>__<name>.
+# the channel's model feeding it has by convention (see UnionModels).
 DBT_UNIONS = {
     "ad_accounts": "accounts", "ad_campaigns": "campaigns", "ad_campaign_daily": "campaign_daily",
     "ad_campaign_daily_versions": "campaign_daily_versions", "web_properties": "properties",
     "account_daily": "account_daily", "posts": "posts", "post_snapshots": "post_snapshots", "post_daily": "post_daily",
     "follower_demographics": "follower_demographics",
 }
-
-
 ORGANIC_UNIONS = ("account_daily", "posts", "post_snapshots")  # what every organic channel feeds
 PAID_UNIONS = ("ad_accounts", "ad_campaigns", "ad_campaign_daily", "ad_campaign_daily_versions")  # every paid one
 
@@ -226,7 +224,7 @@ class Connector(ABC):
     # fct_audience_daily sets its paid numbers beside the organic ones. A
     # paid channel is its own.
     paid_channel: ClassVar[str | None] = None
-    # Union (one of DBT_UNIONS) -> this channel's dbt model feeding it.
+    # Union (one of DBT_UNIONS) -> this channel's dbt model feeding it (declared as UnionModels).
     dbt_unions: ClassVar[dict[str, str]] = {}
     # Organic channels: one of ENGAGEMENTS_BASES.
     engagements_basis: ClassVar[str | None] = None
