@@ -38,7 +38,7 @@ def discover_connectors(package: str = __name__) -> dict[str, type[Connector]]:
 def check_declaration(connector: type[Connector]) -> None:
     """The class attributes the registry's users read (connectors/base.py)."""
     where = f"{connector.__module__}.{connector.__qualname__}"
-    missing = [name for name in ("streams", "kind", "display_name", "platform", "expected_lag_days", "default_base_url")
+    missing = [name for name in ("streams", "kind", "display_name", "platform", "default_base_url")
                if not hasattr(connector, name)]
     if missing:
         raise TypeError(f"{where} (channel {connector.channel!r}) does not declare {', '.join(missing)}")
@@ -47,8 +47,6 @@ def check_declaration(connector: type[Connector]) -> None:
         problems.append(f"kind {connector.kind!r} is not one of {', '.join(CHANNEL_KINDS)}")
     problems += [f"dbt_unions names an unknown union {union!r} (known: {', '.join(DBT_UNIONS)})"
                  for union in connector.dbt_unions if union not in DBT_UNIONS]
-    problems += [f"raw_expectations names no stream of its own: {stream!r}"
-                 for stream in connector.raw_expectations if stream not in connector.streams]
     if connector.ad_totals is not None:
         problems += [f"ad_totals names no stream of its own: {stream!r}"
                      for stream in (connector.ad_totals.stream, connector.ad_totals.currency_stream)

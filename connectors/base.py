@@ -62,10 +62,68 @@ class Stream:
     # between (total(d) = total(snapshot day) - net changes of d+1..snapshot
     # day), so a backfill of last week run today also re-pulls the days since.
     through_snapshot_date: bool = False
+    # Value rules on the raw table, checked by a Great Expectations suite
+    # before dbt runs: "nonnegative: spend, clicks", "at_most: clicks <=
+    # impressions" (orchestration/quality/expectations.py has the others).
+    expectations: tuple[str, ...] = ()
+
+    @classmethod
+    def of(cls, name: str, columns: list[tuple[str, pa.DataType]], key: tuple[str, ...], description: str,
+           date_column: str | None = None, **options: Any) -> Stream:
+        """A Stream as connectors declare it: `key` without the `account_id`
+        every raw table's key starts with (its rows are per configured
+        account); no `date_column`: a sync replaces all of the account's rows."""
+        return cls(name, pa.schema(columns), ("account_id", *key), date_column, description, **options)
+
+    @classmethod
+    def snapshots(cls, name: str, columns: list[tuple[str, pa.DataType]], key: tuple[str, ...], description: str,
+                  **options: Any) -> Stream:
+        """Lifetime counters recorded on the pull day: dated, keyed and
+        replaced by `snapshot_date` (the connector's), so history accumulates."""
+        return cls.of(name, [("snapshot_date", pa.date32()), *columns], ("snapshot_date", *key), description,
+                      "snapshot_date", snapshot=True, **options)
+
+    @staticmethod
+    def by_name(*declared: Stream) -> dict[str, Stream]:
+        """A connector's `streams`."""
+        return {s.name: s for s in declared}
 
     @property
     def arrow_schema(self) -> pa.Schema:
         return pa.schema([pa.field("account_id", pa.string(), nullable=False), *self.schema, pa.field("_record", pa.string())])
+
+
+# --------------------------------------------------------------------------- wire fields
+#
+# A wire field table maps the API's field names to (column, kind): the
+# column it lands in and how its value parses (the `Values` method of that
+# name). The same table gives the request's field list, the schema's
+# columns (`Fields.columns`) and the row's values (`Values.fields`).
+KIND_TYPES = {"int": pa.int64(), "decimal": MONEY, "float": pa.float64(), "text": pa.string()}
+
+
+class Fields(dict[str, tuple[str, str]]):
+    """wire field name -> (column, kind)."""
+
+    @classmethod
+    def snake(cls, names: tuple[str, ...] | list[str], kind: str = "int", **kinds: str) -> Fields:
+        """Fields whose columns are their wire names in snake_case
+        (`landingPageClicks` -> `landing_page_clicks`), all of `kind` but
+        those named in `kinds` (`costInUsd="decimal"`)."""
+        if set(kinds) - set(names):
+            raise ValueError(f"kinds for fields not in the table: {sorted(set(kinds) - set(names))}")
+        return cls({name: (re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower(), kinds.get(name, kind)) for name in names})
+
+    def columns(self) -> list[tuple[str, pa.DataType]]:
+        """The schema columns the fields land in."""
+        return [(column, KIND_TYPES[kind]) for column, kind in self.values()]
+
+
+def as_sent(record: dict[str, Any], *fields: str, **renamed: str) -> dict[str, Any]:
+    """Wire fields that land as the API sent them (names, statuses,
+    currency codes: nothing to parse), under their own names or, for
+    `column="field"`, under another."""
+    return {**{name: record.get(name) for name in fields}, **{column: record.get(name) for column, name in renamed.items()}}
 
 
 @dataclass
@@ -103,11 +161,36 @@ class ParseError(ValueError):
 CHANNEL_KINDS = ("paid", "organic", "paid_and_organic", "web", "reference")
 
 # The union models of the dbt project (intermediate/), each fed by one model
-# per channel in a column contract (docs/adding-a-channel.md).
-DBT_UNIONS = (
-    "ad_accounts", "ad_campaigns", "ad_campaign_daily", "ad_campaign_daily_versions", "web_properties",
-    "account_daily", "posts", "post_snapshots", "post_daily", "follower_demographics",
-)
+# per channel in a column contract (docs/adding-a-channel.md), and the name
+# the channel's model feeding it has by convention (see UnionModels).
+DBT_UNIONS = {
+    "ad_accounts": "accounts", "ad_campaigns": "campaigns", "ad_campaign_daily": "campaign_daily",
+    "ad_campaign_daily_versions": "campaign_daily_versions", "web_properties": "properties",
+    "account_daily": "account_daily", "posts": "posts", "post_snapshots": "post_snapshots", "post_daily": "post_daily",
+    "follower_demographics": "follower_demographics",
+}
+ORGANIC_UNIONS = ("account_daily", "posts", "post_snapshots")  # what every organic channel feeds
+PAID_UNIONS = ("ad_accounts", "ad_campaigns", "ad_campaign_daily", "ad_campaign_daily_versions")  # every paid one
+
+
+class UnionModels:
+    """A connector's `dbt_unions` by convention: the `unions` named are fed
+    by the channel's staging models stg_<channel>__<name> (names in
+    DBT_UNIONS), the `intermediate` ones by its intermediate models
+    int_<channel>__<name> (where conforming needs an aggregation), each
+    `union=model` by that model. Read on a connector class, it is the
+    union -> model mapping for the class's `channel`."""
+
+    def __init__(self, *unions: str, intermediate: tuple[str, ...] = (), **models: str) -> None:
+        self.unions, self.intermediate, self.models = unions, intermediate, models
+
+    def __get__(self, instance: Any, owner: type[Connector]) -> dict[str, str]:
+        return {
+            **{union: f"stg_{owner.channel}__{DBT_UNIONS[union]}" for union in self.unions},
+            **{union: f"int_{owner.channel}__{DBT_UNIONS[union]}" for union in self.intermediate},
+            **self.models,
+        }
+
 
 # Where an organic channel's daily engagements come from (fct_audience_daily.engagements_basis).
 ENGAGEMENTS_BASES = ("account_daily", "post_daily", "published_posts")
@@ -141,25 +224,22 @@ class Connector(ABC):
     # fct_audience_daily sets its paid numbers beside the organic ones. A
     # paid channel is its own.
     paid_channel: ClassVar[str | None] = None
-    # Union (one of DBT_UNIONS) -> this channel's dbt model feeding it.
+    # Union (one of DBT_UNIONS) -> this channel's dbt model feeding it (declared as UnionModels).
     dbt_unions: ClassVar[dict[str, str]] = {}
     # Organic channels: one of ENGAGEMENTS_BASES.
     engagements_basis: ClassVar[str | None] = None
     # Paid channels: the raw totals the ad mart is reconciled with.
     ad_totals: ClassVar[AdTotals | None] = None
-    # Value rules on the raw tables (Great Expectations, before dbt runs):
-    # stream -> rule specs such as "nonnegative: spend, clicks" or
-    # "at_most: clicks <= impressions" (orchestration/quality/expectations.py).
-    raw_expectations: ClassVar[dict[str, tuple[str, ...]]] = {}
     default_base_url: ClassVar[str]
-    credential_keys: ClassVar[tuple[str, ...]] = ()
+    # The credentials config must give: most APIs take an OAuth access token.
+    credential_keys: ClassVar[tuple[str, ...]] = ("access_token",)
     # option name -> expected Python type, for config validation
     option_types: ClassVar[dict[str, type]] = {}
-    # How many days behind today the API's newest complete day is (GA4 and
-    # YouTube Analytics settle a day ~48 h after it ends; ECB rates skip
-    # weekends and holidays). Freshness is judged against it. Every connector
-    # states its own.
-    expected_lag_days: ClassVar[int]
+    # How many days behind today the API's newest complete day is: most
+    # serve yesterday complete today; GA4 and YouTube Analytics settle a day
+    # ~48 h after it ends; ECB rates skip weekends and holidays. Freshness is
+    # judged against it.
+    expected_lag_days: ClassVar[int] = 1
     # Days pulled before every window's start (FX: a window that opens on a
     # weekend or after a holiday still has a rate to carry forward).
     lead_days: ClassVar[int] = 0
@@ -225,6 +305,22 @@ class Connector(ABC):
 
     def close(self) -> None:
         self.client.close()
+
+
+class PaidConnector(Connector):
+    """A paid channel: ad accounts and their campaigns' spend, feeding at
+    least the unions every paid channel feeds."""
+
+    kind = "paid"
+    dbt_unions = UnionModels(*PAID_UNIONS)
+
+
+class OrganicConnector(Connector):
+    """An organic channel: an account's audience and its posts, feeding at
+    least the unions every organic channel feeds."""
+
+    kind = "organic"
+    dbt_unions = UnionModels(*ORGANIC_UNIONS)
 
 
 @dataclass(frozen=True)
@@ -344,54 +440,41 @@ class Values:
             raise error
         self.problems.append(error)
 
-    def int(self, value: Any, column: str) -> int | None:
+    def parsed(self, value: Any, column: str, convert: Callable[[Any], Any], why: str) -> Any:
+        """`convert(value)`, null for a missing value; a value it refuses
+        (ValueError and kin; an `Unfit` says why itself) is unparseable."""
         if value in self.MISSING:
             return None
         try:
-            if isinstance(value, str) and "." in value:
-                number = Decimal(value)
-                if number != number.to_integral_value():
-                    raise ValueError
-                return int(number)
-            return int(value)
+            return convert(value)
+        except Unfit as exc:
+            self.unparseable(column, value, str(exc))
         except (ValueError, TypeError, InvalidOperation, OverflowError):
-            self.unparseable(column, value, "not an integer")
-            return None
+            self.unparseable(column, value, why)
+        return None
+
+    def int(self, value: Any, column: str) -> int | None:
+        return self.parsed(value, column, _to_int, "not an integer")
 
     def decimal(self, value: Any, column: str) -> Decimal | None:
-        if value in self.MISSING:
-            return None
-        try:
-            number = Decimal(str(value))
-            if not number.is_finite():
-                raise InvalidOperation
-            return number.quantize(Decimal("0.000001"))
-        except (InvalidOperation, ValueError):
-            self.unparseable(column, value, "not a decimal number")
-            return None
+        return self.parsed(value, column, _to_decimal, "not a decimal number")
 
     def float(self, value: Any, column: str) -> float | None:
-        if value in self.MISSING:
-            return None
-        try:
-            number = float(value)
-        except (ValueError, TypeError):
-            self.unparseable(column, value, "not a number")
-            return None
-        if not math.isfinite(number):
-            # "NaN", "inf", "1e309": Python reads them, no API means them.
-            self.unparseable(column, value, "not a finite number")
-            return None
-        return number
+        return self.parsed(value, column, _to_float, "not a number")
+
+    def text(self, value: Any, column: str) -> str | None:
+        """A string field, its "not available" spellings null."""
+        return self.parsed(value, column, str, "not text")
 
     def date(self, value: Any, column: str, fmt: str = "%Y-%m-%d") -> dt.date | None:
-        if value in self.MISSING:
-            return None
-        try:
-            return dt.datetime.strptime(str(value)[: len(dt.date(2000, 1, 1).strftime(fmt))], fmt).date()
-        except ValueError:
-            self.unparseable(column, value, f"not a date ({fmt})")
-            return None
+        width = len(dt.date(2000, 1, 1).strftime(fmt))
+        return self.parsed(value, column, lambda v: dt.datetime.strptime(str(v)[:width], fmt).date(), f"not a date ({fmt})")
+
+    def fields(self, source: dict[str, Any], fields: Fields, label_prefix: str = "") -> dict[str, Any]:
+        """column -> parsed value of each field of a wire field table found in
+        `source` (absent: null); errors name the field as `label_prefix + name`."""
+        return {column: getattr(self, kind)(source.get(name), label_prefix + name)
+                for name, (column, kind) in fields.items()}
 
     def timestamp(self, value: Any, column: str, *formats: str) -> dt.datetime | None:
         """The wire timestamp as an aware UTC datetime, in the first of
@@ -415,6 +498,34 @@ class Values:
                 return parsed.astimezone(dt.UTC)
         self.unparseable(column, value, f"not a timestamp ({' or '.join(formats)}, with its UTC offset)")
         return None
+
+
+class Unfit(ValueError):
+    """A value a converter refuses for a reason of its own (its message)."""
+
+
+def _to_int(value: Any) -> int:
+    if isinstance(value, str) and "." in value:
+        number = Decimal(value)
+        if number != number.to_integral_value():
+            raise ValueError(value)
+        return int(number)
+    return int(value)
+
+
+def _to_decimal(value: Any) -> Decimal:
+    number = Decimal(str(value))
+    if not number.is_finite():
+        raise InvalidOperation(value)
+    return number.quantize(Decimal("0.000001"))
+
+
+def _to_float(value: Any) -> float:
+    number = float(value)
+    if not math.isfinite(number):
+        # "NaN", "inf", "1e309": Python reads them, no API means them.
+        raise Unfit("not a finite number")
+    return number
 
 
 ISO_8601 = "ISO 8601"  # Values.timestamp formats beside strptime's

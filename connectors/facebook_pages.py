@@ -45,8 +45,8 @@ from typing import Any
 
 import pyarrow as pa
 
-from connectors.base import Stream, Values
-from connectors.graph import GRAPH_TIME, GraphConnector, graph_ids
+from connectors.base import Stream, Values, as_sent
+from connectors.graph import GRAPH_TIME, MetaOrganicConnector, graph_ids
 
 CHANNEL = "facebook_pages"
 MAX_DAYS_PER_CALL = 90
@@ -64,40 +64,23 @@ POST_FIELDS = "id,message,created_time,permalink_url,status_type,attachments{med
 normalize_page_id = graph_ids("a Facebook Page id")
 
 
-STREAMS = {
-    "page_insights": Stream(
-        "page_insights",
-        pa.schema([("date_day", pa.date32()), ("metric", pa.string()), ("period", pa.string()),
-                   ("value", pa.int64()), ("end_time", pa.timestamp("s", tz="UTC"))]),
-        key=("account_id", "date_day", "metric"),
-        date_column="date_day",
-        description="Page daily insights, one row per Page-local day and metric (value of the day before end_time).",
-        required_fields=("name", "value", "end_time"),
-        every_day=True,
-        # The newest reported page_follows total and the follows/unfollows up
-        # to the pull day land with every pull, a backfill's too.
-        through_snapshot_date=True,
-    ),
-    "posts": Stream(
-        "posts",
-        pa.schema([("post_id", pa.string()), ("created_time", pa.timestamp("s", tz="UTC")), ("message", pa.string()),
-                   ("permalink_url", pa.string()), ("status_type", pa.string()),
-                   ("attachment_media_type", pa.string()), ("attachment_type", pa.string()),
-                   ("platform_content_type", pa.string())]),
-        key=("account_id", "post_id"),
-        date_column=None,
-        description="The Page's posts with the content type derived from status_type and the first attachment.",
-    ),
-    "post_snapshots": Stream(
-        "post_snapshots",
-        pa.schema([("snapshot_date", pa.date32()), ("post_id", pa.string()), ("views", pa.int64()),
-                   ("reach", pa.int64()), ("clicks", pa.int64()), ("reactions", pa.int64())]),
-        key=("account_id", "snapshot_date", "post_id"),
-        date_column="snapshot_date",
-        description="Lifetime post insights as of the pull day; daily deltas are derived downstream.",
-        snapshot=True,
-    ),
-}
+STREAMS = Stream.by_name(
+    # The newest reported page_follows total and the follows/unfollows up to
+    # the pull day land with every pull, a backfill's too.
+    Stream.of("page_insights", [("date_day", pa.date32()), ("metric", pa.string()), ("period", pa.string()),
+                                ("value", pa.int64()), ("end_time", pa.timestamp("s", tz="UTC"))],
+              key=("date_day", "metric"), date_column="date_day",
+              description="Page daily insights, one row per Page-local day and metric (value of the day before end_time).",
+              required_fields=("name", "value", "end_time"), every_day=True, through_snapshot_date=True),
+    Stream.of("posts", [("post_id", pa.string()), ("created_time", pa.timestamp("s", tz="UTC")), ("message", pa.string()),
+                        ("permalink_url", pa.string()), ("status_type", pa.string()), ("attachment_media_type", pa.string()),
+                        ("attachment_type", pa.string()), ("platform_content_type", pa.string())],
+              key=("post_id",),
+              description="The Page's posts with the content type derived from status_type and the first attachment."),
+    Stream.snapshots("post_snapshots", [("post_id", pa.string()), ("views", pa.int64()), ("reach", pa.int64()),
+                                        ("clicks", pa.int64()), ("reactions", pa.int64())],
+                     key=("post_id",), description="Lifetime post insights as of the pull day; daily deltas are derived downstream."),
+)
 
 
 def facebook_content_type(record: dict[str, Any]) -> str:
@@ -126,11 +109,8 @@ def facebook_content_type(record: dict[str, Any]) -> str:
 def _post_row(record: dict[str, Any], v: Values) -> dict[str, Any]:
     attachments = (record.get("attachments") or {}).get("data") or [{}]
     return {
-        "post_id": record.get("id"),
+        **as_sent(record, "message", "permalink_url", "status_type", post_id="id"),
         "created_time": v.timestamp(record.get("created_time"), "created_time", GRAPH_TIME),
-        "message": record.get("message"),
-        "permalink_url": record.get("permalink_url"),
-        "status_type": record.get("status_type"),
         "attachment_media_type": attachments[0].get("media_type"),
         "attachment_type": attachments[0].get("type"),
         "platform_content_type": facebook_content_type(record),
@@ -150,19 +130,10 @@ def _lifetime_values(body: dict[str, Any], v: Values) -> dict[str, Any]:
     return out
 
 
-class FacebookPagesConnector(GraphConnector):
+class FacebookPagesConnector(MetaOrganicConnector):
     channel = CHANNEL
     streams = STREAMS
-    default_base_url = "https://graph.facebook.com/v21.0"
-    kind = "organic"
     display_name = "Facebook Pages"
-    platform = "Meta"
-    day_timezone = "America/Los_Angeles"
-    paid_channel = "meta_ads"
-    dbt_unions = {"account_daily": "stg_facebook_pages__account_daily", "posts": "stg_facebook_pages__posts",
-                  "post_snapshots": "stg_facebook_pages__post_snapshots"}
-    engagements_basis = "account_daily"
-    expected_lag_days = 1
     option_types = {"metrics": list, "post_metrics": list, "snapshot_post_days": int}
     normalize_account = normalize_page_id
 

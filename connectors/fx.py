@@ -38,16 +38,13 @@ class EcbDialect(Dialect):
         return super().classify(response, body)
 
 
-STREAMS = {
-    "ecb_rates": Stream(
-        "ecb_rates",
-        pa.schema([("rate_date", pa.date32()), ("currency", pa.string()), ("rate_per_eur", pa.decimal128(18, 6))]),
-        key=("account_id", "rate_date", "currency"),
-        date_column="rate_date",
-        description="ECB euro foreign exchange reference rates (units of currency per EUR), business days only.",
-        required_fields=("CURRENCY", "TIME_PERIOD", "OBS_VALUE"),
-    ),
-}
+STREAMS = Stream.by_name(
+    Stream.of("ecb_rates", [("rate_date", pa.date32()), ("currency", pa.string()), ("rate_per_eur", pa.decimal128(18, 6))],
+              key=("rate_date", "currency"), date_column="rate_date",
+              description="ECB euro foreign exchange reference rates (units of currency per EUR), business days only.",
+              required_fields=("CURRENCY", "TIME_PERIOD", "OBS_VALUE"),
+              expectations=("positive: rate_per_eur", "currency: currency", "not_future: rate_date")),
+)
 
 
 class FxConnector(Connector):
@@ -57,15 +54,13 @@ class FxConnector(Connector):
     kind = "reference"
     display_name = "ECB euro reference rates"
     platform = "European Central Bank"
-    raw_expectations = {
-        "ecb_rates": ("positive: rate_per_eur", "currency: currency", "not_future: rate_date"),
-    }
     # The ECB publishes on TARGET business days only: Easter leaves a
     # Thursday rate standing until Tuesday.
     expected_lag_days = 4
     day_timezone = "Europe/Berlin"
     lead_days = 14  # ECB rates skip weekends and holidays: the last rate before the window carries forward
     option_types = {"currencies": list}
+    credential_keys = ()  # the ECB data API is open
 
     normalize_account = AccountIds("the fx source's one account", repr(ACCOUNT), re.escape(ACCOUNT))
 

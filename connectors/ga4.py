@@ -17,14 +17,17 @@ as 429 RESOURCE_EXHAUSTED (hourly quota: wait; daily quota: give up clearly).
 from __future__ import annotations
 
 import datetime as dt
+import io
 from collections.abc import Iterator
 from typing import Any
 
+import numpy as np
 import orjson
 import pyarrow as pa
 import pyarrow.compute as pc
+import pyarrow.json as pajson
 
-from connectors.base import MONEY, AccountIds, ParseError, Quarantined, Stream, Values
+from connectors.base import MONEY, AccountIds, Fields, ParseError, Quarantined, Stream, UnionModels, Values
 from connectors.columnar import ColumnarBuilder, Wire
 from connectors.google import GoogleConnector
 from connectors.http import OffsetPaginator, prefetched
@@ -39,13 +42,8 @@ DIMENSIONS = {
     "sessionCampaignName": "session_campaign_name",
     "landingPage": "landing_page",
 }
-METRICS = {
-    "sessions": ("sessions", "int"),
-    "engagedSessions": ("engaged_sessions", "int"),
-    "bounceRate": ("bounce_rate", "float"),
-    "keyEvents": ("key_events", "float"),
-    "totalRevenue": ("total_revenue", "decimal"),
-}
+METRICS = Fields.snake(("sessions", "engagedSessions", "bounceRate", "keyEvents", "totalRevenue"),
+                       bounceRate="float", keyEvents="float", totalRevenue="decimal")
 
 
 normalize_property_id = AccountIds("a GA4 property id", "digits", r"[0-9]{1,20}", accepted_prefix="properties/")
@@ -69,6 +67,9 @@ STREAMS = {
         description="Sessions by property-local day, source, medium, campaign and landing page.",
         required_fields=("metrics.sessions", "metrics.engagedSessions", "metrics.keyEvents", "metrics.totalRevenue"),
         every_day=True,
+        expectations=("nonnegative: sessions, engaged_sessions, key_events, total_revenue",
+                      "at_most: engaged_sessions <= sessions", "rate: bounce_rate", "currency: currency_code",
+                      "not_future: date_day"),
     ),
 }
 
@@ -79,13 +80,7 @@ class Ga4Connector(GoogleConnector):
     default_base_url = "https://analyticsdata.googleapis.com/v1beta"
     kind = "web"
     display_name = "Google Analytics 4"
-    platform = "Google"
-    dbt_unions = {"web_properties": "int_ga4__properties"}
-    raw_expectations = {
-        "traffic": ("nonnegative: sessions, engaged_sessions, key_events, total_revenue",
-                    "at_most: engaged_sessions <= sessions", "rate: bounce_rate", "currency: currency_code",
-                    "not_future: date_day"),
-    }
+    dbt_unions = UnionModels(intermediate=("web_properties",))
     # GA4 processes a day for 24-48 h before it settles.
     expected_lag_days = 2
     normalize_account = normalize_property_id
@@ -103,8 +98,11 @@ class Ga4Connector(GoogleConnector):
             "limit": PAGE_LIMIT,
             "returnPropertyQuota": True,
         }
-        pages = self.client.paginate("POST", f"/properties/{prop}:runReport", REPORT_PAGES, account=prop, json=request)
-        for body in prefetched(pages):  # the next page is fetched while this one is parsed
+        pages = self.client.paginate("POST", f"/properties/{prop}:runReport", REPORT_PAGES, account=prop, json=request,
+                                     decode=decode_report)
+        # The next page is fetched and decoded (Arrow's JSON reader, which
+        # lets go of the GIL) while this one is parsed.
+        for body in prefetched(pages):
             metadata = body.get("metadata") or {}
             page = (metadata.get("currencyCode"), metadata.get("timeZone"))
             read = read_page(body, builder.values)
@@ -154,12 +152,13 @@ def parse_report(body: dict[str, Any], v: Values) -> list[dict[str, Any]]:
     reader that assumes it breaks the day a request changes.
     """
     dim_names, metric_names = _headers(body, v)
+    rows = body.get("rows")
     return [
         {
-            "dimensions": dict(zip(dim_names, [d.get("value") for d in record.get("dimensionValues", [])], strict=False)),
-            "metrics": dict(zip(metric_names, [m.get("value") for m in record.get("metricValues", [])], strict=False)),
+            "dimensions": dict(zip(dim_names, [d.get("value") for d in record.get("dimensionValues") or []], strict=False)),
+            "metrics": dict(zip(metric_names, [m.get("value") for m in record.get("metricValues") or []], strict=False)),
         }
-        for record in body.get("rows") or []
+        for record in (rows.to_pylist() if isinstance(rows, pa.Array) else rows or [])
     ]
 
 
@@ -173,40 +172,65 @@ def _headers(body: dict[str, Any], v: Values) -> tuple[list[str], list[str]]:
 
 
 _POSITIONAL = pa.list_(pa.struct([("value", pa.string())]))
-_PAGE_SCHEMA = pa.schema([("dimensionValues", _POSITIONAL), ("metricValues", _POSITIONAL)])
+_ROW = pa.struct([("dimensionValues", _POSITIONAL), ("metricValues", _POSITIONAL)])
+# A runReport answer as Arrow's JSON reader reads it: the rows typed, the
+# other (small) fields as inferred; one JSON object spanning any lines.
+_REPORT_OPTIONS = pajson.ParseOptions(explicit_schema=pa.schema([("rows", pa.list_(_ROW))]), newlines_in_values=True)
 _NEEDS_ESCAPING = r'[\x00-\x1f"\\]'  # what JSON escapes in a string
+
+
+def decode_report(content: bytes) -> dict[str, Any]:
+    """A runReport answer as a dict whose `rows` is an Arrow array (of _ROW):
+    the page's values never become Python objects. A page Arrow reads
+    otherwise than JSON would (a number where GA4 sends strings) comes back
+    as plain JSON, with `rows` a list: read_page and parse_report take both."""
+    try:
+        table = pajson.read_json(io.BytesIO(content), read_options=pajson.ReadOptions(block_size=len(content) + 1),
+                                 parse_options=_REPORT_OPTIONS)
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return orjson.loads(content)
+    if table.num_rows != 1:
+        return orjson.loads(content)  # not one JSON object
+    body = {name: table.column(name)[0].as_py() for name in table.column_names if name != "rows"}
+    rows = table.column("rows")[0]
+    if rows.is_valid:  # a report without rows omits the key
+        body["rows"] = rows.values
+    return body
 
 
 def read_page(body: dict[str, Any], v: Values) -> tuple[pa.Table, pa.Array] | None:
     """The page's records read column-wise: TRAFFIC_WIRE_SCHEMA's columns and
     each record's JSON, the very text `parse_report`'s records serialise to.
 
-    The volume path: Arrow walks the page once, no dict per record. None when
-    the page needs `parse_report` instead: values that are not strings, rows
-    that do not match the headers, or text JSON has to escape (rare, never
-    wrong: parse_report reads any page).
+    The volume path: Arrow walks the page (`decode_report`'s rows, or a
+    JSON page's), no dict per record. None when the page needs
+    `parse_report` instead: values that are not strings, rows that do not
+    match the headers, or text JSON has to escape (rare, never wrong:
+    parse_report reads any page).
     """
     dim_names, metric_names = _headers(body, v)
-    rows = body.get("rows") or []
     if len(set(dim_names)) < len(dim_names) or len(set(metric_names)) < len(metric_names):
         return None
-    try:
-        page = pa.Table.from_pylist(rows, schema=_PAGE_SCHEMA)
-    except (pa.ArrowInvalid, pa.ArrowTypeError):
+    rows = body.get("rows")
+    if not isinstance(rows, pa.StructArray):
+        try:
+            rows = pa.array(rows or [], _ROW)
+        except (pa.ArrowInvalid, pa.ArrowTypeError):
+            return None
+    if rows.null_count:
         return None
     named: dict[str, dict[str, pa.Array]] = {}
     for key, column, names in (("dimensions", "dimensionValues", dim_names), ("metrics", "metricValues", metric_names)):
-        lists = page.column(column).combine_chunks()
+        lists = rows.field(column)
         if lists.null_count or pc.any(pc.not_equal(pc.list_value_length(lists), len(names))).as_py():
             return None
-        named[key] = {}
-        for i, name in enumerate(names):
-            entries = pc.list_element(lists, i)
-            values = pc.struct_field(entries, [0])
-            if entries.null_count or pc.any(pc.match_substring_regex(values, _NEEDS_ESCAPING)).as_py():
-                return None
-            named[key][name] = values
-    n = page.num_rows
+        entries = lists.flatten()  # every row's len(names) values, row after row
+        values = entries.field("value")
+        if entries.null_count or pc.any(pc.match_substring_regex(values, _NEEDS_ESCAPING)).as_py():
+            return None
+        positions = np.arange(len(rows)) * len(names)
+        named[key] = {name: values.take(positions + i) for i, name in enumerate(names)}
+    n = len(rows)
     table = pa.table({
         "dimensions": pa.StructArray.from_arrays(
             [named["dimensions"].get(name, pa.nulls(n, pa.string())) for name in DIMENSIONS], names=list(DIMENSIONS)),

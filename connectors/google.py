@@ -79,7 +79,7 @@ class YoutubeDialect(GoogleDialect):
 class GoogleConnector(Connector):
     """A Google API channel: a Bearer access token and the channel's Google dialect."""
 
-    credential_keys = ("access_token",)
+    platform = "Google"
     dialect: type[GoogleDialect] = GoogleDialect
 
     def make_client(self) -> ApiClient:

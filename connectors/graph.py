@@ -23,8 +23,8 @@ from typing import Any
 import orjson
 import requests
 
-from connectors.base import AccountIds, Connector, Values, date_chunks
-from connectors.http import ApiClient, ApiError, Dialect, NextUrlPaginator, Verdict, retry_after
+from connectors.base import AccountIds, Connector, OrganicConnector, Values, date_chunks
+from connectors.http import ApiClient, ApiError, Dialect, NextUrlPaginator, Verdict, header_value, retry_after
 
 THROTTLE_CODES = {4, 17, 32, 613} | set(range(80000, 80009))
 TRANSIENT_CODES = {1, 2}
@@ -66,18 +66,16 @@ class MetaDialect(Dialect):
 
 def _regain_access_seconds(response: requests.Response) -> float | None:
     """Meta's usage header says how many minutes until the throttle lifts."""
-    raw = response.headers.get("X-Business-Use-Case-Usage")
-    if not raw:
-        return None
-    try:
-        usage = orjson.loads(raw)
-        minutes = max(
-            float(entry.get("estimated_time_to_regain_access") or 0)
-            for entries in usage.values()
-            for entry in entries
-        )
-    except (orjson.JSONDecodeError, AttributeError, TypeError, ValueError):
-        return None
+    return header_value(response, "X-Business-Use-Case-Usage", _regain_minutes_to_seconds)
+
+
+def _regain_minutes_to_seconds(raw: str) -> float | None:
+    usage = orjson.loads(raw)
+    minutes = max(
+        float(entry.get("estimated_time_to_regain_access") or 0)
+        for entries in usage.values()
+        for entry in entries
+    )
     return minutes * 60 if minutes > 0 else None
 
 
@@ -97,7 +95,8 @@ class GraphConnector(Connector):
     """What the Graph API channels share: Bearer auth, Meta's error dialect,
     cursor paging and naming the metric behind an "invalid metric" error."""
 
-    credential_keys = ("access_token",)
+    platform = "Meta"
+    default_base_url = "https://graph.facebook.com/v21.0"
 
     def make_client(self) -> ApiClient:
         return self.bearer_client(MetaDialect())
@@ -186,3 +185,13 @@ class GraphConnector(Connector):
                     raise
                 bad.append(metric)
         return bad
+
+
+class MetaOrganicConnector(GraphConnector, OrganicConnector):
+    """Meta's organic channels (Facebook Pages, Instagram): an audience whose
+    daily insights count its engagements, on Pacific days, beside the
+    platform's ads (meta_ads)."""
+
+    day_timezone = "America/Los_Angeles"
+    paid_channel = "meta_ads"
+    engagements_basis = "account_daily"

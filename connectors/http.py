@@ -256,17 +256,28 @@ class Dialect:
         return Verdict("permanent", status, None, message)
 
 
-def retry_after(response: requests.Response) -> float | None:
-    value = response.headers.get("Retry-After")
-    if not value:
+def header_value(response: requests.Response, name: str, read: Callable[[str], float | None]) -> float | None:
+    """A wait (seconds) that header `name` announces, as `read` reads it:
+    None when the header is absent or `read` cannot read it."""
+    raw = response.headers.get(name)
+    if not raw:
         return None
     try:
-        return max(0.0, float(value))
+        return read(raw)
+    except (ValueError, TypeError, AttributeError, OverflowError):
+        return None
+
+
+def retry_after(response: requests.Response) -> float | None:
+    """Retry-After: seconds, or an HTTP date."""
+    return header_value(response, "Retry-After", _seconds_or_date)
+
+
+def _seconds_or_date(raw: str) -> float:
+    try:
+        return max(0.0, float(raw))
     except ValueError:
-        try:
-            return max(0.0, parsedate_to_datetime(value).timestamp() - time.time())
-        except (TypeError, ValueError):
-            return None
+        return max(0.0, parsedate_to_datetime(raw).timestamp() - time.time())
 
 
 # --------------------------------------------------------------------------- client
@@ -339,19 +350,26 @@ class ApiClient:
             return path
         return f"{self.base_url}/{path.lstrip('/')}"
 
-    def request_json(self, method: str, path: str, *, account: str | None = None, **kwargs: Any) -> Any:
-        return self._request(method, path, account, parse_json=True, **kwargs)
+    def request_json(self, method: str, path: str, *, account: str | None = None,
+                     decode: Callable[[bytes], Any] = orjson.loads, **kwargs: Any) -> Any:
+        """The answer's body as `decode` reads it (a ValueError: not readable,
+        a cut-off transfer to retry); error answers are read as JSON, for
+        the dialect. A volume endpoint's decoder reads its pages straight
+        into Arrow, never building a Python object per value."""
+        return self._request(method, path, account, decode, **kwargs)
 
     def request_text(self, method: str, path: str, *, account: str | None = None, **kwargs: Any) -> tuple[int, str]:
-        return self._request(method, path, account, parse_json=False, **kwargs)
+        return self._request(method, path, account, None, **kwargs)
 
     def paginate(self, method: str, path: str, paginator: Paginator, *, account: str | None = None,
-                 params: dict[str, Any] | None = None, json: dict[str, Any] | None = None) -> Iterator[Any]:
-        """Every page's parsed body, the pages requested as `paginator` says."""
+                 params: dict[str, Any] | None = None, json: dict[str, Any] | None = None,
+                 decode: Callable[[bytes], Any] = orjson.loads) -> Iterator[Any]:
+        """Every page's body (read by `decode`, see request_json), the pages requested as `paginator` says."""
         request = paginator.first(PageRequest(path, params, json))
         seen: set[str] = set()
         while True:
-            body = self.request_json(method, request.path, account=account, params=request.params, json=request.json)
+            body = self.request_json(method, request.path, account=account, params=request.params, json=request.json,
+                                     decode=decode)
             try:
                 paginator.check(body, seen)
             except PageRefused as exc:
@@ -369,7 +387,8 @@ class ApiClient:
 
     # ------------------------------------------------------------------ internals
 
-    def _request(self, method: str, path: str, account: str | None, parse_json: bool, **kwargs: Any) -> Any:
+    def _request(self, method: str, path: str, account: str | None, decode: Callable[[bytes], Any] | None,
+                 **kwargs: Any) -> Any:
         url = self.url(path)
         endpoint = f"{method} {url.split('?', 1)[0]}"
         if origin_of(url) != self.origin:
@@ -385,7 +404,7 @@ class ApiClient:
             body: Any = None
             try:
                 response = self._fetch(method, url, timeout, account, endpoint, **kwargs)
-                body, parse_problem = _parse(response, parse_json)
+                body, parse_problem = _parse(response, decode)
                 verdict = self.dialect.classify(response, body)
                 if verdict.kind == "ok" and parse_problem:
                     # A 200 whose body does not parse is a cut-off transfer.
@@ -403,7 +422,7 @@ class ApiClient:
                 raise ApiError(self.channel, account, endpoint, None, None, str(exc)) from None
 
             if verdict.kind == "ok":
-                if parse_json:
+                if decode is not None:
                     return body
                 return response.status_code, response.text
 
@@ -517,12 +536,12 @@ def named_in(message: str, names: set[str]) -> tuple[str, ...]:
     return tuple(sorted(n for n in names if re.search(rf"(?<![\w.]){re.escape(n)}(?![\w])", message)))
 
 
-def _parse(response: requests.Response, parse_json: bool) -> tuple[Any, str | None]:
-    if not parse_json:
+def _parse(response: requests.Response, decode: Callable[[bytes], Any] | None) -> tuple[Any, str | None]:
+    if decode is None:
         return None, None
     try:
-        return orjson.loads(response.content), None
-    except orjson.JSONDecodeError as exc:
+        return (decode if response.status_code < 300 else orjson.loads)(response.content), None
+    except ValueError as exc:  # orjson.JSONDecodeError is one
         declared = response.headers.get("Content-Length")
         return None, f"response body is not valid JSON ({exc}; {len(response.content)} bytes, Content-Length {declared})"
 

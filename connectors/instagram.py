@@ -49,8 +49,8 @@ from typing import Any
 
 import pyarrow as pa
 
-from connectors.base import ParseError, Stream, Values, date_chunks
-from connectors.graph import GRAPH_TIME, GraphConnector, graph_ids
+from connectors.base import ORGANIC_UNIONS, Fields, ParseError, Stream, UnionModels, Values, as_sent, date_chunks
+from connectors.graph import GRAPH_TIME, MetaOrganicConnector, graph_ids
 from connectors.http import ApiError
 
 CHANNEL = "instagram"
@@ -63,7 +63,7 @@ SERIES_METRICS = ("reach",)
 TOTAL_VALUE_METRICS = ("views", "total_interactions")
 DEMOGRAPHIC_DIMENSIONS = ("age", "gender", "country")
 MEDIA_FIELDS = "id,caption,media_type,media_product_type,timestamp,permalink"
-USER_FIELDS = ("followers_count", "follows_count", "media_count")
+USER_FIELDS = Fields.snake(("followers_count", "follows_count", "media_count"))
 FEED_METRICS = ("reach", "likes", "comments", "saved", "shares", "total_interactions", "views")
 STORY_METRICS = ("reach", "replies", "shares", "total_interactions", "views")
 MEDIA_COLUMNS = ("reach", "likes", "comments", "saved", "shares", "replies", "total_interactions", "views")
@@ -72,70 +72,33 @@ MEDIA_COLUMNS = ("reach", "likes", "comments", "saved", "shares", "replies", "to
 normalize_ig_user_id = graph_ids("an Instagram business account id (ig-user-id)")
 
 
-STREAMS = {
-    "account_insights": Stream(
-        "account_insights",
-        pa.schema([("date_day", pa.date32()), ("metric", pa.string()), ("value", pa.int64()),
-                   ("end_time", pa.timestamp("s", tz="UTC"))]),
-        key=("account_id", "date_day", "metric"),
-        date_column="date_day",
-        description="Account daily insights, one row per account-local day and metric.",
-        required_fields=("name",),
-        every_day=True,
-    ),
-    "user_snapshots": Stream(
-        "user_snapshots",
-        pa.schema([("snapshot_date", pa.date32()), *[(name, pa.int64()) for name in USER_FIELDS]]),
-        key=("account_id", "snapshot_date"),
-        date_column="snapshot_date",
-        description="The account's follower total, follows and media count as of the pull day.",
-        required_fields=("followers_count",),
-        snapshot=True,
-    ),
-    "follower_demographics": Stream(
-        "follower_demographics",
-        pa.schema([("snapshot_date", pa.date32()), ("dimension", pa.string()), ("bucket", pa.string()),
-                   ("followers", pa.int64())]),
-        key=("account_id", "snapshot_date", "dimension", "bucket"),
-        date_column="snapshot_date",
-        description="Lifetime follower counts per age, gender and country bucket, as of the pull day.",
-        snapshot=True,
-    ),
-    "media": Stream(
-        "media",
-        pa.schema([("media_id", pa.string()), ("published_at", pa.timestamp("s", tz="UTC")),
-                   ("media_type", pa.string()), ("media_product_type", pa.string()), ("caption", pa.string()),
-                   ("permalink", pa.string())]),
-        key=("account_id", "media_id"),
-        date_column=None,
-        description="Every media item of the account (feed posts, reels, stories).",
-    ),
-    "media_insights": Stream(
-        "media_insights",
-        pa.schema([("snapshot_date", pa.date32()), ("media_id", pa.string()), ("insights_status", pa.string()),
-                   *[(name, pa.int64()) for name in MEDIA_COLUMNS]]),
-        key=("account_id", "snapshot_date", "media_id"),
-        date_column="snapshot_date",
-        description="Lifetime media insights as of the pull day; nulls where the API has no data.",
-        snapshot=True,
-    ),
-}
+STREAMS = Stream.by_name(
+    Stream.of("account_insights", [("date_day", pa.date32()), ("metric", pa.string()), ("value", pa.int64()),
+                                   ("end_time", pa.timestamp("s", tz="UTC"))],
+              key=("date_day", "metric"), date_column="date_day",
+              description="Account daily insights, one row per account-local day and metric.",
+              required_fields=("name",), every_day=True),
+    Stream.snapshots("user_snapshots", USER_FIELDS.columns(), key=(),
+                     description="The account's follower total, follows and media count as of the pull day.",
+                     required_fields=("followers_count",)),
+    Stream.snapshots("follower_demographics", [("dimension", pa.string()), ("bucket", pa.string()), ("followers", pa.int64())],
+                     key=("dimension", "bucket"),
+                     description="Lifetime follower counts per age, gender and country bucket, as of the pull day."),
+    Stream.of("media", [("media_id", pa.string()), ("published_at", pa.timestamp("s", tz="UTC")),
+                        ("media_type", pa.string()), ("media_product_type", pa.string()), ("caption", pa.string()),
+                        ("permalink", pa.string())],
+              key=("media_id",), description="Every media item of the account (feed posts, reels, stories)."),
+    Stream.snapshots("media_insights", [("media_id", pa.string()), ("insights_status", pa.string()),
+                                        *Fields.snake(MEDIA_COLUMNS).columns()],
+                     key=("media_id",), description="Lifetime media insights as of the pull day; nulls where the API has no data."),
+)
 
 
-class InstagramConnector(GraphConnector):
+class InstagramConnector(MetaOrganicConnector):
     channel = CHANNEL
     streams = STREAMS
-    default_base_url = "https://graph.facebook.com/v21.0"
-    kind = "organic"
     display_name = "Instagram"
-    platform = "Meta"
-    day_timezone = "America/Los_Angeles"
-    paid_channel = "meta_ads"
-    dbt_unions = {"account_daily": "stg_instagram__account_daily", "posts": "stg_instagram__posts",
-                  "post_snapshots": "stg_instagram__post_snapshots",
-                  "follower_demographics": "stg_instagram__follower_demographics"}
-    engagements_basis = "account_daily"
-    expected_lag_days = 1
+    dbt_unions = UnionModels(*ORGANIC_UNIONS, "follower_demographics")
     option_types = {"snapshot_media_days": int}
     normalize_account = normalize_ig_user_id
 
@@ -237,15 +200,11 @@ def parse_demographics(body: dict[str, Any], snapshot_date: dt.date, v: Values) 
 
 def _media_row(record: dict[str, Any], v: Values) -> dict[str, Any]:
     return {
-        "media_id": record.get("id"),
+        **as_sent(record, "media_type", "media_product_type", "caption", "permalink", media_id="id"),
         "published_at": v.timestamp(record.get("timestamp"), "timestamp", GRAPH_TIME),
-        "media_type": record.get("media_type"),
-        "media_product_type": record.get("media_product_type"),
-        "caption": record.get("caption"),
-        "permalink": record.get("permalink"),
     }
 
 
 def user_snapshot_row(body: dict[str, Any], snapshot_date: dt.date, v: Values) -> dict[str, Any]:
     """The IG User node's counts; a field the API left out is null, not zero."""
-    return {"snapshot_date": snapshot_date, **{name: v.int(body.get(name), name) for name in USER_FIELDS}}
+    return {"snapshot_date": snapshot_date, **v.fields(body, USER_FIELDS)}

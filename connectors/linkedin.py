@@ -50,7 +50,7 @@ import orjson
 import pyarrow as pa
 import requests
 
-from connectors.base import EPOCH_MS, MONEY, AccountIds, AdTotals, Connector, ParseError, Stream, Values, date_chunks
+from connectors.base import EPOCH_MS, PAID_UNIONS, AccountIds, AdTotals, Connector, Fields, ParseError, Stream, UnionModels, Values, as_sent, date_chunks
 from connectors.http import ApiClient, ApiError, Dialect, TokenPaginator, Verdict, retry_after
 
 log = logging.getLogger("socialmart.linkedin")
@@ -65,31 +65,14 @@ CAMPAIGN_PAGE_SIZE = 100
 ORGANIC_MIN_AGE_DAYS = 2
 _UNKNOWN_FIELDS = re.compile(r"Invalid fields? requested: ([A-Za-z0-9_, ]+)")
 
-# adAnalytics metric -> (column, kind)
-AD_METRICS = {
-    "impressions": ("impressions", "int"),
-    "clicks": ("clicks", "int"),
-    "landingPageClicks": ("landing_page_clicks", "int"),
-    "costInLocalCurrency": ("cost_in_local_currency", "decimal"),
-    "costInUsd": ("cost_in_usd", "decimal"),
-    "externalWebsiteConversions": ("external_website_conversions", "int"),
-    "conversionValueInLocalCurrency": ("conversion_value_in_local_currency", "decimal"),
-    "oneClickLeads": ("one_click_leads", "int"),
-    "likes": ("likes", "int"),
-    "comments": ("comments", "int"),
-    "shares": ("shares", "int"),
-    "follows": ("follows", "int"),
-    "reactions": ("reactions", "int"),
-    "totalEngagements": ("total_engagements", "int"),
-    "videoViews": ("video_views", "int"),
-    "videoCompletions": ("video_completions", "int"),
-    "otherEngagements": ("other_engagements", "int"),
-    "companyPageClicks": ("company_page_clicks", "int"),
-    "opens": ("opens", "int"),
-    "sends": ("sends", "int"),
-}
+# adAnalytics metrics (connectors.base.Fields), in the columns' order.
+AD_METRICS = Fields.snake((
+    "impressions", "clicks", "landingPageClicks", "costInLocalCurrency", "costInUsd", "externalWebsiteConversions",
+    "conversionValueInLocalCurrency", "oneClickLeads", "likes", "comments", "shares", "follows", "reactions",
+    "totalEngagements", "videoViews", "videoCompletions", "otherEngagements", "companyPageClicks", "opens", "sends",
+), costInLocalCurrency="decimal", costInUsd="decimal", conversionValueInLocalCurrency="decimal")
 AD_KEY_FIELDS = ("dateRange", "pivotValues")
-SHARE_METRICS = {
+SHARE_METRICS = Fields({
     "impressionCount": ("impressions", "int"),
     "uniqueImpressionsCount": ("unique_impressions", "int"),
     "clickCount": ("clicks", "int"),
@@ -97,7 +80,15 @@ SHARE_METRICS = {
     "commentCount": ("comments", "int"),
     "shareCount": ("shares", "int"),
     "engagement": ("engagement_rate", "float"),
-}
+})
+FOLLOWER_GAINS = Fields({
+    "organicFollowerGain": ("organic_follower_gain", "int"),
+    "paidFollowerGain": ("paid_follower_gain", "int"),
+})
+FOLLOWER_COUNTS = Fields({
+    "organicFollowerCount": ("organic_followers", "int"),
+    "paidFollowerCount": ("paid_followers", "int"),
+})
 DEMOGRAPHIC_FACETS = {
     "followerCountsByGeoCountry": ("country", "geo"),
     "followerCountsByFunction": ("function", "function"),
@@ -149,85 +140,39 @@ class LinkedinDialect(Dialect):
         return Verdict("permanent", status, code, message)
 
 
-def _columns(metrics: dict[str, tuple[str, str]]) -> list[tuple[str, pa.DataType]]:
-    types = {"int": pa.int64(), "decimal": MONEY, "float": pa.float64()}
-    return [(column, types[kind]) for column, kind in metrics.values()]
-
-
-STREAMS = {
-    "ad_accounts": Stream(
-        "ad_accounts",
-        pa.schema([
-            ("account_name", pa.string()), ("currency", pa.string()), ("status", pa.string()),
-            ("account_type", pa.string()), ("organization_urn", pa.string()),
-        ]),
-        key=("account_id",),
-        date_column=None,
-        description="Sponsored ad account facts; its currency is the currency of every local amount.",
-    ),
-    "campaigns": Stream(
-        "campaigns",
-        pa.schema([
-            ("campaign_id", pa.string()), ("campaign_name", pa.string()), ("objective", pa.string()),
-            ("campaign_type", pa.string()), ("status", pa.string()), ("campaign_group_id", pa.string()),
-            ("start_time", pa.timestamp("ms", tz="UTC")), ("end_time", pa.timestamp("ms", tz="UTC")),
-        ]),
-        key=("account_id", "campaign_id"),
-        date_column=None,
-        description="Campaigns of the sponsored ad account.",
-    ),
-    "campaign_daily": Stream(
-        "campaign_daily",
-        pa.schema([("date_day", pa.date32()), ("campaign_id", pa.string()), *_columns(AD_METRICS)]),
-        key=("account_id", "date_day", "campaign_id"),
-        date_column="date_day",
-        description="adAnalytics per UTC day and campaign (pivot=CAMPAIGN, timeGranularity=DAILY).",
-        required_fields=("dateRange", "impressions", "clicks", "costInLocalCurrency"),
-        every_day=True,
-    ),
-    "share_statistics": Stream(
-        "share_statistics",
-        pa.schema([("date_day", pa.date32()), ("organization_id", pa.string()), *_columns(SHARE_METRICS)]),
-        key=("account_id", "organization_id", "date_day"),
-        date_column="date_day",
-        description="Organization page share statistics per UTC day.",
-        required_fields=("totalShareStatistics.impressionCount", "totalShareStatistics.clickCount"),
-        every_day=True,
-    ),
-    "follower_gains": Stream(
-        "follower_gains",
-        pa.schema([
-            ("date_day", pa.date32()), ("organization_id", pa.string()),
-            ("organic_follower_gain", pa.int64()), ("paid_follower_gain", pa.int64()),
-        ]),
-        key=("account_id", "organization_id", "date_day"),
-        date_column="date_day",
-        description="Net follower gains of the organization page per UTC day (organic may be negative).",
-        required_fields=("followerGains.organicFollowerGain", "followerGains.paidFollowerGain"),
-        every_day=True,
-        # Net gains back-cast the total_followers snapshot.
-        through_snapshot_date=True,
-    ),
-    "follower_demographics": Stream(
-        "follower_demographics",
-        pa.schema([
-            ("snapshot_date", pa.date32()), ("organization_id", pa.string()), ("dimension", pa.string()),
-            ("bucket", pa.string()), ("organic_followers", pa.int64()), ("paid_followers", pa.int64()),
-        ]),
-        key=("account_id", "snapshot_date", "organization_id", "dimension", "bucket"),
-        date_column="snapshot_date",
-        description="Lifetime followers by country, function, seniority and industry, one snapshot per pull day.",
-        snapshot=True,
-    ),
-    "total_followers": Stream(
-        "total_followers",
-        pa.schema([("snapshot_date", pa.date32()), ("organization_id", pa.string()), ("followers", pa.int64())]),
-        key=("account_id", "snapshot_date", "organization_id"),
-        date_column="snapshot_date",
-        description="Total followers of the organization page (networkSizes firstDegreeSize), one snapshot per pull day.",
-        snapshot=True,
-    ),
-}
+STREAMS = Stream.by_name(
+    Stream.of("ad_accounts", [("account_name", pa.string()), ("currency", pa.string()), ("status", pa.string()),
+                              ("account_type", pa.string()), ("organization_urn", pa.string())],
+              key=(), description="Sponsored ad account facts; its currency is the currency of every local amount.",
+              expectations=("currency: currency",)),
+    Stream.of("campaigns", [("campaign_id", pa.string()), ("campaign_name", pa.string()), ("objective", pa.string()),
+                            ("campaign_type", pa.string()), ("status", pa.string()), ("campaign_group_id", pa.string()),
+                            ("start_time", pa.timestamp("ms", tz="UTC")), ("end_time", pa.timestamp("ms", tz="UTC"))],
+              key=("campaign_id",), description="Campaigns of the sponsored ad account."),
+    Stream.of("campaign_daily", [("date_day", pa.date32()), ("campaign_id", pa.string()), *AD_METRICS.columns()],
+              key=("date_day", "campaign_id"), date_column="date_day",
+              description="adAnalytics per UTC day and campaign (pivot=CAMPAIGN, timeGranularity=DAILY).",
+              required_fields=("dateRange", "impressions", "clicks", "costInLocalCurrency"), every_day=True,
+              expectations=("nonnegative: cost_in_local_currency, impressions, clicks, external_website_conversions",
+                            "at_most: clicks <= impressions", "not_future: date_day")),
+    Stream.of("share_statistics", [("date_day", pa.date32()), ("organization_id", pa.string()), *SHARE_METRICS.columns()],
+              key=("organization_id", "date_day"), date_column="date_day",
+              description="Organization page share statistics per UTC day.",
+              required_fields=("totalShareStatistics.impressionCount", "totalShareStatistics.clickCount"), every_day=True),
+    # Net gains back-cast the total_followers snapshot.
+    Stream.of("follower_gains", [("date_day", pa.date32()), ("organization_id", pa.string()), *FOLLOWER_GAINS.columns()],
+              key=("organization_id", "date_day"), date_column="date_day",
+              description="Net follower gains of the organization page per UTC day (organic may be negative).",
+              required_fields=("followerGains.organicFollowerGain", "followerGains.paidFollowerGain"), every_day=True,
+              through_snapshot_date=True),
+    Stream.snapshots("follower_demographics", [("organization_id", pa.string()), ("dimension", pa.string()),
+                                               ("bucket", pa.string()), *FOLLOWER_COUNTS.columns()],
+                     key=("organization_id", "dimension", "bucket"),
+                     description="Lifetime followers by country, function, seniority and industry, one snapshot per pull day."),
+    Stream.snapshots("total_followers", [("organization_id", pa.string()), ("followers", pa.int64())],
+                     key=("organization_id",),
+                     description="Total followers of the organization page (networkSizes firstDegreeSize), one snapshot per pull day."),
+)
 ORGANIC_STREAMS = frozenset({"share_statistics", "follower_gains", "follower_demographics", "total_followers"})
 
 
@@ -271,20 +216,11 @@ class LinkedinConnector(Connector):
     display_name = "LinkedIn"
     platform = "LinkedIn"
     day_timezone = "UTC"
-    dbt_unions = {"ad_accounts": "stg_linkedin__accounts", "ad_campaigns": "stg_linkedin__campaigns",
-                  "ad_campaign_daily": "stg_linkedin__campaign_daily",
-                  "ad_campaign_daily_versions": "stg_linkedin__campaign_daily_versions", "account_daily": "stg_linkedin__account_daily",
-                  "follower_demographics": "stg_linkedin__follower_demographics"}
+    dbt_unions = UnionModels(*PAID_UNIONS, "account_daily", "follower_demographics")
     engagements_basis = "account_daily"
     ad_totals = AdTotals(stream="campaign_daily", spend="cost_in_local_currency", currency_stream="ad_accounts")
-    raw_expectations = {
-        "campaign_daily": ("nonnegative: cost_in_local_currency, impressions, clicks, external_website_conversions",
-                           "at_most: clicks <= impressions", "not_future: date_day"),
-        "ad_accounts": ("currency: currency",),
-    }
     # Organization statistics end at least 2 days back (see above).
     expected_lag_days = 2
-    credential_keys = ("access_token",)
     option_types = {"organizations": list, VERSION_OPTION: str}
     normalize_account = normalize_ad_account_id
 
@@ -419,10 +355,6 @@ def orjson_key(value: Any) -> str:
     return orjson.dumps(value, option=orjson.OPT_SORT_KEYS).decode()
 
 
-def _typed(v: Values, kind: str, value: Any, column: str) -> Any:
-    return getattr(v, kind)(value, column)
-
-
 def ad_day(record: dict[str, Any], v: Values) -> dt.date | None:
     start = (record.get("dateRange") or {}).get("start") or {}
     try:
@@ -441,20 +373,11 @@ def campaign_id(record: dict[str, Any], v: Values) -> str:
 
 
 def ad_row(record: dict[str, Any], v: Values) -> dict[str, Any]:
-    row: dict[str, Any] = {"date_day": ad_day(record, v), "campaign_id": campaign_id(record, v)}
-    for api_name, (column, kind) in AD_METRICS.items():
-        row[column] = _typed(v, kind, record.get(api_name), api_name)
-    return row
+    return {"date_day": ad_day(record, v), "campaign_id": campaign_id(record, v), **v.fields(record, AD_METRICS)}
 
 
 def ad_account_row(body: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "account_name": body.get("name"),
-        "currency": body.get("currency"),
-        "status": body.get("status"),
-        "account_type": body.get("type"),
-        "organization_urn": body.get("reference"),
-    }
+    return as_sent(body, "currency", "status", account_name="name", account_type="type", organization_urn="reference")
 
 
 def _urn_id(value: Any) -> str | None:
@@ -465,10 +388,7 @@ def campaign_row(record: dict[str, Any], v: Values) -> dict[str, Any]:
     schedule = record.get("runSchedule") or {}
     return {
         "campaign_id": str(record.get("id")),  # an int64 on the wire: never through a float
-        "campaign_name": record.get("name"),
-        "objective": record.get("objectiveType"),
-        "campaign_type": record.get("type"),
-        "status": record.get("status"),
+        **as_sent(record, "status", campaign_name="name", objective="objectiveType", campaign_type="type"),
         "campaign_group_id": _urn_id(record.get("campaignGroup")),
         "start_time": v.timestamp(schedule.get("start"), "runSchedule.start", EPOCH_MS),
         "end_time": v.timestamp(schedule.get("end"), "runSchedule.end", EPOCH_MS),
@@ -481,34 +401,21 @@ def _element_day(element: dict[str, Any], v: Values) -> dt.date:
 
 def share_row(element: dict[str, Any], organization: str, v: Values) -> dict[str, Any]:
     stats = element.get("totalShareStatistics") or {}
-    row: dict[str, Any] = {"date_day": _element_day(element, v), "organization_id": organization}
-    for api_name, (column, kind) in SHARE_METRICS.items():
-        row[column] = _typed(v, kind, stats.get(api_name), f"totalShareStatistics.{api_name}")
-    return row
+    return {"date_day": _element_day(element, v), "organization_id": organization,
+            **v.fields(stats, SHARE_METRICS, "totalShareStatistics.")}
 
 
 def follower_gain_row(element: dict[str, Any], organization: str, v: Values) -> dict[str, Any]:
     gains = element.get("followerGains") or {}
-    return {
-        "date_day": _element_day(element, v),
-        "organization_id": organization,
-        "organic_follower_gain": v.int(gains.get("organicFollowerGain"), "followerGains.organicFollowerGain"),
-        "paid_follower_gain": v.int(gains.get("paidFollowerGain"), "followerGains.paidFollowerGain"),
-    }
+    return {"date_day": _element_day(element, v), "organization_id": organization,
+            **v.fields(gains, FOLLOWER_GAINS, "followerGains.")}
 
 
 def demographic_rows(element: dict[str, Any], organization: str, snapshot_date: dt.date,
                      v: Values) -> Iterator[tuple[dict[str, Any], dict[str, Any]]]:
     for facet, (dimension, bucket_key) in DEMOGRAPHIC_FACETS.items():
         for entry in element.get(facet) or []:
-            counts = entry.get("followerCounts") or {}
-            row = {
-                "snapshot_date": snapshot_date,
-                "organization_id": organization,
-                "dimension": dimension,
-                "bucket": entry.get(bucket_key),
-                "organic_followers": v.int(counts.get("organicFollowerCount"), f"{facet}.organicFollowerCount"),
-                "paid_followers": v.int(counts.get("paidFollowerCount"), f"{facet}.paidFollowerCount"),
-            }
+            row = {"snapshot_date": snapshot_date, "organization_id": organization, "dimension": dimension,
+                   "bucket": entry.get(bucket_key), **v.fields(entry.get("followerCounts") or {}, FOLLOWER_COUNTS, f"{facet}.")}
             yield row, {"facet": facet, **entry}
 

@@ -29,7 +29,7 @@ from urllib.parse import parse_qs
 
 import pyarrow as pa
 
-from connectors.base import MONEY, AccountIds, AdTotals, Stream, Values
+from connectors.base import MONEY, PAID_UNIONS, AccountIds, AdTotals, PaidConnector, Stream, UnionModels, Values, as_sent
 from connectors.columnar import ColumnarBuilder, Wire, first_action_value
 from connectors.graph import GRAPH_TIME, GraphConnector
 from connectors.http import ApiError, prefetched
@@ -50,68 +50,35 @@ INSIGHT_WIRE_SCHEMA = pa.schema([
     ("actions", _ACTIONS), ("action_values", _ACTIONS),
 ])
 
-STREAMS = {
-    "accounts": Stream(
-        "accounts",
-        pa.schema([("account_name", pa.string()), ("currency", pa.string()), ("timezone_name", pa.string())]),
-        key=("account_id",),
-        date_column=None,
-        description="Ad account facts: its currency and time zone govern every other stream's money and dates.",
-    ),
-    "campaigns": Stream(
-        "campaigns",
-        pa.schema([
-            ("campaign_id", pa.string()), ("campaign_name", pa.string()), ("objective", pa.string()),
-            ("status", pa.string()), ("start_time", pa.timestamp("s", tz="UTC")), ("stop_time", pa.timestamp("s", tz="UTC")),
-        ]),
-        key=("account_id", "campaign_id"),
-        date_column=None,
-        description="Campaigns of the ad account.",
-    ),
-    "ads": Stream(
-        "ads",
-        pa.schema([
-            ("ad_id", pa.string()), ("ad_name", pa.string()), ("campaign_id", pa.string()), ("url_tags", pa.string()),
-            ("utm_source", pa.string()), ("utm_medium", pa.string()), ("utm_campaign", pa.string()),
-        ]),
-        key=("account_id", "ad_id"),
-        date_column=None,
-        description="Ads with their creative's url_tags and the UTM parameters parsed from them.",
-    ),
-    "insights": Stream(
-        "insights",
-        pa.schema([
-            ("date_day", pa.date32()), ("campaign_id", pa.string()), ("campaign_name", pa.string()),
-            ("spend", MONEY), ("impressions", pa.int64()), ("reach", pa.int64()), ("clicks", pa.int64()),
-            ("link_clicks", pa.int64()), ("conversion_action_type", pa.string()),
-            ("conversions", pa.decimal128(18, 2)), ("conversion_value", MONEY),
-        ]),
-        key=("account_id", "date_day", "campaign_id"),
-        date_column="date_day",
-        description="Campaign insights per account-local day (time_increment=1), conversions of one canonical action type.",
-        required_fields=("date_start", "spend", "impressions", "reach", "clicks"),
-        every_day=True,
-    ),
-}
+STREAMS = Stream.by_name(
+    Stream.of("accounts", [("account_name", pa.string()), ("currency", pa.string()), ("timezone_name", pa.string())],
+              key=(), description="Ad account facts: its currency and time zone govern every other stream's money and dates.",
+              expectations=("currency: currency",)),
+    Stream.of("campaigns", [("campaign_id", pa.string()), ("campaign_name", pa.string()), ("objective", pa.string()),
+                            ("status", pa.string()), ("start_time", pa.timestamp("s", tz="UTC")),
+                            ("stop_time", pa.timestamp("s", tz="UTC"))],
+              key=("campaign_id",), description="Campaigns of the ad account."),
+    Stream.of("ads", [("ad_id", pa.string()), ("ad_name", pa.string()), ("campaign_id", pa.string()), ("url_tags", pa.string()),
+                      ("utm_source", pa.string()), ("utm_medium", pa.string()), ("utm_campaign", pa.string())],
+              key=("ad_id",), description="Ads with their creative's url_tags and the UTM parameters parsed from them."),
+    Stream.of("insights", [("date_day", pa.date32()), ("campaign_id", pa.string()), ("campaign_name", pa.string()),
+                           ("spend", MONEY), ("impressions", pa.int64()), ("reach", pa.int64()), ("clicks", pa.int64()),
+                           ("link_clicks", pa.int64()), ("conversion_action_type", pa.string()),
+                           ("conversions", pa.decimal128(18, 2)), ("conversion_value", MONEY)],
+              key=("date_day", "campaign_id"), date_column="date_day",
+              description="Campaign insights per account-local day (time_increment=1), conversions of one canonical action type.",
+              required_fields=("date_start", "spend", "impressions", "reach", "clicks"), every_day=True,
+              expectations=("nonnegative: spend, impressions, reach, clicks, link_clicks, conversions, conversion_value",
+                            "at_most: clicks <= impressions", "not_future: date_day")),
+)
 
 
-class MetaAdsConnector(GraphConnector):
+class MetaAdsConnector(GraphConnector, PaidConnector):
     channel = CHANNEL
     streams = STREAMS
-    default_base_url = "https://graph.facebook.com/v21.0"
-    kind = "paid"
     display_name = "Meta Ads"
-    platform = "Meta"
-    dbt_unions = {"ad_accounts": "stg_meta_ads__accounts", "ad_campaigns": "int_meta_ads__campaigns",
-                  "ad_campaign_daily": "stg_meta_ads__insights",
-                  "ad_campaign_daily_versions": "stg_meta_ads__campaign_daily_versions"}
+    dbt_unions = UnionModels(*PAID_UNIONS, intermediate=("ad_campaigns",), ad_campaign_daily="stg_meta_ads__insights")
     ad_totals = AdTotals(stream="insights", spend="spend", currency_stream="accounts")
-    raw_expectations = {
-        "insights": ("nonnegative: spend, impressions, reach, clicks, link_clicks, conversions, conversion_value",
-                     "at_most: clicks <= impressions", "not_future: date_day"),
-        "accounts": ("currency: currency",),
-    }
-    expected_lag_days = 1
     option_types = {"conversion_action_type": str, "action_attribution_windows": list}
     normalize_account = normalize_account_id
 
@@ -137,8 +104,7 @@ class MetaAdsConnector(GraphConnector):
                 values: Values) -> Iterator[tuple[dict[str, Any], Any]]:
         if stream == "accounts":
             body = self.get(account, f"/{account}", {"fields": "name,currency,timezone_name"})
-            yield {"account_name": body.get("name"), "currency": body.get("currency"),
-                   "timezone_name": body.get("timezone_name")}, body
+            yield as_sent(body, "currency", "timezone_name", account_name="name"), body
         elif stream == "campaigns":
             params = {"fields": "id,name,objective,status,start_time,stop_time", "limit": PAGE_LIMIT}
             yield from ((_campaign_row(r, values), r) for r in self.paged(account, f"/{account}/campaigns", params))
@@ -218,10 +184,7 @@ class MetaAdsConnector(GraphConnector):
 
 def _campaign_row(record: dict[str, Any], v: Values) -> dict[str, Any]:
     return {
-        "campaign_id": record.get("id"),
-        "campaign_name": record.get("name"),
-        "objective": record.get("objective"),
-        "status": record.get("status"),
+        **as_sent(record, "objective", "status", campaign_id="id", campaign_name="name"),
         "start_time": v.timestamp(record.get("start_time"), "start_time", GRAPH_TIME),
         "stop_time": v.timestamp(record.get("stop_time"), "stop_time", GRAPH_TIME),
     }
@@ -231,9 +194,7 @@ def _ad_row(record: dict[str, Any], v: Values) -> dict[str, Any]:
     url_tags = (record.get("creative") or {}).get("url_tags")
     utm = {k: vals[0] for k, vals in parse_qs(url_tags or "").items() if vals}
     return {
-        "ad_id": record.get("id"),
-        "ad_name": record.get("name"),
-        "campaign_id": record.get("campaign_id"),
+        **as_sent(record, "campaign_id", ad_id="id", ad_name="name"),
         "url_tags": url_tags,
         "utm_source": utm.get("utm_source"),
         "utm_medium": utm.get("utm_medium"),

@@ -37,7 +37,7 @@ from urllib.parse import parse_qs, urlsplit
 import pyarrow as pa
 import requests
 
-from connectors.base import MONEY, AccountIds, AdTotals, Connector, Stream, Values, date_chunks
+from connectors.base import MONEY, PAID_UNIONS, AccountIds, AdTotals, Fields, PaidConnector, Stream, UnionModels, Values, as_sent, date_chunks
 from connectors.http import ApiClient, Dialect, PageNumberPaginator, Verdict, register_secret, retry_after
 
 CHANNEL = "tiktok_ads"
@@ -49,19 +49,14 @@ SERVER_ERROR_CODES = {50000, 50002}
 AUTH_CODES = {40104, 40105}  # empty / invalid-or-expired access token
 INVALID_PARAMETER_CODE = 40002
 
-# Report metric -> (column, Values parser). campaign_name is a "metric" in
-# TikTok's report API, not a dimension.
-REPORT_METRICS: dict[str, tuple[str, str]] = {
-    "campaign_name": ("campaign_name", "str"),
-    "spend": ("spend", "decimal"),
-    "impressions": ("impressions", "int"),
-    "clicks": ("clicks", "int"),
-    "reach": ("reach", "int"),
-    "conversion": ("conversion", "decimal"),
-    "complete_payment": ("complete_payment", "decimal"),
+# Report metric -> (column, kind) (connectors.base.Fields). campaign_name is
+# a "metric" in TikTok's report API, not a dimension.
+REPORT_METRICS = Fields({
+    **Fields.snake(("campaign_name", "spend", "impressions", "clicks", "reach", "conversion", "complete_payment"),
+                   campaign_name="text", spend="decimal", conversion="decimal", complete_payment="decimal"),
     # Despite its name, the total value of complete-payment (purchase) events.
     "total_complete_payment_rate": ("complete_payment_value", "decimal"),
-}
+})
 
 
 normalize_advertiser_id = AccountIds("a TikTok advertiser id", "up to 20 digits", r"[0-9]{1,20}")
@@ -92,69 +87,41 @@ class TikTokDialect(Dialect):
         return Verdict("permanent", status, code, message)
 
 
-STREAMS = {
-    "advertisers": Stream(
-        "advertisers",
-        pa.schema([("advertiser_name", pa.string()), ("currency", pa.string()), ("timezone", pa.string()),
-                   ("status", pa.string())]),
-        key=("account_id",),
-        date_column=None,
-        description="Advertiser facts: its currency and time zone govern the report's money and days.",
-    ),
-    "campaigns": Stream(
-        "campaigns",
-        pa.schema([("campaign_id", pa.string()), ("campaign_name", pa.string()), ("objective_type", pa.string()),
-                   ("operation_status", pa.string())]),
-        key=("account_id", "campaign_id"),
-        date_column=None,
-        description="Campaigns of the advertiser.",
-    ),
-    "ads": Stream(
-        "ads",
-        pa.schema([("ad_id", pa.string()), ("ad_name", pa.string()), ("campaign_id", pa.string()),
-                   ("landing_page_url", pa.string()), ("utm_source", pa.string()), ("utm_medium", pa.string()),
-                   ("utm_campaign", pa.string())]),
-        key=("account_id", "ad_id"),
-        date_column=None,
-        description="Ads with their landing page URL and the UTM parameters parsed from it.",
-    ),
-    "campaign_daily": Stream(
-        "campaign_daily",
-        pa.schema([
-            ("date_day", pa.date32()), ("campaign_id", pa.string()), ("campaign_name", pa.string()),
-            ("spend", MONEY), ("impressions", pa.int64()), ("clicks", pa.int64()), ("reach", pa.int64()),
-            ("conversion", pa.decimal128(18, 2)), ("complete_payment", pa.decimal128(18, 2)),
-            ("complete_payment_value", MONEY),
-        ]),
-        key=("account_id", "date_day", "campaign_id"),
-        date_column="date_day",
-        description="Campaign report per advertiser-local day (stat_time_day); '-' metrics land as null.",
-        required_fields=("dimensions.stat_time_day", "metrics.spend", "metrics.impressions", "metrics.clicks"),
-        every_day=True,
-    ),
-}
+STREAMS = Stream.by_name(
+    Stream.of("advertisers", [("advertiser_name", pa.string()), ("currency", pa.string()), ("timezone", pa.string()),
+                              ("status", pa.string())],
+              key=(), description="Advertiser facts: its currency and time zone govern the report's money and days.",
+              expectations=("currency: currency",)),
+    Stream.of("campaigns", [("campaign_id", pa.string()), ("campaign_name", pa.string()), ("objective_type", pa.string()),
+                            ("operation_status", pa.string())],
+              key=("campaign_id",), description="Campaigns of the advertiser."),
+    Stream.of("ads", [("ad_id", pa.string()), ("ad_name", pa.string()), ("campaign_id", pa.string()),
+                      ("landing_page_url", pa.string()), ("utm_source", pa.string()), ("utm_medium", pa.string()),
+                      ("utm_campaign", pa.string())],
+              key=("ad_id",), description="Ads with their landing page URL and the UTM parameters parsed from it."),
+    Stream.of("campaign_daily", [("date_day", pa.date32()), ("campaign_id", pa.string()), ("campaign_name", pa.string()),
+                                 ("spend", MONEY), ("impressions", pa.int64()), ("clicks", pa.int64()), ("reach", pa.int64()),
+                                 ("conversion", pa.decimal128(18, 2)), ("complete_payment", pa.decimal128(18, 2)),
+                                 ("complete_payment_value", MONEY)],
+              key=("date_day", "campaign_id"), date_column="date_day",
+              description="Campaign report per advertiser-local day (stat_time_day); '-' metrics land as null.",
+              required_fields=("dimensions.stat_time_day", "metrics.spend", "metrics.impressions", "metrics.clicks"),
+              every_day=True,
+              expectations=("nonnegative: spend, impressions, clicks, reach, conversion, complete_payment_value",
+                            "at_most: clicks <= impressions", "not_future: date_day")),
+)
 
 LIST_ENDPOINTS = {"campaigns": "/campaign/get/", "ads": "/ad/get/"}
 
 
-class TikTokAdsConnector(Connector):
+class TikTokAdsConnector(PaidConnector):
     channel = CHANNEL
     streams = STREAMS
     default_base_url = "https://business-api.tiktok.com/open_api/v1.3"
-    kind = "paid"
     display_name = "TikTok Ads"
     platform = "TikTok"
-    dbt_unions = {"ad_accounts": "stg_tiktok_ads__accounts", "ad_campaigns": "int_tiktok_ads__campaigns",
-                  "ad_campaign_daily": "stg_tiktok_ads__campaign_daily",
-                  "ad_campaign_daily_versions": "stg_tiktok_ads__campaign_daily_versions"}
+    dbt_unions = UnionModels(*PAID_UNIONS, intermediate=("ad_campaigns",))
     ad_totals = AdTotals(stream="campaign_daily", spend="spend", currency_stream="advertisers")
-    raw_expectations = {
-        "campaign_daily": ("nonnegative: spend, impressions, clicks, reach, conversion, complete_payment_value",
-                           "at_most: clicks <= impressions", "not_future: date_day"),
-        "advertisers": ("currency: currency",),
-    }
-    expected_lag_days = 1
-    credential_keys = ("access_token",)
     option_types = {"page_size": int}
     normalize_account = normalize_advertiser_id
 
@@ -224,20 +191,13 @@ def _id(value: Any) -> str | None:
 
 
 def advertiser_row(record: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "advertiser_name": record.get("name"),
-        "currency": record.get("currency"),
-        "timezone": record.get("timezone"),
-        "status": record.get("status"),
-    }
+    return as_sent(record, "currency", "timezone", "status", advertiser_name="name")
 
 
 def campaign_row(record: dict[str, Any]) -> dict[str, Any]:
     return {
         "campaign_id": _id(record.get("campaign_id")),
-        "campaign_name": record.get("campaign_name"),
-        "objective_type": record.get("objective_type"),
-        "operation_status": record.get("operation_status"),
+        **as_sent(record, "campaign_name", "objective_type", "operation_status"),
     }
 
 
@@ -246,7 +206,7 @@ def ad_row(record: dict[str, Any]) -> dict[str, Any]:
     utm = {k: v[0] for k, v in parse_qs(urlsplit(url).query).items() if v} if url else {}
     return {
         "ad_id": _id(record.get("ad_id")),
-        "ad_name": record.get("ad_name"),
+        **as_sent(record, "ad_name"),
         "campaign_id": _id(record.get("campaign_id")),
         "landing_page_url": url,
         "utm_source": utm.get("utm_source"),
@@ -260,11 +220,8 @@ def report_row(record: dict[str, Any], v: Values) -> dict[str, Any]:
     dims = record.get("dimensions") or {}
     metrics = record.get("metrics") or {}
     # "2024-05-01 00:00:00": the advertiser-local day; the time part is always midnight.
-    row: dict[str, Any] = {
+    return {
         "date_day": v.date(dims.get("stat_time_day"), "stat_time_day"),
         "campaign_id": _id(dims.get("campaign_id")),
+        **v.fields(metrics, REPORT_METRICS),
     }
-    for metric, (column, kind) in REPORT_METRICS.items():
-        raw = metrics.get(metric)
-        row[column] = (raw if raw not in Values.MISSING else None) if kind == "str" else getattr(v, kind)(raw, metric)
-    return row

@@ -51,7 +51,7 @@ from zoneinfo import ZoneInfo
 import pyarrow as pa
 import requests
 
-from connectors.base import AccountIds, ChannelSettings, Connector, Stream, Values, date_chunks
+from connectors.base import ORGANIC_UNIONS, AccountIds, ChannelSettings, Fields, OrganicConnector, Stream, UnionModels, Values, date_chunks
 from connectors.http import ApiClient, ApiError, Dialect, Verdict, register_secret
 
 CHANNEL = "wechat"
@@ -115,69 +115,39 @@ class _TokenAuth(requests.auth.AuthBase):
 
 _INT = pa.int64()
 
-STREAMS = {
-    "user_summary": Stream(
-        "user_summary",
-        pa.schema([("ref_date", pa.date32()), ("user_source", _INT), ("new_user", _INT), ("cancel_user", _INT)]),
-        key=("account_id", "ref_date", "user_source"),
-        date_column="ref_date",
-        description="New and cancelled followers per Beijing day and acquisition source.",
-        required_fields=("new_user", "cancel_user"),
-        through_snapshot_date=True,
-    ),
-    "user_cumulate": Stream(
-        "user_cumulate",
-        pa.schema([("ref_date", pa.date32()), ("cumulate_user", _INT)]),
-        key=("account_id", "ref_date"),
-        date_column="ref_date",
-        description="Follower total at the end of each Beijing day.",
-        required_fields=("cumulate_user",),
-        every_day=True,
-        through_snapshot_date=True,
-    ),
-    "article_summary": Stream(
-        "article_summary",
-        pa.schema([
-            ("ref_date", pa.date32()), ("msgid", pa.string()), ("title", pa.string()),
-            ("int_page_read_user", _INT), ("int_page_read_count", _INT),
-            ("ori_page_read_user", _INT), ("ori_page_read_count", _INT),
-            ("share_user", _INT), ("share_count", _INT), ("add_to_fav_user", _INT), ("add_to_fav_count", _INT),
-        ]),
-        key=("account_id", "ref_date", "msgid"),
-        date_column="ref_date",
-        description="Per-day reads, shares and favourites of each mass-message article.",
-    ),
-    "article_total": Stream(
-        "article_total",
-        pa.schema([("ref_date", pa.date32()), ("msgid", pa.string()), ("title", pa.string()),
-                   ("target_user", _INT)]),
-        key=("account_id", "ref_date", "msgid"),
-        date_column="ref_date",
-        description="Each mass-message article on the Beijing day it was sent, with its recipients.",
-        required_fields=("msgid",),
-    ),
-}
-_INT_COLUMNS = {
-    name: [f.name for f in stream.schema if f.type == _INT] for name, stream in STREAMS.items()
-}
+STREAMS = Stream.by_name(
+    Stream.of("user_summary", [("ref_date", pa.date32()), ("user_source", _INT), ("new_user", _INT), ("cancel_user", _INT)],
+              key=("ref_date", "user_source"), date_column="ref_date",
+              description="New and cancelled followers per Beijing day and acquisition source.",
+              required_fields=("new_user", "cancel_user"), through_snapshot_date=True,
+              expectations=("nonnegative: new_user, cancel_user", "not_future: ref_date")),
+    Stream.of("user_cumulate", [("ref_date", pa.date32()), ("cumulate_user", _INT)], key=("ref_date",), date_column="ref_date",
+              description="Follower total at the end of each Beijing day.",
+              required_fields=("cumulate_user",), every_day=True, through_snapshot_date=True),
+    Stream.of("article_summary", [("ref_date", pa.date32()), ("msgid", pa.string()), ("title", pa.string()),
+                                  ("int_page_read_user", _INT), ("int_page_read_count", _INT),
+                                  ("ori_page_read_user", _INT), ("ori_page_read_count", _INT),
+                                  ("share_user", _INT), ("share_count", _INT), ("add_to_fav_user", _INT), ("add_to_fav_count", _INT)],
+              key=("ref_date", "msgid"), date_column="ref_date",
+              description="Per-day reads, shares and favourites of each mass-message article."),
+    Stream.of("article_total", [("ref_date", pa.date32()), ("msgid", pa.string()), ("title", pa.string()), ("target_user", _INT)],
+              key=("ref_date", "msgid"), date_column="ref_date",
+              description="Each mass-message article on the Beijing day it was sent, with its recipients.",
+              required_fields=("msgid",)),
+)
+# The integer fields each stream reads as they are named on the wire.
+_INT_FIELDS = {name: Fields.snake([f.name for f in s.schema if f.type == _INT]) for name, s in STREAMS.items()}
 
 
-class WeChatConnector(Connector):
+class WeChatConnector(OrganicConnector):
     channel = CHANNEL
     streams = STREAMS
     default_base_url = "https://api.weixin.qq.com"
-    kind = "organic"
     display_name = "WeChat Official Accounts"
     platform = "Tencent"
     day_timezone = "Asia/Shanghai"
-    dbt_unions = {"account_daily": "stg_wechat__account_daily", "posts": "stg_wechat__posts",
-                  "post_snapshots": "stg_wechat__post_snapshots", "post_daily": "stg_wechat__article_daily"}
+    dbt_unions = UnionModels(*ORGANIC_UNIONS, post_daily="stg_wechat__article_daily")
     engagements_basis = "post_daily"
-    raw_expectations = {
-        "user_summary": ("nonnegative: new_user, cancel_user", "not_future: ref_date"),
-    }
-    # The datacube serves yesterday at most.
-    expected_lag_days = 1
     credential_keys = ("secret",)
     normalize_account = normalize_appid
 
@@ -262,8 +232,7 @@ def parse_record(stream: str, record: dict[str, Any], v: Values) -> dict[str, An
         details = record.get("details") or [{}]
         row["target_user"] = v.int(details[0].get("target_user"), "details.target_user")
     else:
-        for column in _INT_COLUMNS[stream]:
-            row[column] = v.int(record.get(column), column)
+        row.update(v.fields(record, _INT_FIELDS[stream]))
     if stream in ("article_summary", "article_total"):
         row["msgid"] = None if record.get("msgid") in (None, "") else str(record["msgid"])
         row["title"] = record.get("title")

@@ -42,7 +42,7 @@ from typing import Any
 import pyarrow as pa
 import requests
 
-from connectors.base import AccountIds, Connector, Stream, Values
+from connectors.base import AccountIds, Fields, OrganicConnector, Stream, Values
 from connectors.http import ApiClient, ApiError, Dialect, PageNumberPaginator, Verdict, register_secret
 
 CHANNEL = "weibo"
@@ -52,8 +52,8 @@ THROTTLE_CODES = {"10022", "10023", "10024"}
 AUTH_CODES = {"21327", "21332"}
 # Weibo's own "system busy/error" codes: worth a retry.
 TRANSIENT_CODES = {"10001", "10009"}
-STATUS_COUNTERS = ("reposts_count", "comments_count", "attitudes_count")
-USER_COUNTERS = ("followers_count", "friends_count", "statuses_count")
+STATUS_COUNTERS = Fields.snake(("reposts_count", "comments_count", "attitudes_count"))
+USER_COUNTERS = Fields.snake(("followers_count", "friends_count", "statuses_count"))
 CREATED_AT_FORMAT = "%a %b %d %H:%M:%S %z %Y"
 
 
@@ -78,58 +78,30 @@ class WeiboDialect(Dialect):
         return Verdict("permanent", status, code, message)
 
 
-STREAMS = {
-    "user_snapshots": Stream(
-        "user_snapshots",
-        pa.schema([
-            ("snapshot_date", pa.date32()), ("screen_name", pa.string()),
-            *[(name, pa.int64()) for name in USER_COUNTERS],
-        ]),
-        key=("account_id", "snapshot_date"),
-        date_column="snapshot_date",
-        description="users/show.json lifetime counters as of the pull day.",
-        required_fields=("followers_count",),
-        snapshot=True,
-    ),
-    "posts": Stream(
-        "posts",
-        pa.schema([
-            ("post_id", pa.string()), ("author_id", pa.string()), ("created_at", pa.timestamp("s", tz="UTC")),
-            ("created_date", pa.date32()), ("text", pa.string()), ("platform_content_type", pa.string()),
-            ("video_duration_seconds", pa.int64()), ("original_post_id", pa.string()),
-            ("original_author_id", pa.string()), ("original_created_at", pa.timestamp("s", tz="UTC")),
-        ]),
-        key=("account_id", "post_id"),
-        date_column="created_date",
-        description="Statuses created on the window's +0800 days; reposts link to their original and its author.",
-    ),
-    "post_snapshots": Stream(
-        "post_snapshots",
-        pa.schema([
-            ("snapshot_date", pa.date32()), ("post_id", pa.string()), ("created_date", pa.date32()),
-            *[(name, pa.int64()) for name in STATUS_COUNTERS],
-        ]),
-        key=("account_id", "snapshot_date", "post_id"),
-        date_column="snapshot_date",
-        description="Lifetime reposts/comments/attitudes of the window's statuses, snapshotted on the pull day.",
-        snapshot=True,
-    ),
-}
+STREAMS = Stream.by_name(
+    Stream.snapshots("user_snapshots", [("screen_name", pa.string()), *USER_COUNTERS.columns()], key=(),
+                     description="users/show.json lifetime counters as of the pull day.", required_fields=("followers_count",)),
+    Stream.of("posts", [("post_id", pa.string()), ("author_id", pa.string()), ("created_at", pa.timestamp("s", tz="UTC")),
+                        ("created_date", pa.date32()), ("text", pa.string()), ("platform_content_type", pa.string()),
+                        ("video_duration_seconds", pa.int64()), ("original_post_id", pa.string()),
+                        ("original_author_id", pa.string()), ("original_created_at", pa.timestamp("s", tz="UTC"))],
+              key=("post_id",), date_column="created_date",
+              description="Statuses created on the window's +0800 days; reposts link to their original and its author."),
+    Stream.snapshots("post_snapshots", [("post_id", pa.string()), ("created_date", pa.date32()),
+                                        *STATUS_COUNTERS.columns()],
+                     key=("post_id",),
+                     description="Lifetime reposts/comments/attitudes of the window's statuses, snapshotted on the pull day."),
+)
 
 
-class WeiboConnector(Connector):
+class WeiboConnector(OrganicConnector):
     channel = CHANNEL
     streams = STREAMS
     default_base_url = "https://api.weibo.com/2"
-    kind = "organic"
     display_name = "Weibo"
     platform = "Sina"
     day_timezone = "Asia/Shanghai"
-    dbt_unions = {"account_daily": "stg_weibo__account_daily", "posts": "stg_weibo__posts",
-                  "post_snapshots": "stg_weibo__post_snapshots"}
     engagements_basis = "published_posts"
-    expected_lag_days = 1
-    credential_keys = ("access_token",)
     normalize_account = normalize_uid
 
     def make_client(self) -> ApiClient:
@@ -178,7 +150,7 @@ class WeiboConnector(Connector):
                 return
 
 
-def _refuse_removed_counters(records: list[dict[str, Any]], counters: tuple[str, ...], uid: str, path: str) -> None:
+def _refuse_removed_counters(records: list[dict[str, Any]], counters: Fields, uid: str, path: str) -> None:
     """A counter no record of a response carries is a metric Weibo stopped serving."""
     for counter in counters:
         if records and all(counter not in r for r in records):
@@ -227,15 +199,9 @@ def post_row(status: dict[str, Any], v: Values) -> dict[str, Any]:
 
 def snapshot_row(status: dict[str, Any], snapshot_date: dt.date, v: Values) -> dict[str, Any]:
     created = v.timestamp(status.get("created_at"), "created_at", CREATED_AT_FORMAT)
-    row: dict[str, Any] = {"snapshot_date": snapshot_date, "post_id": status.get("idstr"),
-                           "created_date": created.astimezone(CHINA).date() if created else None}
-    for counter in STATUS_COUNTERS:
-        row[counter] = v.int(status.get(counter), counter)
-    return row
+    return {"snapshot_date": snapshot_date, "post_id": status.get("idstr"),
+            "created_date": created.astimezone(CHINA).date() if created else None, **v.fields(status, STATUS_COUNTERS)}
 
 
 def user_row(user: dict[str, Any], snapshot_date: dt.date, v: Values) -> dict[str, Any]:
-    row: dict[str, Any] = {"snapshot_date": snapshot_date, "screen_name": user.get("screen_name")}
-    for counter in USER_COUNTERS:
-        row[counter] = v.int(user.get(counter), counter)
-    return row
+    return {"snapshot_date": snapshot_date, "screen_name": user.get("screen_name"), **v.fields(user, USER_COUNTERS)}

@@ -47,8 +47,8 @@ from typing import Any
 import pyarrow as pa
 import requests
 
-from connectors.base import ISO_8601, AccountIds, Connector, Stream, Values
-from connectors.http import ApiClient, Dialect, TokenPaginator, Verdict, retry_after
+from connectors.base import ISO_8601, AccountIds, Fields, OrganicConnector, Stream, Values
+from connectors.http import ApiClient, Dialect, TokenPaginator, Verdict, header_value, retry_after
 
 log = logging.getLogger("socialmart.x")
 
@@ -62,8 +62,8 @@ MEDIA_FIELDS = "type,duration_ms"
 # Which reference makes a post a repost of another, in order of precedence.
 REFERENCE_PRECEDENCE = ("retweeted", "quoted", "replied_to")
 BROADCAST_URL = re.compile(r"^https?://(?:www\.)?(?:x|twitter)\.com/i/broadcasts/")
-POST_METRICS = ("retweet_count", "reply_count", "like_count", "quote_count", "bookmark_count", "impression_count")
-USER_METRICS = ("followers_count", "following_count", "tweet_count", "listed_count")
+POST_METRICS = Fields.snake(("retweet_count", "reply_count", "like_count", "quote_count", "bookmark_count", "impression_count"))
+USER_METRICS = Fields.snake(("followers_count", "following_count", "tweet_count", "listed_count"))
 
 
 # The numeric id as a string: an int64, so at most 19 digits and below 2**63.
@@ -105,78 +105,38 @@ def _problem_message(body: dict[str, Any]) -> str:
 
 def _until_reset(response: requests.Response) -> float | None:
     """Seconds until `x-rate-limit-reset` (epoch s), +1 s for clock skew."""
-    raw = response.headers.get("x-rate-limit-reset")
-    try:
-        reset = float(raw) if raw else None
-    except ValueError:
-        reset = None
-    if reset is None:
-        return retry_after(response)
-    return max(0.0, reset - time.time()) + 1.0
+    wait = header_value(response, "x-rate-limit-reset", lambda raw: max(0.0, float(raw) - time.time()) + 1.0)
+    return retry_after(response) if wait is None else wait
 
 
-STREAMS = {
-    "user_snapshots": Stream(
-        "user_snapshots",
-        pa.schema([
-            ("snapshot_date", pa.date32()), ("username", pa.string()), ("name", pa.string()),
-            ("followers_count", pa.int64()), ("following_count", pa.int64()),
-            ("tweet_count", pa.int64()), ("listed_count", pa.int64()),
-        ]),
-        key=("account_id", "snapshot_date"),
-        date_column="snapshot_date",
-        description="The user's lifetime public_metrics as of the pull day.",
-        required_fields=("public_metrics.followers_count",),
-        snapshot=True,
-    ),
-    "posts": Stream(
-        "posts",
-        pa.schema([
-            ("post_id", pa.string()), ("author_id", pa.string()), ("created_at", pa.timestamp("ms", tz="UTC")),
-            ("created_date", pa.date32()), ("text", pa.string()), ("platform_content_type", pa.string()),
-            ("media_duration_ms", pa.int64()), ("reference_type", pa.string()),
-            ("referenced_post_id", pa.string()), ("referenced_author_id", pa.string()),
-        ]),
-        key=("account_id", "post_id"),
-        date_column="created_date",
-        description="Posts of the user created on the window's UTC days, with their primary reference.",
-    ),
-    "post_references": Stream(
-        "post_references",
-        pa.schema([
-            ("post_id", pa.string()), ("created_date", pa.date32()), ("reference_type", pa.string()),
-            ("referenced_post_id", pa.string()), ("referenced_author_id", pa.string()),
-            ("referenced_created_at", pa.timestamp("ms", tz="UTC")),
-        ]),
-        key=("account_id", "post_id", "reference_type", "referenced_post_id"),
-        date_column="created_date",
-        description="Every referenced_tweets entry (retweeted/quoted/replied_to) with the original's author.",
-    ),
-    "post_metrics": Stream(
-        "post_metrics",
-        pa.schema([
-            ("snapshot_date", pa.date32()), ("post_id", pa.string()), ("created_date", pa.date32()),
-            *[(name, pa.int64()) for name in POST_METRICS],
-        ]),
-        key=("account_id", "snapshot_date", "post_id"),
-        date_column="snapshot_date",
-        description="Lifetime public_metrics of the window's posts, snapshotted on the pull day.",
-        snapshot=True,
-    ),
-}
+STREAMS = Stream.by_name(
+    Stream.snapshots("user_snapshots", [("username", pa.string()), ("name", pa.string()), *USER_METRICS.columns()],
+                     key=(), description="The user's lifetime public_metrics as of the pull day.",
+                     required_fields=("public_metrics.followers_count",)),
+    Stream.of("posts", [("post_id", pa.string()), ("author_id", pa.string()), ("created_at", pa.timestamp("ms", tz="UTC")),
+                        ("created_date", pa.date32()), ("text", pa.string()), ("platform_content_type", pa.string()),
+                        ("media_duration_ms", pa.int64()), ("reference_type", pa.string()),
+                        ("referenced_post_id", pa.string()), ("referenced_author_id", pa.string())],
+              key=("post_id",), date_column="created_date",
+              description="Posts of the user created on the window's UTC days, with their primary reference."),
+    Stream.of("post_references", [("post_id", pa.string()), ("created_date", pa.date32()), ("reference_type", pa.string()),
+                                  ("referenced_post_id", pa.string()), ("referenced_author_id", pa.string()),
+                                  ("referenced_created_at", pa.timestamp("ms", tz="UTC"))],
+              key=("post_id", "reference_type", "referenced_post_id"), date_column="created_date",
+              description="Every referenced_tweets entry (retweeted/quoted/replied_to) with the original's author."),
+    Stream.snapshots("post_metrics", [("post_id", pa.string()), ("created_date", pa.date32()), *POST_METRICS.columns()],
+                     key=("post_id",), description="Lifetime public_metrics of the window's posts, snapshotted on the pull day."),
+)
 
 
-class XConnector(Connector):
+class XConnector(OrganicConnector):
     channel = CHANNEL
     streams = STREAMS
     default_base_url = "https://api.x.com/2"
-    kind = "organic"
     display_name = "X"
     platform = "X"
     day_timezone = "UTC"
-    dbt_unions = {"account_daily": "stg_x__account_daily", "posts": "stg_x__posts", "post_snapshots": "stg_x__post_snapshots"}
     engagements_basis = "published_posts"
-    expected_lag_days = 1
     credential_keys = ("bearer_token",)
     normalize_account = normalize_user_id
 
@@ -315,17 +275,10 @@ def reference_rows(post: dict[str, Any], includes: Includes, v: Values) -> Itera
 
 def metrics_row(post: dict[str, Any], snapshot_date: dt.date, v: Values) -> dict[str, Any]:
     created = v.timestamp(post.get("created_at"), "created_at", ISO_8601)
-    metrics = post.get("public_metrics") or {}
-    row: dict[str, Any] = {"snapshot_date": snapshot_date, "post_id": post.get("id"),
-                           "created_date": created.date() if created else None}
-    for name in POST_METRICS:
-        row[name] = v.int(metrics.get(name), f"public_metrics.{name}")
-    return row
+    return {"snapshot_date": snapshot_date, "post_id": post.get("id"), "created_date": created.date() if created else None,
+            **v.fields(post.get("public_metrics") or {}, POST_METRICS, "public_metrics.")}
 
 
 def user_row(user: dict[str, Any], snapshot_date: dt.date, v: Values) -> dict[str, Any]:
-    metrics = user.get("public_metrics") or {}
-    row: dict[str, Any] = {"snapshot_date": snapshot_date, "username": user.get("username"), "name": user.get("name")}
-    for name in USER_METRICS:
-        row[name] = v.int(metrics.get(name), f"public_metrics.{name}")
-    return row
+    return {"snapshot_date": snapshot_date, "username": user.get("username"), "name": user.get("name"),
+            **v.fields(user.get("public_metrics") or {}, USER_METRICS, "public_metrics.")}

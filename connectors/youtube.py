@@ -49,7 +49,7 @@ from typing import Any
 
 import pyarrow as pa
 
-from connectors.base import ISO_8601, AccountIds, ParseError, Stream, Values, date_chunks
+from connectors.base import ISO_8601, ORGANIC_UNIONS, AccountIds, Fields, OrganicConnector, ParseError, Stream, UnionModels, Values, date_chunks
 from connectors.google import GoogleConnector, YoutubeDialect
 from connectors.http import ApiError, OffsetPaginator, TokenPaginator
 
@@ -62,18 +62,13 @@ PLAYLIST_PAGE_SIZE = 50
 VIDEOS_PER_CALL = 50  # videos.list refuses more ids than this
 SHORT_MAX_SECONDS = 60
 
-CHANNEL_METRICS = {
-    "views": "views",
-    "estimatedMinutesWatched": "estimated_minutes_watched",
-    "likes": "likes",
-    "comments": "comments",
-    "shares": "shares",
-    "subscribersGained": "subscribers_gained",
-    "subscribersLost": "subscribers_lost",
-}
-VIDEO_METRICS = {k: v for k, v in CHANNEL_METRICS.items() if not k.startswith("subscribers")}
-STATISTICS = {"viewCount": "views", "likeCount": "likes", "commentCount": "comments", "favoriteCount": "favorites"}
-CHANNEL_STATISTICS = {"subscriberCount": "subscribers", "viewCount": "views", "videoCount": "videos"}
+# Wire field tables (connectors.base.Fields): every count an integer.
+CHANNEL_METRICS = Fields.snake(("views", "estimatedMinutesWatched", "likes", "comments", "shares", "subscribersGained",
+                                "subscribersLost"))
+VIDEO_METRICS = Fields({k: v for k, v in CHANNEL_METRICS.items() if not k.startswith("subscribers")})
+STATISTICS = Fields({"viewCount": ("views", "int"), "likeCount": ("likes", "int"), "commentCount": ("comments", "int"),
+                     "favoriteCount": ("favorites", "int")})
+CHANNEL_STATISTICS = Fields({"subscriberCount": ("subscribers", "int"), "viewCount": ("views", "int"), "videoCount": ("videos", "int")})
 _DURATION = re.compile(r"^P(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+)S)?)?$")
 
 
@@ -89,76 +84,37 @@ REPORT_PAGES = OffsetPaginator(
 PLAYLIST_PAGES = TokenPaginator(next_token=lambda body: body.get("nextPageToken"))
 
 
-def _metric_schema(metrics: dict[str, str]) -> list[tuple[str, pa.DataType]]:
-    return [(column, pa.int64()) for column in metrics.values()]
+STREAMS = Stream.by_name(
+    # subscribersGained/Lost back-cast the channel_statistics total.
+    Stream.of("channel_daily", [("date_day", pa.date32()), *CHANNEL_METRICS.columns()], key=("date_day",),
+              date_column="date_day",
+              description="Channel totals per day (YouTube Analytics, dimensions=day); the newest days arrive late.",
+              required_fields=("views", "subscribersGained", "subscribersLost"), every_day=True, through_snapshot_date=True,
+              expectations=("nonnegative: views, likes, comments, shares, subscribers_gained, subscribers_lost",
+                            "not_future: date_day")),
+    Stream.of("video_daily", [("date_day", pa.date32()), ("video_id", pa.string()), *VIDEO_METRICS.columns()],
+              key=("date_day", "video_id"), date_column="date_day",
+              description="Per-video engagement per day (YouTube Analytics, dimensions=day,video)."),
+    Stream.of("videos", [("video_id", pa.string()), ("published_at", pa.timestamp("s", tz="UTC")), ("title", pa.string()),
+                         ("duration_seconds", pa.int64()), ("live_broadcast_content", pa.string()),
+                         ("content_type", pa.string()), ("platform_content_type", pa.string()), ("permalink", pa.string())],
+              key=("video_id",), description="The channel's uploads with their content type (video, short_video, live)."),
+    Stream.snapshots("video_statistics", [("video_id", pa.string()), *STATISTICS.columns()], key=("video_id",),
+                     description="Lifetime counters of every upload (Data API statistics), one snapshot per pull day."),
+    Stream.snapshots("channel_statistics", [("hidden_subscriber_count", pa.bool_()), *CHANNEL_STATISTICS.columns()],
+                     key=(), description="The channel's subscriber total, lifetime views and video count (Data API "
+                                         "channels.list statistics), one snapshot per pull day."),
+)
 
 
-STREAMS = {
-    "channel_daily": Stream(
-        "channel_daily",
-        pa.schema([("date_day", pa.date32()), *_metric_schema(CHANNEL_METRICS)]),
-        key=("account_id", "date_day"),
-        date_column="date_day",
-        description="Channel totals per day (YouTube Analytics, dimensions=day); the newest days arrive late.",
-        required_fields=("views", "subscribersGained", "subscribersLost"),
-        every_day=True,
-        # subscribersGained/Lost back-cast the channel_statistics total.
-        through_snapshot_date=True,
-    ),
-    "video_daily": Stream(
-        "video_daily",
-        pa.schema([("date_day", pa.date32()), ("video_id", pa.string()), *_metric_schema(VIDEO_METRICS)]),
-        key=("account_id", "date_day", "video_id"),
-        date_column="date_day",
-        description="Per-video engagement per day (YouTube Analytics, dimensions=day,video).",
-    ),
-    "videos": Stream(
-        "videos",
-        pa.schema([
-            ("video_id", pa.string()), ("published_at", pa.timestamp("s", tz="UTC")), ("title", pa.string()),
-            ("duration_seconds", pa.int64()), ("live_broadcast_content", pa.string()),
-            ("content_type", pa.string()), ("platform_content_type", pa.string()), ("permalink", pa.string()),
-        ]),
-        key=("account_id", "video_id"),
-        date_column=None,
-        description="The channel's uploads with their content type (video, short_video, live).",
-    ),
-    "video_statistics": Stream(
-        "video_statistics",
-        pa.schema([("snapshot_date", pa.date32()), ("video_id", pa.string()), *_metric_schema(STATISTICS)]),
-        key=("account_id", "snapshot_date", "video_id"),
-        date_column="snapshot_date",
-        description="Lifetime counters of every upload (Data API statistics), one snapshot per pull day.",
-        snapshot=True,
-    ),
-    "channel_statistics": Stream(
-        "channel_statistics",
-        pa.schema([("snapshot_date", pa.date32()), ("hidden_subscriber_count", pa.bool_()),
-                   *_metric_schema(CHANNEL_STATISTICS)]),
-        key=("account_id", "snapshot_date"),
-        date_column="snapshot_date",
-        description="The channel's subscriber total, lifetime views and video count (Data API channels.list "
-                    "statistics), one snapshot per pull day.",
-        snapshot=True,
-    ),
-}
-
-
-class YoutubeConnector(GoogleConnector):
+class YoutubeConnector(GoogleConnector, OrganicConnector):
     channel = CHANNEL
     streams = STREAMS
     default_base_url = "https://youtubeanalytics.googleapis.com/v2"
-    kind = "organic"
     display_name = "YouTube"
-    platform = "Google"
     day_timezone = "America/Los_Angeles"
-    dbt_unions = {"account_daily": "stg_youtube__account_daily", "posts": "stg_youtube__posts",
-                  "post_snapshots": "stg_youtube__post_snapshots", "post_daily": "stg_youtube__video_daily"}
+    dbt_unions = UnionModels(*ORGANIC_UNIONS, post_daily="stg_youtube__video_daily")
     engagements_basis = "account_daily"
-    raw_expectations = {
-        "channel_daily": ("nonnegative: views, likes, comments, shares, subscribers_gained, subscribers_lost",
-                          "not_future: date_day"),
-    }
     # Analytics are ~2 days behind: the newest complete day is 3 days back.
     expected_lag_days = 3
     dialect = YoutubeDialect
@@ -191,7 +147,7 @@ class YoutubeConnector(GoogleConnector):
 
     # ------------------------------------------------------------ Analytics API
 
-    def _report_params(self, channel_id: str, start: dt.date, end: dt.date, metrics: dict[str, str]) -> dict[str, Any]:
+    def _report_params(self, channel_id: str, start: dt.date, end: dt.date, metrics: Fields) -> dict[str, Any]:
         return {
             "ids": f"channel=={channel_id}",
             "startDate": start.isoformat(),
@@ -241,7 +197,7 @@ class YoutubeConnector(GoogleConnector):
 
 
 def parse_report(
-    body: dict[str, Any], metrics: dict[str, str], dimensions: tuple[str, ...], v: Values
+    body: dict[str, Any], metrics: Fields, dimensions: tuple[str, ...], v: Values
 ) -> Iterator[tuple[dict[str, Any], dict[str, Any]]]:
     """(typed row, record) pairs of one Analytics resultTable; positions come from columnHeaders."""
     names = [header.get("name") for header in body.get("columnHeaders") or []]
@@ -253,8 +209,7 @@ def parse_report(
         row: dict[str, Any] = {"date_day": v.date(record.get("day"), "day")}
         if "video" in dimensions:
             row["video_id"] = record.get("video")
-        for api_name, column in metrics.items():
-            row[column] = v.int(record.get(api_name), api_name)
+        row.update(v.fields(record, metrics))
         yield row, record
 
 
@@ -300,10 +255,7 @@ def video_row(video: dict[str, Any], v: Values) -> dict[str, Any]:
 
 def statistics_row(video: dict[str, Any], snapshot_date: dt.date, v: Values) -> dict[str, Any]:
     stats = video.get("statistics") or {}
-    row: dict[str, Any] = {"snapshot_date": snapshot_date, "video_id": video["id"]}
-    for api_name, column in STATISTICS.items():
-        row[column] = v.int(stats.get(api_name), f"statistics.{api_name}")
-    return row
+    return {"snapshot_date": snapshot_date, "video_id": video["id"], **v.fields(stats, STATISTICS, "statistics.")}
 
 
 def channel_statistics_row(channel: dict[str, Any], snapshot_date: dt.date, v: Values) -> dict[str, Any]:
@@ -312,9 +264,7 @@ def channel_statistics_row(channel: dict[str, Any], snapshot_date: dt.date, v: V
     hidden = stats.get("hiddenSubscriberCount")
     if hidden not in (None, True, False):
         raise ParseError(v.channel, v.stream, "statistics.hiddenSubscriberCount", hidden, "not a boolean")
-    row: dict[str, Any] = {"snapshot_date": snapshot_date, "hidden_subscriber_count": hidden}
-    for api_name, column in CHANNEL_STATISTICS.items():
-        row[column] = v.int(stats.get(api_name), f"statistics.{api_name}")
+    row = {"snapshot_date": snapshot_date, "hidden_subscriber_count": hidden, **v.fields(stats, CHANNEL_STATISTICS, "statistics.")}
     if hidden:
         row["subscribers"] = None  # the API still sends a (meaningless) number when hidden
     return row

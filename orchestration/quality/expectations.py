@@ -2,8 +2,8 @@
 
 One suite per mart (all rows) and one per KPI raw stream (the rows this run
 landed: the boundary where an API's bad number enters), the raw ones
-declared by each connector (`Connector.raw_expectations`, in the rule specs
-below) so a new channel brings its own. Each suite is built
+declared on each connector's streams (`Stream.expectations`, in the rule
+specs below) so a new channel brings its own. Each suite is built
 from a few declarative rules so a reader sees the business rule, not GX
 boilerplate:
 
@@ -180,11 +180,11 @@ MART_SUITES = (
     )),
 )
 
-# One suite per raw stream whose connector declares value rules for it
-# (Connector.raw_expectations); a failing row is named by the stream's key.
+# One suite per raw stream that declares value rules (Stream.expectations);
+# a failing row is named by the stream's key.
 RAW_SUITES = tuple(
-    Suite(f"raw_{name}.{stream}", c.streams[stream].key, _rules(*specs), c.streams[stream].date_column)
-    for name, c in CONNECTORS.items() for stream, specs in c.raw_expectations.items()
+    Suite(f"raw_{name}.{s.name}", s.key, _rules(*s.expectations), s.date_column)
+    for name, c in CONNECTORS.items() for s in c.streams.values() if s.expectations
 )
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 
+import orjson
 import pytest
 
 from connectors.google import GoogleDialect
@@ -105,6 +106,19 @@ def test_truncated_json_is_retried_not_parsed(scripted, clock):
     client = ApiClient("meta_ads", scripted.url, MetaDialect(), policy=FAST, sleep=clock)
     assert client.request_json("GET", "/x") == {"data": []}
     assert client.stats.retries == 1
+
+
+def test_a_decoder_reads_answers_and_the_dialect_reads_errors(scripted, clock):
+    # A volume endpoint's decoder (GA4's reads pages into Arrow) gets the
+    # answers' bytes; error answers stay JSON for the dialect, and an answer
+    # the decoder cannot read is a cut-off transfer, retried.
+    scripted.add(429, {"error": {"code": 429, "message": "Exhausted property tokens per hour.", "status": "RESOURCE_EXHAUSTED"}})
+    scripted.add(200, b'{"rows": [')
+    scripted.add(200, {"rows": [1, 2]})
+    client = ApiClient("ga4", scripted.url, GoogleDialect(), policy=FAST, sleep=clock, seed=1)
+    got = client.request_json("POST", "/x", decode=lambda content: ("decoded", len(orjson.loads(content)["rows"])))
+    assert got == ("decoded", 2)
+    assert client.stats.throttles == 1 and client.stats.retries == 1
 
 
 def test_repeating_cursor_is_refused(scripted, clock):

@@ -6,12 +6,13 @@ import datetime as dt
 from decimal import Decimal
 
 import orjson
+import pyarrow as pa
 import pytest
 
 from connectors.base import ChannelSettings, ParseError, Values
 from connectors.columnar import ColumnarBuilder
 from connectors.fx import parse_csv
-from connectors.ga4 import normalize_property_id, parse_report, read_page, traffic_builder
+from connectors.ga4 import decode_report, normalize_property_id, parse_report, read_page, traffic_builder
 from connectors.meta_ads import INSIGHT_WIRE_SCHEMA, MetaAdsConnector, _ad_row, normalize_account_id
 from connectors.meta_ads import STREAMS as META_STREAMS
 
@@ -142,6 +143,42 @@ def test_ga4_property_ids():
     assert normalize_property_id("properties/123456") == "123456"
     with pytest.raises(ValueError):
         normalize_property_id("123 OR 1=1")
+
+
+def _column_wise(page: dict) -> list[dict]:
+    builder = traffic_builder("1", [])
+    side = ((page.get("metadata") or {}).get("currencyCode"), (page.get("metadata") or {}).get("timeZone"))
+    read = read_page(page, builder.values)
+    if read is None:
+        builder.extend(parse_report(page, builder.values), side)
+    else:
+        builder.extend_read(*read, side)
+    batch = builder.flush()
+    return batch.to_pylist() if batch is not None else []
+
+
+@pytest.mark.parametrize("indent", [False, True], ids=["compact", "pretty-printed"])
+def test_ga4_answers_decoded_into_arrow_land_as_their_json(indent):
+    # The answer's bytes go straight to Arrow (no Python object per value):
+    # the same rows and records as the parsed JSON, whatever its layout.
+    content = orjson.dumps(GA4_PAGE, option=orjson.OPT_INDENT_2 if indent else 0)
+    decoded = decode_report(content)
+    assert isinstance(decoded["rows"], pa.Array) and decoded["rowCount"] == 2
+    assert decoded["metadata"] == GA4_PAGE["metadata"] and decoded["metricHeaders"] == GA4_PAGE["metricHeaders"]
+    assert _column_wise(decoded) == _column_wise(GA4_PAGE) == ga4_rows(GA4_PAGE)
+    assert ga4_rows(decoded) == ga4_rows(GA4_PAGE)  # the record-by-record reader takes it too
+
+
+def test_ga4_answers_arrow_cannot_type_are_read_as_json():
+    # A number where GA4 sends strings: JSON semantics (its text), by the JSON path.
+    odd = {**GA4_PAGE, "rows": [{**GA4_PAGE["rows"][0], "metricValues": [{"value": 1520.5}, *GA4_PAGE["rows"][0]["metricValues"][1:]]}]}
+    decoded = decode_report(orjson.dumps(odd))
+    assert isinstance(decoded["rows"], list)
+    assert _column_wise(decoded)[0]["total_revenue"] == Decimal("1520.5")
+    empty = decode_report(orjson.dumps({k: v for k, v in GA4_PAGE.items() if k != "rows"}))
+    assert "rows" not in empty and _column_wise(empty) == []
+    with pytest.raises(ValueError):
+        decode_report(b'{"rows": [')  # a cut-off transfer: the client retries it
 
 
 ECB_CSV = """KEY,FREQ,CURRENCY,CURRENCY_DENOM,EXR_TYPE,EXR_SUFFIX,TIME_PERIOD,OBS_VALUE,OBS_STATUS

@@ -45,7 +45,8 @@ def test_rows_are_positional_and_read_through_column_headers():
                               {"name": "subscribersGained", "columnType": "METRIC", "dataType": "INTEGER"},
                               {"name": "estimatedMinutesWatched", "columnType": "METRIC", "dataType": "INTEGER"}],
             "rows": [["2024-05-01", 48, 1520, 12, 4210], ["2024-05-02", 41, 1388, 9, 3902]]}
-    metrics = {"views": "views", "likes": "likes", "subscribersGained": "gained", "estimatedMinutesWatched": "minutes"}
+    metrics = {"views": ("views", "int"), "likes": ("likes", "int"), "subscribersGained": ("gained", "int"),
+               "estimatedMinutesWatched": ("minutes", "int")}
     rows = list(parse_report(body, metrics, ("day",), values()))
     assert rows[0][0] == {"date_day": dt.date(2024, 5, 1), "views": 1520, "likes": 48, "gained": 12, "minutes": 4210}
     assert rows[1][1] == {"day": "2024-05-02", "likes": 41, "views": 1388, "subscribersGained": 9,

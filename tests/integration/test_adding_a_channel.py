@@ -133,7 +133,7 @@ def test_checks_cover_the_channel(acme):
     names = {(asset, name) for asset, name, _, _ in checks}
     for stream in ("campaign_daily", "posts"):
         assert (f"raw_acme/acme__{stream}", "unique_key") in names
-    assert ("raw_acme/acme__campaign_daily", "expectations") in names  # the connector's raw_expectations
+    assert ("raw_acme/acme__campaign_daily", "expectations") in names  # the campaign_daily stream's expectations
     reconciliation = next(d for a, n, _, d in checks if n == "reconciles_with_raw")
     assert "acme" in reconciliation
     # dbt's accepted channel lists come from the registry: their tests ran on acme's rows and passed.

@@ -20,33 +20,31 @@ from connectors.http import ApiClient, Dialect
 CHANNEL = "acme"
 
 
-def _stream(name: str, columns: list[tuple[str, pa.DataType]], key: tuple[str, ...], date_column: str | None,
-            snapshot: bool = False) -> Stream:
-    return Stream(name, pa.schema(columns), key=("account_id", *key), date_column=date_column,
-                  description=f"Acme {name.replace('_', ' ')}.", snapshot=snapshot)
-
-
-STREAMS = {s.name: s for s in (
-    _stream("accounts", [("account_name", pa.string()), ("currency", pa.string()), ("timezone", pa.string())], (), None),
-    _stream("campaigns", [("campaign_id", pa.string()), ("campaign_name", pa.string()), ("objective", pa.string()),
-                          ("status", pa.string()), ("utm_campaign", pa.string())], ("campaign_id",), None),
-    _stream("campaign_daily", [("date_day", pa.date32()), ("campaign_id", pa.string()), ("spend", MONEY),
-                               ("impressions", pa.int64()), ("clicks", pa.int64()), ("conversions", pa.int64()),
-                               ("conversion_value", MONEY)], ("date_day", "campaign_id"), "date_day"),
-    _stream("audience_daily", [("date_day", pa.date32()), ("followers_gained", pa.int64()), ("impressions", pa.int64()),
-                               ("engagements", pa.int64())], ("date_day",), "date_day"),
-    _stream("follower_snapshots", [("snapshot_date", pa.date32()), ("followers", pa.int64())], ("snapshot_date",),
-            "snapshot_date", snapshot=True),
-    _stream("follower_demographics", [("snapshot_date", pa.date32()), ("dimension", pa.string()), ("bucket", pa.string()),
-                                      ("followers", pa.int64())], ("snapshot_date", "dimension", "bucket"),
-            "snapshot_date", snapshot=True),
-    _stream("posts", [("post_id", pa.string()), ("published_at", pa.timestamp("us", tz="UTC")), ("post_type", pa.string()),
-                      ("text", pa.string()), ("url", pa.string())], ("post_id",), None),
-    _stream("post_snapshots", [("snapshot_date", pa.date32()), ("post_id", pa.string()), ("views", pa.int64()),
-                               ("likes", pa.int64())], ("snapshot_date", "post_id"), "snapshot_date", snapshot=True),
-    _stream("post_daily", [("date_day", pa.date32()), ("post_id", pa.string()), ("views", pa.int64()),
-                           ("likes", pa.int64())], ("date_day", "post_id"), "date_day"),
-)}
+STREAMS = Stream.by_name(
+    Stream.of("accounts", [("account_name", pa.string()), ("currency", pa.string()), ("timezone", pa.string())], key=(),
+              description="Acme accounts."),
+    Stream.of("campaigns", [("campaign_id", pa.string()), ("campaign_name", pa.string()), ("objective", pa.string()),
+                            ("status", pa.string()), ("utm_campaign", pa.string())],
+              key=("campaign_id",), description="Acme campaigns."),
+    Stream.of("campaign_daily", [("date_day", pa.date32()), ("campaign_id", pa.string()), ("spend", MONEY),
+                                 ("impressions", pa.int64()), ("clicks", pa.int64()), ("conversions", pa.int64()),
+                                 ("conversion_value", MONEY)],
+              key=("date_day", "campaign_id"), date_column="date_day", description="Acme campaign daily.",
+              expectations=("nonnegative: spend, impressions, clicks", "at_most: clicks <= impressions")),
+    Stream.of("audience_daily", [("date_day", pa.date32()), ("followers_gained", pa.int64()), ("impressions", pa.int64()),
+                                 ("engagements", pa.int64())],
+              key=("date_day",), date_column="date_day", description="Acme audience daily."),
+    Stream.snapshots("follower_snapshots", [("followers", pa.int64())], key=(), description="Acme follower snapshots."),
+    Stream.snapshots("follower_demographics", [("dimension", pa.string()), ("bucket", pa.string()), ("followers", pa.int64())],
+                     key=("dimension", "bucket"), description="Acme follower demographics."),
+    Stream.of("posts", [("post_id", pa.string()), ("published_at", pa.timestamp("us", tz="UTC")), ("post_type", pa.string()),
+                        ("text", pa.string()), ("url", pa.string())],
+              key=("post_id",), description="Acme posts."),
+    Stream.snapshots("post_snapshots", [("post_id", pa.string()), ("views", pa.int64()), ("likes", pa.int64())],
+                     key=("post_id",), description="Acme post snapshots."),
+    Stream.of("post_daily", [("date_day", pa.date32()), ("post_id", pa.string()), ("views", pa.int64()), ("likes", pa.int64())],
+              key=("date_day", "post_id"), date_column="date_day", description="Acme post daily."),
+)
 
 
 class AcmeConnector(Connector):
@@ -62,7 +60,6 @@ class AcmeConnector(Connector):
         "ad_accounts", "ad_campaigns", "ad_campaign_daily", "ad_campaign_daily_versions", "account_daily", "posts", "post_snapshots", "post_daily",
         "follower_demographics")}
     ad_totals = AdTotals(stream="campaign_daily", spend="spend", currency_stream="accounts")
-    raw_expectations = {"campaign_daily": ("nonnegative: spend, impressions, clicks", "at_most: clicks <= impressions")}
     expected_lag_days = 1
     credential_keys = ("access_token",)
 
