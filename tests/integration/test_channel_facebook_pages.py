@@ -12,6 +12,7 @@ import pytest
 from connectors.http import ApiError
 from sandbox import Fault
 from tests.integration.conftest import CHANNEL_END, CHANNEL_START, CHANNEL_TODAY, quarantined, sync_channel
+from tests.integration.contract import Call, Contract
 
 CHANNEL = "facebook_pages"
 
@@ -82,3 +83,27 @@ def test_a_bad_day_is_held_back_whole(sandbox, settings, tmp_path):
                for (reason, _), r in zip(held, records, strict=True))
     assert all(r["value"] == "12,5" for r in records)
     assert landed == (44 * 7, 44, 0) and result.rows == 44 * 7  # the bad day is held back, the rest landed
+
+
+# The channel contract (test_channel_contract_faults.py): the faults in this API's dialect.
+CONTRACT = Contract(
+    # estimated_time_to_regain_access, in minutes
+    throttle=Call("posts", (Fault("facebook_pages", "throttle", times=2, path_contains="/posts", params={"minutes": 3}),),
+                  waits=[180.0, 180.0]),
+    server_error=Call("page_insights", (Fault("facebook_pages", "server_error", times=2, path_contains="/insights"),),
+                      rows=45 * 7),
+    truncated=Call("posts", (Fault("facebook_pages", "truncated", path_contains="/posts"),
+                             Fault("facebook_pages", "stall", after=1, path_contains="/posts", params={"seconds": 2})),
+                   read_timeout=0.5),
+    # Every metric's value of the window's first day arrives as "12,5" (that
+    # day's points end at the next local midnight, 07:00 UTC); the other days land.
+    bad_data=Call("page_insights", (Fault("facebook_pages", "bad_data", path_contains="/insights", params={
+        "field": "value", "value": "12,5", "match": {"end_time": "2026-05-02T07:00:00+0000"}}),),
+        column=lambda r: f"column '{r['name']}'", record_key=lambda r: (r["name"], CHANNEL_START),
+        landed_keys="select metric, date_day from raw_facebook_pages.page_insights"),
+    # A removed metric stays removed: the fault fires on every request that asks for it.
+    removed_metric=Call("page_insights", (Fault("facebook_pages", "remove_metric", times=-1,
+                                                params={"metric": "page_negative_feedback"}),)),
+    expired_token=Call("posts", (Fault("facebook_pages", "expired_token"),), code=190),
+    repeat_cursor=Call("posts", (Fault("facebook_pages", "repeat_cursor", times=-1),)),
+)

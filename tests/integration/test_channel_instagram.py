@@ -15,6 +15,7 @@ from connectors import CONNECTORS
 from sandbox import Fault, World
 from sandbox.world_instagram import instagram_world
 from tests.integration.conftest import CHANNEL_END, CHANNEL_START, CHANNEL_TODAY, FAST, quarantined, sync_channel
+from tests.integration.contract import Call, Contract
 
 CHANNEL = "instagram"
 
@@ -99,3 +100,21 @@ def test_newest_media_wait_out_the_insights_delay(sandbox, settings):
     fresh = [r for r in ok if r["media_id"] in {"17900000007397790"}]  # published 2026-06-12
     assert fresh and all(r["reach"] is None and r["likes"] is None for r in fresh)  # not yet: null, never 0
     assert all(r["reach"] is not None for r in ok if r not in fresh)
+
+
+# The channel contract (test_channel_contract_faults.py): the faults in this API's dialect.
+CONTRACT = Contract(
+    throttle=Call("media", (Fault("instagram", "throttle", times=2, path_contains="/media", params={"minutes": 1}),),
+                  waits=[60.0, 60.0]),
+    server_error=Call("media_insights", (Fault("instagram", "server_error", times=3, path_contains="/insights"),)),
+    truncated=Call("media", (Fault("instagram", "truncated", path_contains="/media"),)),
+    # One breakdown's response (one request per dimension) arrives with "n/a"
+    # counts: its records are held back, the other dimensions land.
+    bad_data=Call("follower_demographics", (Fault("instagram", "bad_data", params={"field": "value", "value": "n/a"}),),
+                  # A dimension's records are held together: test_channel_instagram.py
+                  column=lambda r: f"column 'follower_demographics.{r['dimension_keys'][0]}'"),
+    removed_metric=Call("account_insights", (Fault("instagram", "remove_metric", params={"metric": "total_interactions"}),)),
+    expired_token=Call("follower_demographics", (Fault("instagram", "expired_token"),)),
+    # The API keeps handing out the cursor of the page it just served.
+    repeat_cursor=Call("media", (Fault("instagram", "repeat_cursor", times=2, path_contains="/media"),)),
+)

@@ -11,8 +11,10 @@ import duckdb
 import pytest
 
 from connectors.http import ApiError
+from sandbox import Fault
 from sandbox.world_linkedin import linkedin_world
 from tests.integration.conftest import CHANNEL_END, CHANNEL_START, CHANNEL_TODAY, channel_settings, sync_channel
+from tests.integration.contract import Call, Contract
 
 CHANNEL = "linkedin"
 
@@ -68,3 +70,19 @@ def test_retired_version_names_version_and_config_key(sandbox, tmp_path):
     with duckdb.connect(str(tmp_path / "x.duckdb")) as con, pytest.raises(ApiError) as err:
         sync_channel(con, settings, "ad_accounts")
     assert err.value.status == 426 and "202402" in str(err.value) and "linkedin_version" in str(err.value)
+
+
+# The channel contract (test_channel_contract_faults.py): the faults in this API's dialect.
+CONTRACT = Contract(
+    throttle=Call("campaign_daily", (Fault("linkedin", "throttle", times=2, path_contains="adAnalytics"),)),
+    server_error=Call("campaign_daily", (Fault("linkedin", "server_error", times=2, path_contains="adAnalytics"),)),
+    truncated=Call("campaigns", (Fault("linkedin", "truncated"),)),
+    # One response's costs arrive as "n/a": its records are held back, the rest land.
+    bad_data=Call("campaign_daily", (Fault("linkedin", "bad_data", params={"field": "costInLocalCurrency", "value": "n/a"}),),
+                  column=lambda r: "costInLocalCurrency",
+                  record_key=lambda r: (r["pivotValues"][0].rsplit(":", 1)[1], dt.date(**r["dateRange"]["start"])),
+                  landed_keys="select campaign_id, date_day from raw_linkedin.campaign_daily"),
+    removed_metric=Call("campaign_daily", (Fault("linkedin", "remove_metric", params={"metric": "externalWebsiteConversions"}),)),
+    expired_token=Call("campaigns", (Fault("linkedin", "expired_token"),), code=65600),
+    repeat_cursor=Call("campaigns", (Fault("linkedin", "repeat_cursor", times=-1),)),
+)

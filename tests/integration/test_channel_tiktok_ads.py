@@ -4,12 +4,15 @@ strings, UTM tags through to the campaigns, small pages giving the same rows."""
 
 from __future__ import annotations
 
+import datetime as dt
 from decimal import Decimal
 
 import duckdb
 import pytest
 
+from sandbox import Fault
 from tests.integration.conftest import CHANNEL_END, CHANNEL_START, sync_channel
+from tests.integration.contract import NO_CURSOR, Call, Contract
 
 CHANNEL = "tiktok_ads"
 
@@ -63,3 +66,22 @@ def test_staging_carries_utm_tags_and_local_spend(staged):
         spend = con.execute("select sum(spend_local) from staging.stg_tiktok_ads__campaign_daily "
                             "where account_id = '7301234567890123402'").fetchone()[0]
         assert isinstance(spend, Decimal) and spend > 0
+
+
+# The channel contract (test_channel_contract_faults.py): the faults in this API's dialect.
+CONTRACT = Contract(
+    throttle=Call("campaign_daily", (Fault("tiktok_ads", "throttle", path_contains="/report/"),)),
+    server_error=Call("campaigns", (Fault("tiktok_ads", "server_error", times=2, path_contains="/campaign/get/"),), rows=7),
+    truncated=Call("ads", (Fault("tiktok_ads", "truncated", path_contains="/ad/get/"),), rows=14),
+    # One report response's spend arrives as "12,5": its records are held back, the rest land.
+    bad_data=Call("campaign_daily", (Fault("tiktok_ads", "bad_data", path_contains="/report/",
+                                           params={"field": "metrics.spend", "value": "12,5"}),),
+                  column=lambda r: "column 'spend'",
+                  record_key=lambda r: (r["dimensions"]["campaign_id"],
+                                        dt.date.fromisoformat(r["dimensions"]["stat_time_day"][:10])),
+                  landed_keys="select campaign_id, date_day from raw_tiktok_ads.campaign_daily"),
+    removed_metric=Call("campaign_daily", (Fault("tiktok_ads", "remove_metric", params={"metric": "total_complete_payment_rate"}),),
+                        code=40002),
+    expired_token=Call("advertisers", (Fault("tiktok_ads", "expired_token"),), code=40105),
+    repeat_cursor=NO_CURSOR.format("page number"),
+)

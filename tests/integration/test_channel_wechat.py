@@ -15,6 +15,7 @@ from connectors.http import ApiError
 from sandbox import Fault
 from sandbox.world_wechat import wechat_world
 from tests.integration.conftest import CHANNEL_END, CHANNEL_START, CHANNEL_TODAY, sync_channel
+from tests.integration.contract import NO_CURSOR, Call, Contract
 
 CHANNEL = "wechat"
 
@@ -100,3 +101,22 @@ def test_staging_dates_articles_by_their_beijing_send_day(sandbox, staged):
         expected = {a.msgid for d in range(45) for a in world.articles_sent(CHANNEL_START + dt.timedelta(days=d))}
         assert sent[:2] == (len(expected), len(expected)) and CHANNEL_START <= sent[2] and sent[3] <= CHANNEL_END
         assert sent[4] and sent[5]
+
+
+# The channel contract (test_channel_contract_faults.py): the faults in this API's dialect.
+CONTRACT = Contract(
+    throttle=Call("user_summary", (Fault("wechat", "throttle", path_contains="getusersummary"),),
+                  waits=[60.0]),  # 45011: "retry next minute"
+    server_error=Call("user_cumulate", (Fault("wechat", "server_error", times=2, path_contains="getusercumulate"),), rows=45),
+    truncated=Call("user_cumulate", (Fault("wechat", "truncated", path_contains="getusercumulate"),), rows=45),
+    # One 7-day chunk arrives with new_user "many": its records are held back, the other days land.
+    bad_data=Call("user_summary", (Fault("wechat", "bad_data", params={"field": "new_user", "value": "many"}),),
+                  column=lambda r: "column 'new_user'",
+                  record_key=lambda r: (dt.date.fromisoformat(r["ref_date"]), r["user_source"]),
+                  landed_keys="select ref_date, user_source from raw_wechat.user_summary"),
+    removed_metric=Call("article_summary", (Fault("wechat", "remove_metric", params={"metric": "getarticlesummary"}),),
+                        code=48001),
+    # The access token is refreshed once (test_channel_wechat.py); rejected for ever, it fails.
+    expired_token=Call("user_cumulate", (Fault("wechat", "expired_token", times=-1),), code=42001),
+    repeat_cursor=NO_CURSOR.format("date chunk"),
+)

@@ -8,8 +8,10 @@ import duckdb
 import pytest
 
 from connectors.weibo import STREAMS
+from sandbox import Fault
 from sandbox.world_weibo import WEIBO_ACCOUNTS
 from tests.integration.conftest import CHANNEL_END, CHANNEL_START, CHANNEL_TODAY
+from tests.integration.contract import NO_CURSOR, Call, Contract
 
 CHANNEL = "weibo"
 CORE = next(a.uid for a in WEIBO_ACCOUNTS if a.role == "core")
@@ -68,3 +70,21 @@ def test_staging_has_the_current_follower_total_only_and_reposts(staged):
             "select count(*) filter (where is_repost and original_account_id is not null), count(distinct content_type) "
             "from staging.stg_weibo__posts").fetchone()
     assert reposts > 0 and types >= 6
+
+
+# The channel contract (test_channel_contract_faults.py): the faults in this API's dialect.
+CONTRACT = Contract(
+    throttle=Call("user_snapshots", (Fault("weibo", "throttle", params={"code": 10022}),), rows=len(WEIBO_ACCOUNTS)),
+    server_error=Call("posts", (Fault("weibo", "server_error", times=2, path_contains="user_timeline"),)),
+    # A truncated body retried, then the page whose reposts_count reads "1.2万"
+    # is held back; every other status lands.
+    truncated=Call("post_snapshots", (Fault("weibo", "truncated", path_contains="user_timeline"),)),
+    bad_data=Call("post_snapshots", (Fault("weibo", "truncated", path_contains="user_timeline"),
+                                     Fault("weibo", "bad_data", after=1, params={"field": "reposts_count", "value": "1.2万"})),
+                  column=lambda r: "column 'reposts_count'", record_key=lambda r: r["idstr"],
+                  landed_keys="select post_id from raw_weibo.post_snapshots"),
+    removed_metric=Call("post_snapshots", (Fault("weibo", "remove_metric", params={"metric": "attitudes_count"}),)),
+    # An expired token under HTTP 200.
+    expired_token=Call("user_snapshots", (Fault("weibo", "expired_token"),), status=200, code="21327"),
+    repeat_cursor=NO_CURSOR.format("page number"),
+)

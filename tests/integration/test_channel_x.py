@@ -9,8 +9,10 @@ import duckdb
 import pytest
 
 from connectors.x import STREAMS
+from sandbox import Fault
 from sandbox.world_x import X_ACCOUNTS
 from tests.integration.conftest import CHANNEL_END, CHANNEL_START, CHANNEL_TODAY
+from tests.integration.contract import Call, Contract
 
 CHANNEL = "x"
 CORE = next(a.id for a in X_ACCOUNTS if a.role == "core")
@@ -70,3 +72,22 @@ def test_staging_has_the_current_follower_total_only_and_reposts(staged):
             "select count(*) filter (where is_repost and original_account_id is not null), count(distinct content_type) "
             "from staging.stg_x__posts").fetchone()
     assert reposts > 0 and types >= 5
+
+
+# The channel contract (test_channel_contract_faults.py): the faults in this API's dialect.
+CONTRACT = Contract(
+    # Until x-rate-limit-reset, not a blind backoff.
+    throttle=Call("user_snapshots", (Fault("x", "throttle", params={"seconds": 120}),), rows=len(X_ACCOUNTS),
+                  wait_between=(115, 122)),
+    server_error=Call("posts", (Fault("x", "server_error", times=2, path_contains="/tweets"),)),
+    truncated=Call("posts", (Fault("x", "truncated", path_contains="/tweets"),)),
+    # A truncated body retried, then the page whose like_count reads "n/a" is
+    # held back; every other post lands.
+    bad_data=Call("post_metrics", (Fault("x", "truncated", path_contains="/tweets"),
+                                   Fault("x", "bad_data", after=1, params={"field": "public_metrics.like_count", "value": "n/a"})),
+                  column=lambda r: "column 'public_metrics.like_count'", record_key=lambda r: r["id"],
+                  landed_keys="select post_id from raw_x.post_metrics"),
+    removed_metric=Call("post_metrics", (Fault("x", "remove_metric", params={"metric": "public_metrics"}),)),
+    expired_token=Call("user_snapshots", (Fault("x", "expired_token"),), status=401),
+    repeat_cursor=Call("posts", (Fault("x", "repeat_cursor", times=-1, path_contains=CORE),), says=("repeats",)),
+)

@@ -14,6 +14,7 @@ from connectors.http import ApiError
 from sandbox import Fault
 from sandbox.world_youtube import ANALYTICS_LAG_DAYS, YoutubeWorld
 from tests.integration.conftest import CHANNEL_END, CHANNEL_START, CHANNEL_TODAY, sync_channel
+from tests.integration.contract import Call, Contract
 
 CHANNEL = "youtube"
 
@@ -72,3 +73,18 @@ def test_daily_quota_is_permanent_and_says_so(sandbox, settings, tmp_path):
     with duckdb.connect(str(tmp_path / "x.duckdb")) as con, pytest.raises(ApiError) as err:
         sync_channel(con, settings, "videos")
     assert err.value.kind == "permanent" and "DAILY" in str(err.value)
+
+
+# The channel contract (test_channel_contract_faults.py): the faults in this API's dialect.
+CONTRACT = Contract(
+    throttle=Call("videos", (Fault("youtube", "throttle", times=2),)),
+    server_error=Call("videos", (Fault("youtube", "server_error", times=2),)),
+    truncated=Call("videos", (Fault("youtube", "truncated"),)),
+    # One page of videos arrives with viewCount "lots": those videos are held back, the rest land.
+    bad_data=Call("video_statistics", (Fault("youtube", "bad_data", params={"field": "statistics.viewCount", "value": "lots"}),),
+                  column=lambda r: "statistics.viewCount", record_key=lambda r: r["id"],
+                  landed_keys="select video_id from raw_youtube.video_statistics"),
+    removed_metric=Call("channel_daily", (Fault("youtube", "remove_metric", params={"metric": "shares"}),), says=("'shares'",)),
+    expired_token=Call("channel_daily", (Fault("youtube", "expired_token"),), status=401),
+    repeat_cursor=Call("videos", (Fault("youtube", "repeat_cursor", times=-1),)),
+)
