@@ -103,9 +103,33 @@ GROUPS = (
     # (tests/integration/conftest.py: ChannelBuilds); its fault file needs none.
     ("tests/integration/test_channel_contract_faults.py", None),
     ("tests/integration/test_channel_*.py", "channel-warehouses"),
+    # Files sharing a package-scoped warehouse (one pipeline run per process
+    # that uses it): on one worker, it is built once.
+    ("tests/report/test_*.py", "report: published"),
+    ("tests/ops/test_ops_nightly.py", "ops: nightly_env"),
+    ("tests/ops/test_ops_status.py", "ops: nightly_env"),
+    ("tests/ops/test_ops_ui.py", "ops: nightly_env"),
 )
+# Longest first (worker seconds of a full run on 2026-12-06, the machine
+# shared: test_pipeline 911, test_run_safety 797, the nightly_env files 754,
+# the channel suite ~580, test_warehouse_guards 312, ...); Spark parity
+# (~6 minutes alone) was never reached by that run and goes first.
 SLOW_FIRST = (
     "tests/spark/test_spark_parity.py",
+    "tests/integration/test_pipeline.py",
+    "tests/reliability/test_run_safety.py",
+    "ops: nightly_env",
+    "channel-warehouses",
+    "tests/reliability/test_warehouse_guards.py",
+    "tests/quality/test_guards.py",
+    "tests/ops/test_first_hour.py",
+    "tests/integration/test_adding_a_channel.py",
+    "tests/ops/test_ops_backfill.py",
+    "tests/integration/test_marts_by_hand.py",
+    "report: published",
+    "tests/export/test_export.py",
+    "tests/reliability/test_bad_input.py",
+    "tests/integration/test_channel_contract_faults.py",
 )
 
 
