@@ -79,7 +79,7 @@ def test_a_second_pull_of_the_window_replaces_it(channel, raw, settings, tmp_pat
 def test_staging_builds_and_passes_its_tests(channel, staged):
     with duckdb.connect(str(staged), read_only=True) as con:
         models = con.execute("select table_name from information_schema.tables where table_schema = 'staging' "
-                             "and table_name like ?", [f"stg_{channel}__%"]).fetchall()
+                             "and starts_with(table_name, ?)", [f"stg_{channel}__"]).fetchall()
         assert models
         empty = [m for (m,) in models if con.execute(f"select count(*) from staging.{m}").fetchone()[0] == 0]
     assert not empty, empty
