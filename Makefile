@@ -32,7 +32,7 @@ run: env
 	$(BIN)/socialmart run $(ARGS)
 
 test: env chromium java lint
-	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile $(ARGS)
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadgroup --no-loadscope-reorder $(ARGS)
 
 # Lint before the tests: ruff for Python (rules and line length in
 # pyproject.toml), sqlfluff for the dbt models' SQL (.sqlfluff: DuckDB

@@ -1,4 +1,4 @@
-"""`python -m bench [--scale S] [--sections ingest,nightly,dbt,overhead] [--out FILE]`
+"""`python -m bench [--scale S] [--sections ingest,nightly,dbt,overhead,sandbox] [--out FILE]`
 
 Runs the benchmark sections and writes RESULTS.md (default bench/RESULTS.md).
 --scale (or $BENCH_SCALE) multiplies every row count: 1 is the full run
@@ -18,7 +18,7 @@ from pathlib import Path
 
 from bench.common import BENCH_DIR, MachineLoad, machine_facts, say, timed
 
-SECTIONS = ("ingest", "nightly", "dbt", "overhead")
+SECTIONS = ("ingest", "nightly", "dbt", "overhead", "sandbox")
 INGEST_ROWS = 1_000_000
 DBT_ROWS = (1_000_000, 10_000_000, 50_000_000)
 MIN_ROWS = 2_000
@@ -47,7 +47,7 @@ def main(argv: list[str] | None = None) -> int:
     # errors) are the pipeline's business, not the measurement's.
     logging.getLogger("socialmart").setLevel(logging.ERROR)
 
-    from bench import dbt_scaling, ingest, nightly, results
+    from bench import dbt_scaling, ingest, nightly, results, sandbox_pull
 
     args.workdir.mkdir(parents=True, exist_ok=True)
     load = MachineLoad()
@@ -70,6 +70,8 @@ def main(argv: list[str] | None = None) -> int:
         if "dbt" in sections:
             sizes = [max(MIN_ROWS, int(n * args.scale)) for n in DBT_ROWS]
             report.dbt = dbt_scaling.run(sizes, args.workdir / "dbt")
+        if "sandbox" in sections:
+            report.sandbox = sandbox_pull.run()
     sampler.set()
     load.sample()
     report.load = load.summary()

@@ -1,7 +1,7 @@
 """`make bench` in miniature: the ingest benchmark end to end on a few
 thousand rows (every contender against the sandbox in its own process, each
-landing exactly the rows the API served), and the raw rows the dbt scaling
-benchmark generates. No timing is asserted: benchmarks measure, tests check."""
+landing exactly the rows the API served), the sandbox's cold 90-day pull beside
+its baseline, and the raw rows the dbt scaling benchmark generates. No timing is asserted: benchmarks measure, tests check."""
 
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ REPO = Path(__file__).resolve().parents[2]
 def test_ingest_benchmark_runs_end_to_end_and_writes_results(tmp_path):
     out = tmp_path / "RESULTS.md"
     completed = subprocess.run(
-        [sys.executable, "-m", "bench", "--scale", "0.002", "--sections", "ingest", "--out", str(out),
+        [sys.executable, "-m", "bench", "--scale", "0.002", "--sections", "ingest,sandbox", "--out", str(out),
          "--workdir", str(tmp_path / "work")],
         cwd=REPO, capture_output=True, text=True, timeout=900,
     )
@@ -35,6 +35,11 @@ def test_ingest_benchmark_runs_end_to_end_and_writes_results(tmp_path):
         assert set(landed.values()) == {planned} and planned >= 2_000
         assert "| dlt default |" in section and "x |" in section  # the ratios against each baseline
     assert "## Machine" in text and "## Targets" in text and "cores" in text
+    pull = text.split("## 5. The API sandbox: a cold 90-day pull", 1)[1]
+    runs = re.findall(r"^\| cold pull \d \| [\d.]+ \| [\d.]+ \| ([\d,]+) \| ([\d,]+) \|$", pull, re.M)
+    assert len(runs) == 3 and all(int(m.replace(",", "")) > 700 and int(g.replace(",", "")) > 1_500 for m, g in runs)
+    assert "| baseline: the former test's limit | 1.50 | 1.50 |" in pull
+    assert "| sandbox | cold 90-day pull" in text.split("## Targets", 1)[1]  # its row beside the other targets
 
 
 def test_dbt_benchmark_raw_rows_are_a_coherent_world(tmp_path):
