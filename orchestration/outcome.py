@@ -34,6 +34,8 @@ class Outcome:
     # The run id in the published file's meta.publish_info when it is one of
     # this invocation's runs: read from the file, whatever the runs reported.
     published_by: str | None = None
+    # That run published, and stopped before its cursor step advanced the cursors.
+    cursors_pending: bool = False
 
     def summary(self) -> str:
         s = self.settings
@@ -64,7 +66,8 @@ class Outcome:
         for failure in self.failures:
             lines.append(f"  ERROR {failure}")
         if self.published_by:
-            published = f" (published by run {self.published_by[:8]}; cursors advanced)"
+            cursors = ("cursors NOT advanced: the next run advances them" if self.cursors_pending else "cursors advanced")
+            published = f" (published by run {self.published_by[:8]}; {cursors})"
         else:
             published = " (unchanged by this failed run)" if not self.success else ""
         lines += [

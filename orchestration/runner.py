@@ -27,7 +27,7 @@ from orchestration.defs import BUILD_JOB, INGEST_JOB, build_definitions
 from orchestration.defs.ingest import window_run_config
 from orchestration.instance import dagster_home, fail_orphaned_runs, record_runs_under_the_workspace
 from orchestration.outcome import Outcome, collect_step_failures, table_rows
-from orchestration.publish import published_run_id
+from orchestration.publish import publish_intent, published_run_id
 from orchestration.quality.results import load_results
 from orchestration.quality.validation_report import write_validation_report
 from orchestration.run_tags import ALLOW_SHRINK_TAG, CLI_PID_TAG, NIGHTLY_TAG, SNAPSHOT_DATE_TAG
@@ -109,6 +109,8 @@ class Pipeline:
         if self.settings.build_db.exists():
             with duckdb.connect(str(self.settings.build_db)) as con:
                 outcome.checks = load_results(con, outcome.run_ids)
+                # The cursor step is its own: a publish can stand with its cursors still pending.
+                outcome.cursors_pending = outcome.published_by is not None and publish_intent(con) == outcome.published_by
                 # The audit wrote the report already when it ran; this one also
                 # shows step errors (a failed pull, a failed dbt model). The
                 # summary matters more than the page (a full disk fails both).
