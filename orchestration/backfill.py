@@ -32,7 +32,7 @@ import duckdb
 from connectors import CONNECTORS
 from orchestration.config import ConfigError, Settings
 from orchestration.defs import BUILD_JOB, INGEST_JOB
-from orchestration.defs.ingest import landed_days, window_run_config
+from orchestration.defs.ingest import channel_of, landed_days, window_run_config
 from orchestration.landing import STATE_SCHEMA, quote, raw_table
 from orchestration.outcome import Outcome
 from orchestration.runner import Pipeline, build_tags
@@ -125,11 +125,6 @@ def held_days(build_db: Path, raw_key: dg.AssetKey, start: dt.date, end: dt.date
         if first is not None and last is not None and first <= end and last >= start:
             held |= days(max(first, start), min(last, end))
     return held
-
-
-def channel_of(raw_key: dg.AssetKey) -> str:
-    """[raw_meta_ads, meta_ads__insights] -> meta_ads"""
-    return raw_key.path[0].removeprefix("raw_")
 
 
 def _describe(missing: list[dg.AssetKey], total: int) -> str:
