@@ -92,7 +92,7 @@ class RunLog:
         self.path = folder / f"{command}-{dt.datetime.now():%Y%m%d-%H%M%S}.log"
         self.counter = NoteCounter()
         self._stack = ExitStack()
-        older = sorted(folder.glob("*.log"), key=lambda p: p.stat().st_mtime)
+        older = sorted(folder.glob("*.log"), key=lambda p: (p.stat().st_mtime, p.name))
         for old in older[: max(0, len(older) - (KEEP - 1))]:
             old.unlink(missing_ok=True)
 

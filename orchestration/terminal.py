@@ -25,7 +25,7 @@ import time
 from dataclasses import dataclass, field
 
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TaskID, TextColumn, TimeElapsedColumn
+from rich.progress import BarColumn, Progress, SpinnerColumn, TaskID, TextColumn, TimeElapsedColumn
 
 from orchestration.progress import EVENT, AccountPulled, IngestEnded, IngestPlan, StreamLanded, steps
 
@@ -90,11 +90,11 @@ class Terminal(logging.Handler):
         the first line is the pipeline's: an error before it is stderr's first line.)"""
         if self.live:
             self.progress = Progress(
-                SpinnerColumn(), TextColumn("{task.description}"), BarColumn(bar_width=24), MofNCompleteColumn(),
+                SpinnerColumn(), TextColumn("{task.description:<15}"), BarColumn(bar_width=20),
                 TextColumn("{task.fields[detail]}"), TimeElapsedColumn(),
                 console=self.console, transient=True, redirect_stdout=False, redirect_stderr=False,
             )
-            self.status = self.progress.add_task(what, total=None, detail="")
+            self.status = self.progress.add_task(what.split(":")[0], total=None, detail=what)
             self.progress.start()
 
     def close_display(self) -> None:
@@ -157,14 +157,14 @@ class Terminal(logging.Handler):
         self.ingest = _Ingest({name: _Channel(streams, accounts) for name, (streams, accounts) in plan.channels.items()})
         if self.progress is not None:
             for name, channel in self.ingest.channels.items():
-                channel.task = self.progress.add_task(name, total=channel.total, detail="waiting", start=False)
+                channel.task = self.progress.add_task(name, total=channel.total, detail=f"0/{channel.total} accounts", start=False)
 
     def _show(self, name: str, channel: _Channel) -> None:
         if self.progress is None or channel.task is None:
             return
         self.progress.start_task(channel.task)
         self.progress.update(channel.task, completed=channel.pulled,
-                             detail=f"{channel.current}  {channel.rows:,} rows  {channel.rate()}")
+                             detail=f"{channel.pulled}/{channel.total} accounts  {channel.rows:>9,} rows  {channel.rate():>14}  {channel.current}")
 
     def _finished(self, name: str, channel: _Channel) -> None:
         if self.progress is not None and channel.task is not None:

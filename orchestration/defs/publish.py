@@ -9,17 +9,15 @@ run (orchestration/publish.py). The KPI report of the published file is its
 own asset downstream (defs/report.py).
 """
 
-import logging
 
 import dagster as dg
 from dagster_duckdb import DuckDBResource
 
+from orchestration import progress
 from orchestration.config import Settings
 from orchestration.publish import advance_cursors, guard_published_file, history_losses, publish_marts
 from orchestration.quality.results import blocking_failures, record_results
 from orchestration.run_tags import ALLOW_SHRINK_TAG
-
-progress_log = logging.getLogger("socialmart.progress")
 
 PUBLISH_KEY = dg.AssetKey(["published", "marketing_duckdb"])
 CURSORS_KEY = dg.AssetKey(["published", "ingest_cursors"])
@@ -50,7 +48,7 @@ def publish_asset(settings: Settings, marts: list[dg.AssetKey]) -> dg.AssetsDefi
             result = publish_marts(con, settings.published_db, context.run.run_id)
         line = f"publish: {len(result.tables)} tables to {result.path}"
         context.log.info(line)
-        progress_log.info(line)
+        progress.steps.info(line)
         return dg.MaterializeResult(
             metadata={
                 "path": dg.MetadataValue.path(str(result.path)),
@@ -77,7 +75,7 @@ def cursors_asset(settings: Settings) -> dg.AssetsDefinition:
             cursors = advance_cursors(con, settings.published_db, context.run.run_id)
         line = f"cursors: {cursors} advanced"
         context.log.info(line)
-        progress_log.info(line)
+        progress.steps.info(line)
         return dg.MaterializeResult(metadata={"cursors_advanced": cursors})
 
     return _cursors

@@ -13,7 +13,6 @@ import datetime as dt
 import fcntl
 import importlib.metadata
 import json
-import logging
 import os
 import subprocess
 import sys
@@ -28,13 +27,12 @@ from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_as
 from dagster_duckdb import DuckDBResource
 from packaging import version
 
+from orchestration import progress
 from orchestration.config import Settings
 from orchestration.dbt_vars import dbt_cli_vars
 from orchestration.families import write_families
 from orchestration.landing import STATE_SCHEMA, ensure_all_raw_tables, ensure_state_table, raw_asset_path, transaction
 from orchestration.quality.results import SAMPLE_ROWS, CheckResult, record_results
-
-progress_log = logging.getLogger("socialmart.progress")
 
 DBT_PROJECT_DIR = Path(__file__).resolve().parents[2] / "dbt_project"
 # The venv's dbt, whether or not the venv is on PATH (make runs .venv/bin/... directly).
@@ -200,7 +198,7 @@ def _report_progress(context: dg.AssetExecutionContext, run_results: dict[str, A
         counts[f"{kind} {outcome}"] = counts.get(f"{kind} {outcome}", 0) + 1
     line = f"dbt build: {', '.join(f'{n} {k}' for k, n in sorted(counts.items()))} in {run_results.get('elapsed_time', 0):.1f}s"
     context.log.info(line)
-    progress_log.info(line)
+    progress.steps.info(line)
 
 
 def _test_targets(manifest: dict[str, Any]) -> dict[str, tuple[str, str]]:
