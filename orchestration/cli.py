@@ -113,7 +113,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     with terminal.install(getattr(args, "log_level", "INFO"), getattr(args, "verbose", False)) as screen:
         if args.command in PIPELINE_COMMANDS:
-            screen.start(f"socialmart {args.command}: starting")
+            screen.start(f"socialmart {args.command}")
         # Dagster, dbt, pandas and pyarrow load here (seconds): after the first line is on the terminal.
         from orchestration import commands
 

@@ -14,6 +14,7 @@ import os
 import time
 from collections import Counter
 from collections.abc import Iterable
+from contextlib import ExitStack
 from pathlib import Path
 
 import dagster as dg
@@ -48,12 +49,13 @@ class Pipeline:
 
     def __init__(self, settings: Settings, config_path: Path, start: dt.date, end: dt.date, command: str = "run") -> None:
         self.began = time.monotonic()
-        settings.warehouse_dir.mkdir(parents=True, exist_ok=True)
-        self.run_log = RunLog(settings.warehouse_dir, command).__enter__()
+        # Open first, closed last: the run log sees everything the pipeline does.
+        self._closing = ExitStack()
+        self.run_log = self._closing.enter_context(RunLog(settings.warehouse_dir, command))
         try:
             self._load(settings, config_path, start, end, command)
         except BaseException:
-            self.run_log.__exit__(None, None, None)
+            self._closing.close()
             raise
 
     def _load(self, settings: Settings, config_path: Path, start: dt.date, end: dt.date, command: str) -> None:
@@ -80,10 +82,8 @@ class Pipeline:
         return self
 
     def __exit__(self, *exc_info) -> None:
-        try:
+        with self._closing:
             self.instance.dispose()
-        finally:
-            self.run_log.__exit__(*exc_info)
 
     def execute(self, job_name: str, tags: dict[str, str] | None = None, assets: list[dg.AssetKey] | None = None,
                 run_config: dict | None = None) -> bool:

@@ -85,16 +85,16 @@ class Terminal(logging.Handler):
     def __exit__(self, *exc_info) -> None:
         self.close_display()
 
-    def start(self, what: str) -> None:
-        """On a terminal, at once: a spinner that runs until the summary. (Piped,
-        the first line is the pipeline's: an error before it is stderr's first line.)"""
+    def start(self, title: str) -> None:
+        """On a terminal, at once: a spinner titled `title` that runs until the summary, showing the
+        last finished step. (Piped, the first line is the pipeline's: an error before it is stderr's first line.)"""
         if self.live:
             self.progress = Progress(
                 SpinnerColumn(), TextColumn("{task.description:<15}"), BarColumn(bar_width=20),
                 TextColumn("{task.fields[detail]}"), TimeElapsedColumn(),
                 console=self.console, transient=True, redirect_stdout=False, redirect_stderr=False,
             )
-            self.status = self.progress.add_task(what.split(":")[0], total=None, detail=what)
+            self.status = self.progress.add_task(title, total=None, detail="starting")
             self.progress.start()
 
     def close_display(self) -> None:
