@@ -1,15 +1,15 @@
 """The `socialmart` command.
 
-  socialmart run [--start DATE] [--end DATE] [--config FILE] [--allow-shrink]
+  socialmart run [--start DATE] [--end DATE] [--config FILE] [--allow-shrink] [-v]
       Pull, build, test and publish through Dagster. Without a config (no
       --config, no $SOCIALMART_CONFIG, no ./socialmart.yaml) every command
       uses the embedded API sandbox: its config is generated once into
       ./warehouse/sandbox.socialmart.yaml, and the commands that call the APIs
       serve the sandbox themselves.
-  socialmart nightly [--config FILE] [--allow-shrink]
+  socialmart nightly [--config FILE] [--allow-shrink] [-v]
       What the nightly schedule does, in this process: every channel re-pulls
       its lookback window plus yesterday, then build, audit, publish.
-  socialmart backfill --start DATE --end DATE [--channel NAME] [--config FILE] [--allow-shrink]
+  socialmart backfill --start DATE --end DATE [--channel NAME] [--config FILE] [--allow-shrink] [-v]
       Ingest a long range in monthly chunks (resumable: a rerun skips what is
       materialized), then build, audit, publish once.
   socialmart status [--config FILE] [--json]
