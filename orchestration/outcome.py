@@ -39,6 +39,7 @@ class Outcome:
     cursors_pending: bool = False
     # orchestration/run_log.py: the file, and the routine API notes it holds, counted by kind.
     run_log: Path | None = None
+    run_log_error: str | None = None
     notes: list[tuple[int, str]] = field(default_factory=list)
 
     def summary(self) -> str:
@@ -89,7 +90,8 @@ class Outcome:
             f"Published warehouse: {s.published_db}{published}",
             f"Build database:      {s.build_db}",
             f"Config:              {s.source}",
-            *([f"Run log:             {self.run_log}"] if self.run_log else []),
+            *([f"Run log:             {self.run_log}" + (f" (stopped short: {self.run_log_error})" if self.run_log_error else "")]
+              if self.run_log else []),
             "Open the UI:         make ui   (Dagster UI at http://127.0.0.1:3000; these runs are in its history)",
         ]
         return "\n".join(lines)

@@ -19,6 +19,7 @@ import datetime as dt
 import io
 import logging
 import re
+import sys
 from collections import Counter
 from contextlib import ExitStack, redirect_stderr, redirect_stdout
 from pathlib import Path
@@ -50,6 +51,36 @@ class NoteCounter(logging.Handler):
     def notes(self) -> list[tuple[int, str]]:
         """(count, first message) per kind, the most frequent first."""
         return [(count, self.examples[kind]) for kind, count in self.counts.most_common()]
+
+
+class _RunLogFile(logging.FileHandler):
+    """A run log that cannot be written (a full disk) stops; the run goes on, its
+    summary and terminal still say what happened, and the summary says the log is short."""
+
+    def __init__(self, path: Path) -> None:
+        # Opened at the first record: a file that cannot be created is an error recorded like a failed write.
+        super().__init__(path, encoding="utf-8", delay=True)
+        self.error: OSError | None = None
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if self.error is not None:
+            return
+        try:
+            super().emit(record)  # a failed write comes back through handleError
+        except OSError as error:  # opening the file
+            self.error = error
+
+    def handleError(self, record: logging.LogRecord) -> None:  # noqa: N802 - logging's name
+        error = sys.exc_info()[1]
+        if not isinstance(error, OSError):
+            super().handleError(record)
+        self.error = self.error or error
+
+    def close(self) -> None:
+        try:
+            super().close()
+        except OSError as error:
+            self.error = self.error or error
 
 
 class _LineWriter(io.TextIOBase):
@@ -88,17 +119,20 @@ class RunLog:
 
     def __init__(self, warehouse_dir: Path, command: str) -> None:
         folder = warehouse_dir / "logs"
-        folder.mkdir(parents=True, exist_ok=True)
         self.path = folder / f"{command}-{dt.datetime.now():%Y%m%d-%H%M%S}.log"
         self.counter = NoteCounter()
         self._stack = ExitStack()
-        older = sorted(folder.glob("*.log"), key=lambda p: (p.stat().st_mtime, p.name))
-        for old in older[: max(0, len(older) - (KEEP - 1))]:
-            old.unlink(missing_ok=True)
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            older = sorted(folder.glob("*.log"), key=lambda p: (p.stat().st_mtime, p.name))
+            for old in older[: max(0, len(older) - (KEEP - 1))]:
+                old.unlink(missing_ok=True)
+        except OSError:
+            pass  # a full or read-only disk: the log's first write fails too, and records why (`error`)
 
     def __enter__(self) -> RunLog:
         root = logging.getLogger()
-        handler = logging.FileHandler(self.path, encoding="utf-8")
+        self._file = handler = _RunLogFile(self.path)
         handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)-7s %(name)s: %(message)s"))
         for added in (handler, self.counter):
             root.addHandler(added)
@@ -117,3 +151,8 @@ class RunLog:
 
     def notes(self) -> list[tuple[int, str]]:
         return self.counter.notes()
+
+    @property
+    def error(self) -> OSError | None:
+        """Why the run log stopped short, if it did."""
+        return self._file.error

@@ -139,6 +139,7 @@ class Pipeline:
             outcome.mart_rows = table_rows(self.settings.published_db, "marts")
         outcome.seconds = time.monotonic() - self.began
         outcome.run_log = self.run_log.path
+        outcome.run_log_error = str(self.run_log.error) if self.run_log.error else None
         outcome.notes = self.run_log.notes()
         return outcome
 

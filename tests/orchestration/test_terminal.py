@@ -98,6 +98,17 @@ def test_the_newest_run_logs_are_kept(tmp_path):
         (folder / f"nightly-{i:04d}.log").write_text("old")
         os.utime(folder / f"nightly-{i:04d}.log", (1_000_000 + i, 1_000_000 + i))
     with RunLog(tmp_path, "run") as run_log:
-        pass
+        logging.getLogger("socialmart.lock").warning("taking over the stale warehouse lock")
     kept = sorted(folder.glob("*.log"))
     assert len(kept) == KEEP and run_log.path in kept and folder / "nightly-0000.log" not in kept
+
+
+def test_a_run_log_that_cannot_be_written_does_not_stop_the_run(tmp_path, screen):
+    blocked = tmp_path / "warehouse"
+    blocked.write_text("a file where the warehouse's logs folder would go")
+    with RunLog(blocked, "run") as run_log:
+        progress.steps.info("dbt build: 3 model ok in 1.0s")
+        print("dbt's echo")
+    assert isinstance(run_log.error, OSError)
+    _, out = screen
+    assert "dbt build: 3 model ok" in out.getvalue()  # the terminal still shows the run
