@@ -19,6 +19,7 @@ from orchestration.config import parse_settings
 from orchestration.defs.publish import CURSORS_KEY, PUBLISH_KEY, cursors_asset, publish_asset
 from orchestration.defs.resources import BuildDatabase
 from orchestration.landing import ensure_state_table
+from orchestration.outcome import Outcome
 from orchestration.publish import publish, publish_intent, published_run_id
 
 READER = textwrap.dedent("""
@@ -157,3 +158,13 @@ def test_cursors_move_in_their_own_step_only_after_the_same_runs_publish(tmp_pat
     assert cursor_ends(settings.build_db) == [DAY0 + dt.timedelta(days=3)]
     with duckdb.connect(str(settings.published_db), read_only=True) as con:
         assert con.execute("SELECT max(version) FROM marts.fct_x").fetchone()[0] == 2
+
+
+def test_the_summary_says_when_a_publish_stands_with_its_cursors_pending(tmp_path):
+    settings = parse_settings({"warehouse": {"dir": str(tmp_path)}, "channels": {"meta_ads": {
+        "access_token": "${SOCIALMART_SANDBOX_TOKEN}", "accounts": ["act_1"]}}}, resolve_secrets=False)
+    pending = Outcome(settings, DAY0, DAY0, False, 1.0, ["ingest-run", "build-run-1234"], published_by="build-run-1234",
+                      cursors_pending=True, run_log=tmp_path / "logs" / "run.log", notes=[(33, "x user 1: partial error")])
+    text = pending.summary()
+    assert "(published by run build-ru; cursors NOT advanced: the next run advances them)" in text
+    assert "API notes: 33, routine, each in the run log" in text and f"Run log:             {tmp_path / 'logs' / 'run.log'}" in text
