@@ -50,6 +50,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import sys
 
 from orchestration import terminal
 
@@ -121,6 +122,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    import sys
-
     sys.exit(main())

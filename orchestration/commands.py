@@ -1,4 +1,5 @@
-"""The `socialmart` commands (orchestration/cli.py parses them and prints the first line).
+"""The `socialmart` commands. orchestration/cli.py parses the command line and starts
+the terminal before importing this module (Dagster, dbt, pandas, pyarrow: seconds).
 
 Exit codes as in the CLI's help: 0 success, 1 the run failed or another run
 holds the warehouse, 2 bad usage or configuration, 130 interrupted.
