@@ -23,21 +23,19 @@ rates every money column of the marts needs for the same days.
 from __future__ import annotations
 
 import datetime as dt
-import logging
 from pathlib import Path
 
 import dagster as dg
 import duckdb
 
 from connectors import CONNECTORS
+from orchestration import progress
 from orchestration.config import ConfigError, Settings
 from orchestration.defs import BUILD_JOB, INGEST_JOB
-from orchestration.defs.ingest import landed_days, window_run_config
+from orchestration.defs.ingest import channel_of, landed_days, window_run_config
 from orchestration.landing import STATE_SCHEMA, quote, raw_table
 from orchestration.outcome import Outcome
 from orchestration.runner import Pipeline, build_tags
-
-progress = logging.getLogger("socialmart.progress")
 
 # Value: the whole backfill range, "<start>..<end>".
 BACKFILL_TAG = "socialmart/backfill"
@@ -78,19 +76,19 @@ def run_backfill(settings: Settings, config_path: Path, start: dt.date, end: dt.
         materialized = {key: landed_days(pipeline.instance, key) & held_days(settings.build_db, key, start, end)
                         for key in assets}
         chunks = month_chunks(start, end)
-        progress.info(f"backfill {start}..{end}: {len(chunks)} monthly chunk(s), channels {', '.join(channels)}")
+        progress.steps.info(f"backfill {start}..{end}: {len(chunks)} monthly chunk(s), channels {', '.join(channels)}")
         for number, (chunk_start, chunk_end) in enumerate(chunks, 1):
             label = f"chunk {number}/{len(chunks)} {chunk_start}..{chunk_end}"
             missing = [key for key in assets if not days(chunk_start, chunk_end) <= materialized[key]]
             if not missing:
-                progress.info(f"{label}: already materialized, skipped")
+                progress.steps.info(f"{label}: already materialized, skipped")
                 continue
-            progress.info(f"{label}: {_describe(missing, len(assets))}")
+            progress.steps.info(f"{label}: {_describe(missing, len(assets))}")
             if not pipeline.execute(INGEST_JOB, {BACKFILL_TAG: f"{start}..{end}"}, assets=missing,
                                     run_config=window_run_config(chunk_start, chunk_end)):
-                progress.info(f"{label}: FAILED; run the same backfill again to resume from this chunk")
+                progress.steps.info(f"{label}: FAILED; run the same backfill again to resume from this chunk")
                 return pipeline.finish(False)
-        progress.info(f"backfill {start}..{end}: every chunk landed; building, auditing, publishing")
+        progress.steps.info(f"backfill {start}..{end}: every chunk landed; building, auditing, publishing")
         return pipeline.finish(pipeline.execute(BUILD_JOB, build_tags(allow_shrink)))
 
 
@@ -125,11 +123,6 @@ def held_days(build_db: Path, raw_key: dg.AssetKey, start: dt.date, end: dt.date
         if first is not None and last is not None and first <= end and last >= start:
             held |= days(max(first, start), min(last, end))
     return held
-
-
-def channel_of(raw_key: dg.AssetKey) -> str:
-    """[raw_meta_ads, meta_ads__insights] -> meta_ads"""
-    return raw_key.path[0].removeprefix("raw_")
 
 
 def _describe(missing: list[dg.AssetKey], total: int) -> str:

@@ -21,6 +21,7 @@ from connectors import CONNECTORS
 from connectors.base import ChannelSettings
 from connectors.http import ApiError, RetryPolicy
 from orchestration.landing import replace_window
+from orchestration.progress import AccountPulled, Event, StreamLanded, report
 from orchestration.quality.drift import record_fields, record_rejection, wire_fields
 from orchestration.window import pull_window
 
@@ -59,7 +60,7 @@ def sync_stream(
     *,
     policy: RetryPolicy | None = None,
     sleep: Callable[[float], None] = time.sleep,
-    progress: Callable[[str], None] = log.info,
+    progress: Callable[[Event], None] = report,
     snapshot_date: dt.date | None = None,
 ) -> SyncResult:
     began = time.monotonic()
@@ -80,21 +81,23 @@ def sync_stream(
                 if err.rejected_fields:
                     record_rejection(con, settings.name, stream_name, key, err.rejected_fields, str(err))
                 raise
-            rows = sum(b.num_rows for b in batches[key])
-            span = f" {start}..{end}" if stream.date_column else ""
-            progress(f"{settings.name}.{stream_name} {key}{span}: {rows} rows in {time.monotonic() - account_began:.1f}s")
+            progress(AccountPulled(settings.name, stream_name, key, sum(b.num_rows for b in batches[key]),
+                                   time.monotonic() - account_began, f"{start}..{end}" if stream.date_column else ""))
     finally:
         connector.close()
     synced_at = dt.datetime.now(dt.UTC)
     start, end = window.replace_start, window.replace_end
     landed = replace_window(con, settings.name, stream, batches, start, end, synced_at, connector.quarantined)
     added = record_fields(con, settings.name, stream_name, wire_fields(b for bs in batches.values() for b in bs), synced_at)
+    # Both are checks of the audit too (schema_drift, quarantine): reported in the summary.
     if added:
-        progress(f"{settings.name}.{stream_name}: new wire fields {', '.join(added)} (kept in _record; see _socialmart.schema_drift)")
+        log.info(f"{settings.name}.{stream_name}: new wire fields {', '.join(added)} (kept in _record; see _socialmart.schema_drift)")
     if landed.quarantined:
-        progress(f"{settings.name}.{stream_name}: {landed.quarantined} records quarantined (unparseable values); "
-                 f"see _socialmart.quarantine")
+        log.warning(f"{settings.name}.{stream_name}: {landed.quarantined} records quarantined (unparseable values); "
+                    f"see _socialmart.quarantine")
+    seconds = time.monotonic() - began
+    progress(StreamLanded(settings.name, stream_name, landed.rows, seconds))
     return SyncResult(
         settings.name, stream_name, start, end, landed.rows, landed.rows_by_account,
-        time.monotonic() - began, connector.client.stats.as_dict(), landed.quarantined,
+        seconds, connector.client.stats.as_dict(), landed.quarantined,
     )

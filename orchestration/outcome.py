@@ -1,5 +1,6 @@
 """What a CLI invocation did, summed up for the terminal: its runs, the rows of
-every raw table and published mart, the checks, the step failures."""
+every raw table (a dated stream's restatement history beside it) and published
+mart, the checks, the step failures, the routine API notes and the run log."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ import duckdb
 
 from orchestration.alerts import root_cause
 from orchestration.config import Settings
-from orchestration.landing import quote
+from orchestration.landing import VERSIONS_SUFFIX, quote
 from orchestration.quality.results import CheckResult
 from orchestration.report import report_path
 
@@ -34,6 +35,12 @@ class Outcome:
     # The run id in the published file's meta.publish_info when it is one of
     # this invocation's runs: read from the file, whatever the runs reported.
     published_by: str | None = None
+    # That run published, and stopped before its cursor step advanced the cursors.
+    cursors_pending: bool = False
+    # orchestration/run_log.py: the file, and the routine API notes it holds, counted by kind.
+    run_log: Path | None = None
+    run_log_error: str | None = None
+    notes: list[tuple[int, str]] = field(default_factory=list)
 
     def summary(self) -> str:
         s = self.settings
@@ -47,8 +54,10 @@ class Outcome:
             "Raw tables (build.duckdb)                      rows",
         ]
         configured = {f"raw_{name}" for name in s.sources}
-        lines += [f"  {name:<44}{rows:>8,}" for name, rows in sorted(self.raw_rows.items())
-                  if rows or name.split(".")[0] in configured]
+        versions = {name.removesuffix(VERSIONS_SUFFIX): rows for name, rows in self.raw_rows.items() if name.endswith(VERSIONS_SUFFIX)}
+        lines += [f"  {name:<44}{rows:>8,}" + (f"  (+{versions[name]:,} in {VERSIONS_SUFFIX})" if name in versions else "")
+                  for name, rows in sorted(self.raw_rows.items())
+                  if not name.endswith(VERSIONS_SUFFIX) and (rows or name.split(".")[0] in configured)]
         lines += ["", "Marts (marketing.duckdb)                       rows"]
         if self.mart_rows:
             lines += [f"  {name:<44}{rows:>8,}" for name, rows in sorted(self.mart_rows.items())]
@@ -63,8 +72,15 @@ class Outcome:
                 lines += [f"      e.g. {json.dumps(row, default=str, ensure_ascii=False)[:300]}" for row in check.sample[:3]]
         for failure in self.failures:
             lines.append(f"  ERROR {failure}")
+        if self.notes:
+            # Routine (a deleted tweet a post quoted, a retried request): counted here, each one in the run log.
+            lines += ["", f"API notes: {sum(n for n, _ in self.notes)}, routine, each in the run log"]
+            lines += [f"  {count:>5} like: {example[:140]}" for count, example in self.notes[:5]]
+            if len(self.notes) > 5:
+                lines.append(f"  {sum(n for n, _ in self.notes[5:]):>5} of {len(self.notes) - 5} other kinds")
         if self.published_by:
-            published = f" (published by run {self.published_by[:8]}; cursors advanced)"
+            cursors = ("cursors NOT advanced: the next run advances them" if self.cursors_pending else "cursors advanced")
+            published = f" (published by run {self.published_by[:8]}; {cursors})"
         else:
             published = " (unchanged by this failed run)" if not self.success else ""
         lines += [
@@ -74,6 +90,8 @@ class Outcome:
             f"Published warehouse: {s.published_db}{published}",
             f"Build database:      {s.build_db}",
             f"Config:              {s.source}",
+            *([f"Run log:             {self.run_log}" + (f" (stopped short: {self.run_log_error})" if self.run_log_error else "")]
+              if self.run_log else []),
             "Open the UI:         make ui   (Dagster UI at http://127.0.0.1:3000; these runs are in its history)",
         ]
         return "\n".join(lines)

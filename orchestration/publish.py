@@ -19,10 +19,14 @@ What else stands between the audited marts and BI:
 - The history check (`history_losses`): a mart that would lose days outside
   the windows this run landed (build.duckdb lost, then a short run) blocks the
   publish unless the run allows it (`--allow-shrink`).
-- Publish and cursor advance are one step (`publish_and_advance`): signals
-  wait until both are done, and a process killed between them is completed
-  by the next run (`complete_interrupted_publish`) from what the published
-  file says.
+- Publish and cursor advance are two steps, one after the other in a run.
+  `publish_marts` records the run's intent, then swaps the file (a signal
+  received meanwhile waits for the swap). `advance_cursors` moves the cursors
+  only once the published file carries the run's id. A run stopped between
+  the two (a failed cursor step, a killed process) is completed by the next
+  run (`complete_interrupted_publish`) from what the published file says;
+  its landed windows are re-pulled by the next night's lookback anyway, so
+  nothing is lost either way.
 """
 
 from __future__ import annotations
@@ -272,25 +276,36 @@ def _daily_marts(con: duckdb.DuckDBPyConnection, catalog: str) -> dict[str, set[
     return {table: names for table, names in columns.items() if "date_day" in names}
 
 
-# --------------------------------------------------------------------------- publish and cursors, one step
+# --------------------------------------------------------------------------- publish, then cursors: two steps
 
 
-def publish_and_advance(con: duckdb.DuckDBPyConnection, published_db: Path, run_id: str) -> tuple[Published, int]:
-    """Publish, then advance the cursors of what was landed: one step.
+class CursorsRefused(RuntimeError):
+    """The published file is not this run's: its landed windows stay pending."""
 
-    SIGINT/SIGTERM wait until both are done. A process killed outright
-    between the rename and the cursor advance leaves its run id in
-    `_socialmart.publish_intent`; the next run finds the published file
-    carrying that run id and advances the cursors then."""
+
+def publish_marts(con: duckdb.DuckDBPyConnection, published_db: Path, run_id: str) -> Published:
+    """Publish this run's marts. The run's id is recorded first in
+    `_socialmart.publish_intent`: the cursor step clears it, and a run that
+    never got there has its cursors advanced by the next one. SIGINT/SIGTERM
+    received during the swap are delivered after it: a build that passed its
+    audit is not thrown away in its last second."""
     ensure_state_table(con)
     con.execute(f"CREATE TABLE IF NOT EXISTS {STATE_SCHEMA}.publish_intent (run_id VARCHAR NOT NULL)")
     with transaction(con):
         con.execute(f"DELETE FROM {STATE_SCHEMA}.publish_intent")
         con.execute(f"INSERT INTO {STATE_SCHEMA}.publish_intent VALUES (?)", [run_id])
     with signals_deferred():
-        published = publish(con, published_db, run_id)
-        cursors = _advance(con)
-    return published, cursors
+        return publish(con, published_db, run_id)
+
+
+def advance_cursors(con: duckdb.DuckDBPyConnection, published_db: Path, run_id: str) -> int:
+    """Advance the cursors of what was landed, once the published file holds
+    run `run_id`'s marts; returns how many cursors moved."""
+    published = published_run_id(published_db)
+    if published != run_id:
+        raise CursorsRefused(f"{published_target(published_db)} holds run {published}'s marts, not run {run_id}'s: "
+                             f"cursors move only after this run's own publish; they stay where they were")
+    return _advance(con)
 
 
 def _advance(con: duckdb.DuckDBPyConnection) -> int:
@@ -299,24 +314,30 @@ def _advance(con: duckdb.DuckDBPyConnection) -> int:
     return cursors
 
 
-def complete_interrupted_publish(con: duckdb.DuckDBPyConnection, published_db: Path) -> str | None:
-    """Finish the step a killed publish left half done; returns the run id whose
-    cursors were advanced now, None when there was nothing to finish."""
+def publish_intent(con: duckdb.DuckDBPyConnection) -> str | None:
+    """The run that published and has not advanced its cursors yet, if any."""
     recorded = con.execute(
         "SELECT count(*) FROM information_schema.tables WHERE table_schema = ? AND table_name = 'publish_intent'",
         [STATE_SCHEMA],
     ).fetchone()[0]
-    intent = con.execute(f"SELECT run_id FROM {STATE_SCHEMA}.publish_intent").fetchone() if recorded else None
+    row = con.execute(f"SELECT run_id FROM {STATE_SCHEMA}.publish_intent").fetchone() if recorded else None
+    return row[0] if row else None
+
+
+def complete_interrupted_publish(con: duckdb.DuckDBPyConnection, published_db: Path) -> str | None:
+    """Advance the cursors of a run that published and stopped before its
+    cursor step finished; returns that run's id, None when there was nothing to finish."""
+    intent = publish_intent(con)
     if intent is None:
         return None
-    if published_run_id(published_db) != intent[0]:
-        # Killed before the rename: nothing was published, the cursors stay.
+    if published_run_id(published_db) != intent:
+        # Stopped before the rename: nothing was published, the cursors stay.
         con.execute(f"DELETE FROM {STATE_SCHEMA}.publish_intent")
         return None
     cursors = _advance(con)
-    log.warning(f"run {intent[0]} published {published_target(published_db)} and was stopped before advancing "
+    log.warning(f"run {intent} published {published_target(published_db)} and stopped before advancing "
                 f"its cursors: advanced {cursors} now")
-    return intent[0]
+    return intent
 
 
 def published_run_id(published_db: Path) -> str | None:

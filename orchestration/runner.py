@@ -8,28 +8,31 @@ is summed up in an `Outcome` (orchestration/outcome.py).
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import logging
 import os
-import sys
 import time
+from collections import Counter
+from collections.abc import Iterable
+from contextlib import ExitStack
 from pathlib import Path
 
 import dagster as dg
 import duckdb
 from dagster._core.storage.tags import MAX_RUNTIME_SECONDS_TAG
 
+from orchestration import progress
 from orchestration.alerts import AlertDeliveryError, alert_for_run, deliver
 from orchestration.build_database import open_build_database
 from orchestration.config import Settings
 from orchestration.defs import BUILD_JOB, INGEST_JOB, build_definitions
-from orchestration.defs.ingest import window_run_config
+from orchestration.defs.ingest import channel_of, window_run_config
 from orchestration.instance import dagster_home, fail_orphaned_runs, record_runs_under_the_workspace
 from orchestration.outcome import Outcome, collect_step_failures, table_rows
-from orchestration.publish import published_run_id
+from orchestration.publish import publish_intent, published_run_id
 from orchestration.quality.results import load_results
 from orchestration.quality.validation_report import write_validation_report
+from orchestration.run_log import RunLog
 from orchestration.run_tags import ALLOW_SHRINK_TAG, CLI_PID_TAG, NIGHTLY_TAG, SNAPSHOT_DATE_TAG
 from orchestration.window import pull_window
 
@@ -46,8 +49,18 @@ class Pipeline:
 
     def __init__(self, settings: Settings, config_path: Path, start: dt.date, end: dt.date, command: str = "run") -> None:
         self.began = time.monotonic()
+        # Open first, closed last: the run log sees everything the pipeline does.
+        self._closing = ExitStack()
+        self.run_log = self._closing.enter_context(RunLog(settings.warehouse_dir, command))
+        try:
+            self._load(settings, config_path, start, end, command)
+        except BaseException:
+            self._closing.close()
+            raise
+
+    def _load(self, settings: Settings, config_path: Path, start: dt.date, end: dt.date, command: str) -> None:
         # Before the definitions are built (seconds): the terminal says at once what runs.
-        logging.getLogger("socialmart.progress").info(f"socialmart {command} {start}..{end}: loading the pipeline")
+        progress.steps.info(f"socialmart {command} {start}..{end}: loading the pipeline")
         self.settings = settings
         open_build_database(settings)
         os.environ["SOCIALMART_CONFIG"] = str(Path(config_path).resolve())
@@ -69,18 +82,22 @@ class Pipeline:
         return self
 
     def __exit__(self, *exc_info) -> None:
-        self.instance.dispose()
+        with self._closing:
+            self.instance.dispose()
 
     def execute(self, job_name: str, tags: dict[str, str] | None = None, assets: list[dg.AssetKey] | None = None,
                 run_config: dict | None = None) -> bool:
+        # Dagster's console logger prints into the run log (orchestration/run_log.py); its INFO is every event.
         quiet = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}, **(run_config or {})}
-        # dagster-dbt echoes dbt's log to stdout; it is progress, and stdout
-        # is kept for the summary.
-        with contextlib.redirect_stdout(sys.stderr):
-            result = self.defs.resolve_job_def(job_name).execute_in_process(
-                instance=self.instance, tags={**self.tags, **(tags or {})}, raise_on_error=False, run_config=quiet,
-                asset_selection=assets,
-            )
+        job = self.defs.resolve_job_def(job_name)
+        if job_name == INGEST_JOB:
+            progress.report(ingest_plan(self.settings, assets or job.asset_layer.executable_asset_keys))
+        result = job.execute_in_process(
+            instance=self.instance, tags={**self.tags, **(tags or {})}, raise_on_error=False, run_config=quiet,
+            asset_selection=assets,
+        )
+        if job_name == INGEST_JOB:
+            progress.report(progress.IngestEnded(result.success))
         self.outcome.run_ids.append(result.run_id)
         collect_step_failures(self.outcome, result)
         # The published file says whether the publish happened, whatever the
@@ -109,6 +126,8 @@ class Pipeline:
         if self.settings.build_db.exists():
             with duckdb.connect(str(self.settings.build_db)) as con:
                 outcome.checks = load_results(con, outcome.run_ids)
+                # The cursor step is its own: a publish can stand with its cursors still pending.
+                outcome.cursors_pending = outcome.published_by is not None and publish_intent(con) == outcome.published_by
                 # The audit wrote the report already when it ran; this one also
                 # shows step errors (a failed pull, a failed dbt model). The
                 # summary matters more than the page (a full disk fails both).
@@ -119,7 +138,16 @@ class Pipeline:
         if success and self.settings.published_db.exists():
             outcome.mart_rows = table_rows(self.settings.published_db, "marts")
         outcome.seconds = time.monotonic() - self.began
+        outcome.run_log = self.run_log.path
+        outcome.run_log_error = str(self.run_log.error) if self.run_log.error else None
+        outcome.notes = self.run_log.notes()
         return outcome
+
+
+def ingest_plan(settings: Settings, keys: Iterable[dg.AssetKey]) -> progress.IngestPlan:
+    """What the display counts down: per channel, its selected streams and its accounts."""
+    streams = Counter(channel_of(key) for key in keys)
+    return progress.IngestPlan({channel: (n, len(settings.sources[channel].accounts)) for channel, n in sorted(streams.items())})
 
 
 def build_tags(allow_shrink: bool) -> dict[str, str]:

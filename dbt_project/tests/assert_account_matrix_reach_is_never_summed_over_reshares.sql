@@ -1,3 +1,7 @@
+-- Attached to the matrix (it reads three marts): Dagster loads it as that
+-- mart's asset check, not as a loose observation.
+{{ config(meta={'dagster': {'ref': {'name': 'fct_account_matrix_monthly'}}}) }}
+
 -- Reach is not additive over reshares: the same followers see every reshare
 -- of one account. Rows returned here are violations:
 -- - an edge's potential_reach_added must be ONE of its resharer's audience

@@ -1,5 +1,5 @@
 """Dagster definitions assembled from Settings, one module per layer:
-ingest (raw landing), transform (dbt), publish, report (the KPI page); plus operations: the nightly
+ingest (raw landing), transform (dbt), publish (the BI file, then the cursors), report (the KPI page); plus operations: the nightly
 schedule and the build-after-ingest sensor (schedules), alert sensors (alerts).
 
 `orchestration.definitions` is the code location that loads socialmart.yaml;
@@ -14,7 +14,7 @@ import dagster as dg
 from orchestration.config import Settings
 from orchestration.defs.alerts import alert_sensors
 from orchestration.defs.ingest import WINDOW_RESOURCE, IngestWindow, ingest_assets
-from orchestration.defs.publish import PUBLISH_KEY, publish_asset
+from orchestration.defs.publish import PUBLISH_KEY, cursors_asset, publish_asset
 from orchestration.defs.quality import quality_checks
 from orchestration.defs.report import report_asset
 from orchestration.defs.resources import BuildDatabase
@@ -37,6 +37,7 @@ def build_definitions(settings: Settings) -> dg.Definitions:
     dbt_models, dbt_resource = dbt_definitions(settings)
     marts = [key for key in dbt_models.keys if key.path[0] == "marts"]
     publish = publish_asset(settings, marts)
+    cursors = cursors_asset(settings)
     report = report_asset(settings)
     audits = quality_checks(settings, set(marts))
     # Dagster's own freshness check on what BI reads: the nightly publishes
@@ -62,12 +63,12 @@ def build_definitions(settings: Settings) -> dg.Definitions:
     )
     build_job = dg.define_asset_job(
         BUILD_JOB,
-        selection=dg.AssetSelection.assets(dbt_models, publish, report) | dg.AssetSelection.checks(*audits),
+        selection=dg.AssetSelection.assets(dbt_models, publish, cursors, report) | dg.AssetSelection.checks(*audits),
         description="dbt build (models and tests), the audit (GX suites, reconciliation, raw checks), "
-        "then publish the marts to the BI file and render its KPI report.",
+        "then publish the marts to the BI file, advance the ingestion cursors and render its KPI report.",
     )
     return dg.Definitions(
-        assets=[*raw, dbt_models, publish, report],
+        assets=[*raw, dbt_models, publish, cursors, report],
         asset_checks=[*audits, *published_freshness],
         jobs=[ingest_job, build_job],
         schedules=[nightly_schedule(settings, ingest_job)],

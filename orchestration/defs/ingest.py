@@ -13,7 +13,6 @@ bookkeeping before the first API call of a long range.
 
 
 import datetime as dt
-import logging
 from zoneinfo import ZoneInfo
 
 import dagster as dg
@@ -25,12 +24,11 @@ from connectors.http import ApiError
 from orchestration.config import Settings
 from orchestration.ingest import sync_stream
 from orchestration.landing import raw_asset_name, raw_asset_path
+from orchestration.progress import Event, report
 from orchestration.quality.results import CheckResult, record_results
 from orchestration.run_tags import NIGHTLY_TAG, SNAPSHOT_DATE_TAG
 from orchestration.sandbox_config import serve_embedded_sandbox
 from orchestration.window import pull_window
-
-progress_log = logging.getLogger("socialmart.progress")
 
 WINDOW_RESOURCE = "ingest_window"
 
@@ -89,7 +87,7 @@ def ingest_asset(channel: ChannelSettings, stream: Stream, settings: Settings) -
             try:
                 result = sync_stream(
                     con, channel, stream.name, start, end, policy=settings.http, snapshot_date=run_snapshot_date(context, settings),
-                    progress=lambda line: _progress(context, line),
+                    progress=lambda event: _progress(context, event),
                 )
             except ApiError as err:
                 if err.rejected_fields:
@@ -121,10 +119,15 @@ def run_snapshot_date(context: dg.AssetExecutionContext, settings: Settings) -> 
     return created.astimezone(ZoneInfo(settings.reporting_timezone)).date()
 
 
-def _progress(context: dg.AssetExecutionContext, line: str) -> None:
-    # Into the run's event log (the UI) and onto the CLI's terminal.
-    context.log.info(line)
-    progress_log.info(line)
+def _progress(context: dg.AssetExecutionContext, event: Event) -> None:
+    # Into the run's event log (the UI) and to the CLI's display and run log.
+    context.log.info(event.line())
+    report(event)
+
+
+def channel_of(raw_key: dg.AssetKey) -> str:
+    """[raw_meta_ads, meta_ads__insights] -> meta_ads"""
+    return raw_key.path[0].removeprefix("raw_")
 
 
 def ingest_assets(settings: Settings) -> list[dg.AssetsDefinition]:

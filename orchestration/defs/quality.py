@@ -12,7 +12,6 @@ blocking failure on record (a second lock on the same door). Warnings
 
 
 import datetime as dt
-import logging
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
@@ -22,14 +21,13 @@ from dagster_duckdb import DuckDBResource
 
 from connectors import CONNECTORS
 from connectors.base import Stream
+from orchestration import progress
 from orchestration.config import Settings
 from orchestration.landing import raw_asset_path
 from orchestration.quality import audits
 from orchestration.quality.expectations import MART_SUITES, RAW_SUITES, validate
 from orchestration.quality.results import CheckResult, record_results
 from orchestration.quality.validation_report import write_validation_report
-
-progress_log = logging.getLogger("socialmart.progress")
 
 
 @dataclass(frozen=True)
@@ -142,6 +140,6 @@ def _audit(name: str, planned: list[PlannedCheck], settings: Settings) -> dg.Ass
             )
         line = f"{name}: {len(results)} checks, {len(failed)} blocking failures; report {settings.validation_report}"
         context.log.info(line)
-        progress_log.info(line)
+        progress.steps.info(line)
 
     return audit

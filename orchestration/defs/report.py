@@ -4,6 +4,7 @@ import traceback
 
 import dagster as dg
 
+from orchestration import progress
 from orchestration.config import Settings
 from orchestration.defs.publish import PUBLISH_KEY
 from orchestration.report import report_path, write_report
@@ -21,7 +22,10 @@ def report_asset(settings: Settings) -> dg.AssetsDefinition:
         description=f"The KPI report {report_path(settings.warehouse_dir)}, rendered from the published file alone.",
     )
     def _report(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
-        return dg.MaterializeResult(metadata=_write_report(context, settings))
+        metadata = _write_report(context, settings)
+        if "report" in metadata:
+            progress.steps.info(f"report: {metadata['report'].value}")
+        return dg.MaterializeResult(metadata=metadata)
 
     return _report
 

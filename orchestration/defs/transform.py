@@ -9,12 +9,10 @@ test's outcome is also recorded with the run's other checks.
 """
 
 
-import contextlib
 import datetime as dt
 import fcntl
 import importlib.metadata
 import json
-import logging
 import os
 import subprocess
 import sys
@@ -29,13 +27,12 @@ from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_as
 from dagster_duckdb import DuckDBResource
 from packaging import version
 
+from orchestration import progress
 from orchestration.config import Settings
 from orchestration.dbt_vars import dbt_cli_vars
 from orchestration.families import write_families
 from orchestration.landing import STATE_SCHEMA, ensure_all_raw_tables, ensure_state_table, raw_asset_path, transaction
 from orchestration.quality.results import SAMPLE_ROWS, CheckResult, record_results
-
-progress_log = logging.getLogger("socialmart.progress")
 
 DBT_PROJECT_DIR = Path(__file__).resolve().parents[2] / "dbt_project"
 # The venv's dbt, whether or not the venv is on PATH (make runs .venv/bin/... directly).
@@ -131,12 +128,9 @@ def dbt_definitions(settings: Settings) -> tuple[dg.AssetsDefinition, DbtCliReso
         target = dbt_target_path(settings)
         invocation = dbt.cli(["build", *dbt_cli_vars()], context=context, raise_on_error=False, target_path=target)
         # dagster-dbt echoes every dbt log line on stdout (650 lines a build):
-        # into a file beside dbt's own log, on the terminal only at DEBUG.
-        target.mkdir(parents=True, exist_ok=True)
-        console = target / "dbt_console.log"
-        verbose = progress_log.isEnabledFor(logging.DEBUG)
-        with open(console, "w") as echo, contextlib.redirect_stdout(sys.stdout if verbose else echo):
-            yield from invocation.stream()
+        # the step's captured output in the UI, the run log from the CLI
+        # (orchestration/run_log.py), on its terminal only with --verbose.
+        yield from invocation.stream()
         # Every dbt test's outcome joins the run's check record (the
         # validation report, `socialmart status`, meta.check_results), with
         # sample failing rows of the tests that failed.
@@ -155,7 +149,7 @@ def dbt_definitions(settings: Settings) -> tuple[dg.AssetsDefinition, DbtCliReso
         else:
             errors = [f"{r['unique_id']}: {r.get('message') or r['status']}" for r in run_results.get("results", [])
                       if r["status"] == "error" and r["unique_id"] not in nodes]
-            lines = errors + [r.summary_line() for r in failed] or [f"dbt build failed (its log: {console})"]
+            lines = errors + [r.summary_line() for r in failed] or [f"dbt build failed (its log: {target / 'dbt.log'})"]
             raise dg.Failure("dbt build failed:\n" + "\n".join(lines), metadata={"failed_tests": len(failed)})
 
     return dbt_models, DbtCli(project_dir=project, dbt_executable=str(DBT_EXECUTABLE))
@@ -204,7 +198,7 @@ def _report_progress(context: dg.AssetExecutionContext, run_results: dict[str, A
         counts[f"{kind} {outcome}"] = counts.get(f"{kind} {outcome}", 0) + 1
     line = f"dbt build: {', '.join(f'{n} {k}' for k, n in sorted(counts.items()))} in {run_results.get('elapsed_time', 0):.1f}s"
     context.log.info(line)
-    progress_log.info(line)
+    progress.steps.info(line)
 
 
 def _test_targets(manifest: dict[str, Any]) -> dict[str, tuple[str, str]]:
@@ -214,11 +208,17 @@ def _test_targets(manifest: dict[str, Any]) -> dict[str, tuple[str, str]]:
     for uid, node in [*manifest["nodes"].items(), *manifest.get("unit_tests", {}).items()]:
         if node["resource_type"] not in ("test", "unit_test"):
             continue
-        attached = node.get("attached_node") or next(iter(node.get("depends_on", {}).get("nodes", [])), None)
+        attached = node.get("attached_node") or _dagster_ref(manifest, node) or next(iter(node.get("depends_on", {}).get("nodes", [])), None)
         parent = manifest["nodes"].get(attached) or manifest["sources"].get(attached)
         asset = "/".join(translator.get_asset_key(parent).path) if parent else "dbt"
         targets[uid] = (asset, node["name"])
     return targets
+
+
+def _dagster_ref(manifest: dict[str, Any], test: dict[str, Any]) -> str | None:
+    """The model a singular test over several names in its meta (`dagster: ref: name`), as dagster-dbt reads it."""
+    name = test.get("config", {}).get("meta", {}).get("dagster", {}).get("ref", {}).get("name")
+    return next((uid for uid, node in manifest["nodes"].items() if name and node["name"] == name and node["resource_type"] == "model"), None)
 
 
 def dbt_test_results(run_results: dict[str, Any], targets: dict[str, tuple[str, str]]) -> list[CheckResult]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -25,8 +26,20 @@ def test_run_without_config_starts_the_sandbox_and_publishes(tmp_path):
     assert "Started the embedded API sandbox at http://127.0.0.1:" in done.stderr
     assert "SUCCEEDED" in done.stdout and "marts.fct_ad_performance_daily" in done.stdout
     assert "Checks:" in done.stdout and "0 failed" in done.stdout
-    # Progress per channel, stream and account on the way.
-    assert "meta_ads.insights act_1001" in done.stderr and "ga4.traffic 123456" in done.stderr
+    # Quiet: one line per finished channel and step on the terminal (piped: no live display)...
+    assert "ingest meta_ads: 4 streams x 2 accounts" in done.stderr and "dbt build: " in done.stderr
+    assert "publish: 17 tables" in done.stderr and "cursors: " in done.stderr
+    assert len(done.stderr.splitlines()) <= 30, done.stderr
+    # ...routine API notes counted, not printed; library warnings nowhere on it.
+    assert "partial error" not in done.stderr and "API notes: " in done.stdout
+    assert "Warning" not in done.stderr and "WARNING" not in done.stderr
+    # Progress per channel, stream and account, and dbt's node lines, in the run log the summary names.
+    run_log = Path(re.search(r"^Run log: +(\S+)$", done.stdout, re.MULTILINE).group(1))
+    logged = run_log.read_text()
+    assert "meta_ads.insights act_1001" in logged and "ga4.traffic 123456" in logged
+    assert "partial error kept out of the rows" in logged and " START sql " in logged
+    # The singular test over three marts is the matrix's asset check, not a loose observation.
+    assert "AssetObservation" not in logged
     published = tmp_path / "warehouse" / "marketing.duckdb"
     with duckdb.connect(str(published), read_only=True) as con:
         days = con.execute("SELECT count(DISTINCT date_day) FROM marts.fct_ad_performance_daily").fetchone()[0]

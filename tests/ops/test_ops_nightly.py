@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import re
 import shutil
 import subprocess
+from pathlib import Path
 
 import dagster as dg
 import duckdb
@@ -76,11 +78,12 @@ def test_nightly_pulls_each_channel_its_own_lookback_and_publishes(nightly_env):
     done = nightly_env.first_nightly
     assert "socialmart nightly SUCCEEDED" in done.stdout
     windows = {channel: (YESTERDAY - LOOKBACK[channel] * DAY, YESTERDAY) for channel in ("meta_ads", "ga4")}
-    # Progress per channel, stream, account and window on the terminal.
+    # Progress per channel, stream, account and window in the run log the summary names (-v puts it on the terminal).
+    logged = Path(re.search(r"^Run log: +(\S+)$", done.stdout, re.MULTILINE).group(1)).read_text()
     for channel, account in (("meta_ads", "act_1001"), ("meta_ads", "act_1002"), ("ga4", "123456")):
         start, end = windows[channel]
         stream = "insights" if channel == "meta_ads" else "traffic"
-        assert f"{channel}.{stream} {account} {start}..{end}: " in done.stderr
+        assert f"{channel}.{stream} {account} {start}..{end}: " in logged
 
     settings = nightly_env.settings
     with instance_of(settings) as instance:

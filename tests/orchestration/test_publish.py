@@ -1,17 +1,26 @@
-"""Publishing swaps the BI file whole: readers see the old state or the new one, never a mix or an error."""
+"""Publishing swaps the BI file whole: readers see the old state or the new one, never a mix or an error.
+Publish and cursor advance are two Dagster steps: the cursors move only after the same run's publish."""
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
 import subprocess
 import sys
 import textwrap
 
+import dagster as dg
 import duckdb
 import pytest
 
-from orchestration.publish import publish
+from orchestration.build_database import open_build_database
+from orchestration.config import parse_settings
+from orchestration.defs.publish import CURSORS_KEY, PUBLISH_KEY, cursors_asset, publish_asset
+from orchestration.defs.resources import BuildDatabase
+from orchestration.landing import ensure_state_table
+from orchestration.outcome import Outcome
+from orchestration.publish import publish, publish_intent, published_run_id
 
 READER = textwrap.dedent("""
     import json, os, sys, duckdb
@@ -73,3 +82,89 @@ def test_a_failed_publish_leaves_the_file_byte_identical(tmp_path, monkeypatch):
         publish(con, published)
     assert hashlib.sha256(published.read_bytes()).hexdigest() == before
     assert not list(tmp_path.glob(".marketing.duckdb.*"))  # the staged file is cleaned up
+
+
+# --------------------------------------------------------------------------- the step boundary
+
+DAY0 = dt.date(2025, 3, 1)
+
+
+def land(con: duckdb.DuckDBPyConnection, last_day: int) -> None:
+    """A window landed by an ingest run, pending its publish."""
+    ensure_state_table(con)
+    con.execute("INSERT OR REPLACE INTO _socialmart.sync_state_pending VALUES ('meta_ads', 'insights', 'act_1', ?, ?, 1, now())",
+                [DAY0, DAY0 + dt.timedelta(days=last_day)])
+
+
+def cursor_ends(build_db) -> list:
+    with duckdb.connect(str(build_db)) as con:
+        return [r[0] for r in con.execute("SELECT window_end FROM _socialmart.sync_state").fetchall()]
+
+
+def test_cursors_move_in_their_own_step_only_after_the_same_runs_publish(tmp_path, monkeypatch):
+    settings = parse_settings({"warehouse": {"dir": str(tmp_path)}, "channels": {"meta_ads": {
+        "access_token": "${SOCIALMART_SANDBOX_TOKEN}", "accounts": ["act_1"]}}}, resolve_secrets=False)
+    steps = [publish_asset(settings, []), cursors_asset(settings)]
+    # The pipeline's own resource: it closes its connection when a step fails.
+    resources = {"duckdb": BuildDatabase(database=str(settings.build_db))}
+
+    def run(selection=None) -> dg.ExecuteInProcessResult:
+        return dg.materialize(steps, resources=resources, raise_on_error=False, selection=selection)
+
+    with duckdb.connect(str(settings.build_db)) as con:
+        build(con, 1)
+        land(con, 2)
+
+    # A failed publish: the cursor step never runs, the cursors stay.
+    def disk_full(*args):
+        raise OSError(28, "No space left on device")
+    monkeypatch.setattr("orchestration.publish.os.replace", disk_full)
+    failed = run()
+    monkeypatch.undo()
+    assert not failed.success and not settings.published_db.exists()
+    assert [e.step_key for e in failed.all_events if e.is_step_start] == ["published__marketing_duckdb"]
+    assert cursor_ends(settings.build_db) == []
+
+    # The publish succeeds, the cursor step fails: the publish stands, the cursors stay pending...
+    def broken(_con):
+        raise RuntimeError("cursor table unwritable")
+    monkeypatch.setattr("orchestration.publish.promote_sync_state", broken)
+    half = run()
+    monkeypatch.undo()
+    assert not half.success
+    assert [m.asset_key for m in half.get_asset_materialization_events()] == [PUBLISH_KEY]
+    assert published_run_id(settings.published_db) == half.run_id
+    assert cursor_ends(settings.build_db) == []
+    with duckdb.connect(str(settings.build_db)) as con:
+        assert publish_intent(con) == half.run_id
+    # ...and the published file already says where they will be: nothing is lost.
+    with duckdb.connect(str(settings.published_db), read_only=True) as con:
+        assert con.execute("SELECT window_end FROM meta.sync_state").fetchall() == [(DAY0 + dt.timedelta(days=2),)]
+
+    # A cursor step alone, in a run that published nothing, refuses.
+    alone = run(selection=[CURSORS_KEY])
+    assert not alone.success and cursor_ends(settings.build_db) == []
+
+    # The next run advances them before it starts, then re-pulls and publishes in full.
+    open_build_database(settings)
+    assert cursor_ends(settings.build_db) == [DAY0 + dt.timedelta(days=2)]
+    with duckdb.connect(str(settings.build_db)) as con:
+        build(con, 2)
+        land(con, 3)
+    whole = run()
+    assert whole.success
+    assert {m.asset_key: m.materialization.metadata["cursors_advanced"].value
+            for m in whole.get_asset_materialization_events() if m.asset_key == CURSORS_KEY} == {CURSORS_KEY: 1}
+    assert cursor_ends(settings.build_db) == [DAY0 + dt.timedelta(days=3)]
+    with duckdb.connect(str(settings.published_db), read_only=True) as con:
+        assert con.execute("SELECT max(version) FROM marts.fct_x").fetchone()[0] == 2
+
+
+def test_the_summary_says_when_a_publish_stands_with_its_cursors_pending(tmp_path):
+    settings = parse_settings({"warehouse": {"dir": str(tmp_path)}, "channels": {"meta_ads": {
+        "access_token": "${SOCIALMART_SANDBOX_TOKEN}", "accounts": ["act_1"]}}}, resolve_secrets=False)
+    pending = Outcome(settings, DAY0, DAY0, False, 1.0, ["ingest-run", "build-run-1234"], published_by="build-run-1234",
+                      cursors_pending=True, run_log=tmp_path / "logs" / "run.log", notes=[(33, "x user 1: partial error")])
+    text = pending.summary()
+    assert "(published by run build-ru; cursors NOT advanced: the next run advances them)" in text
+    assert "API notes: 33, routine, each in the run log" in text and f"Run log:             {tmp_path / 'logs' / 'run.log'}" in text

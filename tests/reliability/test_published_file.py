@@ -30,10 +30,11 @@ from orchestration.outcome import Outcome
 from orchestration.publish import (
     HISTORY_CHECK,
     PublishRefused,
+    advance_cursors,
     complete_interrupted_publish,
     history_losses,
     publish,
-    publish_and_advance,
+    publish_marts,
     published_run_id,
     signals_deferred,
 )
@@ -206,10 +207,11 @@ def test_a_publish_killed_before_its_cursors_moved_is_completed_by_the_next_run(
     land_window(con, "meta_ads", 0, 2)
 
     def killed(_con):
-        raise KeyboardInterrupt  # the process dies right after the rename
+        raise KeyboardInterrupt  # the process dies in the cursor step, after the rename
     monkeypatch.setattr("orchestration.publish.promote_sync_state", killed)
+    publish_marts(con, published, "run-1")
     with pytest.raises(KeyboardInterrupt):
-        publish_and_advance(con, published, "run-1")
+        advance_cursors(con, published, "run-1")
     monkeypatch.undo()
     assert published_run_id(published) == "run-1"
     assert con.execute("SELECT count(*) FROM _socialmart.sync_state").fetchone()[0] == 0
@@ -225,13 +227,13 @@ def test_a_publish_killed_before_its_cursors_moved_is_completed_by_the_next_run(
         raise OSError(28, "No space left on device")
     monkeypatch.setattr("orchestration.publish.os.replace", disk_full)
     with pytest.raises(OSError):
-        publish_and_advance(con, published, "run-2")
+        publish_marts(con, published, "run-2")
     monkeypatch.undo()
     assert complete_interrupted_publish(con, published) is None
     assert con.execute("SELECT count(*) FROM _socialmart.sync_state_pending").fetchone()[0] == 1
 
 
-def test_sigterm_during_publish_and_cursor_advance_is_delivered_after_both():
+def test_sigterm_during_the_publish_is_delivered_after_the_swap():
     received = []
     previous = signal.signal(signal.SIGTERM, lambda signo, _frame: received.append(signo))
     try:
