@@ -74,14 +74,32 @@ class FxConnector(Connector):
     def records(self, stream: str, account: str, start: dt.date, end: dt.date,
                 values: Values) -> Iterator[tuple[dict[str, Any], Any]]:
         key = "+".join(self.currencies)
-        status, text = self.client.request_text(
+        text = self.client.request_json(
             "GET",
             f"/service/data/EXR/D.{key}.EUR.SP00.A",
             account=ACCOUNT,
             params={"startPeriod": start.isoformat(), "endPeriod": end.isoformat(), "format": "csvdata"},
+            decode=complete_csv,
         )
-        if status == 200:
+        if text is not None:  # None: the ECB's 404 "No results found" (a window of holidays only)
             yield from parse_csv(text, values)
+
+
+def complete_csv(body: bytes) -> str:
+    """The ECB's csvdata answer as text, or a ValueError when it is not whole:
+    the client then retries it as a cut-off transfer. A CSV cut in transit
+    still parses (its first rows, the last one short or its value clipped:
+    1.0834 arriving as 1.0), so completeness is checked here: every row of
+    csvdata ends with a line break and has the header's number of fields."""
+    text = body.decode("utf-8")  # a cut inside a multi-byte character: UnicodeDecodeError, a ValueError
+    if text and not text.endswith("\n"):
+        raise ValueError("the CSV does not end with a line break")
+    rows = csv.reader(io.StringIO(text))
+    header = next(rows, [])
+    for number, row in enumerate(rows, start=2):
+        if row and len(row) != len(header):
+            raise ValueError(f"CSV line {number} has {len(row)} fields, the header {len(header)}")
+    return text
 
 
 def parse_csv(text: str, v: Values) -> Iterator[tuple[dict[str, Any], dict[str, str]]]:

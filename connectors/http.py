@@ -406,7 +406,7 @@ class ApiClient:
                 response = self._fetch(method, url, timeout, account, endpoint, **kwargs)
                 body, parse_problem = _parse(response, decode)
                 verdict = self.dialect.classify(response, body)
-                if verdict.kind == "ok" and parse_problem:
+                if verdict.kind == "ok" and parse_problem and response.status_code < 300:
                     # A 200 whose body does not parse is a cut-off transfer.
                     verdict = Verdict("retry", response.status_code, None, parse_problem)
             except (requests.Timeout, requests.ConnectionError, urllib3.exceptions.ReadTimeoutError,
@@ -543,7 +543,8 @@ def _parse(response: requests.Response, decode: Callable[[bytes], Any] | None) -
         return (decode if response.status_code < 300 else orjson.loads)(response.content), None
     except ValueError as exc:  # orjson.JSONDecodeError is one
         declared = response.headers.get("Content-Length")
-        return None, f"response body is not valid JSON ({exc}; {len(response.content)} bytes, Content-Length {declared})"
+        return None, (f"response body is cut off or malformed ({exc}; {len(response.content)} bytes, "
+                      f"Content-Length {declared})")
 
 
 # --------------------------------------------------------------------------- pagination

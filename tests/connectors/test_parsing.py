@@ -11,7 +11,7 @@ import pytest
 
 from connectors.base import ChannelSettings, ParseError, Values
 from connectors.columnar import ColumnarBuilder
-from connectors.fx import parse_csv
+from connectors.fx import complete_csv, parse_csv
 from connectors.ga4 import decode_report, normalize_property_id, parse_report, read_page, traffic_builder
 from connectors.meta_ads import INSIGHT_WIRE_SCHEMA, MetaAdsConnector, _ad_row, normalize_account_id
 from connectors.meta_ads import STREAMS as META_STREAMS
@@ -192,6 +192,19 @@ def test_ecb_csv_gives_units_per_euro():
     rows = [row for row, _ in parse_csv(ECB_CSV, Values("fx", "ecb_rates"))]
     assert len(rows) == 3
     assert rows[1] == {"rate_date": dt.date(2024, 5, 2), "currency": "USD", "rate_per_eur": Decimal("1.070200")}
+
+
+def test_an_ecb_csv_cut_anywhere_but_a_rows_end_is_refused_as_cut_off():
+    # csvdata ends every row with a line break (the ECB writes CRLF); a body
+    # cut in transit still parses, its last value clipped (1.0745 as 1.07).
+    whole = ECB_CSV.replace("\n", "\r\n").encode()
+    assert complete_csv(whole) == whole.decode()
+    row_ends = {i + 1 for i, byte in enumerate(whole) if byte == ord("\n")}
+    for cut in range(1, len(whole)):
+        if cut in row_ends:
+            continue  # whole rows: not detectable from the body alone
+        with pytest.raises(ValueError):
+            complete_csv(whole[:cut])
 
 
 def test_ga4_pages_read_column_wise_land_as_record_by_record():

@@ -17,6 +17,4 @@ CONTRACT = Contract(
     removed_metric="the ECB's CSV has no metrics to ask for (the sandbox's fx channel applies no remove_metric)",
     expired_token="ECB rates are public: no credentials to expire",
     repeat_cursor=NO_CURSOR.format("nothing: one CSV per currency"),
-    known_gaps={"truncated": "a CSV cut in half lands its first half as if whole (no retry, half the rates lost): "
-                             "connectors/fx.py does not check that the body is complete"},
 )

@@ -150,7 +150,7 @@ def test_a_page_that_stays_truncated_lands_no_partial_window(sandbox, clock, tmp
     sandbox.inject(Fault("x", "truncated", times=-1, path_contains=f"/users/{third}/tweets"))
     with pytest.raises(ApiError) as err:
         sync(sandbox, "x", "posts", path, clock, http={**HTTP, "max_retries": 2})
-    assert err.value.kind == "transient" and "not valid JSON" in str(err.value)
+    assert err.value.kind == "transient" and "cut off or malformed" in str(err.value)
     assert landed_state(path, "x", "posts") == before
 
 
