@@ -51,7 +51,7 @@ from zoneinfo import ZoneInfo
 import pyarrow as pa
 import requests
 
-from connectors.base import ORGANIC_UNIONS, AccountIds, ChannelSettings, Fields, OrganicConnector, Stream, UnionModels, Values, date_chunks
+from connectors.base import AccountIds, ChannelSettings, Fields, OrganicConnector, Stream, UnionModels, Values, date_chunks
 from connectors.http import ApiClient, ApiError, Dialect, Verdict, register_secret
 
 CHANNEL = "wechat"
@@ -146,7 +146,7 @@ class WeChatConnector(OrganicConnector):
     display_name = "WeChat Official Accounts"
     platform = "Tencent"
     day_timezone = "Asia/Shanghai"
-    dbt_unions = UnionModels(*ORGANIC_UNIONS, post_daily="stg_wechat__article_daily")
+    dbt_unions = UnionModels("post_snapshots", intermediate=("account_daily", "posts"), post_daily="stg_wechat__article_daily")
     engagements_basis = "post_daily"
     credential_keys = ("secret",)
     normalize_account = normalize_appid

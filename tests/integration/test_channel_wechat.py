@@ -88,14 +88,14 @@ def test_daily_quota_is_permanent(sandbox, settings, tmp_path, clock):
 def test_staging_dates_articles_by_their_beijing_send_day(sandbox, staged):
     with duckdb.connect(str(staged), read_only=True) as con:
         day = con.execute("select followers, followers_gained, followers_lost, impressions "
-                          "from staging.stg_wechat__account_daily where date_day = ?", [CHANNEL_END]).fetchone()
+                          "from intermediate.int_wechat__account_daily where date_day = ?", [CHANNEL_END]).fetchone()
         assert day[0] > 10_000 and day[1] > 0 and day[2] >= 0 and day[3] is None
-        assert con.execute("select distinct content_type from staging.stg_wechat__posts").fetchall() == [("article",)]
+        assert con.execute("select distinct content_type from intermediate.int_wechat__posts").fetchall() == [("article",)]
         # Every article sent in the window carries its send day (getarticletotal's
         # ref_date) as published_at, the start of that Beijing day.
         sent = con.execute("select count(*), count(published_at), min(published_date), max(published_date), "
                            "bool_and(published_at = timezone('Asia/Shanghai', published_date::timestamp)), "
-                           "bool_and(first_read_date = published_date) from staging.stg_wechat__posts "
+                           "bool_and(first_read_date = published_date) from intermediate.int_wechat__posts "
                            "where published_date is not null").fetchone()
         world = wechat_world(sandbox.world)
         expected = {a.msgid for d in range(45) for a in world.articles_sent(CHANNEL_START + dt.timedelta(days=d))}
