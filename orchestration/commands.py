@@ -220,7 +220,7 @@ def _export(args: argparse.Namespace) -> int:
         tables = export_raw(_warehouse_dir(args.config) / "build.duckdb", Path(args.out).resolve())
         for item in tables:
             parts = f" in {item.months} month partitions" if item.months else ""
-            print(f"  {item.table:<48}{item.rows:>10,} rows{parts}")
+            print(f"  {item.name:<48}{item.rows:>10,} rows{parts}")
         print(f"Exported {len(tables)} raw tables as a Parquet lake to {Path(args.out).resolve()}")
         return 0
     if args.format is None:
@@ -229,7 +229,7 @@ def _export(args: argparse.Namespace) -> int:
     exported = export_marts(_warehouse_dir(args.config) / "marketing.duckdb", Path(args.out).resolve(), args.format)
     for item in exported:
         parts = f" in {item.months} month partitions" if item.path.is_dir() else ""
-        print(f"  {item.mart:<32}{item.rows:>10,} rows{parts}")
+        print(f"  {item.name:<32}{item.rows:>10,} rows{parts}")
     print(f"Exported {len(exported)} marts as {args.format} to {Path(args.out).resolve()}")
     return 0
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import shutil
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -36,10 +37,33 @@ MONTH_COLUMN = "month"
 
 @dataclass
 class Exported:
-    mart: str
+    name: str  # the mart, or a raw table's schema.table (orchestration/lake.py)
     path: Path  # the file, or the directory of month partitions
     rows: int
     months: int  # partitions written; 0 for a single file
+
+
+def write_then_move(out_dir: Path, write: Callable[[Path], list[Exported]]) -> list[Exported]:
+    """`write` exports into a scratch folder beside the targets (the same
+    file system, so each move is a rename); then each item replaces its
+    previous export, whole. The scratch folder goes whatever happens: a
+    failed export leaves every previous file as it was."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    scratch = out_dir / f".export-{uuid.uuid4().hex}"
+    scratch.mkdir()
+    try:
+        exported = write(scratch)
+        for item in exported:
+            target = out_dir / item.path.relative_to(scratch)
+            if target.is_dir():
+                shutil.rmtree(target)
+            else:
+                target.unlink(missing_ok=True)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            item.path = item.path.rename(target)
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+    return exported
 
 
 def export_marts(published_db: Path, out_dir: Path, file_format: str) -> list[Exported]:
@@ -47,28 +71,15 @@ def export_marts(published_db: Path, out_dir: Path, file_format: str) -> list[Ex
         raise ValueError(f"export format must be one of {', '.join(FORMATS)}, got {file_format!r}")
     if not published_db.exists():
         raise FileNotFoundError(f"no published warehouse at {published_db}: run `socialmart run` first")
-    out_dir.mkdir(parents=True, exist_ok=True)
-    # Written beside the targets first, then moved into place mart by mart.
-    scratch = out_dir / f".export-{uuid.uuid4().hex}"
-    scratch.mkdir()
-    exported: list[Exported] = []
-    try:
+
+    def write(scratch: Path) -> list[Exported]:
         with duckdb.connect(str(published_db), read_only=True) as con:
             marts = [r[0] for r in con.execute(
                 "SELECT table_name FROM information_schema.tables WHERE table_schema = 'marts' "
                 "AND table_type = 'BASE TABLE' ORDER BY table_name").fetchall()]
-            for mart in marts:
-                exported.append(_export_one(con, mart, scratch, file_format))
-        for item in exported:
-            target = out_dir / item.path.name
-            if target.is_dir():
-                shutil.rmtree(target)
-            else:
-                target.unlink(missing_ok=True)
-            item.path = item.path.rename(target)
-    finally:
-        shutil.rmtree(scratch, ignore_errors=True)
-    return exported
+            return [_export_one(con, mart, scratch, file_format) for mart in marts]
+
+    return write_then_move(out_dir, write)
 
 
 def _export_one(con: duckdb.DuckDBPyConnection, mart: str, scratch: Path, file_format: str) -> Exported:

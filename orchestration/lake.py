@@ -18,14 +18,13 @@ recursive file lookup: the month is a directory, never an extra column).
 
 from __future__ import annotations
 
-import shutil
-import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
 
 from connectors import CONNECTORS
+from orchestration.export import Exported, write_then_move
 from orchestration.landing import STATE_SCHEMA, quote, versions_table_name
 from orchestration.publish import sql_string
 
@@ -58,54 +57,37 @@ def lake_tables() -> list[LakeTable]:
     return tables
 
 
-@dataclass
-class ExportedTable:
-    table: str  # schema.table
-    path: Path
-    rows: int
-    months: int  # partitions written; 0 for a single file
-
-
-def export_raw(build_db: Path, out_dir: Path) -> list[ExportedTable]:
+def export_raw(build_db: Path, out_dir: Path) -> list[Exported]:
     if not build_db.exists():
         raise FileNotFoundError(f"no build database at {build_db}: run `socialmart run` first")
-    out_dir.mkdir(parents=True, exist_ok=True)
-    scratch = out_dir / f".export-{uuid.uuid4().hex}"
-    scratch.mkdir()
-    exported: list[ExportedTable] = []
-    try:
+
+    def write(scratch: Path) -> list[Exported]:
         with duckdb.connect(str(build_db), read_only=True) as con:
             present = set(con.execute("SELECT table_schema, table_name FROM information_schema.tables").fetchall())
+            exported = []
             for item in lake_tables():
                 if (item.schema, item.table) not in present:
                     raise FileNotFoundError(
                         f"{build_db} has no table {item.schema}.{item.table}: run `socialmart run` with this version first")
                 exported.append(_export_one(con, item, scratch))
-        # Written under the scratch directory first, then moved into place table by table.
-        for item in exported:
-            target = out_dir / item.path.relative_to(scratch)
-            if target.exists():
-                shutil.rmtree(target)
-            target.parent.mkdir(parents=True, exist_ok=True)
-            item.path = item.path.rename(target)
-    finally:
-        shutil.rmtree(scratch, ignore_errors=True)
-    return exported
+            return exported
+
+    return write_then_move(out_dir, write)
 
 
-def _export_one(con: duckdb.DuckDBPyConnection, item: LakeTable, scratch: Path) -> ExportedTable:
+def _export_one(con: duckdb.DuckDBPyConnection, item: LakeTable, scratch: Path) -> Exported:
     source = f"{quote(item.schema)}.{quote(item.table)}"
     path = scratch / item.directory
     path.mkdir(parents=True)
     rows = con.execute(f"SELECT count(*) FROM {source}").fetchone()[0]
     if item.month_of is None or rows == 0:
         con.execute(f"COPY {source} TO {sql_string(str(path / 'data_0.parquet'))} ({PARQUET})")
-        return ExportedTable(f"{item.schema}.{item.table}", path, rows, 0)
+        return Exported(f"{item.schema}.{item.table}", path, rows, 0)
     con.execute(
         f"COPY (SELECT *, strftime({quote(item.month_of)}, '%Y-%m') AS {MONTH_COLUMN} FROM {source}) "
         f"TO {sql_string(str(path))} ({PARQUET}, PARTITION_BY ({MONTH_COLUMN}), OVERWRITE_OR_IGNORE, FILENAME_PATTERN 'data_{{i}}')"
     )
     months = sum(1 for p in path.glob(f"{MONTH_COLUMN}=*") if p.is_dir())
-    return ExportedTable(f"{item.schema}.{item.table}", path, rows, months)
+    return Exported(f"{item.schema}.{item.table}", path, rows, months)
 
 

@@ -63,6 +63,21 @@ def exported_rows(out: Path, mart: str, file_format: str) -> tuple[int, set[str]
     return count, months
 
 
+def test_cli_exports_the_raw_lake_table_by_table(published, tmp_path):
+    out = tmp_path / "lake"
+    env = {k: v for k, v in os.environ.items() if k not in ("SOCIALMART_CONFIG", "DAGSTER_HOME")}
+    done = subprocess.run([str(SOCIALMART), "export", "--raw", "--out", str(out), "--config", str(published.source)],
+                          cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stdout + done.stderr
+    with duckdb.connect(str(published.build_db), read_only=True) as con:
+        landed = con.execute("SELECT count(*) FROM raw_meta_ads.insights").fetchone()[0]
+    line = next(x for x in done.stdout.splitlines() if x.split()[:1] == ["raw_meta_ads.insights"])
+    assert landed > 0 and f"{landed:,} rows" in line and "month partitions" in line
+    lake = duckdb.execute(f"SELECT count(*) FROM read_parquet('{out}/meta_ads/insights/**/*.parquet')").fetchone()[0]
+    assert lake == landed and "raw tables as a Parquet lake" in done.stdout
+    assert not list(out.glob(".export-*"))  # the scratch folder is gone
+
+
 @pytest.mark.parametrize("file_format", ["parquet", "csv"])
 def test_cli_exports_every_mart_with_month_partitions_and_all_rows(published, tmp_path, file_format):
     out = tmp_path / "exports"
