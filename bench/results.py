@@ -175,20 +175,20 @@ class Report:
 
     def _overhead_notes(self) -> str:
         n = self.nightly
-        dagster, direct = n.dagster_parts, n.direct_parts
-        dbt_step = dagster.get('dbt step (dbt build via dagster-dbt)', 0)
+        dagster, direct, started = n.dagster_parts, n.direct_parts, n.dbt_started_parts
+        dbt_key = "dbt step (dbt build via dagster-dbt)"
+        ingest_key = "ingest steps (pull + land, one per stream)"
+        outside_key = "outside the steps (definitions, run and event bookkeeping)"
         return (
-            "The same work costs the direct path "
-            f"{sum(direct.values()):.0f} s. Through Dagster the ingest steps took "
-            f"{dagster.get('ingest steps (pull + land, one per stream)', 0):.0f} s against {direct.get('pulls', 0):.0f} s "
-            "of pulls (one unpartitioned step per stream, each paying its start, its DuckDB connection and its "
-            "events), and everything outside the steps (definitions, run and event bookkeeping) "
-            f"{dagster.get('outside the steps (definitions, run and event bookkeeping)', 0):.0f} s. "
-            f"The dbt step is the rest: {dbt_step:.0f} s for SQL that runs in {direct.get('dbt SQL', 0):.1f} s. "
-            "dbt starts, reads its partial parse, and pays per node (connection, metadata queries, run "
-            "artifacts) for 300+ models and tests in Python, its user CPU time equal to its wall time (its "
-            "threads overlap the SQL with that Python, not the Python with itself). These are fixed costs per night, "
-            "so their share shrinks as a night's data grows. What would close the rest: dbt selecting only "
-            "the models and tests the re-pulled sources feed, or the compiled SQL run in one step (dbt kept for "
-            "development and tests)."
+            f"The same work costs the direct path {sum(direct.values()):.0f} s. Through Dagster the ingest steps took "
+            f"{dagster.get(ingest_key, 0):.1f} s against {direct.get('pulls', 0):.1f} s of pulls (one unpartitioned "
+            "step per stream, each paying its start, its DuckDB connection and its events), the audit steps "
+            f"{dagster.get('audit steps', 0):.1f} s against {direct.get('audit', 0):.1f} s, and everything outside "
+            f"the steps (definitions, run and event bookkeeping) {dagster.get(outside_key, 0):.1f} s. "
+            f"The dbt step replayed the last build's SQL in {dagster.get(dbt_key, 0):.1f} s, against "
+            f"{direct.get('dbt SQL', 0):.1f} s for the same SQL directly; started, dbt took "
+            f"{started.get(dbt_key, 0):.1f} s: it starts, reads its partial parse and pays per node (Jinja, "
+            "compiling, connection, metadata queries, run artifacts) for 400+ models and tests in Python. A night "
+            "pays that only after a change to the project, the dbt or DuckDB version or the warehouse's catalog "
+            "(orchestration/dbt_replay.py: the build then records its SQL for the nights after it)."
         )

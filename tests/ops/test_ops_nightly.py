@@ -15,12 +15,13 @@ import duckdb
 import pytest
 from dagster._core.events import DagsterEventType
 
+from orchestration.dbt_replay import ReplayPlan, fingerprint
 from orchestration.dbt_vars import dbt_cli_vars
 from orchestration.defs import BUILD_JOB, INGEST_JOB, build_definitions
 from orchestration.defs.ingest import WINDOW_RESOURCE
 from orchestration.defs.publish import PUBLISH_KEY
 from orchestration.defs.schedules import AFTER_INGEST_TAG, BUILD_SENSOR, NIGHTLY_SCHEDULE, lands_raw_without_publishing
-from orchestration.defs.transform import DBT_EXECUTABLE, DBT_PROJECT_DIR, dbt_environment, dbt_target_path
+from orchestration.defs.transform import DBT_EXECUTABLE, DBT_PROJECT_DIR, REPLAY_PLAN, dbt_environment, dbt_target_path
 from orchestration.instance import dagster_home
 from orchestration.run_tags import NIGHTLY_TAG
 from orchestration.runner import Pipeline
@@ -235,3 +236,69 @@ def test_a_nights_incremental_build_equals_a_full_rebuild(nightly_env, scheduled
             for a, b in (("", "rebuilt."), ("rebuilt.", "")):
                 extra = con.execute(f"SELECT * FROM {a}marts.{fact} EXCEPT ALL SELECT * FROM {b}marts.{fact} LIMIT 3").fetchall()
                 assert extra == [], f"{fact}: rows in {a or 'the incremental build'} and not in {b or 'the incremental build'}: {extra}"
+
+
+def test_an_unchanged_build_replays_dbts_sql_with_the_same_result(nightly_env, scheduled_night, tmp_path):
+    """A build of an unchanged project on an unchanged catalog runs the last
+    whole build's SQL again without starting dbt (orchestration/dbt_replay.py).
+    On a night that landed a restatement, its relations equal what dbt builds
+    from the same warehouse; a change to the catalog starts dbt again, which
+    records anew."""
+    settings = nightly_env.settings
+    plan_file = dbt_target_path(settings) / REPLAY_PLAN
+    fact = dg.AssetKey(["marts", "fct_ad_performance_daily"])
+
+    def build(instance: dg.DagsterInstance) -> dict:
+        with Pipeline(settings, nightly_env.config, YESTERDAY, YESTERDAY, "build") as pipeline:
+            assert pipeline.execute(BUILD_JOB), pipeline.outcome.failures
+        return instance.get_latest_materialization_event(fact).asset_materialization.metadata
+
+    with instance_of(settings) as instance:
+        with duckdb.connect(str(settings.build_db), read_only=True) as con:
+            current = fingerprint(con, DBT_PROJECT_DIR, ["build", *dbt_cli_vars()], dbt_environment(settings))
+        plan = ReplayPlan.load(plan_file)
+        if plan is None or plan.fingerprint != current:
+            build(instance)  # records the plan of this catalog
+            plan = ReplayPlan.load(plan_file)
+        assert plan is not None and plan.fingerprint == current
+
+        # What a night lands: yesterday's clicks restated, and its window.
+        day = YESTERDAY - DAY
+        with duckdb.connect(str(settings.build_db)) as con:
+            restated = con.execute("UPDATE raw_meta_ads.insights SET clicks = clicks + 7 WHERE date_day = ?", [day]).fetchone()[0]
+            con.execute("INSERT INTO _socialmart.landed_windows SELECT channel, stream, account_id, ?, ?, false, 1, now() "
+                        "FROM _socialmart.landed_windows WHERE channel = 'meta_ads' AND stream = 'insights' LIMIT 1", [day, day])
+            before = con.execute("SELECT sum(clicks) FROM marts.fct_ad_performance_daily WHERE date_day = ?", [day]).fetchone()[0]
+        assert restated > 0
+        by_dbt = tmp_path / "dbt" / "build.duckdb"  # the same file name: the catalog dbt's SQL names
+        by_dbt.parent.mkdir()
+        shutil.copyfile(settings.build_db, by_dbt)
+
+        replayed = build(instance)
+        assert "replayed" in replayed, "an unchanged build started dbt"
+        assert ReplayPlan.load(plan_file).invocation_id == plan.invocation_id
+
+        completed = subprocess.run(
+            [str(DBT_EXECUTABLE), "build", *dbt_cli_vars(), "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir",
+             str(DBT_PROJECT_DIR), "--target-path", str(tmp_path / "dbt_target"), "--log-path", str(tmp_path / "dbt_logs")],
+            env={**os.environ, **dbt_environment(settings), "SOCIALMART_BUILD_DB": str(by_dbt)},
+            capture_output=True, text=True, timeout=300,
+        )
+        assert completed.returncode == 0, completed.stdout[-3000:]
+        with duckdb.connect(str(settings.build_db), read_only=True) as con:
+            after = con.execute("SELECT sum(clicks) FROM marts.fct_ad_performance_daily WHERE date_day = ?", [day]).fetchone()[0]
+            assert after == before + 7 * restated
+            con.execute(f"ATTACH '{by_dbt}' AS by_dbt (READ_ONLY)")
+            relations = con.execute("SELECT table_schema, table_name FROM information_schema.tables WHERE table_catalog = 'build' "
+                                    "AND table_schema IN ('staging', 'intermediate', 'marts') ORDER BY ALL").fetchall()
+            assert len(relations) > 60
+            for schema, name in relations:
+                for a, b in (("build", "by_dbt"), ("by_dbt", "build")):
+                    extra = con.execute(f'SELECT * FROM {a}."{schema}"."{name}" EXCEPT ALL SELECT * FROM {b}."{schema}"."{name}" '
+                                        "LIMIT 3").fetchall()
+                    assert extra == [], f"{schema}.{name}: rows only in {a}'s build: {extra}"
+
+        with duckdb.connect(str(settings.build_db)) as con:
+            con.execute("CREATE TABLE main.replay_probe (x INTEGER)")
+        assert "replayed" not in build(instance), "a build on a changed catalog was replayed"
+        assert ReplayPlan.load(plan_file).invocation_id != plan.invocation_id

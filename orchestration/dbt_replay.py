@@ -1,0 +1,225 @@
+"""A night's dbt build, replayed: the SQL of the last build, run again when
+nothing that decides it has changed.
+
+Why: a night's `dbt build` spends about 14 s in dbt's own Python (Jinja,
+compiling, per-node bookkeeping for 365 models and tests) around 1 s of SQL
+(bench/RESULTS.md, section 4). What SQL a build runs is decided by:
+- the project's files, its vars and the environment dbt reads;
+- the dbt, dbt-duckdb and DuckDB versions;
+- the warehouse's catalog: which relations exist, with which columns
+  (`is_incremental()`, on_schema_change, the view and table swaps read only
+  that; no macro of this project renders data into SQL: the one run_query
+  is the Spark target's lake_sources).
+What the SQL does with the data (which days an incremental fact rebuilds,
+which rows a test finds) is evaluated when the SQL runs.
+
+So a successful build of the whole project records the statements dbt ran
+(its JSON debug log's SQLQuery events, in order) with a fingerprint of the
+three above, taken just before it. The next build with an equal fingerprint
+runs those statements on one connection, in one transaction, instead of
+starting dbt. Everything else starts dbt (which records anew): a changed
+model, var, version or catalog, a subset of the assets, no recording, a
+statement that fails, or a test that does not pass (dbt then skips what the
+test guards and reports it in its own words; the replay is rolled back).
+
+Not replayed: seeds (their CSVs are in the fingerprint and dbt's inserts
+carry bindings its log leaves out; their tables are the recorded build's)
+and unit tests (dbt compares their rows in Python; what they test, the
+project's SQL and fixtures, is in the fingerprint: the recorded build passed
+them).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.metadata
+import json
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+# The statement of a dbt test that gives its outcome (dbt's get_test_sql).
+TEST_OUTCOME_COLUMNS = ["failures", "should_warn", "should_error"]
+TRANSACTION_CONTROL = {"BEGIN", "COMMIT", "ROLLBACK"}
+NOT_REPLAYED = {"seed", "unit_test"}
+PLAN_FORMAT = 1
+
+
+@dataclass
+class Statement:
+    node: str  # dbt unique_id, "" for dbt's own (catalog listing, schemas)
+    kind: str  # model | test | ""
+    sql: str
+
+
+@dataclass
+class TestOutcome:
+    unique_id: str
+    status: str  # pass | warn | fail
+    failures: int
+
+
+@dataclass
+class ReplayPlan:
+    """What the last successful whole-project build ran, and what decided it."""
+
+    fingerprint: str
+    invocation_id: str
+    recorded_at: str
+    statements: list[Statement]
+    severities: dict[str, str]  # test unique_id -> ERROR | WARN (its configured severity)
+    models: list[str] = field(default_factory=list)  # model unique_ids the build materialized
+    unit_tests: list[str] = field(default_factory=list)
+
+    def save(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        scratch = path.with_suffix(".tmp")
+        scratch.write_text(json.dumps({"format": PLAN_FORMAT, **asdict(self)}))
+        scratch.replace(path)
+
+    @classmethod
+    def load(cls, path: Path) -> ReplayPlan | None:
+        """The recorded plan, or None (none, unreadable or of another format: dbt runs)."""
+        try:
+            data = json.loads(path.read_text())
+        except (OSError, ValueError):
+            return None
+        if data.pop("format", None) != PLAN_FORMAT:
+            return None
+        data["statements"] = [Statement(**s) for s in data["statements"]]
+        return cls(**data)
+
+
+@dataclass
+class ReplayResult:
+    tests: list[TestOutcome]
+    statements: int
+    seconds: float
+
+
+class ReplayRefused(Exception):
+    """The replay stopped (its work rolled back): dbt builds instead. The message says why."""
+
+
+# --------------------------------------------------------------------------- fingerprint
+
+
+def fingerprint(con: duckdb.DuckDBPyConnection, project_dir: Path, dbt_args: list[str], environment: dict[str, str]) -> str:
+    """A digest of everything that decides which SQL a build runs (module docstring)."""
+    digest = hashlib.sha256()
+
+    def add(label: str, value: Any) -> None:
+        digest.update(f"{label}\0{json.dumps(value, default=str, sort_keys=True)}\0".encode())
+
+    for path in sorted(project_files(project_dir)):
+        add(str(path.relative_to(project_dir)), hashlib.sha256(path.read_bytes()).hexdigest())
+    add("args", dbt_args)
+    add("environment", environment)
+    add("versions", {package: importlib.metadata.version(package) for package in ("dbt-core", "dbt-duckdb", "duckdb")})
+    add("columns", con.execute(
+        "SELECT schema_name, table_name, column_index, column_name, data_type, is_nullable FROM duckdb_columns() "
+        "WHERE database_name = current_database() ORDER BY ALL").fetchall())
+    add("relations", con.execute(
+        "SELECT schema_name, table_name, 'table' FROM duckdb_tables() WHERE database_name = current_database() AND NOT temporary "
+        "UNION ALL SELECT schema_name, view_name, 'view' FROM duckdb_views() "
+        "WHERE database_name = current_database() AND NOT temporary AND NOT internal ORDER BY ALL").fetchall())
+    add("constraints", con.execute(
+        "SELECT schema_name, table_name, constraint_type, constraint_column_names FROM duckdb_constraints() "
+        "WHERE database_name = current_database() ORDER BY ALL").fetchall())
+    return digest.hexdigest()
+
+
+def project_files(project_dir: Path) -> list[Path]:
+    """The dbt project's own files: models, macros, tests, seeds, yml (not its build output)."""
+    skip = {"target", "logs", "dbt_packages", "lint"}
+    return [p for p in project_dir.rglob("*") if p.is_file() and not skip & set(p.relative_to(project_dir).parts)
+            and p.suffix in {".sql", ".yml", ".yaml", ".csv", ".md"}]
+
+
+# --------------------------------------------------------------------------- recording
+
+
+def record(log_file: Path, run_results: dict[str, Any], manifest: dict[str, Any], fingerprint_: str) -> ReplayPlan:
+    """The plan of a successful build from its JSON debug log (dbt's
+    SQLQuery events of this invocation, in the order they ran)."""
+    invocation = run_results["metadata"]["invocation_id"]
+    statements = []
+    with log_file.open() as lines:
+        for line in lines:
+            event = json.loads(line)
+            info = event.get("info", {})
+            if info.get("name") != "SQLQuery" or info.get("invocation_id") != invocation:
+                continue
+            data = event["data"]
+            node = data.get("node_info", {})
+            kind = node.get("resource_type", "")
+            if kind in NOT_REPLAYED or _body(data["sql"]).upper() in TRANSACTION_CONTROL:
+                continue
+            statements.append(Statement(node.get("unique_id", ""), kind, data["sql"]))
+    results = {r["unique_id"]: r for r in run_results["results"]}
+    nodes = manifest["nodes"]
+    tests = [uid for uid in results if uid.startswith("test.")]
+    missing = [uid for uid in tests if not any(s.node == uid for s in statements)]
+    if missing or not statements:
+        # A log without the statements (another log format or level): nothing to replay.
+        raise ReplayRefused(f"the dbt log {log_file} holds no SQL for {len(missing) or 'any'} of the build's nodes")
+    return ReplayPlan(
+        fingerprint=fingerprint_,
+        invocation_id=invocation,
+        recorded_at=run_results["metadata"].get("generated_at", ""),
+        statements=statements,
+        severities={uid: str(nodes[uid]["config"].get("severity", "error")).upper() for uid in tests if uid in nodes},
+        models=[uid for uid in results if uid.startswith("model.")],
+        unit_tests=[uid for uid in results if uid.startswith("unit_test.")],
+    )
+
+
+def _body(sql: str) -> str:
+    """A statement without dbt's leading `/* {query comment} */`."""
+    return sql.split("*/", 1)[1].strip() if sql.lstrip().startswith("/*") else sql.strip()
+
+
+# --------------------------------------------------------------------------- replaying
+
+
+def replay(con: duckdb.DuckDBPyConnection, plan: ReplayPlan) -> ReplayResult:
+    """Run the plan's statements in one transaction; committed only when every
+    statement ran and every test passed (or warned). Otherwise rolled back and
+    ReplayRefused says which node stopped it."""
+    started = time.perf_counter()
+    outcomes: dict[str, TestOutcome] = {}
+    con.execute("BEGIN TRANSACTION")
+    try:
+        for statement in plan.statements:
+            try:
+                cursor = con.execute(statement.sql)
+            except duckdb.Error as exc:
+                raise ReplayRefused(f"{statement.node or 'dbt'}: {exc}") from exc
+            if statement.kind == "test" and [d[0] for d in cursor.description or []] == TEST_OUTCOME_COLUMNS:
+                outcome = _test_outcome(statement.node, cursor.fetchone(), plan.severities.get(statement.node, "ERROR"))
+                if outcome.status == "fail":
+                    raise ReplayRefused(f"{statement.node} found {outcome.failures:,} failing rows")
+                outcomes[statement.node] = outcome
+        unanswered = set(plan.severities) - set(outcomes)
+        if unanswered:
+            raise ReplayRefused(f"{len(unanswered)} tests gave no outcome, e.g. {min(unanswered)}")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    con.execute("COMMIT")
+    return ReplayResult(list(outcomes.values()), len(plan.statements), time.perf_counter() - started)
+
+
+def _test_outcome(unique_id: str, row: tuple[Any, ...], severity: str) -> TestOutcome:
+    """dbt's reading of a test's (failures, should_warn, should_error) row."""
+    failures, should_warn, should_error = row
+    if severity == "ERROR" and should_error:
+        status = "fail"
+    elif should_warn:
+        status = "warn"
+    else:
+        status = "pass"
+    return TestOutcome(unique_id, status, int(failures or 0))

@@ -1,0 +1,182 @@
+"""orchestration/dbt_replay.py on real DuckDB files: what a recorded build
+replays, what stops a replay (and leaves the warehouse as it was), and what
+changes the fingerprint that decides whether a build may be replayed.
+
+The end-to-end case (a replayed night equals dbt's build of it) is
+tests/ops/test_ops_nightly.py::test_an_unchanged_build_replays_dbts_sql_with_the_same_result."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from orchestration.dbt_replay import ReplayPlan, ReplayRefused, Statement, fingerprint, record, replay
+
+COMMENT = '/* {"app": "dbt", "node_id": "%s"} */\n'
+MODEL = "model.socialmart.daily"
+TEST = "test.socialmart.not_null_daily_clicks.abc123"
+
+
+def dbt_test_sql(inner: str, node: str = TEST) -> str:
+    """A test's outcome query as dbt's get_test_sql writes it."""
+    return (COMMENT % node + "select\n      count(*) as failures,\n      count(*) != 0 as should_warn,\n"
+            f"      count(*) != 0 as should_error\n    from (\n{inner}\n    ) dbt_internal_test")
+
+
+def plan_of(*statements: Statement, severity: str = "ERROR") -> ReplayPlan:
+    tests = {s.node for s in statements if s.kind == "test"}
+    return ReplayPlan("digest", "inv-1", "2026-12-06T00:00:00", list(statements),
+                      severities=dict.fromkeys(tests, severity), models=[MODEL])
+
+
+BUILD = [
+    Statement(MODEL, "model", COMMENT % MODEL + 'create or replace table "main"."daily" as select day, clicks from raw'),
+    Statement(TEST, "test", dbt_test_sql('select clicks from "main"."daily" where clicks is null')),
+]
+
+
+@pytest.fixture
+def con(tmp_path: Path):
+    with duckdb.connect(str(tmp_path / "build.duckdb")) as con:
+        con.execute("CREATE TABLE raw AS SELECT * FROM (VALUES (DATE '2026-12-01', 3), (DATE '2026-12-02', 5)) t(day, clicks)")
+        con.execute("CREATE TABLE daily AS SELECT day, clicks FROM raw WHERE false")
+        yield con
+
+
+def test_a_replay_runs_the_recorded_sql_on_the_data_of_now(con):
+    con.execute("INSERT INTO raw VALUES (DATE '2026-12-03', 8)")
+    result = replay(con, plan_of(*BUILD))
+    assert con.execute("SELECT sum(clicks), count(*) FROM daily").fetchone() == (16, 3)
+    assert [(t.unique_id, t.status, t.failures) for t in result.tests] == [(TEST, "pass", 0)]
+    assert result.statements == 2
+
+
+def test_a_failing_test_stops_the_replay_and_leaves_the_warehouse_as_it_was(con):
+    con.execute("INSERT INTO raw VALUES (DATE '2026-12-03', NULL)")
+    with pytest.raises(ReplayRefused, match=rf"{TEST} found 1 failing rows"):
+        replay(con, plan_of(*BUILD))
+    # Rolled back: dbt then builds, skips what the test guards and reports it.
+    assert con.execute("SELECT count(*) FROM daily").fetchone() == (0,)
+
+
+def test_a_warn_severity_test_warns_and_the_replay_commits(con):
+    con.execute("INSERT INTO raw VALUES (DATE '2026-12-03', NULL)")
+    result = replay(con, plan_of(*BUILD, severity="WARN"))
+    assert [(t.status, t.failures) for t in result.tests] == [("warn", 1)]
+    assert con.execute("SELECT count(*) FROM daily").fetchone() == (3,)
+
+
+def test_a_statement_that_fails_names_its_node_and_rolls_everything_back(con):
+    broken = Statement("model.socialmart.weekly", "model", COMMENT % "model.socialmart.weekly" + "select * from missing_table")
+    with pytest.raises(ReplayRefused, match=r"model\.socialmart\.weekly: .*missing_table"):
+        replay(con, plan_of(*BUILD, broken))
+    assert con.execute("SELECT count(*) FROM daily").fetchone() == (0,)
+
+
+def test_a_test_without_an_outcome_stops_the_replay(con):
+    # The plan expects the test, but no statement of it gave dbt's outcome row.
+    plan = plan_of(BUILD[0], Statement(TEST, "test", COMMENT % TEST + "select 1 as x"))
+    with pytest.raises(ReplayRefused, match="1 tests gave no outcome"):
+        replay(con, plan)
+
+
+# --------------------------------------------------------------------------- recording from dbt's log
+
+
+def log_line(invocation: str, sql: str, node: str | None = None, kind: str = "model") -> str:
+    data = {"sql": sql, "conn_name": "master"}
+    if node:
+        data["node_info"] = {"unique_id": node, "resource_type": kind}
+    return json.dumps({"info": {"name": "SQLQuery", "invocation_id": invocation, "level": "debug"}, "data": data})
+
+
+def test_recording_keeps_this_invocations_statements_in_order_without_transaction_control(tmp_path):
+    log = tmp_path / "dbt.log"
+    seed = "seed.socialmart.currencies"
+    unit = "unit_test.socialmart.daily.sums"
+    log.write_text("\n".join([
+        log_line("earlier", "select 'from another invocation'", MODEL),
+        json.dumps({"info": {"name": "NodeExecuting", "invocation_id": "inv-2"}, "data": {}}),
+        log_line("inv-2", "select schema_name from information_schema.schemata"),
+        log_line("inv-2", COMMENT % MODEL + "BEGIN", MODEL),
+        log_line("inv-2", BUILD[0].sql, MODEL),
+        log_line("inv-2", "COMMIT", MODEL),
+        log_line("inv-2", "insert into currencies values (?, ?)", seed, "seed"),
+        log_line("inv-2", "select * from fixture", unit, "unit_test"),
+        log_line("inv-2", BUILD[1].sql, TEST, "test"),
+    ]) + "\n")
+    run_results = {"metadata": {"invocation_id": "inv-2", "generated_at": "2026-12-06T02:00:00Z"},
+                   "results": [{"unique_id": u} for u in (seed, MODEL, unit, TEST)]}
+    manifest = {"nodes": {TEST: {"config": {"severity": "warn"}}, MODEL: {"config": {}}}}
+    plan = record(log, run_results, manifest, "digest")
+    assert [(s.node, s.kind) for s in plan.statements] == [("", ""), (MODEL, "model"), (TEST, "test")]
+    assert plan.severities == {TEST: "WARN"}
+    assert (plan.models, plan.unit_tests, plan.invocation_id) == ([MODEL], [unit], "inv-2")
+
+    plan.save(tmp_path / "plan.json")
+    assert ReplayPlan.load(tmp_path / "plan.json") == plan
+
+
+def test_a_log_without_the_tests_sql_records_nothing(tmp_path):
+    log = tmp_path / "dbt.log"
+    log.write_text(log_line("inv-3", BUILD[0].sql, MODEL) + "\n")
+    run_results = {"metadata": {"invocation_id": "inv-3"}, "results": [{"unique_id": MODEL}, {"unique_id": TEST}]}
+    with pytest.raises(ReplayRefused, match="holds no SQL for 1 of the build's nodes"):
+        record(log, run_results, {"nodes": {TEST: {"config": {}}}}, "digest")
+
+
+def test_an_unreadable_or_older_plan_is_no_plan(tmp_path):
+    assert ReplayPlan.load(tmp_path / "none.json") is None
+    (tmp_path / "bad.json").write_text("{not json")
+    assert ReplayPlan.load(tmp_path / "bad.json") is None
+    (tmp_path / "old.json").write_text(json.dumps({"format": 0}))
+    assert ReplayPlan.load(tmp_path / "old.json") is None
+
+
+# --------------------------------------------------------------------------- the fingerprint
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    root = tmp_path / "project"
+    (root / "models").mkdir(parents=True)
+    (root / "models" / "daily.sql").write_text("select 1")
+    (root / "dbt_project.yml").write_text("name: p")
+    (root / "target").mkdir()
+    (root / "target" / "manifest.json").write_text("{}")
+    return root
+
+
+def test_the_fingerprint_follows_what_decides_dbts_sql_and_not_the_data(con, project):
+    env = {"SOCIALMART_REPORTING_CURRENCY": "USD"}
+
+    def digest(args=("build",), environment=env) -> str:
+        return fingerprint(con, project, list(args), environment)
+
+    first = digest()
+    con.execute("INSERT INTO raw VALUES (DATE '2026-12-03', 8)")
+    (project / "target" / "manifest.json").write_text('{"changed": true}')
+    assert digest() == first, "new rows or dbt's own output decide nothing"
+
+    changes = {
+        "a var": lambda: digest(args=("build", "--vars", "{a: 1}")),
+        "the environment": lambda: digest(environment={"SOCIALMART_REPORTING_CURRENCY": "EUR"}),
+    }
+    for what, changed in changes.items():
+        assert changed() != first, what
+
+    catalog_changes = {
+        "a model's SQL": lambda: (project / "models" / "daily.sql").write_text("select 2"),
+        "a new relation": lambda: con.execute("CREATE VIEW weekly AS SELECT 1 AS x"),
+        "a new column": lambda: con.execute("ALTER TABLE raw ADD COLUMN cost DECIMAL(18, 2)"),
+        "a column's type": lambda: con.execute("ALTER TABLE raw ALTER cost TYPE DOUBLE"),
+    }
+    seen = {first}
+    for what, change in catalog_changes.items():
+        change()
+        now = digest()
+        assert now not in seen, what
+        seen.add(now)
