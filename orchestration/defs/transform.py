@@ -29,12 +29,12 @@ import dagster as dg
 import duckdb
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_assets
 from dagster_dbt.asset_utils import get_asset_check_key_for_test
-from dagster_duckdb import DuckDBResource
 from packaging import version
 
 from orchestration import dbt_replay, progress
 from orchestration.config import Settings
 from orchestration.dbt_vars import dbt_cli_vars
+from orchestration.defs.resources import BuildDatabase
 from orchestration.families import write_families
 from orchestration.landing import STATE_SCHEMA, ensure_all_raw_tables, ensure_state_table, raw_asset_path, transaction
 from orchestration.quality.results import SAMPLE_ROWS, CheckResult, record_results
@@ -124,7 +124,7 @@ def dbt_definitions(settings: Settings) -> tuple[dg.AssetsDefinition, DbtCliReso
     nodes = _test_targets(manifest_data)
 
     @dbt_assets(manifest=manifest, project=project, dagster_dbt_translator=Translator(), name="dbt_models")
-    def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, duckdb: DuckDBResource):
+    def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, duckdb: BuildDatabase):
         target = dbt_target_path(settings)
         plan_file = target / REPLAY_PLAN
         args = ["build", *dbt_cli_vars()]
@@ -152,6 +152,7 @@ def dbt_definitions(settings: Settings) -> tuple[dg.AssetsDefinition, DbtCliReso
                     return
         # A failed or partial build leaves no plan: the next one starts dbt again.
         plan_file.unlink(missing_ok=True)
+        duckdb.release()  # the file is dbt's (another process) until it ends
         for old_log in target.glob("dbt.log*"):
             old_log.unlink()
         # The subprocess inherits this process's environment.

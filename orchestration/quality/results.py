@@ -54,21 +54,21 @@ def record_results(con: duckdb.DuckDBPyConnection, run_id: str, results: list[Ch
     """Store a run's outcomes; re-recording a check in the same run replaces it."""
     ensure_results_table(con)
     now = dt.datetime.now(dt.UTC)
+    recorded = pa.Table.from_pylist([  # noqa: F841 - read by DuckDB (replacement scan of the name)
+        {"run_id": run_id, "evaluated_at": now, "asset": r.asset, "check_name": r.name, "kind": r.kind,
+         "severity": r.severity, "blocking": r.blocking, "passed": r.passed, "failing_rows": r.failing_rows,
+         "description": r.description,
+         "sample_json": json.dumps(r.sample[:SAMPLE_ROWS], default=str, ensure_ascii=False)}
+        for r in results
+    ])
+    if not results:
+        return
+    # Two statements for any number of checks: one per check cost a scan of
+    # the whole history each (a build records 350 dbt tests).
     with transaction(con):
-        for r in results:
-            con.execute(
-                f"DELETE FROM {STATE_SCHEMA}.check_results WHERE run_id = ? AND asset = ? AND check_name = ?",
-                [run_id, r.asset, r.name],
-            )
-        recorded = pa.Table.from_pylist([  # noqa: F841 - read by DuckDB (replacement scan of the name)
-            {"run_id": run_id, "evaluated_at": now, "asset": r.asset, "check_name": r.name, "kind": r.kind,
-             "severity": r.severity, "blocking": r.blocking, "passed": r.passed, "failing_rows": r.failing_rows,
-             "description": r.description,
-             "sample_json": json.dumps(r.sample[:SAMPLE_ROWS], default=str, ensure_ascii=False)}
-            for r in results
-        ])
-        if results:
-            con.execute(f"INSERT INTO {STATE_SCHEMA}.check_results SELECT * FROM recorded")
+        con.execute(f"""DELETE FROM {STATE_SCHEMA}.check_results AS c USING recorded AS r
+                        WHERE c.run_id = r.run_id AND c.asset = r.asset AND c.check_name = r.check_name""")
+        con.execute(f"INSERT INTO {STATE_SCHEMA}.check_results SELECT * FROM recorded")
 
 
 def load_results(con: duckdb.DuckDBPyConnection, run_ids: list[str]) -> list[CheckResult]:
