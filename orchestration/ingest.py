@@ -71,12 +71,15 @@ def sync_stream(
                          snapshot_date=connector.snapshot_date)
     start, end = window.start, window.end
     batches: dict[str, list[pa.RecordBatch]] = {}
+    keys = [connector_cls.normalize_account(account) for account in settings.accounts]
+    # The accounts come in order; a connector may pull the next one while
+    # this one is typed, but an error is still this account's, at its turn.
+    pulled = connector.read_accounts(stream_name, keys, start, end)
     try:
-        for account in settings.accounts:
+        for key in keys:
             account_began = time.monotonic()
-            key = connector_cls.normalize_account(account)
             try:
-                batches[key] = list(connector.read(stream_name, key, start, end))
+                _, batches[key] = next(pulled)
             except ApiError as err:
                 if err.rejected_fields:
                     record_rejection(con, settings.name, stream_name, key, err.rejected_fields, str(err))
@@ -84,6 +87,7 @@ def sync_stream(
             progress(AccountPulled(settings.name, stream_name, key, sum(b.num_rows for b in batches[key]),
                                    time.monotonic() - account_began, f"{start}..{end}" if stream.date_column else ""))
     finally:
+        pulled.close()
         connector.close()
     synced_at = dt.datetime.now(dt.UTC)
     start, end = window.replace_start, window.replace_end

@@ -1,19 +1,22 @@
 """Meta insights pages decoded from their bytes (`decode_insights`) land
 exactly as the parsed JSON does: the same typed rows, the same `_record`
 texts, the same quarantined records, the same paging. Pages shaped as
-Meta documents them (api-notes section 1) and a recorded public one."""
+Meta documents them (api-notes section 1) and a recorded public one; the
+accounts' pages pulled in turn, a window Meta finds too big halved."""
 
 from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
 from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
 
 import orjson
 import pytest
 
 from connectors.base import ChannelSettings, Values
 from connectors.columnar import ColumnarBuilder, RecordTexts, split_records
+from connectors.http import ApiError
 from connectors.meta_ads import INSIGHT_WIRE_SCHEMA, STREAMS, MetaAdsConnector, decode_insights
 
 # Recorded by Airbyte's source-facebook-marketing connector for its unit tests
@@ -133,3 +136,47 @@ def test_a_record_that_is_not_json_is_quarantined_with_its_text():
     assert len(rows) == 1 and rows[0]["spend"] == Decimal("153.27")
     [(reason, record)] = quarantined
     assert "not JSON" in reason and record == '{"date_start""2024-05-01"}'
+
+
+def _page(day: str, spend: str = "1.00", next_url: str | None = None) -> dict:
+    record = {**orjson.loads(DOCUMENTED_PAGE)["data"][0], "date_start": day, "date_stop": day, "spend": spend}
+    return {"data": [record], "paging": {"cursors": {"after": day}, **({"next": next_url} if next_url else {})}}
+
+
+def _connector(url: str, accounts: list[str]) -> MetaAdsConnector:
+    return MetaAdsConnector(ChannelSettings("meta_ads", url + "/v21.0", accounts, {"access_token": "t"}, 28, {}))
+
+
+def test_accounts_pulled_in_turn_halve_a_window_meta_finds_too_big(scripted):
+    # act_1's second page is refused as too much data: its window is pulled
+    # again in halves, without the first attempt's rows or quarantined
+    # record; act_2, whose pages may already be on the way, follows it.
+    scripted.add(200, _page("2024-05-01", spend="12,5", next_url=scripted.url + "/v21.0/act_1/insights?after=x"))
+    scripted.add(500, {"error": {"message": "Please reduce the amount of data you're asking for, then retry your request",
+                                 "code": 1, "error_subcode": 1487534}})
+    scripted.add(200, _page("2024-05-01", spend="1.00"))
+    scripted.add(200, _page("2024-05-02", spend="2.00"))
+    scripted.add(200, _page("2024-05-02", spend="3.00"))
+    connector = _connector(scripted.url, ["act_1", "act_2"])
+    pulled = [(account, [(r["date_day"], r["spend"]) for b in batches for r in b.to_pylist()])
+              for account, batches in connector.read_accounts("insights", ["act_1", "act_2"], dt.date(2024, 5, 1),
+                                                              dt.date(2024, 5, 2))]
+    assert pulled == [("act_1", [(dt.date(2024, 5, 1), Decimal("1.00")), (dt.date(2024, 5, 2), Decimal("2.00"))]),
+                      ("act_2", [(dt.date(2024, 5, 2), Decimal("3.00"))])]
+    assert connector.quarantined == []
+    ranges = [orjson.loads(parse_qs(urlsplit(r["path"]).query).get("time_range", ["null"])[0]) for r in scripted.requests]
+    assert [urlsplit(r["path"]).path for r in scripted.requests] == ["/v21.0/act_1/insights"] * 4 + ["/v21.0/act_2/insights"]
+    assert ranges == [{"since": "2024-05-01", "until": "2024-05-02"}, None, {"since": "2024-05-01", "until": "2024-05-01"},
+                      {"since": "2024-05-02", "until": "2024-05-02"}, {"since": "2024-05-01", "until": "2024-05-02"}]
+
+
+def test_an_account_that_fails_fails_at_its_turn(scripted):
+    scripted.add(200, _page("2024-05-01"))
+    scripted.add(400, {"error": {"message": "(#100) Unsupported get request.", "type": "GraphMethodException", "code": 100}})
+    pulled = _connector(scripted.url, ["act_1", "act_2"]).read_accounts("insights", ["act_1", "act_2"],
+                                                                          dt.date(2024, 5, 1), dt.date(2024, 5, 1))
+    account, batches = next(pulled)
+    assert account == "act_1" and sum(b.num_rows for b in batches) == 1
+    with pytest.raises(ApiError) as failed:
+        next(pulled)
+    assert failed.value.account == "act_2"
