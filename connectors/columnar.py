@@ -258,7 +258,10 @@ def split_records(content: bytes, key: str) -> tuple[dict[str, Any], list[bytes]
 
 
 def _single(column: pa.Array | pa.ChunkedArray) -> pa.Array:
-    return column.combine_chunks() if isinstance(column, pa.ChunkedArray) else column
+    if not isinstance(column, pa.ChunkedArray):
+        return column
+    # combine_chunks copies even a lone chunk: a window's records are usually one.
+    return column.chunk(0) if column.num_chunks == 1 else column.combine_chunks()
 
 
 def _records(lines: list[bytes]) -> pa.Array:
