@@ -237,11 +237,12 @@ def replace_window(
     table = raw_table(channel, stream.name)
     incoming_by_account = {account: pa.Table.from_batches(batches, schema=stream.arrow_schema)
                            for account, batches in batches_by_account.items()}
+    rows_by_account = {account: incoming.num_rows for account, incoming in incoming_by_account.items()}
     with transaction(con):
         if keeps_versions(stream):
             _replace_dated(con, channel, stream, incoming_by_account, start, end, synced_at)
-        for account, incoming in incoming_by_account.items():
-            if not keeps_versions(stream):
+        else:
+            for account, incoming in incoming_by_account.items():
                 con.register("incoming_batch", incoming)
                 try:
                     if stream.snapshot:
@@ -255,22 +256,7 @@ def replace_window(
                                 [synced_at])
                 finally:
                     con.unregister("incoming_batch")
-            _replace_quarantine(con, channel, stream.name, account, start, end, synced_at,
-                                [q for q in quarantined if q.account_id == account])
-            con.execute(
-                f"""INSERT INTO {STATE_SCHEMA}.sync_state_pending
-                    (channel, stream, account_id, window_start, window_end, rows, synced_at)
-                    VALUES (?, ?, ?, ?, ?, ?, ?)
-                    ON CONFLICT (channel, stream, account_id) DO UPDATE SET {_FURTHEST_WINDOW}""",
-                [channel, stream.name, account, start, end, incoming.num_rows, synced_at],
-            )
-            con.execute(
-                f"""INSERT INTO {STATE_SCHEMA}.landed_windows VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-                    ON CONFLICT (channel, stream, account_id, window_start, window_end)
-                    DO UPDATE SET rows = excluded.rows, synced_at = excluded.synced_at""",
-                [channel, stream.name, account, start, end, stream.snapshot, incoming.num_rows, synced_at],
-            )
-    rows_by_account = {account: incoming.num_rows for account, incoming in incoming_by_account.items()}
+        _record_windows(con, channel, stream, rows_by_account, start, end, synced_at, quarantined)
     return Landed(sum(rows_by_account.values()), rows_by_account, len(quarantined))
 
 
@@ -360,25 +346,62 @@ def _record_versions(
     )
 
 
-def _replace_quarantine(
-    con: duckdb.DuckDBPyConnection, channel: str, stream: str, account: str,
-    start: dt.date, end: dt.date, synced_at: dt.datetime, held: Sequence[Quarantined],
+def _record_windows(
+    con: duckdb.DuckDBPyConnection, channel: str, stream: Stream, rows_by_account: dict[str, int],
+    start: dt.date, end: dt.date, synced_at: dt.datetime, quarantined: Sequence[Quarantined],
 ) -> None:
-    con.execute(
-        f"""DELETE FROM {STATE_SCHEMA}.quarantine WHERE channel = ? AND stream = ? AND account_id = ?
-            AND (window_start IS NULL OR window_start BETWEEN ? AND ?)""",
-        [channel, stream, account, start, end],
-    )
-    if held:
-        # Through Arrow like every other landing: one insert, not one per record.
-        held_rows = pa.table({  # noqa: F841 - read by DuckDB (replacement scan of the name)
-            "channel": [channel] * len(held), "stream": [stream] * len(held), "account_id": [account] * len(held),
-            "window_start": [start] * len(held), "window_end": [end] * len(held),
-            "columns": [", ".join(sorted({p.column for p in q.problems})) for q in held],
-            "reason": [q.reason for q in held], "record": [q.record for q in held],
-            "synced_at": pa.array([synced_at] * len(held), pa.timestamp("us", tz="UTC")),
-        })
+    """Each account's window: its quarantine replaced by its held records, its
+    pending cursor and its landed window; one statement for all the accounts
+    (each row is one account's: nothing crosses accounts)."""
+    accounts = list(rows_by_account)
+    n = len(accounts)
+    if not n:
+        return
+    timestamps = pa.timestamp("us", tz="UTC")
+    windows = pa.table({
+        "channel": [channel] * n, "stream": [stream.name] * n, "account_id": accounts,
+        "window_start": pa.array([start] * n, pa.date32()), "window_end": pa.array([end] * n, pa.date32()),
+        "is_snapshot": [stream.snapshot] * n, "rows": pa.array(list(rows_by_account.values()), pa.int64()),
+        "synced_at": pa.array([synced_at] * n, timestamps),
+    })
+    # Through Arrow like every other landing: one insert, not one per record.
+    order = {account: i for i, account in enumerate(accounts)}
+    held = sorted((q for q in quarantined if q.account_id in order), key=lambda q: order[q.account_id])
+    held_rows = pa.table({
+        "channel": [channel] * len(held), "stream": [stream.name] * len(held), "account_id": [q.account_id for q in held],
+        "window_start": pa.array([start] * len(held), pa.date32()), "window_end": pa.array([end] * len(held), pa.date32()),
+        "columns": [", ".join(sorted({p.column for p in q.problems})) for q in held],
+        "reason": [q.reason for q in held], "record": [q.record for q in held],
+        "synced_at": pa.array([synced_at] * len(held), timestamps),
+    }, schema=pa.schema([("channel", pa.string()), ("stream", pa.string()), ("account_id", pa.string()),
+                         ("window_start", pa.date32()), ("window_end", pa.date32()), ("columns", pa.string()),
+                         ("reason", pa.string()), ("record", pa.string()), ("synced_at", timestamps)]))
+    con.register("landed_windows_rows", windows)
+    con.register("held_rows", held_rows)
+    try:
+        con.execute(
+            f"""DELETE FROM {STATE_SCHEMA}.quarantine WHERE channel = ? AND stream = ?
+                AND account_id IN (SELECT account_id FROM landed_windows_rows)
+                AND (window_start IS NULL OR window_start BETWEEN ? AND ?)""",
+            [channel, stream.name, start, end],
+        )
         con.execute(f"INSERT INTO {STATE_SCHEMA}.quarantine SELECT * FROM held_rows")
+        con.execute(
+            f"""INSERT INTO {STATE_SCHEMA}.sync_state_pending
+                (channel, stream, account_id, window_start, window_end, rows, synced_at)
+                SELECT channel, stream, account_id, window_start, window_end, rows, synced_at FROM landed_windows_rows
+                ON CONFLICT (channel, stream, account_id) DO UPDATE SET {_FURTHEST_WINDOW}"""
+        )
+        con.execute(
+            f"""INSERT INTO {STATE_SCHEMA}.landed_windows
+                SELECT channel, stream, account_id, window_start, window_end, is_snapshot, rows, synced_at
+                FROM landed_windows_rows
+                ON CONFLICT (channel, stream, account_id, window_start, window_end)
+                DO UPDATE SET rows = excluded.rows, synced_at = excluded.synced_at"""
+        )
+    finally:
+        con.unregister("landed_windows_rows")
+        con.unregister("held_rows")
 
 
 def _refuse_rows_outside(table: pa.Table, stream: Stream, channel: str, account: str, start: dt.date, end: dt.date) -> None:
