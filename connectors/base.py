@@ -294,6 +294,14 @@ class Connector(ABC):
         if batch is not None:
             yield batch
 
+    def read_accounts(self, stream: str, accounts: list[str], start: dt.date,
+                      end: dt.date) -> Iterator[tuple[str, list[pa.RecordBatch]]]:
+        """(account, its batches) for each account (in its canonical form), in
+        order: `read`'s batches, all of them. An account that fails raises when
+        its turn comes, after the accounts before it."""
+        for account in accounts:
+            yield account, list(self.read(stream, account, start, end))
+
     def records(self, stream: str, account: str, start: dt.date, end: dt.date,
                 values: Values) -> Iterator[tuple[dict[str, Any], Any]]:
         """(typed row, wire record) pairs of one stream for one account (in its

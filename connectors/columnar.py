@@ -6,6 +6,11 @@ value. Per record, Python only serialises the record once, and that JSON is
 `_record` too. This is what makes a million-row pull fast; `BatchBuilder` (a
 Python call per value) stays the way for the other streams.
 
+A page's records can also reach the builder as their texts: `decode_records`
+(an `ApiClient` decoder, run in the prefetch thread) cuts them out of the
+page's bytes, so they never become Python objects at all; the records' JSON
+is the same text either way.
+
 The results are exactly `Values`'s: the same nulls ("", "-", missing), the
 same numbers, dates and errors. Arrow takes the common case (well-formed
 strings); a column holding anything else is parsed value by value by
@@ -41,6 +46,12 @@ class Wire:
     date_format: str = "%Y-%m-%d"
 
 
+class RecordTexts(list):
+    """A page's records as their JSON texts (bytes, each as orjson writes the
+    record), cut out of the page by `decode_records`: the builder reads them
+    as it reads the records it serialises itself."""
+
+
 # columns(table of the records, in wire_schema) -> the stream's columns: wire
 # strings for the columns `wire` names, final values for the others.
 Columns = Callable[[pa.Table], dict[str, pa.Array | pa.ChunkedArray]]
@@ -65,9 +76,10 @@ class ColumnarBuilder:
     def __len__(self) -> int:
         return len(self._lines) + sum(table.num_rows for table, _, _ in self._segments)
 
-    def extend(self, records: list[dict[str, Any]], side: tuple = ()) -> None:
-        """Add records (a page: the serialisation loops in C, not per record in Python)."""
-        self._lines.extend(map(orjson.dumps, records))
+    def extend(self, records: list[dict[str, Any]] | RecordTexts, side: tuple = ()) -> None:
+        """Add records: a page's dicts (serialised in a loop in C, not per
+        record in Python), or their texts (`decode_records`)."""
+        self._lines.extend(records if isinstance(records, RecordTexts) else map(orjson.dumps, records))
         if self.side_columns:
             self._side.extend([side] * len(records))
 
@@ -152,11 +164,104 @@ def first_action_value(lists: pa.Array | pa.ChunkedArray, action_type: str) -> p
     return pc.if_else(pa.array(has), matched_values.take(pa.array(pick)), pa.scalar("0", pa.string()))
 
 
+def decode_records(content: bytes, key: str) -> dict[str, Any]:
+    """A JSON page whose `key` holds its records (Graph's `{"data": [...],
+    "paging": {...}}`) as a dict whose `key` is the records' texts
+    (`RecordTexts`): the records never become Python objects, and the builder
+    reads them all at once with Arrow. An `ApiClient` decoder. A page laid out
+    otherwise comes back as plain JSON (`key` a list of dicts); a body that is
+    not JSON raises ValueError (a cut-off transfer: retried)."""
+    split = split_records(content, key)
+    if split is None:
+        return orjson.loads(content)
+    body, lines = split
+    body[key] = RecordTexts(lines)
+    return body
+
+
+def split_records(content: bytes, key: str) -> tuple[dict[str, Any], list[bytes]] | None:
+    """A JSON object's records, `content[key]`, cut out of its bytes: the
+    object without them (parsed, `key` an empty list) and each record's JSON
+    as orjson writes the record, which is the very text the API sent when it
+    is compact (a record with whitespace, numbers, literals or escapes is
+    parsed and written again, so its text never depends on the path).
+
+    Only the bytes that make JSON's structure are looked at (numpy, no Python
+    per byte). None when `key` is not an array of objects written compactly
+    (`[{...},{...}]`); the caller then parses the page as JSON.
+    """
+    data = np.frombuffer(content, np.uint8)
+    at = np.flatnonzero(_split_bytes(data))
+    chars = data[at]
+    quote = chars == _QUOTE
+    unusual = chars < 0x20  # control characters: never in a compact record
+    if np.any(chars == _BACKSLASH):
+        unusual |= chars == _BACKSLASH
+        # A quote after an odd run of backslashes is escaped: part of its string.
+        for i in np.flatnonzero(quote)[data[np.maximum(at[quote] - 1, 0)] == _BACKSLASH]:
+            run = 0
+            while at[i] - run - 1 >= 0 and data[at[i] - run - 1] == _BACKSLASH:
+                run += 1
+            quote[i] = run % 2 == 0
+    if np.count_nonzero(quote) % 2:
+        return None  # not JSON: the caller's parse says why
+    inside = (np.cumsum(quote, dtype=np.uint8) & 1).view(bool)  # opening quotes and what follows them, up to the closing quote
+    structural = ~inside & ~quote & (chars != _BACKSLASH) & (chars >= 0x20)
+    s_at, s_chars = at[structural], chars[structural]
+    step = _brackets(s_chars, _OPEN_OBJECT).view(np.int8) - _brackets(s_chars, _CLOSE_OBJECT).view(np.int8)
+    depth = np.cumsum(step, dtype=np.int32)  # after each structural byte; the top object's members are at 1
+    if not len(s_at) or s_chars[0] != _OPEN_OBJECT or depth[-1] != 0 or np.any(depth[:-1] <= 0):
+        return None
+    quotes = at[quote]
+    name = f'"{key}"'.encode()
+    arrays = np.flatnonzero((s_chars == _OPEN_ARRAY) & (depth == 2))
+    for j in arrays[(s_chars[arrays - 1] == _COLON)]:
+        close_quote = np.searchsorted(quotes, s_at[j - 1]) - 1
+        if close_quote % 2 == 1 and content[quotes[close_quote - 1]:quotes[close_quote] + 1] == name:
+            break
+    else:
+        return None
+    k = j + 1 + int(np.argmax(depth[j + 1:] == 1))  # the array's closing bracket
+    begin, end = s_at[j], s_at[k]
+    inner = slice(j + 1, k)
+    opens = np.flatnonzero((depth[inner] == 3) & (step[inner] == 1)) + j + 1
+    closes = np.flatnonzero((depth[inner] == 2) & (step[inner] == -1)) + j + 1
+    starts, stops = s_at[opens], s_at[closes] + 1  # each record's bytes: [start, stop)
+    if len(opens) != len(closes) or np.any(s_chars[opens] != _OPEN_OBJECT):
+        return None
+    # Compact: the records follow each other with one comma between them.
+    if len(starts):
+        if (starts[0] != begin + 1 or stops[-1] != end or np.any(starts[1:] != stops[:-1] + 1)
+                or np.any(data[stops[:-1]] != _COMMA)):
+            return None
+    elif end != begin + 1:
+        return None
+    try:
+        body = orjson.loads(content[:begin + 1] + content[end:])
+    except orjson.JSONDecodeError:
+        return None
+    # A record is written as orjson writes it unless it holds more than its
+    # strings and JSON's structure (whitespace, numbers, literals) or an escape.
+    string_bytes = np.concatenate([[0], np.cumsum(quotes[1::2] - quotes[0::2] + 1)])
+    in_strings = (string_bytes[np.searchsorted(quotes[0::2], stops)] - string_bytes[np.searchsorted(quotes[0::2], starts)])
+    structure = np.searchsorted(s_at, stops) - np.searchsorted(s_at, starts)
+    unusual_at = at[unusual]
+    escaped = np.searchsorted(unusual_at, stops) > np.searchsorted(unusual_at, starts)
+    rewrite = escaped | (stops - starts != in_strings + structure)
+    lines = [content[start:stop] for start, stop in zip(starts.tolist(), stops.tolist(), strict=True)]
+    for i in np.flatnonzero(rewrite).tolist():
+        lines[i] = orjson.dumps(orjson.loads(lines[i]))
+    return body, lines
+
+
 # --------------------------------------------------------------------------- internals
 
 
 def _single(column: pa.Array | pa.ChunkedArray) -> pa.Array:
-    return column.combine_chunks() if isinstance(column, pa.ChunkedArray) else column
+    if not isinstance(column, pa.ChunkedArray):
+        return column
+    # combine_chunks copies even a lone chunk: a window's records are usually one.
+    return column.chunk(0) if column.num_chunks == 1 else column.combine_chunks()
 
 
 def _records(lines: list[bytes]) -> pa.Array:
@@ -182,11 +287,20 @@ def _wire_table(lines: list[bytes], schema: pa.Schema, values: Values) -> tuple[
     fitted, problems = [], {}
     for row, line in enumerate(lines):
         try:
-            fitted.append(_fit(orjson.loads(line), pa.struct(list(schema)), ""))
+            fitted.append(_fit(_loads(line), pa.struct(list(schema)), ""))
         except _Misfit as misfit:
             fitted.append({})
             problems[row] = [ParseError(values.channel, values.stream, misfit.path, misfit.value, misfit.why)]
     return pa.Table.from_pylist(fitted, schema=schema), problems
+
+
+def _loads(line: bytes) -> Any:
+    """A record's JSON; `decode_records` passes on a compact record unparsed,
+    and one that is not JSON after all is its own record's problem."""
+    try:
+        return orjson.loads(line)
+    except orjson.JSONDecodeError as exc:
+        raise _Misfit("", line.decode(errors="replace"), f"not JSON ({exc})") from None
 
 
 class _Misfit(ValueError):
@@ -214,6 +328,21 @@ def _fit(value: Any, arrow_type: pa.DataType, path: str) -> Any:
         return orjson.dumps(value).decode()
     raise _Misfit(path, value, "not a single value")
 
+
+# What split_records looks at: JSON's structure, quotes, escapes and control characters.
+_QUOTE, _BACKSLASH, _COLON, _COMMA, _OPEN_OBJECT, _CLOSE_OBJECT, _OPEN_ARRAY = (ord(c) for c in '"\\:,{}[')
+
+
+def _brackets(chars: np.ndarray, brace: int) -> np.ndarray:
+    """Where chars are `brace` or its square bracket (`{` and `[`, `}` and `]`):
+    the two differ in one bit only (0x7B/0x5B, 0x7D/0x5D)."""
+    return (chars | 0x20) == brace
+
+
+def _split_bytes(data: np.ndarray) -> np.ndarray:
+    # Comparisons: several times faster than a lookup table indexed by the bytes.
+    return (_brackets(data, _OPEN_OBJECT) | _brackets(data, _CLOSE_OBJECT) | (data == _QUOTE) | (data == _COLON)
+            | (data == _COMMA) | (data == _BACKSLASH) | (data < 0x20))
 
 _MISSING_TEXTS = pa.array(["", "-"], pa.string())  # Values.MISSING's strings
 _DATE_SHAPES = {"%Y-%m-%d": r"^\d{4}-\d{2}-\d{2}$", "%Y%m%d": r"^\d{8}$"}

@@ -104,9 +104,11 @@ class GraphConnector(Connector):
     def get(self, account: str, path: str, params: dict[str, Any] | None = None) -> Any:
         return self.client.request_json("GET", path, account=account, params=params)
 
-    def pages(self, account: str, path: str, params: dict[str, Any]) -> Iterator[dict[str, Any]]:
-        """Every page of a list or an insights report, following `paging.next`."""
-        return self.client.paginate("GET", path, GRAPH_PAGES, account=account, params=params)
+    def pages(self, account: str, path: str, params: dict[str, Any],
+              decode: Callable[[bytes], Any] = orjson.loads) -> Iterator[dict[str, Any]]:
+        """Every page of a list or an insights report, following `paging.next`
+        (each page read by `decode`, see ApiClient.request_json)."""
+        return self.client.paginate("GET", path, GRAPH_PAGES, account=account, params=params, decode=decode)
 
     def paged(self, account: str, path: str, params: dict[str, Any]) -> Iterator[dict[str, Any]]:
         """Every item (`data`) of every page."""

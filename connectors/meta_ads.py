@@ -24,13 +24,14 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections.abc import Iterator
+from functools import partial
 from typing import Any
 from urllib.parse import parse_qs
 
 import pyarrow as pa
 
 from connectors.base import MONEY, PAID_UNIONS, AccountIds, AdTotals, PaidConnector, Stream, UnionModels, Values, as_sent
-from connectors.columnar import ColumnarBuilder, Wire, first_action_value
+from connectors.columnar import ColumnarBuilder, Wire, decode_records, first_action_value
 from connectors.graph import GRAPH_TIME, GraphConnector
 from connectors.http import ApiError, prefetched
 
@@ -49,6 +50,9 @@ INSIGHT_WIRE_SCHEMA = pa.schema([
     ("spend", pa.string()), ("impressions", pa.string()), ("reach", pa.string()), ("clicks", pa.string()),
     ("actions", _ACTIONS), ("action_values", _ACTIONS),
 ])
+# An insights page's records are cut out of its bytes (in the prefetch
+# thread) and read by Arrow: no Python object per record or value.
+decode_insights = partial(decode_records, key="data")
 
 STREAMS = Stream.by_name(
     Stream.of("accounts", [("account_name", pa.string()), ("currency", pa.string()), ("timezone_name", pa.string())],
@@ -94,11 +98,16 @@ class MetaAdsConnector(GraphConnector, PaidConnector):
         if stream != "insights":
             yield from super().read(stream, account, start, end)
             return
+        for _, batches in self.read_accounts(stream, [account], start, end):
+            yield from batches
+
+    def read_accounts(self, stream: str, accounts: list[str], start: dt.date,
+                      end: dt.date) -> Iterator[tuple[str, list[pa.RecordBatch]]]:
+        if stream != "insights":
+            yield from super().read_accounts(stream, accounts, start, end)
+            return
         # Insights parse a batch at a time (connectors.columnar): the volume stream.
-        account = normalize_account_id(account)
-        builder = ColumnarBuilder(STREAMS["insights"], account, Values(CHANNEL, "insights"), self.quarantined,
-                                  INSIGHT_WIRE_SCHEMA, self.insight_columns, self.insight_wire())
-        yield from self._insight_batches(builder, account, start, end)
+        yield from self._insight_windows([normalize_account_id(account) for account in accounts], start, end)
 
     def records(self, stream: str, account: str, start: dt.date, end: dt.date,
                 values: Values) -> Iterator[tuple[dict[str, Any], Any]]:
@@ -112,10 +121,48 @@ class MetaAdsConnector(GraphConnector, PaidConnector):
             params = {"fields": "id,name,campaign_id,creative{url_tags}", "limit": PAGE_LIMIT}
             yield from ((_ad_row(r, values), r) for r in self.paged(account, f"/{account}/ads", params))
 
-    def _insight_batches(self, builder: ColumnarBuilder, account: str, start: dt.date, end: dt.date) -> list[pa.RecordBatch]:
-        """The window's batches, all or none. Meta's "reduce the amount of
-        data" halves the window; what the failed attempt had pulled (rows and
-        quarantined records) is dropped, so nothing lands twice."""
+    def _insight_windows(self, accounts: list[str], start: dt.date,
+                         end: dt.date) -> Iterator[tuple[str, list[pa.RecordBatch]]]:
+        """Each account's batches of the window, all or none, account after account.
+
+        One prefetch thread pulls the pages in the order a pull account by
+        account sends them, so the next account's first pages are on the wire
+        while this one's are typed. Meta's "reduce the amount of data" halves
+        that account's window; what its failed attempt had pulled (rows and
+        quarantined records) is dropped, so nothing lands twice.
+        """
+        done = 0
+        while done < len(accounts):
+            pages = prefetched(self._insight_pages(accounts[done:], start, end))
+            builder, batches, quarantined = self._insight_builder(accounts[done]), [], len(self.quarantined)
+            try:
+                for account, body in pages:
+                    if body is not None:
+                        builder.extend(body.get("data", []))
+                        if builder.full():
+                            batches.append(builder.flush())
+                        continue
+                    batch = builder.flush()  # a window ends with its own batch: a later failure cannot take its rows along
+                    yield account, batches + ([batch] if batch is not None else [])
+                    done += 1
+                    if done < len(accounts):
+                        builder, batches, quarantined = self._insight_builder(accounts[done]), [], len(self.quarantined)
+            except ApiError as exc:
+                too_much = "reduce the amount of data" in exc.api_message.lower()
+                if not too_much or start == end:
+                    raise
+                del self.quarantined[quarantined:]
+                account, middle = accounts[done], start + (end - start) // 2
+                halves = [(start, middle), (middle + dt.timedelta(days=1), end)]
+                yield account, [batch for since, until in halves
+                                for _, batches in self._insight_windows([account], since, until) for batch in batches]
+                done += 1
+            finally:
+                pages.close()
+
+    def _insight_pages(self, accounts: list[str], start: dt.date, end: dt.date) -> Iterator[tuple[str, dict | None]]:
+        """(account, page) for every insights page of each account in turn,
+        then (account, None) when the account's pages are done."""
         params = {
             "level": "campaign",
             "time_increment": 1,
@@ -124,25 +171,14 @@ class MetaAdsConnector(GraphConnector, PaidConnector):
             "action_attribution_windows": json.dumps(self.attribution_windows, separators=(",", ":")),
             "limit": PAGE_LIMIT,
         }
-        batches: list[pa.RecordBatch] = []
-        quarantined = len(self.quarantined)
-        try:
-            # The next page is fetched while this one is parsed.
-            for body in prefetched(self.pages(account, f"/{account}/insights", params)):
-                builder.extend(body.get("data", []))
-                if builder.full():
-                    batches.append(builder.flush())
-        except ApiError as exc:
-            too_much = "reduce the amount of data" in exc.api_message.lower()
-            if not too_much or start == end:
-                raise
-            builder.discard()
-            del self.quarantined[quarantined:]
-            middle = start + (end - start) // 2
-            return (self._insight_batches(builder, account, start, middle)
-                    + self._insight_batches(builder, account, middle + dt.timedelta(days=1), end))
-        batch = builder.flush()  # a window ends with its own batch: a later failure cannot take its rows along
-        return batches + ([batch] if batch is not None else [])
+        for account in accounts:
+            for body in self.pages(account, f"/{account}/insights", params, decode=decode_insights):
+                yield account, body
+            yield account, None
+
+    def _insight_builder(self, account: str) -> ColumnarBuilder:
+        return ColumnarBuilder(STREAMS["insights"], account, Values(CHANNEL, "insights"), self.quarantined,
+                               INSIGHT_WIRE_SCHEMA, self.insight_columns, self.insight_wire())
 
     def insight_wire(self) -> dict[str, Wire]:
         """How the insight columns parse from their wire strings."""

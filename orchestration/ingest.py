@@ -12,6 +12,7 @@ import datetime as dt
 import logging
 import time
 from collections.abc import Callable
+from contextlib import closing
 from dataclasses import dataclass, field
 
 import duckdb
@@ -72,17 +73,20 @@ def sync_stream(
     start, end = window.start, window.end
     batches: dict[str, list[pa.RecordBatch]] = {}
     try:
-        for account in settings.accounts:
-            account_began = time.monotonic()
-            key = connector_cls.normalize_account(account)
-            try:
-                batches[key] = list(connector.read(stream_name, key, start, end))
-            except ApiError as err:
-                if err.rejected_fields:
-                    record_rejection(con, settings.name, stream_name, key, err.rejected_fields, str(err))
-                raise
-            progress(AccountPulled(settings.name, stream_name, key, sum(b.num_rows for b in batches[key]),
-                                   time.monotonic() - account_began, f"{start}..{end}" if stream.date_column else ""))
+        keys = [connector_cls.normalize_account(account) for account in settings.accounts]
+        # The accounts come in order; a connector may pull the next one while
+        # this one is typed, but an error is still this account's, at its turn.
+        with closing(connector.read_accounts(stream_name, keys, start, end)) as pulled:
+            for key in keys:
+                account_began = time.monotonic()
+                try:
+                    _, batches[key] = next(pulled)
+                except ApiError as err:
+                    if err.rejected_fields:
+                        record_rejection(con, settings.name, stream_name, key, err.rejected_fields, str(err))
+                    raise
+                progress(AccountPulled(settings.name, stream_name, key, sum(b.num_rows for b in batches[key]),
+                                       time.monotonic() - account_began, f"{start}..{end}" if stream.date_column else ""))
     finally:
         connector.close()
     synced_at = dt.datetime.now(dt.UTC)

@@ -36,6 +36,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 
 import duckdb
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -234,76 +235,103 @@ def replace_window(
     ensure_state_table(con)
     ensure_raw_table(con, channel, stream)
     table = raw_table(channel, stream.name)
-    rows_by_account: dict[str, int] = {}
+    incoming_by_account = {account: pa.Table.from_batches(batches, schema=stream.arrow_schema)
+                           for account, batches in batches_by_account.items()}
+    rows_by_account = {account: incoming.num_rows for account, incoming in incoming_by_account.items()}
     with transaction(con):
-        for account, batches in batches_by_account.items():
-            incoming = pa.Table.from_batches(batches, schema=stream.arrow_schema)
-            if stream.date_column and incoming.num_rows:
-                _refuse_rows_outside(incoming, stream, channel, account, start, end)
-            con.register("incoming_batch", incoming)
-            try:
-                if stream.snapshot:
-                    # Replace the objects this pull snapshotted; other objects'
-                    # snapshots of the same day (from a wider pull) stay.
-                    matches = " AND ".join(f"t.{quote(k)} = i.{quote(k)}" for k in stream.key)
-                    con.execute(f"DELETE FROM {table} AS t USING incoming_batch AS i WHERE {matches}")
-                elif stream.date_column:
-                    _record_versions(con, channel, stream, account, start, end, synced_at)
-                    con.execute(
-                        f"DELETE FROM {table} WHERE account_id = ? AND {quote(stream.date_column)} BETWEEN ? AND ?",
-                        [account, start, end],
-                    )
-                else:
-                    con.execute(f"DELETE FROM {table} WHERE account_id = ?", [account])
-                con.execute(f"INSERT INTO {table} BY NAME SELECT *, ?::TIMESTAMPTZ AS _synced_at FROM incoming_batch", [synced_at])
-            finally:
-                con.unregister("incoming_batch")
-            rows_by_account[account] = incoming.num_rows
-            _replace_quarantine(con, channel, stream.name, account, start, end, synced_at,
-                                [q for q in quarantined if q.account_id == account])
-            con.execute(
-                f"""INSERT INTO {STATE_SCHEMA}.sync_state_pending
-                    (channel, stream, account_id, window_start, window_end, rows, synced_at)
-                    VALUES (?, ?, ?, ?, ?, ?, ?)
-                    ON CONFLICT (channel, stream, account_id) DO UPDATE SET {_FURTHEST_WINDOW}""",
-                [channel, stream.name, account, start, end, incoming.num_rows, synced_at],
-            )
-            con.execute(
-                f"""INSERT INTO {STATE_SCHEMA}.landed_windows VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-                    ON CONFLICT (channel, stream, account_id, window_start, window_end)
-                    DO UPDATE SET rows = excluded.rows, synced_at = excluded.synced_at""",
-                [channel, stream.name, account, start, end, stream.snapshot, incoming.num_rows, synced_at],
-            )
+        if keeps_versions(stream):
+            _replace_dated(con, channel, stream, incoming_by_account, start, end, synced_at)
+        else:
+            for account, incoming in incoming_by_account.items():
+                con.register("incoming_batch", incoming)
+                try:
+                    if stream.snapshot:
+                        # Replace the objects this pull snapshotted; other objects'
+                        # snapshots of the same day (from a wider pull) stay.
+                        matches = " AND ".join(f"t.{quote(k)} = i.{quote(k)}" for k in stream.key)
+                        con.execute(f"DELETE FROM {table} AS t USING incoming_batch AS i WHERE {matches}")
+                    else:
+                        con.execute(f"DELETE FROM {table} WHERE account_id = ?", [account])
+                    con.execute(f"INSERT INTO {table} BY NAME SELECT *, ?::TIMESTAMPTZ AS _synced_at FROM incoming_batch",
+                                [synced_at])
+                finally:
+                    con.unregister("incoming_batch")
+        _record_windows(con, channel, stream, rows_by_account, start, end, synced_at, quarantined)
     return Landed(sum(rows_by_account.values()), rows_by_account, len(quarantined))
 
 
-def _record_versions(
-    con: duckdb.DuckDBPyConnection, channel: str, stream: Stream, account: str,
+def _replace_dated(
+    con: duckdb.DuckDBPyConnection, channel: str, stream: Stream, incoming_by_account: dict[str, pa.Table],
     start: dt.date, end: dt.date, synced_at: dt.datetime,
 ) -> None:
-    """Append the incoming rows (registered as incoming_batch) that are not
-    already the current version of their key, then compact the account's
+    """Replace [start, end] of every account at once: each statement covers
+    all the accounts (one pass over the rows, not one statement per account;
+    each account's window is its own: nothing crosses accounts), and the rows
+    are read from Arrow once per table they land in."""
+    for account, incoming in incoming_by_account.items():
+        if incoming.num_rows:
+            _refuse_rows_outside(incoming, stream, channel, account, start, end)
+    if not incoming_by_account:
+        return
+    table = raw_table(channel, stream.name)
+    incoming = pa.concat_tables(incoming_by_account.values())
+    con.register("landed_accounts", pa.table({"account_id": pa.array(list(incoming_by_account), pa.string())}))
+    try:
+        _record_versions(con, channel, stream, incoming, start, end, synced_at)
+        con.execute(f"""DELETE FROM {table} WHERE account_id IN (SELECT account_id FROM landed_accounts)
+                        AND {quote(stream.date_column)} BETWEEN ? AND ?""", [start, end])
+        con.register("incoming_batch", incoming)
+        con.execute(f"INSERT INTO {table} BY NAME SELECT *, ?::TIMESTAMPTZ AS _synced_at FROM incoming_batch", [synced_at])
+    finally:
+        con.unregister("incoming_batch")
+        con.unregister("landed_accounts")
+
+
+def _record_versions(
+    con: duckdb.DuckDBPyConnection, channel: str, stream: Stream, incoming: pa.Table,
+    start: dt.date, end: dt.date, synced_at: dt.datetime,
+) -> None:
+    """Append the incoming rows (of the accounts in `landed_accounts`) that are not
+    already the current version of their key, then compact the accounts'
     settled days (before the window) to their first and latest version.
     Values are compared on the typed columns: `_record` keeps the wire
-    record, whose key order or formatting is no restatement."""
+    record, whose key order or formatting is no restatement. So the changed
+    rows are found on the typed columns alone and taken from Arrow: the
+    records' JSON is read by DuckDB once, when it lands."""
     table, versions = raw_table(channel, stream.name), raw_table(channel, versions_table_name(stream.name))
     day = quote(stream.date_column)
     values = [quote("account_id")] + [quote(f.name) for f in stream.schema]
-    keys = [quote(k) for k in stream.key]
+    # A key is per account (a stream's key may leave the account out).
+    keys = [quote(k) for k in dict.fromkeys(("account_id", *stream.key))]
     typed = ", ".join(values)
-    # EXCEPT hashes whole rows: faster than an anti-join comparing column by column.
-    con.execute(
-        f"""INSERT INTO {versions} BY NAME
-            SELECT i.*, ?::TIMESTAMPTZ AS _synced_at FROM incoming_batch AS i
-            SEMI JOIN (SELECT {typed} FROM incoming_batch
-                       EXCEPT SELECT {typed} FROM {table} WHERE account_id = ? AND {day} BETWEEN ? AND ?) AS changed
+    con.register("incoming_typed", incoming.select(["account_id", *stream.schema.names]).append_column(
+        "_row", pa.array(np.arange(incoming.num_rows))))
+    try:
+        # EXCEPT hashes whole rows: faster than an anti-join comparing column by column.
+        changed = con.execute(
+            f"""SELECT i._row FROM incoming_typed AS i
+            SEMI JOIN (SELECT {typed} FROM incoming_typed
+                       EXCEPT SELECT {typed} FROM {table}
+                       WHERE account_id IN (SELECT account_id FROM landed_accounts) AND {day} BETWEEN ? AND ?) AS changed
             ON {" AND ".join(f"i.{k} IS NOT DISTINCT FROM changed.{k}" for k in keys)}
             -- One version per key and pull: a pull that repeats a key (flagged by the
             -- raw unique_key audit, which blocks that run) must not leave the
             -- history with two versions at one _synced_at once the API recovers.
-            QUALIFY row_number() OVER (PARTITION BY {", ".join(f"i.{k}" for k in keys)} ORDER BY {", ".join(f"i.{v}" for v in values)}) = 1""",
-        [synced_at, account, start, end],
-    )
+            QUALIFY row_number() OVER (PARTITION BY {", ".join(f"i.{k}" for k in keys)}
+                                       ORDER BY {", ".join(f"i.{v}" for v in values)}, i._row) = 1
+            ORDER BY i._row""",
+            [start, end],
+        ).fetchnumpy()["_row"]
+        if len(changed) < incoming.num_rows:  # else every row is a new version (a first pull): no copy
+            mask = np.zeros(incoming.num_rows, dtype=bool)
+            mask[changed] = True
+            incoming = incoming.filter(mask)  # keeps the order, and the chunks (a take copies them)
+        con.register("incoming_versions", incoming)
+        con.execute(f"INSERT INTO {versions} BY NAME SELECT *, ?::TIMESTAMPTZ AS _synced_at FROM incoming_versions",
+                    [synced_at])
+    finally:
+        con.unregister("incoming_typed")
+        con.unregister("incoming_versions")
     key_list = ", ".join(keys)
     con.execute(
         f"""DELETE FROM {versions} AS v USING (
@@ -311,32 +339,69 @@ def _record_versions(
                     SELECT {key_list}, _synced_at,
                            row_number() OVER (PARTITION BY {key_list} ORDER BY _synced_at) AS version,
                            count(*) OVER (PARTITION BY {key_list}) AS versions
-                    FROM {versions} WHERE account_id = ? AND {day} < ?)
+                    FROM {versions} WHERE account_id IN (SELECT account_id FROM landed_accounts) AND {day} < ?)
                 WHERE version > 1 AND version < versions) AS middle
             WHERE {" AND ".join(f"v.{k} = middle.{k}" for k in keys)} AND v._synced_at = middle._synced_at""",
-        [account, start],
+        [start],
     )
 
 
-def _replace_quarantine(
-    con: duckdb.DuckDBPyConnection, channel: str, stream: str, account: str,
-    start: dt.date, end: dt.date, synced_at: dt.datetime, held: Sequence[Quarantined],
+def _record_windows(
+    con: duckdb.DuckDBPyConnection, channel: str, stream: Stream, rows_by_account: dict[str, int],
+    start: dt.date, end: dt.date, synced_at: dt.datetime, quarantined: Sequence[Quarantined],
 ) -> None:
-    con.execute(
-        f"""DELETE FROM {STATE_SCHEMA}.quarantine WHERE channel = ? AND stream = ? AND account_id = ?
-            AND (window_start IS NULL OR window_start BETWEEN ? AND ?)""",
-        [channel, stream, account, start, end],
-    )
-    if held:
-        # Through Arrow like every other landing: one insert, not one per record.
-        held_rows = pa.table({  # noqa: F841 - read by DuckDB (replacement scan of the name)
-            "channel": [channel] * len(held), "stream": [stream] * len(held), "account_id": [account] * len(held),
-            "window_start": [start] * len(held), "window_end": [end] * len(held),
-            "columns": [", ".join(sorted({p.column for p in q.problems})) for q in held],
-            "reason": [q.reason for q in held], "record": [q.record for q in held],
-            "synced_at": pa.array([synced_at] * len(held), pa.timestamp("us", tz="UTC")),
-        })
+    """Each account's window: its quarantine replaced by its held records, its
+    pending cursor and its landed window; one statement for all the accounts
+    (each row is one account's: nothing crosses accounts)."""
+    accounts = list(rows_by_account)
+    n = len(accounts)
+    if not n:
+        return
+    timestamps = pa.timestamp("us", tz="UTC")
+    windows = pa.table({
+        "channel": [channel] * n, "stream": [stream.name] * n, "account_id": accounts,
+        "window_start": pa.array([start] * n, pa.date32()), "window_end": pa.array([end] * n, pa.date32()),
+        "is_snapshot": [stream.snapshot] * n, "rows": pa.array(list(rows_by_account.values()), pa.int64()),
+        "synced_at": pa.array([synced_at] * n, timestamps),
+    })
+    # Through Arrow like every other landing: one insert, not one per record.
+    order = {account: i for i, account in enumerate(accounts)}
+    held = sorted((q for q in quarantined if q.account_id in order), key=lambda q: order[q.account_id])
+    held_rows = pa.table({
+        "channel": [channel] * len(held), "stream": [stream.name] * len(held), "account_id": [q.account_id for q in held],
+        "window_start": pa.array([start] * len(held), pa.date32()), "window_end": pa.array([end] * len(held), pa.date32()),
+        "columns": [", ".join(sorted({p.column for p in q.problems})) for q in held],
+        "reason": [q.reason for q in held], "record": [q.record for q in held],
+        "synced_at": pa.array([synced_at] * len(held), timestamps),
+    }, schema=pa.schema([("channel", pa.string()), ("stream", pa.string()), ("account_id", pa.string()),
+                         ("window_start", pa.date32()), ("window_end", pa.date32()), ("columns", pa.string()),
+                         ("reason", pa.string()), ("record", pa.string()), ("synced_at", timestamps)]))
+    con.register("landed_windows_rows", windows)
+    con.register("held_rows", held_rows)
+    try:
+        con.execute(
+            f"""DELETE FROM {STATE_SCHEMA}.quarantine WHERE channel = ? AND stream = ?
+                AND account_id IN (SELECT account_id FROM landed_windows_rows)
+                AND (window_start IS NULL OR window_start BETWEEN ? AND ?)""",
+            [channel, stream.name, start, end],
+        )
         con.execute(f"INSERT INTO {STATE_SCHEMA}.quarantine SELECT * FROM held_rows")
+        con.execute(
+            f"""INSERT INTO {STATE_SCHEMA}.sync_state_pending
+                (channel, stream, account_id, window_start, window_end, rows, synced_at)
+                SELECT channel, stream, account_id, window_start, window_end, rows, synced_at FROM landed_windows_rows
+                ON CONFLICT (channel, stream, account_id) DO UPDATE SET {_FURTHEST_WINDOW}"""
+        )
+        con.execute(
+            f"""INSERT INTO {STATE_SCHEMA}.landed_windows
+                SELECT channel, stream, account_id, window_start, window_end, is_snapshot, rows, synced_at
+                FROM landed_windows_rows
+                ON CONFLICT (channel, stream, account_id, window_start, window_end)
+                DO UPDATE SET rows = excluded.rows, synced_at = excluded.synced_at"""
+        )
+    finally:
+        con.unregister("landed_windows_rows")
+        con.unregister("held_rows")
 
 
 def _refuse_rows_outside(table: pa.Table, stream: Stream, channel: str, account: str, start: dt.date, end: dt.date) -> None:
