@@ -23,9 +23,13 @@ $(UV):
 	$(PYTHON) -m venv $(TOOLS)
 	$(TOOLS)/bin/pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
 
-# Re-sync whenever the lock or the project metadata changes.
+# Re-sync whenever the lock or the project metadata changes. The packages'
+# bytecode is compiled once here (uv, unlike pip, leaves it to the first
+# import): where PYTHONDONTWRITEBYTECODE is set, as on CI-like machines, every
+# process would otherwise compile dagster, dbt, pandas and GX anew (a 15-day
+# sandbox run: 41.4 s without, 37.3 s with; GX's import alone 4.9 s against 2.5 s).
 $(VENV)/.synced: $(UV) uv.lock pyproject.toml
-	$(UV) sync --frozen --python $(PYTHON)
+	$(UV) sync --frozen --compile-bytecode --python $(PYTHON)
 	touch $@
 
 run: env

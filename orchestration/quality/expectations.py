@@ -39,16 +39,6 @@ from connectors import CONNECTORS
 from orchestration.landing import quote, raw_asset_name, raw_table
 from orchestration.quality.results import SAMPLE_ROWS, CheckResult
 
-# great_expectations imports pyspark.sql.connect once pyspark (the Spark
-# target's engine) is installed. That module takes a __main__ without a file
-# (`python -c ...`, pytest-xdist's workers) for its own doctest runner and,
-# lacking Spark Connect's extras, calls sys.exit(0): the raw audit would end
-# the process. Such a __main__ gets a name before GX is first imported.
-_MAIN = sys.modules.get("__main__")
-if _MAIN is not None and getattr(_MAIN, "__spec__", None) is None and not hasattr(_MAIN, "__file__") \
-        and not hasattr(sys, "ps1"):
-    _MAIN.__file__ = "<string>"
-
 # Active ISO 4217 currency codes (2025 list; precious metals and test codes excluded).
 ISO_4217 = frozenset("""
 AED AFN ALL AMD ANG AOA ARS AUD AWG AZN BAM BBD BDT BGN BHD BIF BMD BND BOB BRL BSD BTN BWP BYN BZD CAD CDF
@@ -70,7 +60,7 @@ class Rule:
     other: str | None = None  # at_most: the column that bounds `column`
 
     def expectation(self, today: dt.date) -> Any:
-        import great_expectations.expectations as gxe
+        gxe = _import_gx().expectations
 
         if self.kind == "nonnegative":
             return gxe.ExpectColumnValuesToBeBetween(column=self.column, min_value=0)
@@ -188,9 +178,30 @@ RAW_SUITES = tuple(
 )
 
 
-def _quiet_gx() -> None:
+def _import_gx() -> Any:
+    """great_expectations, imported without pyspark. GX probes for pyspark and,
+    where it is installed (the Spark target's engine), imports pyspark.sql.connect
+    and pyspark.ml: half a second a process, and pyspark.sql.connect, under a
+    __main__ without a file (`python -c`, pytest-xdist's workers) and lacking
+    Spark Connect's extras, calls sys.exit(0) from its doctest runner. The
+    audits validate pandas frames, never Spark ones; pyspark is hidden only
+    while GX is first imported, so dbt-spark later in the process still finds it."""
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
     logging.getLogger("great_expectations").setLevel(logging.WARNING)
+    if "great_expectations" not in sys.modules:
+        hidden = sys.modules.get("pyspark")
+        sys.modules["pyspark"] = None  # `import pyspark` raises ImportError: GX takes it as absent
+        try:
+            import great_expectations  # noqa: F401
+            import great_expectations.expectations  # noqa: F401
+        finally:
+            if hidden is None:
+                del sys.modules["pyspark"]
+            else:
+                sys.modules["pyspark"] = hidden
+    import great_expectations as gx
+
+    return gx
 
 
 def validate(
@@ -252,16 +263,14 @@ def _read(con, schema: str, table: str, suite: Suite, windows) -> pd.DataFrame |
 def _context() -> Any:
     """The process's ephemeral GX context (creating one costs a temporary
     directory and a few hundred milliseconds)."""
-    _quiet_gx()
-    import great_expectations as gx
-
+    gx = _import_gx()
     context = gx.get_context(mode="ephemeral")
     context.variables.progress_bars = {"globally": False}
     return context
 
 
 def _run_gx(suite: Suite, frame: pd.DataFrame, today: dt.date) -> list[dict[str, Any]]:
-    import great_expectations as gx
+    gx = _import_gx()
 
     for column in frame.columns:
         if frame[column].dtype == object and frame[column].map(lambda v: isinstance(v, dt.date)).any():
