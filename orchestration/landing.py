@@ -22,7 +22,10 @@ Contract:
   only: each pull adds the rows whose values differ from the rows it replaces
   (a first pull adds all of them), with their `_synced_at`, in the same
   transaction. Re-pulling unchanged days adds nothing, so a nightly re-pull of
-  the lookback grows it only by what the API restated. Days before the
+  the lookback grows it only by what the API restated. A version holds the
+  typed values and `_synced_at`, not `_record`: the raw table keeps the
+  current wire record, and a second copy of every record's JSON would double
+  what a first pull writes (and a 50M-row history's disk) for no model. Days before the
   pulled window (outside the lookback: settled) are compacted to their first
   and their latest version. `fct_ad_restatements` is plain window SQL over
   it, on every engine (no dbt snapshot).
@@ -156,6 +159,7 @@ def promote_sync_state(con: duckdb.DuckDBPyConnection) -> int:
 
 
 VERSIONS_SUFFIX = "__versions"
+RECORD = "_record"  # the wire record's column: in the raw table, not in its versions
 
 
 def versions_table_name(stream: str) -> str:
@@ -179,8 +183,8 @@ def ensure_raw_table(con: duckdb.DuckDBPyConnection, channel: str, stream: Strea
         versions = versions_table_name(stream.name)
         if not _has_table(con, "raw_" + channel, versions):
             # A warehouse from before versions were kept: its rows are every day's first version.
-            con.execute(f"CREATE TABLE {raw_table(channel, versions)} AS SELECT * FROM {table}")
-        _add_missing_columns(con, channel, versions, columns)
+            con.execute(f"CREATE TABLE {raw_table(channel, versions)} AS SELECT * EXCLUDE ({quote(RECORD)}) FROM {table}")
+        _add_missing_columns(con, channel, versions, [(n, t) for n, t in columns if n != RECORD])
 
 
 def _has_table(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> bool:
@@ -296,8 +300,8 @@ def _record_versions(
     settled days (before the window) to their first and latest version.
     Values are compared on the typed columns: `_record` keeps the wire
     record, whose key order or formatting is no restatement. So the changed
-    rows are found on the typed columns alone and taken from Arrow: the
-    records' JSON is read by DuckDB once, when it lands."""
+    rows are found on the typed columns alone and taken from Arrow, and land
+    without their JSON: DuckDB reads the records' JSON once, into the raw table."""
     table, versions = raw_table(channel, stream.name), raw_table(channel, versions_table_name(stream.name))
     day = quote(stream.date_column)
     values = [quote("account_id")] + [quote(f.name) for f in stream.schema]
@@ -326,7 +330,7 @@ def _record_versions(
             mask = np.zeros(incoming.num_rows, dtype=bool)
             mask[changed] = True
             incoming = incoming.filter(mask)  # keeps the order, and the chunks (a take copies them)
-        con.register("incoming_versions", incoming)
+        con.register("incoming_versions", incoming.drop_columns([RECORD]))
         con.execute(f"INSERT INTO {versions} BY NAME SELECT *, ?::TIMESTAMPTZ AS _synced_at FROM incoming_versions",
                     [synced_at])
     finally:

@@ -67,3 +67,30 @@ def test_every_landed_window_is_logged_with_its_kind_and_a_rerun_replaces_its_en
         ("posts", "2026-11-01", "2026-11-24", False, 0, False),
         ("user_snapshots", "2026-11-25", "2026-11-25", True, 0, False),
     ]
+
+
+def test_versions_keep_typed_values_and_the_raw_table_the_wire_record():
+    """A first pull's rows are every key's first version: their typed values
+    land in __versions, their JSON only in the raw table (one copy of it)."""
+    import decimal
+
+    import pyarrow as pa
+
+    from connectors import CONNECTORS
+    from orchestration.landing import replace_window
+
+    insights = CONNECTORS["meta_ads"].streams["insights"]
+    row = {"account_id": "act_1", "date_day": dt.date(2026, 11, 3), "campaign_id": "c1", "campaign_name": "Spring",
+           "spend": decimal.Decimal("1.50"), "impressions": 10, "reach": 5, "clicks": 1, "link_clicks": 1,
+           "conversion_action_type": "purchase", "conversions": decimal.Decimal("0"),
+           "conversion_value": decimal.Decimal("0"), "_record": '{"spend": "1.50"}'}
+    con = duckdb.connect()
+    for spend, when in (("1.50", NOW), ("2.25", NOW + dt.timedelta(days=1))):  # a restated day
+        batch = pa.Table.from_pylist([{**row, "spend": decimal.Decimal(spend), "_record": f'{{"spend": "{spend}"}}'}],
+                                     schema=insights.arrow_schema).to_batches()
+        replace_window(con, "meta_ads", insights, {"act_1": batch}, dt.date(2026, 11, 1), dt.date(2026, 11, 30), when)
+    columns = {r[0] for r in con.execute("DESCRIBE raw_meta_ads.insights__versions").fetchall()}
+    assert "_record" not in columns and {"spend", "_synced_at"} <= columns
+    assert con.execute("SELECT spend::VARCHAR FROM raw_meta_ads.insights__versions ORDER BY _synced_at").fetchall() == \
+        [("1.500000",), ("2.250000",)]
+    assert con.execute("SELECT _record FROM raw_meta_ads.insights").fetchall() == [('{"spend": "2.25"}',)]
