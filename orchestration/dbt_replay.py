@@ -23,10 +23,9 @@ statement that fails, or a test that does not pass (dbt then skips what the
 test guards and reports it in its own words; the replay is rolled back).
 
 Not replayed: seeds (their CSVs are in the fingerprint and dbt's inserts
-carry bindings its log leaves out; their tables are the recorded build's)
-and unit tests (dbt compares their rows in Python; what they test, the
-project's SQL and fixtures, is in the fingerprint: the recorded build passed
-them).
+carry bindings its log leaves out; their tables are the recorded build's).
+A run's builds leave dbt's unit tests out (they run in `make test`), and a
+unit test in a log would not be recorded: dbt compares its rows in Python.
 """
 
 from __future__ import annotations
@@ -45,7 +44,7 @@ import duckdb
 TEST_OUTCOME_COLUMNS = ["failures", "should_warn", "should_error"]
 TRANSACTION_CONTROL = {"BEGIN", "COMMIT", "ROLLBACK"}
 NOT_REPLAYED = {"seed", "unit_test"}
-PLAN_FORMAT = 1
+PLAN_FORMAT = 2  # 2: no unit tests (builds exclude them)
 
 
 @dataclass
@@ -72,7 +71,6 @@ class ReplayPlan:
     statements: list[Statement]
     severities: dict[str, str]  # test unique_id -> ERROR | WARN (its configured severity)
     models: list[str] = field(default_factory=list)  # model unique_ids the build materialized
-    unit_tests: list[str] = field(default_factory=list)
 
     def save(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -173,7 +171,6 @@ def record(log_file: Path, run_results: dict[str, Any], manifest: dict[str, Any]
         statements=statements,
         severities={uid: str(nodes[uid]["config"].get("severity", "error")).upper() for uid in tests if uid in nodes},
         models=[uid for uid in results if uid.startswith("model.")],
-        unit_tests=[uid for uid in results if uid.startswith("unit_test.")],
     )
 
 

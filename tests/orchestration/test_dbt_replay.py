@@ -114,7 +114,7 @@ def test_recording_keeps_this_invocations_statements_in_order_without_transactio
     plan = record(log, run_results, manifest, "digest")
     assert [(s.node, s.kind) for s in plan.statements] == [("", ""), (MODEL, "model"), (TEST, "test")]
     assert plan.severities == {TEST: "WARN"}
-    assert (plan.models, plan.unit_tests, plan.invocation_id) == ([MODEL], [unit], "inv-2")
+    assert (plan.models, plan.invocation_id) == ([MODEL], "inv-2")
 
     plan.save(tmp_path / "plan.json")
     assert ReplayPlan.load(tmp_path / "plan.json") == plan
