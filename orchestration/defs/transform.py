@@ -76,6 +76,16 @@ def dbt_target_path(settings: Settings) -> Path:
     return settings.warehouse_dir / "dbt_target"
 
 
+def dbt_build_args() -> list[str]:
+    """A run's `dbt build` command line (its replay fingerprint covers it).
+
+    dbt's unit tests check the models' SQL on fixed fixtures: a run's data
+    cannot change their outcome, so they run where the SQL changes, in `make
+    test` (tests/dbt/test_dbt_unit_tests.py), as dbt advises, not in every
+    build (about 4 s of dbt's node time a build)."""
+    return ["build", *dbt_cli_vars(), "--exclude-resource-type", "unit_test"]
+
+
 def dbt_environment(settings: Settings) -> dict[str, str]:
     """What dbt reads from the environment: stable for a configuration, so
     partial parsing survives from run to run (unlike run-varying --vars)."""
@@ -127,11 +137,7 @@ def dbt_definitions(settings: Settings) -> tuple[dg.AssetsDefinition, DbtCliReso
     def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, duckdb: BuildDatabase):
         target = dbt_target_path(settings)
         plan_file = target / REPLAY_PLAN
-        # dbt's unit tests check the models' SQL on fixed fixtures: a run's data
-        # cannot change their outcome, so they run where the SQL changes, in
-        # `make test` (tests/dbt/test_dbt_unit_tests.py), as dbt advises, not
-        # in every build (about 4 s of dbt's node time a build).
-        args = ["build", *dbt_cli_vars(), "--exclude-resource-type", "unit_test"]
+        args = dbt_build_args()
         # Only a build of every model and test records or replays a plan.
         whole = not context.is_subset
         with duckdb.get_connection() as con:

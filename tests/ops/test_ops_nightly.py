@@ -21,7 +21,14 @@ from orchestration.defs import BUILD_JOB, INGEST_JOB, build_definitions
 from orchestration.defs.ingest import WINDOW_RESOURCE
 from orchestration.defs.publish import PUBLISH_KEY
 from orchestration.defs.schedules import AFTER_INGEST_TAG, BUILD_SENSOR, NIGHTLY_SCHEDULE, lands_raw_without_publishing
-from orchestration.defs.transform import DBT_EXECUTABLE, DBT_PROJECT_DIR, REPLAY_PLAN, dbt_environment, dbt_target_path
+from orchestration.defs.transform import (
+    DBT_EXECUTABLE,
+    DBT_PROJECT_DIR,
+    REPLAY_PLAN,
+    dbt_build_args,
+    dbt_environment,
+    dbt_target_path,
+)
 from orchestration.instance import dagster_home
 from orchestration.run_tags import NIGHTLY_TAG
 from orchestration.runner import Pipeline
@@ -255,7 +262,7 @@ def test_an_unchanged_build_replays_dbts_sql_with_the_same_result(nightly_env, s
 
     with instance_of(settings) as instance:
         with duckdb.connect(str(settings.build_db), read_only=True) as con:
-            current = fingerprint(con, DBT_PROJECT_DIR, ["build", *dbt_cli_vars()], dbt_environment(settings))
+            current = fingerprint(con, DBT_PROJECT_DIR, dbt_build_args(), dbt_environment(settings))
         plan = ReplayPlan.load(plan_file)
         if plan is None or plan.fingerprint != current:
             build(instance)  # records the plan of this catalog
