@@ -158,18 +158,22 @@ class SandboxProcess:
 # --------------------------------------------------------------------------- the machine
 
 
+def meminfo_gib(field: str) -> float:
+    """A /proc/meminfo figure (MemTotal, MemAvailable, ...) in GiB."""
+    return next(int(line.split()[1]) for line in Path("/proc/meminfo").read_text().splitlines()
+                if line.startswith(field + ":")) / 2**20
+
+
 def machine_facts() -> dict[str, str]:
     cpu_model = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
                       if line.startswith("model name")), platform.processor() or "unknown")
-    mem_kib = next(int(line.split()[1]) for line in Path("/proc/meminfo").read_text().splitlines()
-                   if line.startswith("MemTotal:"))
     versions = {name: importlib.metadata.version(name) for name in (
         "duckdb", "dlt", "dagster", "dagster-dbt", "dbt-core", "dbt-duckdb", "pyarrow", "orjson", "requests", "numpy")}
     return {
         "date": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
         "cpu": cpu_model,
         "cores": str(os.cpu_count()),
-        "ram": f"{mem_kib / 1024 / 1024:.1f} GiB",
+        "ram": f"{meminfo_gib('MemTotal'):.1f} GiB",
         "os": f"{platform.system()} {platform.release()}",
         "python": platform.python_version(),
         **versions,

@@ -31,7 +31,7 @@ import duckdb
 import numpy as np
 import pyarrow as pa
 
-from bench.common import say
+from bench.common import meminfo_gib, say
 from connectors.base import ChannelSettings
 from connectors.fx import ACCOUNT as FX_ACCOUNT
 from sandbox import Sandbox, World
@@ -46,12 +46,6 @@ LIMITED_MEMORY = "8GiB"
 # manager. On a machine shared with other work it runs only when that limit
 # and this margin are available, rather than invite the OOM killer.
 UNLIMITED_MARGIN_GIB = 1.5
-
-
-def unlimited_needs_gib() -> float:
-    with open("/proc/meminfo") as meminfo:
-        total_kib = next(int(line.split()[1]) for line in meminfo if line.startswith("MemTotal:"))
-    return round(0.8 * total_kib / 2**20 + UNLIMITED_MARGIN_GIB, 1)
 ROWS_PER_ACCOUNT = 4_150  # insight rows of one ad account over the history (the two templates alternate)
 ACCOUNTS_PER_CHUNK = 250  # ~1M rows generated and inserted at a time
 _EPOCH = dt.date(1970, 1, 1).toordinal()
@@ -227,10 +221,12 @@ def spill_dir(build_db: Path) -> Path:
 
 
 def available_gib() -> float:
-    for line in Path("/proc/meminfo").read_text().splitlines():
-        if line.startswith("MemAvailable:"):
-            return int(line.split()[1]) / 2**20
-    return 0.0
+    return meminfo_gib("MemAvailable")
+
+
+def unlimited_needs_gib() -> float:
+    """What the unlimited build needs free: DuckDB's default limit (80% of the RAM) and a margin."""
+    return round(0.8 * meminfo_gib("MemTotal") + UNLIMITED_MARGIN_GIB, 1)
 
 
 class SpillWatch:

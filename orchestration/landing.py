@@ -25,9 +25,9 @@ Contract:
   the lookback grows it only by what the API restated. A version holds the
   typed values and `_synced_at`, not `_record`: the raw table keeps the
   current wire record, and a second copy of every record's JSON would double
-  what a first pull writes (and a 50M-row history's disk) for no model. Days before the
-  pulled window (outside the lookback: settled) are compacted to their first
-  and their latest version. `fct_ad_restatements` is plain window SQL over
+  what a first pull writes (and a 50M-row history's disk) for no model. Days
+  before the pulled window (outside the lookback: settled) are compacted to
+  their first and their latest version. `fct_ad_restatements` is plain window SQL over
   it, on every engine (no dbt snapshot).
 """
 
