@@ -26,7 +26,7 @@ from orchestration.outcome import Outcome
 from orchestration.progress import steps
 from orchestration.terminal import Terminal
 from orchestration.warehouse_lock import WarehouseBusy, hold_warehouse
-from orchestration.window import pull_window
+from orchestration.window import PullWindow, pull_window, refresh_window
 
 PROJECT_DIR = Path(__file__).resolve().parents[1]
 
@@ -117,14 +117,37 @@ def _run(args: argparse.Namespace, screen: Terminal) -> int:
     with ExitStack() as stack:
         settings, path = _settings(args.config)
         window = pull_window(settings, start=start, end=end)
-        start, end = window.start, window.end
-        _check_window(settings, path, start, end)
+        _check_window(settings, path, window.start, window.end)
         _hold_warehouse(settings, stack, "run")
+        refresh = _refresh_window(settings, window) if start is None and end is None else None
         _serve_apis(settings)
-        from orchestration.runner import run_pipeline
+        from orchestration.runner import run_nightly, run_pipeline
 
-        outcome = run_pipeline(settings, path, start, end, allow_shrink=args.allow_shrink)
+        if refresh is not None:
+            outcome = run_nightly(settings, path, window=refresh, command="run", allow_shrink=args.allow_shrink)
+        else:
+            outcome = run_pipeline(settings, path, window.start, window.end, allow_shrink=args.allow_shrink)
         return _summary(screen, outcome)
+
+
+def _refresh_window(settings: Settings, window: PullWindow) -> PullWindow | None:
+    """A rerun's window when the warehouse already holds the default window's
+    settled days (orchestration/window.py: refresh_window), said on screen."""
+    if not settings.build_db.exists():
+        return None
+    import duckdb
+
+    from orchestration.landing import landed_spans
+
+    try:
+        with duckdb.connect(str(settings.build_db), read_only=True) as con:
+            refresh = refresh_window(settings, landed_spans(con))
+    except duckdb.Error:
+        return None  # an unreadable warehouse: the run itself says what is wrong with it
+    if refresh is not None:
+        steps.info(f"The warehouse holds every settled day of {window.start} .. {window.end}: re-pulling each channel's "
+                   f"lookback only ({refresh.start} .. {refresh.end} at most); `--start {window.start}` re-pulls the whole window")
+    return refresh
 
 
 def _check_order(start: dt.date | None, end: dt.date | None) -> None:

@@ -158,6 +158,19 @@ def promote_sync_state(con: duckdb.DuckDBPyConnection) -> int:
     return moved
 
 
+def landed_spans(con: duckdb.DuckDBPyConnection) -> dict[tuple[str, str, str], list[tuple[dt.date, dt.date]]]:
+    """(channel, stream, account) -> every window of days landed for it (not
+    the snapshot days): what the raw tables hold, whatever was published."""
+    if not _has_table(con, STATE_SCHEMA, "landed_windows"):
+        return {}
+    spans: dict[tuple[str, str, str], list[tuple[dt.date, dt.date]]] = {}
+    for channel, stream, account, first, last in con.execute(
+            f"SELECT channel, stream, account_id, window_start, window_end FROM {STATE_SCHEMA}.landed_windows WHERE NOT is_snapshot"
+    ).fetchall():
+        spans.setdefault((channel, stream, account), []).append((first, last))
+    return spans
+
+
 VERSIONS_SUFFIX = "__versions"
 RECORD = "_record"  # the wire record's column: in the raw table, not in its versions
 

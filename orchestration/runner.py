@@ -34,7 +34,7 @@ from orchestration.quality.results import load_results
 from orchestration.quality.validation_report import write_validation_report
 from orchestration.run_log import RunLog
 from orchestration.run_tags import ALLOW_SHRINK_TAG, CLI_PID_TAG, NIGHTLY_TAG, SNAPSHOT_DATE_TAG
-from orchestration.window import pull_window
+from orchestration.window import PullWindow, pull_window
 
 log = logging.getLogger("socialmart.runner")
 
@@ -165,9 +165,11 @@ def run_pipeline(
         return pipeline.finish(success)
 
 
-def run_nightly(settings: Settings, config_path: Path, today: dt.date | None = None, allow_shrink: bool = False) -> Outcome:
+def run_nightly(settings: Settings, config_path: Path, today: dt.date | None = None, allow_shrink: bool = False, *,
+                window: PullWindow | None = None, command: str = "nightly") -> Outcome:
     """What the nightly schedule does, in this process: every channel's lookback
-    window plus yesterday, then build, audit and publish."""
-    window = pull_window(settings, today=today, nightly=True)
+    window plus yesterday (or `window`, narrowed the same way per channel),
+    then build, audit and publish."""
+    window = window or pull_window(settings, today=today, nightly=True)
     return run_pipeline(settings, config_path, window.start, window.end, tags={NIGHTLY_TAG: window.end.isoformat()},
-                        command="nightly", allow_shrink=allow_shrink)
+                        command=command, allow_shrink=allow_shrink)

@@ -2,7 +2,10 @@
 
 Who asks, and what they get:
 - `socialmart run` with no dates: the DEFAULT_WINDOW_DAYS days up to yesterday
-  (in the reporting time zone).
+  (in the reporting time zone). Run again on a warehouse that already holds
+  that window's settled days, it re-pulls only what can still change: each
+  channel's lookback, as a nightly does (`refresh_window`). Dates on the
+  command line always pull the whole window they name.
 - A nightly run (the schedule, `socialmart nightly`, or an ingest run with no
   start in its config, as from the UI): each channel re-pulls its lookback
   window plus yesterday, because recent days are restated (Meta attribution up
@@ -20,8 +23,10 @@ No window starts before `history_start`, except by a stream's lead days.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+from connectors import CONNECTORS
 from connectors.base import ChannelSettings, Connector, Stream
 from orchestration.config import Settings
 
@@ -84,6 +89,46 @@ def pull_window(
     if stream.snapshot:
         return PullWindow(start, end, snapshot_date, snapshot_date)
     return PullWindow(start, end, start, end)
+
+
+# (channel, stream, account) -> every (first day, last day) landed for it.
+LandedWindows = Mapping[tuple[str, str, str], Sequence[tuple[dt.date, dt.date]]]
+
+
+def refresh_window(settings: Settings, landed: LandedWindows, today: dt.date | None = None) -> PullWindow | None:
+    """What a `socialmart run` without dates pulls on a warehouse that already
+    holds the default window: each channel's lookback up to yesterday (the
+    nightly window, never before the default window's start), if every
+    configured account of every dated stream has landed every day of the
+    default window before its channel's lookback (those days are settled: the
+    APIs restate only inside the lookback). None when any such day is
+    missing (a first run, a new account or channel, a gap since the last run,
+    a narrower earlier window): then the run pulls the whole default window.
+    The returned window is the widest channel's; the run is tagged nightly,
+    so each channel narrows it to its own lookback."""
+    full = pull_window(settings, today=today)
+    nightly = pull_window(settings, end=full.end, nightly=True)
+    if nightly.start <= full.start:
+        return None  # a lookback as long as the window: nothing to save
+    for channel in settings.sources.values():
+        settled_end = pull_window(settings, end=full.end, nightly=True, channel=channel).start - ONE_DAY
+        for stream in CONNECTORS[channel.name].streams.values():
+            if stream.snapshot or stream.date_column is None:
+                continue  # pulled whole every run: no settled days to keep
+            for account in channel.accounts:
+                if not _covers(landed.get((channel.name, stream.name, account), ()), full.start, settled_end):
+                    return None
+    return PullWindow(nightly.start, full.end, nightly.start, full.end)
+
+
+def _covers(windows: Sequence[tuple[dt.date, dt.date]], start: dt.date, end: dt.date) -> bool:
+    """Whether the union of `windows` holds every day of [start, end]."""
+    reached = start - ONE_DAY  # the last day known held
+    for first, last in sorted(windows):
+        if first > reached + ONE_DAY:
+            break
+        reached = max(reached, last)
+    return reached >= end
 
 
 def _settings(settings: Settings | None) -> Settings:

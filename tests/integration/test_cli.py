@@ -45,6 +45,22 @@ def test_run_without_config_starts_the_sandbox_and_publishes(tmp_path):
         days = con.execute("SELECT count(DISTINCT date_day) FROM marts.fct_ad_performance_daily").fetchone()[0]
     assert days == 90
 
+    # A rerun: the first one's settled days are held, so each channel pulls
+    # only its lookback again (28 days here), and the marts keep all 90 days.
+    build = tmp_path / "warehouse" / "build.duckdb"
+    with duckdb.connect(str(build), read_only=True) as con:
+        first_pulled = con.execute("SELECT max(synced_at) FROM _socialmart.landed_windows").fetchone()[0]
+    again = run_cli(["run"], tmp_path)
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert "re-pulling each channel's lookback only" in again.stderr and "SUCCEEDED" in again.stdout
+    with duckdb.connect(str(published), read_only=True) as con:
+        assert con.execute("SELECT count(DISTINCT date_day) FROM marts.fct_ad_performance_daily").fetchone()[0] == 90
+        first_day, last_day = con.execute("SELECT min(date_day), max(date_day) FROM marts.fct_ad_performance_daily").fetchone()
+    with duckdb.connect(str(build), read_only=True) as con:
+        rerun = con.execute("""SELECT channel, min(window_start), max(window_end) FROM _socialmart.landed_windows
+                               WHERE NOT is_snapshot AND synced_at > ? GROUP BY channel""", [first_pulled]).fetchall()
+    assert len(rerun) == 11 and all(start > first_day and end >= last_day for _, start, end in rerun), rerun
+
     # The operator's next commands find the same configuration, with no
     # variables set: everything is fresh, every credential answers.
     config = tmp_path / "warehouse" / "sandbox.socialmart.yaml"

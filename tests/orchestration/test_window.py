@@ -8,7 +8,7 @@ import pytest
 
 from connectors import CONNECTORS
 from orchestration.config import parse_settings
-from orchestration.window import DEFAULT_WINDOW_DAYS, PullWindow, pull_window
+from orchestration.window import DEFAULT_WINDOW_DAYS, PullWindow, pull_window, refresh_window
 
 TODAY = dt.date(2024, 6, 15)
 YESTERDAY = dt.date(2024, 6, 14)
@@ -97,3 +97,59 @@ def test_a_window_without_what_it_needs_is_refused():
         pull_window(start=dt.date(2024, 3, 1))
     with pytest.raises(TypeError, match="connector"):
         pull_window(start=dt.date(2024, 3, 1), end=dt.date(2024, 3, 2), stream=CONNECTORS["x"].streams["posts"])
+
+
+# --------------------------------------------------------------------------- a rerun of `socialmart run`
+
+DAY = dt.timedelta(days=1)
+FIRST_DAY = YESTERDAY - dt.timedelta(days=DEFAULT_WINDOW_DAYS - 1)  # the default window's
+
+
+def landed(settings, spans):
+    """Every dated stream of every configured account landed over `spans`."""
+    return {(name, stream.name, account): list(spans)
+            for name, channel in settings.sources.items()
+            for stream in CONNECTORS[name].streams.values() if stream.date_column and not stream.snapshot
+            for account in channel.accounts}
+
+
+@pytest.fixture
+def long_history(settings):
+    settings.history_start = dt.date(2023, 1, 1)
+    return settings
+
+
+def test_a_rerun_pulls_only_the_lookbacks_once_the_settled_days_are_held(long_history):
+    refresh = refresh_window(long_history, landed(long_history, [(FIRST_DAY, YESTERDAY)]), today=TODAY)
+    # The widest lookback (ga4: 60 days) up to yesterday: the run is tagged
+    # nightly, so each channel narrows it to its own lookback.
+    assert refresh == PullWindow(YESTERDAY - dt.timedelta(days=60), YESTERDAY, YESTERDAY - dt.timedelta(days=60), YESTERDAY)
+    assert refresh == pull_window(long_history, today=TODAY, nightly=True)
+
+
+def test_windows_landed_by_several_runs_add_up(long_history):
+    # A first run, then two nights; overlapping and out of order.
+    spans = [(YESTERDAY - dt.timedelta(days=40), YESTERDAY - 2 * DAY), (FIRST_DAY, YESTERDAY - dt.timedelta(days=50)),
+             (YESTERDAY - dt.timedelta(days=50), YESTERDAY - dt.timedelta(days=30))]
+    assert refresh_window(long_history, landed(long_history, spans), today=TODAY) is not None
+
+
+def test_a_missing_settled_day_means_the_whole_window(long_history):
+    held = landed(long_history, [(FIRST_DAY, YESTERDAY)])
+    assert refresh_window(long_history, {}, today=TODAY) is None  # a first run
+    # A gap since the last run, reaching before x's 3-day lookback.
+    gap = {**held, **{key: [(FIRST_DAY, YESTERDAY - 5 * DAY)] for key in held if key[0] == "x"}}
+    assert refresh_window(long_history, gap, today=TODAY) is None
+    # The same gap inside x's lookback is pulled again anyway.
+    inside = {**held, **{key: [(FIRST_DAY, YESTERDAY - 4 * DAY)] for key in held if key[0] == "x"}}
+    assert refresh_window(long_history, inside, today=TODAY) is not None
+    # A narrower earlier run: its window does not reach the default start.
+    assert refresh_window(long_history, landed(long_history, [(FIRST_DAY + DAY, YESTERDAY)]), today=TODAY) is None
+    # A new account: none of its days are held.
+    long_history.sources["meta_ads"].accounts.append("act_2")
+    assert refresh_window(long_history, held, today=TODAY) is None
+
+
+def test_a_lookback_as_long_as_the_window_saves_nothing(long_history):
+    long_history.sources["ga4"].lookback_days = DEFAULT_WINDOW_DAYS
+    assert refresh_window(long_history, landed(long_history, [(FIRST_DAY, YESTERDAY)]), today=TODAY) is None
