@@ -48,15 +48,26 @@ def test_every_declared_union_model_exists_and_every_union_is_used():
     assert used == set(DBT_UNIONS)
 
 
-def test_partial_parsing_survives_a_second_parse(tmp_path):
-    """Constant vars keep dbt's parse: the second parse reads no file again."""
-    env = {**os.environ, "SOCIALMART_BUILD_DB": str(tmp_path / "b.duckdb"), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
-    command = [str(Path(sys.executable).with_name("dbt")), "parse", "--project-dir", str(DBT_PROJECT),
-               "--profiles-dir", str(DBT_PROJECT), "--target-path", str(tmp_path / "target"),
-               "--log-path", str(tmp_path / "logs"), *dbt_cli_vars()]
-    for _ in range(2):
-        done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=300)
-        assert done.returncode == 0, done.stdout[-3000:]
+def test_a_new_warehouses_first_parse_is_partial(tmp_path, monkeypatch):
+    """Constant vars, and a profile whose text names no warehouse (`~` is the
+    warehouse, HOME of dbt's process), keep dbt's parse from warehouse to
+    warehouse: a new warehouse seeded with the project's partial parse reads
+    no file again."""
+    from orchestration.config import parse_settings
+    from orchestration.defs.transform import dbt_environment, dbt_project, ensure_manifest, seed_partial_parse
+
+    monkeypatch.setenv("TEST_TOKEN", "token-value")
+    settings = parse_settings({"warehouse": {"dir": str(tmp_path / "new")},
+                               "channels": {"meta_ads": {"access_token": "${TEST_TOKEN}", "accounts": ["act_1"]}}})
+    project = dbt_project()
+    ensure_manifest(project, settings)
+    target = tmp_path / "new" / "dbt_target"
+    seed_partial_parse(project, target)
+    done = subprocess.run(
+        [str(Path(sys.executable).with_name("dbt")), "parse", "--project-dir", str(DBT_PROJECT), "--profiles-dir", str(DBT_PROJECT),
+         "--target-path", str(target), "--log-path", str(tmp_path / "logs"), *dbt_cli_vars()],
+        env={**os.environ, **dbt_environment(settings)}, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stdout[-3000:]
     assert "Unable to do partial parsing" not in done.stdout
-    perf = json.loads((tmp_path / "target" / "perf_info.json").read_text())
+    perf = json.loads((target / "perf_info.json").read_text())
     assert perf["is_partial_parse_enabled"] and perf["parsed_path_count"] == 0
