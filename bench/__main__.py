@@ -1,9 +1,10 @@
-"""`python -m bench [--scale S] [--sections ingest,nightly,dbt,overhead,sandbox] [--out FILE]`
+"""`python -m bench [--scale S] [--sections ingest,nightly,dbt,overhead,sandbox,run] [--out FILE]`
 
 Runs the benchmark sections and writes RESULTS.md (default bench/RESULTS.md).
 --scale (or $BENCH_SCALE) multiplies every row count: 1 is the full run
 (1M rows per ingest stream; dbt builds at 1M, 10M and 50M ad rows), 0.01 a
-quick look. The nightly section's histories (90 days, 3 years) do not scale.
+quick look. The nightly section's histories (90 days, 3 years) and the
+`make run` section (the embedded sandbox's default world) do not scale.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from pathlib import Path
 
 from bench.common import BENCH_DIR, MachineLoad, machine_facts, say, timed
 
-SECTIONS = ("ingest", "nightly", "dbt", "overhead", "sandbox")
+SECTIONS = ("ingest", "nightly", "dbt", "overhead", "sandbox", "run")
 INGEST_ROWS = 1_000_000
 DBT_ROWS = (1_000_000, 10_000_000, 50_000_000)
 MIN_ROWS = 2_000
@@ -28,7 +29,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
     parser.add_argument("--scale", type=float, default=float(os.environ.get("BENCH_SCALE", "1")))
     parser.add_argument("--sections", default=",".join(SECTIONS), help=f"comma-separated, of {', '.join(SECTIONS)}")
-    parser.add_argument("--repeats", type=int, default=2, help="timed nightly runs per history (best counts)")
+    parser.add_argument("--repeats", type=int, default=2, help="timed nightly runs per history, and `make run` series (best counts)")
     parser.add_argument("--out", type=Path, default=BENCH_DIR / "RESULTS.md")
     parser.add_argument("--workdir", type=Path, default=BENCH_DIR / "out", help="scratch space (gigabytes at full scale)")
     args = parser.parse_args(argv)
@@ -47,7 +48,7 @@ def main(argv: list[str] | None = None) -> int:
     # errors) are the pipeline's business, not the measurement's.
     logging.getLogger("socialmart").setLevel(logging.ERROR)
 
-    from bench import dbt_scaling, ingest, nightly, results, sandbox_pull
+    from bench import dbt_scaling, ingest, make_run, nightly, results, sandbox_pull
 
     args.workdir.mkdir(parents=True, exist_ok=True)
     load = MachineLoad()
@@ -72,6 +73,8 @@ def main(argv: list[str] | None = None) -> int:
             report.dbt = dbt_scaling.run(sizes, args.workdir / "dbt")
         if "sandbox" in sections:
             report.sandbox = sandbox_pull.run()
+        if "run" in sections:
+            report.make_run = make_run.run(args.workdir / "make_run", args.repeats)
     sampler.set()
     load.sample()
     report.load = load.summary()

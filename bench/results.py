@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from bench import dbt_scaling, ingest, nightly, sandbox_pull
+from bench import dbt_scaling, ingest, make_run, nightly, sandbox_pull
 
 
 @dataclass
@@ -17,6 +17,7 @@ class Report:
     nightly: nightly.NightlyResults | None = None
     dbt: list[dbt_scaling.BuildResult] = field(default_factory=list)
     sandbox: list[sandbox_pull.PullRun] = field(default_factory=list)
+    make_run: make_run.MakeRunResults | None = None
     load: dict[str, float] = field(default_factory=dict)
     seconds: float = 0.0
 
@@ -59,6 +60,8 @@ class Report:
         if self.sandbox:
             out += ["## 5. The API sandbox: a cold 90-day pull", "", sandbox_pull.__doc__.strip(), "",
                     sandbox_pull.markdown(self.sandbox), ""]
+        if self.make_run:
+            out += ["## 6. `make run`, then again", "", make_run.__doc__.strip(), "", make_run.markdown(self.make_run), ""]
         return "\n".join(out).rstrip() + "\n"
 
     # ------------------------------------------------------------------ pieces
@@ -106,6 +109,10 @@ class Report:
             rows.append(f"| sandbox | cold 90-day pull (2 Meta accounts + GA4) at most {sandbox_pull.LIMIT_SECONDS:g} s "
                         f"wall and CPU (the former test's limit) | {fastest.wall:.2f} s wall, {fastest.cpu:.2f} s CPU | "
                         f"{'yes' if sandbox_pull.met(self.sandbox) else 'NO'} |")
+        if self.make_run:
+            first, rerun = make_run.best(self.make_run, "first run"), make_run.best(self.make_run, "rerun")
+            rows.append(f"| `make run` | a rerun faster than the first (every rerun than every first run) | best {rerun:.1f} s "
+                        f"against {first:.1f} s ({rerun / first:.2f}x) | {'yes' if make_run.rerun_faster(self.make_run) else 'NO'} |")
         return rows
 
     def _ingest_notes(self) -> str:
