@@ -55,3 +55,19 @@ def test_dbt_benchmark_raw_rows_are_a_coherent_world(tmp_path):
         assert orphans == 0
         assert con.execute("SELECT count(*) FROM raw_ga4.traffic").fetchone()[0] > 0
         assert con.execute("SELECT count(DISTINCT currency) FROM raw_fx.ecb_rates").fetchone()[0] >= 2
+
+
+def test_the_rerun_target_needs_every_rerun_faster_than_every_first_run():
+    from bench import make_run
+    from bench.results import Report
+
+    noisy = make_run.MakeRunResults({"first run": [50.0, 60.0], "rerun": [45.0, 55.0], "third run": [30.0, 31.0]},
+                                    {"first run": "2026-09-07 .. 2026-12-05", "rerun": "2026-11-07 .. 2026-12-05"})
+    clear = make_run.MakeRunResults({"first run": [50.0, 60.0], "rerun": [40.0, 45.0], "third run": [30.0, 31.0]}, {})
+    assert not make_run.rerun_faster(noisy) and make_run.rerun_faster(clear)
+    assert "| rerun | 2026-11-07 .. 2026-12-05 | 45.0, 55.0 | 45.0 |" in make_run.markdown(noisy)
+    assert "Rerun / first run: **0.90x**" in make_run.markdown(noisy) and "MISSED" in make_run.markdown(noisy)
+    report = Report({"date": "today", "cpu": "a CPU", "cores": "2", "ram": "1 GiB", "os": "Linux"}, 1.0, ["run"],
+                    make_run=clear)
+    assert "| `make run` | a rerun faster than the first (every rerun than every first run) | best 40.0 s against 50.0 s (0.80x) | yes |" \
+        in report._target_rows()
