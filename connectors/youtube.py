@@ -214,12 +214,15 @@ def parse_report(
 
 
 def duration_seconds(value: str | None, v: Values) -> int | None:
-    """ISO 8601 duration as YouTube writes it (`PT1H2M3S`, `P1DT2H`, `P0D` for live)."""
+    """ISO 8601 duration as YouTube writes it (`PT1H2M3S`, `P1DT2H`, `P0D` for
+    live). Anything else is unparseable like any other value: in a pull, the
+    video's record is quarantined and the rest of the stream lands."""
     if not value:
         return None
     match = _DURATION.match(value)
     if not match:
-        raise ParseError(v.channel, v.stream, "contentDetails.duration", value, "not an ISO 8601 duration")
+        v.unparseable("contentDetails.duration", value, "not an ISO 8601 duration")
+        return None
     days, hours, minutes, seconds = (int(x or 0) for x in match.groups())
     return ((days * 24 + hours) * 60 + minutes) * 60 + seconds
 

@@ -76,6 +76,20 @@ def test_a_bad_duration_is_a_parse_error():
         duration_seconds("12 minutes", values("videos"))
 
 
+def test_a_video_with_a_bad_duration_is_quarantined_and_the_others_land(scripted, clock):
+    scripted.add(200, {"items": [{"id": CHANNEL_ID, "contentDetails": {"relatedPlaylists": {"uploads": "UUx"}}}]})
+    scripted.add(200, {"items": [{"contentDetails": {"videoId": i}} for i in ("vGood", "vBad")]})
+    scripted.add(200, {"items": [{"id": i, "snippet": {"publishedAt": "2024-05-01T10:00:00Z", "liveBroadcastContent": "none"},
+                                  "contentDetails": {"duration": duration}}
+                                 for i, duration in (("vGood", "PT5M"), ("vBad", "12 minutes"))]})
+    yt = connector(scripted.url, clock)
+    (batch,) = list(yt.read("videos", CHANNEL_ID, dt.date(2024, 5, 1), dt.date(2024, 5, 1)))
+    assert batch.column("video_id").to_pylist() == ["vGood"] and batch.column("duration_seconds").to_pylist() == [300]
+    (held,) = yt.quarantined
+    assert held.account_id == CHANNEL_ID and '"id":"vBad"' in held.record
+    assert held.reason == "youtube.videos: column 'contentDetails.duration' got '12 minutes': not an ISO 8601 duration"
+
+
 @pytest.mark.parametrize("video, seconds, expected", [
     ({"snippet": {"liveBroadcastContent": "none"}}, 45, ("short_video", "short")),
     ({"snippet": {"liveBroadcastContent": "none"}}, 60, ("short_video", "short")),
