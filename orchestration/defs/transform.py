@@ -143,7 +143,10 @@ def _parse_lock(project: DbtProject) -> Iterator[Path]:
 def seed_partial_parse(project: DbtProject, target: Path) -> None:
     """A warehouse's first build starts from the project's partial parse
     (`ensure_manifest`'s). dbt checks it as its own: the project's files,
-    vars, env vars and profile must match, else it parses in full as before."""
+    vars, env vars and profile must match, else it parses in full as before.
+    dagster-dbt would copy the same file when the target has none, but
+    without the parse lock: a parse writing it meanwhile would hand dbt half
+    a file (which dbt then discards, parsing in full)."""
     if (target / PARTIAL_PARSE).exists():
         return
     with _parse_lock(project) as folder:
