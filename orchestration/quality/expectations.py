@@ -274,9 +274,11 @@ def _registered(suite: Suite, today: dt.date) -> tuple[Any, Any, dict[str, Rule]
     """The suite registered once per process and day in the GX context: its
     whole-dataframe batch definition, its GX suite, and the rule behind each
     expectation id. Each validation passes its own dataframe as the batch
-    parameter; registering anew every time cost GX a YAML dump of the context
-    per call and re-validated every expectation (about a quarter of the audit
-    steps' GX time)."""
+    parameter; deleting and adding the data source and suite for every
+    validation cost GX a YAML dump of its context per change and the building
+    of every expectation again (a third of a repeated validation's time). In
+    a long-lived process (the code server) each day adds its own asset and
+    suite: a few dozen small objects a day."""
     gx = _import_gx()
     context = _context()
     name = suite.table.replace(".", "__")
