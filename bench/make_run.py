@@ -4,10 +4,11 @@ days), then the same command again on the warehouse the first one built,
 then a third time. Each is its own process, timed from start to exit,
 output piped. The first pulls the whole window and builds every relation;
 the rerun finds the window's settled days held and re-pulls each channel's
-lookback only (orchestration/window.py: refresh_window), with a dbt build
-that is the first to find the relations (no SQL to replay yet); the third
-replays the rerun's dbt SQL (orchestration/dbt_replay.py). Repeated in new
-directories, alternately, so that machine noise falls on each kind alike."""
+lookback only (orchestration/window.py: refresh_window) and replays the
+first build's dbt SQL (orchestration/dbt_replay.py), its incremental facts
+whole; after it, dbt records their incremental form, which the third run
+replays. Repeated in new directories, alternately, so that machine noise
+falls on each kind alike."""
 
 from __future__ import annotations
 

@@ -15,9 +15,22 @@ which rows a test finds) is evaluated when the SQL runs.
 
 So a successful build of the whole project records the statements dbt ran
 (its JSON debug log's SQLQuery events, in order) with a fingerprint of the
-three above, taken just before it. The next build with an equal fingerprint
-runs those statements on one connection, in one transaction, instead of
-starting dbt. Everything else starts dbt (which records anew): a changed
+three above, taken just after it: the catalog the build leaves is the one
+the next build starts from. The next build with an equal fingerprint runs
+those statements on one connection, in one transaction, instead of starting
+dbt.
+
+That a build's SQL is also the next build's holds because tables and views
+are replaced in place (dbt_project/macros/materializations): their SQL does
+not depend on whether they exist. The incremental daily facts' does: a
+warehouse's first build creates them whole, every later build merges the
+landed days. A first build's plan therefore drops them before creating
+them whole again (`ReplayPlan.creating_whole`): a full rebuild, which
+equals the incremental one (tests/ops/test_ops_nightly.py). After the first
+replay of such a plan, dbt runs those models once more (on relations that
+hold every landing: a merge of nothing) and the plan takes the statements
+of their incremental form instead (`ReplayPlan.with_statements_of`). So a
+warehouse's second run replays, and its third merges only the landed days. Everything else starts dbt (which records anew): a changed
 model, var, version or catalog, a subset of the assets, no recording, a
 statement that fails, or a test that does not pass (dbt then skips what the
 test guards and reports it in its own words; the replay is rolled back).
@@ -44,7 +57,7 @@ import duckdb
 TEST_OUTCOME_COLUMNS = ["failures", "should_warn", "should_error"]
 TRANSACTION_CONTROL = {"BEGIN", "COMMIT", "ROLLBACK"}
 NOT_REPLAYED = {"seed", "unit_test"}
-PLAN_FORMAT = 2  # 2: no unit tests (builds exclude them)
+PLAN_FORMAT = 3  # 2: no unit tests (builds exclude them); 3: keyed by the catalog after the build
 
 
 @dataclass
@@ -71,6 +84,42 @@ class ReplayPlan:
     statements: list[Statement]
     severities: dict[str, str]  # test unique_id -> ERROR | WARN (its configured severity)
     models: list[str] = field(default_factory=list)  # model unique_ids the build materialized
+    # Incremental models the plan drops and creates whole (a first build's).
+    created_whole: list[str] = field(default_factory=list)
+
+    def creating_whole(self, relations: dict[str, str]) -> ReplayPlan:
+        """A first build's plan, replayable on the catalog it left: each of
+        these incremental models (unique_id -> relation) is dropped before its
+        first statement, which creates it whole."""
+        statements: list[Statement] = []
+        dropped: set[str] = set()
+        for statement in self.statements:
+            if statement.node in relations and statement.node not in dropped:
+                dropped.add(statement.node)
+                statements.append(Statement(statement.node, "model", f"drop table if exists {relations[statement.node]}"))
+            statements.append(statement)
+        return ReplayPlan(self.fingerprint, self.invocation_id, self.recorded_at, statements, self.severities, self.models,
+                          created_whole=sorted(relations))
+
+    def with_statements_of(self, other: ReplayPlan) -> ReplayPlan:
+        """This plan with the statements of `other`'s models in place of its
+        own for them, where their first statement was (after every model they
+        read, before every model reading them). Tests and dbt's own statements
+        stay this plan's; the models are no longer created whole."""
+        replaced = {statement.node for statement in other.statements if statement.node in other.models}
+        statements: list[Statement] = []
+        placed: set[str] = set()
+        for statement in self.statements:
+            if statement.node not in replaced:
+                statements.append(statement)
+            elif statement.node not in placed:
+                placed.add(statement.node)
+                statements.extend(s for s in other.statements if s.node == statement.node)
+        missing = set(other.models) - placed
+        if missing:
+            raise ReplayRefused(f"no SQL for {', '.join(sorted(missing))} in one of the two builds")
+        return ReplayPlan(self.fingerprint, self.invocation_id, self.recorded_at, statements, self.severities, self.models,
+                          created_whole=[uid for uid in self.created_whole if uid not in replaced])
 
     def save(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -105,9 +154,14 @@ class ReplayRefused(Exception):
 # --------------------------------------------------------------------------- fingerprint
 
 
-def fingerprint(con: duckdb.DuckDBPyConnection, project_dir: Path, dbt_args: list[str], environment: dict[str, str]) -> str:
+def fingerprint(con: duckdb.DuckDBPyConnection, project_dir: Path, dbt_args: list[str], environment: dict[str, str],
+                manifest: dict[str, Any]) -> str:
     """A digest of everything that decides which SQL a build runs (module docstring)."""
     digest = hashlib.sha256()
+    schemas, sources = catalog_scope(manifest)
+
+    def in_scope(rows: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
+        return [row for row in rows if row[0] in schemas or (row[0], row[1]) in sources]
 
     def add(label: str, value: Any) -> None:
         digest.update(f"{label}\0{json.dumps(value, default=str, sort_keys=True)}\0".encode())
@@ -117,17 +171,28 @@ def fingerprint(con: duckdb.DuckDBPyConnection, project_dir: Path, dbt_args: lis
     add("args", dbt_args)
     add("environment", environment)
     add("versions", {package: importlib.metadata.version(package) for package in ("dbt-core", "dbt-duckdb", "duckdb")})
-    add("columns", con.execute(
+    add("columns", in_scope(con.execute(
         "SELECT schema_name, table_name, column_index, column_name, data_type, is_nullable FROM duckdb_columns() "
-        "WHERE database_name = current_database() ORDER BY ALL").fetchall())
-    add("relations", con.execute(
+        "WHERE database_name = current_database() ORDER BY ALL").fetchall()))
+    add("relations", in_scope(con.execute(
         "SELECT schema_name, table_name, 'table' FROM duckdb_tables() WHERE database_name = current_database() AND NOT temporary "
         "UNION ALL SELECT schema_name, view_name, 'view' FROM duckdb_views() "
-        "WHERE database_name = current_database() AND NOT temporary AND NOT internal ORDER BY ALL").fetchall())
-    add("constraints", con.execute(
+        "WHERE database_name = current_database() AND NOT temporary AND NOT internal ORDER BY ALL").fetchall()))
+    add("constraints", in_scope(con.execute(
         "SELECT schema_name, table_name, constraint_type, constraint_column_names FROM duckdb_constraints() "
-        "WHERE database_name = current_database() ORDER BY ALL").fetchall())
+        "WHERE database_name = current_database() ORDER BY ALL").fetchall()))
     return digest.hexdigest()
+
+
+def catalog_scope(manifest: dict[str, Any]) -> tuple[set[str], set[tuple[str, str]]]:
+    """The relations whose catalog can decide dbt's SQL: all of those in a
+    schema the project builds into (its relations and dbt's leftovers beside
+    them), and the sources it reads. The pipeline's other tables decide
+    nothing: the publish step's, created after a warehouse's first build,
+    would otherwise keep its second from replaying."""
+    schemas = {node["schema"] for node in manifest["nodes"].values() if node["resource_type"] in ("model", "seed", "snapshot")}
+    sources = {(source["schema"], source.get("identifier") or source["name"]) for source in manifest["sources"].values()}
+    return schemas, sources
 
 
 def project_files(project_dir: Path) -> list[Path]:

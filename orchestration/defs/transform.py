@@ -202,8 +202,10 @@ def dbt_definitions(settings: Settings) -> tuple[dg.AssetsDefinition, DbtCliReso
             ensure_all_raw_tables(con)
             write_families(con, STATE_SCHEMA, settings.families)
             landed_through = latest_landing(con)
-            digest = dbt_replay.fingerprint(con, DBT_PROJECT_DIR, args, dbt_environment(settings)) if whole else ""
+            digest = dbt_replay.fingerprint(con, DBT_PROJECT_DIR, args, dbt_environment(settings), manifest_data) if whole else ""
+            first_built = _absent_incremental_models(con, manifest_data) if whole else []
             plan = dbt_replay.ReplayPlan.load(plan_file) if whole else None
+            replayed = None
             if plan is not None and plan.fingerprint == digest:
                 try:
                     replayed = dbt_replay.replay(con, plan)
@@ -217,18 +219,18 @@ def dbt_definitions(settings: Settings) -> tuple[dg.AssetsDefinition, DbtCliReso
                     _report(context, f"dbt build replayed: {len(plan.models)} models, {len(replayed.tests)} tests "
                                      f"({_outcome_counts(replayed)}) in {replayed.seconds:.1f}s; the SQL of the build of "
                                      f"{plan.recorded_at[:19]} (project, versions and warehouse catalog unchanged)")
-                    return
+        if replayed is not None:
+            if plan.created_whole:
+                _record_incremental_form(context, dbt, duckdb, settings, plan, manifest_data)
+            return
         # A failed or partial build leaves no plan: the next one starts dbt again.
         plan_file.unlink(missing_ok=True)
         duckdb.release()  # the file is dbt's (another process) until it ends
         for old_log in target.glob("dbt.log*"):
             old_log.unlink()
         seed_partial_parse(project, target)
-        # dbt's file log, JSON at debug level, unrotated: every statement it
-        # runs, which dbt_replay records for the next build.
-        log_args = ["--log-format-file", "json", "--log-level-file", "debug", "--log-file-max-bytes", "0"]
         with dbt_environment_set(settings):
-            invocation = dbt.cli([*args, *log_args], context=context, raise_on_error=False, target_path=target)
+            invocation = dbt.cli([*args, *RECORDED_LOG], context=context, raise_on_error=False, target_path=target)
         # dagster-dbt echoes every dbt log line on stdout (650 lines a build):
         # the step's captured output in the UI, the run log from the CLI
         # (orchestration/run_log.py), on its terminal only with --verbose.
@@ -249,7 +251,7 @@ def dbt_definitions(settings: Settings) -> tuple[dg.AssetsDefinition, DbtCliReso
             with duckdb.get_connection() as con:
                 record_built_through(con, landed_through)
             if whole:
-                _record_plan(context, target, run_results, manifest_data, digest)
+                _record_plan(context, duckdb, settings, run_results, manifest_data, first_built)
         else:
             errors = [f"{r['unique_id']}: {r.get('message') or r['status']}" for r in run_results.get("results", [])
                       if r["status"] == "error" and r["unique_id"] not in nodes]
@@ -312,17 +314,76 @@ def _report(context: dg.AssetExecutionContext, line: str) -> None:
 # --------------------------------------------------------------------------- replayed builds (orchestration/dbt_replay.py)
 
 REPLAY_PLAN = "replay_plan.json"
+# dbt's file log, JSON at debug level, unrotated: every statement it runs,
+# which dbt_replay records for the next build.
+RECORDED_LOG = ["--log-format-file", "json", "--log-level-file", "debug", "--log-file-max-bytes", "0"]
+# Where dbt runs the incremental facts again after a warehouse's first build.
+INCREMENTAL_FORM = "incremental_form"
 
 
-def _record_plan(context: dg.AssetExecutionContext, target: Path, run_results: dict[str, Any],
-                 manifest: dict[str, Any], digest: str) -> None:
-    """Keep a successful whole build's SQL for the next build to replay."""
+def _record_plan(context: dg.AssetExecutionContext, database: BuildDatabase, settings: Settings,
+                 run_results: dict[str, Any], manifest: dict[str, Any], first_built: list[str]) -> None:
+    """Keep a successful whole build's SQL for the next build to replay
+    (orchestration/dbt_replay.py)."""
+    target = dbt_target_path(settings)
     try:
-        plan = dbt_replay.record(target / "dbt.log", run_results, manifest, digest)
+        plan = dbt_replay.record(target / "dbt.log", run_results, manifest, fingerprint_="")
     except (dbt_replay.ReplayRefused, OSError, ValueError, KeyError) as why:
         context.log.warning(f"the next dbt build starts dbt again: this build's SQL was not recorded ({why})")
         return
-    plan.save(target / REPLAY_PLAN)
+    if first_built:
+        plan = plan.creating_whole({uid: manifest["nodes"][uid]["relation_name"] for uid in first_built})
+    _save_plan(plan, database, settings, manifest)
+
+
+def _save_plan(plan: dbt_replay.ReplayPlan, database: BuildDatabase, settings: Settings, manifest: dict[str, Any]) -> None:
+    """Saved under the catalog the build leaves: the one the next build starts from."""
+    with database.get_connection() as con:
+        plan.fingerprint = dbt_replay.fingerprint(con, DBT_PROJECT_DIR, dbt_build_args(), dbt_environment(settings), manifest)
+    plan.save(dbt_target_path(settings) / REPLAY_PLAN)
+
+
+def _record_incremental_form(context: dg.AssetExecutionContext, dbt: DbtCliResource, database: BuildDatabase,
+                             settings: Settings, plan: dbt_replay.ReplayPlan, manifest: dict[str, Any]) -> None:
+    """After the first replay of a first build's plan: the plan takes the
+    incremental form of the models it created whole, so that later builds
+    merge only the landed days."""
+    database.release()  # the file is dbt's (another process) until it ends
+    try:
+        plan = plan.with_statements_of(_incremental_form(dbt, settings, manifest, plan.created_whole))
+    except (dbt_replay.ReplayRefused, OSError, ValueError, KeyError) as why:
+        context.log.warning(f"the next dbt build replays {', '.join(plan.created_whole)} whole again: "
+                            f"their incremental SQL was not recorded ({why})")
+        return
+    _save_plan(plan, database, settings, manifest)
+
+
+def _absent_incremental_models(con: duckdb.DuckDBPyConnection, manifest: dict[str, Any]) -> list[str]:
+    """The incremental models this build will create whole (their relation does not exist yet)."""
+    existing = set(con.execute(
+        "SELECT schema_name, table_name FROM duckdb_tables() WHERE database_name = current_database()").fetchall())
+    return sorted(uid for uid, node in manifest["nodes"].items()
+                  if node["resource_type"] == "model" and node["config"].get("materialized") == "incremental"
+                  and (node["schema"], node["alias"]) not in existing)
+
+
+def _incremental_form(dbt: DbtCliResource, settings: Settings, manifest: dict[str, Any],
+                      models: list[str]) -> dbt_replay.ReplayPlan:
+    """The SQL of these incremental models once they exist, which a warehouse's
+    first build did not run (it created them whole): dbt runs them again, on
+    the relations the build just made or replayed. Nothing has landed since
+    (transform_state holds its landing), so they merge no day: the data stays."""
+    folder = dbt_target_path(settings) / INCREMENTAL_FORM
+    shutil.rmtree(folder, ignore_errors=True)
+    seed_partial_parse(dbt_project(), folder)
+    names = [manifest["nodes"][uid]["name"] for uid in models]
+    with dbt_environment_set(settings):
+        # One selector argument: dagster-dbt's own arguments follow ours.
+        invocation = dbt.cli(["run", *dbt_cli_vars(), "--select", " ".join(names), *RECORDED_LOG],
+                             raise_on_error=False, target_path=folder, manifest=manifest).wait()
+    if not invocation.is_successful():
+        raise dbt_replay.ReplayRefused(f"dbt run of {', '.join(names)} failed: {invocation.get_error()}")
+    return dbt_replay.record(folder / "dbt.log", invocation.get_artifact("run_results.json"), manifest, fingerprint_="")
 
 
 def _replayed_events(context: dg.AssetExecutionContext, manifest: dict[str, Any], plan: dbt_replay.ReplayPlan,

@@ -10,6 +10,9 @@ from pathlib import Path
 
 import duckdb
 
+from orchestration.dbt_replay import ReplayPlan
+from orchestration.defs.transform import REPLAY_PLAN
+
 PROJECT = Path(__file__).resolve().parents[2]
 SOCIALMART = Path(sys.executable).with_name("socialmart")
 
@@ -53,6 +56,11 @@ def test_run_without_config_starts_the_sandbox_and_publishes(tmp_path):
     again = run_cli(["run"], tmp_path)
     assert again.returncode == 0, again.stdout + again.stderr
     assert "re-pulling each channel's lookback only" in again.stderr and "SUCCEEDED" in again.stdout
+    # It replays the first build's SQL (its incremental facts whole), then
+    # records their incremental form for the runs after it.
+    assert "dbt build replayed: " in again.stderr, again.stderr
+    plan = ReplayPlan.load(tmp_path / "warehouse" / "dbt_target" / REPLAY_PLAN)
+    assert plan is not None and plan.created_whole == [], "the next build would rebuild the incremental facts whole"
     with duckdb.connect(str(published), read_only=True) as con:
         assert con.execute("SELECT count(DISTINCT date_day) FROM marts.fct_ad_performance_daily").fetchone()[0] == 90
         first_day, last_day = con.execute("SELECT min(date_day), max(date_day) FROM marts.fct_ad_performance_daily").fetchone()

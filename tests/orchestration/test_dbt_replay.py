@@ -120,6 +120,44 @@ def test_recording_keeps_this_invocations_statements_in_order_without_transactio
     assert ReplayPlan.load(tmp_path / "plan.json") == plan
 
 
+def test_a_first_builds_plan_replays_its_incremental_facts_whole_then_takes_their_incremental_form(con):
+    """A warehouse's first build creates an incremental fact whole. Its plan,
+    replayed on the catalog that build left, drops the fact and creates it
+    whole again; then it takes the fact's merge, where the creation was."""
+    fact, weekly = "model.socialmart.fact", "model.socialmart.weekly"
+    first_build = plan_of(
+        BUILD[0],
+        Statement(fact, "model", "create table fact as select day, clicks from daily"),
+        Statement(weekly, "model", "create or replace view weekly as select sum(clicks) as clicks from fact"),
+        BUILD[1],
+    ).creating_whole({fact: "fact"})
+    assert first_build.created_whole == [fact]
+    assert [s.sql for s in first_build.statements[1:3]] == ["drop table if exists fact", "create table fact as select day, clicks from daily"]
+
+    con.execute("CREATE TABLE fact AS SELECT day, clicks FROM raw WHERE false")  # what the first build left
+    replay(con, first_build)
+    assert con.execute("SELECT clicks FROM weekly").fetchone() == (8,)
+
+    incremental_form = ReplayPlan("", "inv-2", "", [
+        Statement("", "", "select 'dbt listing the catalog'"),
+        Statement(fact, "model", "delete from fact where day in (select day from daily)"),
+        Statement(fact, "model", "insert into fact select day, clicks from daily"),
+    ], severities={}, models=[fact])
+    plan = first_build.with_statements_of(incremental_form)
+    assert [s.sql for s in plan.statements] == [
+        BUILD[0].sql, *[s.sql for s in incremental_form.statements[1:]], first_build.statements[3].sql, BUILD[1].sql]
+    assert (plan.models, plan.severities, plan.invocation_id, plan.created_whole) == (
+        first_build.models, first_build.severities, "inv-1", [])
+
+    con.execute("INSERT INTO raw VALUES (DATE '2026-12-03', 8)")
+    replay(con, plan)
+    assert con.execute("SELECT clicks FROM weekly").fetchone() == (16,)
+
+    with pytest.raises(ReplayRefused, match="no SQL for model.socialmart.other"):
+        first_build.with_statements_of(ReplayPlan("", "", "", [Statement("model.socialmart.other", "model", "select 1")],
+                                                  severities={}, models=["model.socialmart.other"]))
+
+
 def test_a_log_without_the_tests_sql_records_nothing(tmp_path):
     log = tmp_path / "dbt.log"
     log.write_text(log_line("inv-3", BUILD[0].sql, MODEL) + "\n")
@@ -150,16 +188,26 @@ def project(tmp_path: Path) -> Path:
     return root
 
 
+# The project builds into main and reads raw_ads.spend; the pipeline also keeps its own tables.
+MANIFEST = {"nodes": {MODEL: {"resource_type": "model", "schema": "main"}},
+            "sources": {"source.socialmart.ads.spend": {"schema": "raw_ads", "name": "spend", "identifier": "spend"}}}
+
+
 def test_the_fingerprint_follows_what_decides_dbts_sql_and_not_the_data(con, project):
     env = {"SOCIALMART_REPORTING_CURRENCY": "USD"}
 
     def digest(args=("build",), environment=env) -> str:
-        return fingerprint(con, project, list(args), environment)
+        return fingerprint(con, project, list(args), environment, MANIFEST)
 
+    con.execute("CREATE SCHEMA raw_ads")
+    con.execute("CREATE TABLE raw_ads.spend (day DATE, spend DECIMAL(18, 2))")
     first = digest()
     con.execute("INSERT INTO raw VALUES (DATE '2026-12-03', 8)")
     (project / "target" / "manifest.json").write_text('{"changed": true}')
-    assert digest() == first, "new rows or dbt's own output decide nothing"
+    con.execute("CREATE SCHEMA _socialmart")
+    con.execute("CREATE TABLE _socialmart.publish_intent (run_id VARCHAR NOT NULL)")
+    con.execute("CREATE TABLE raw_ads.spend__versions (day DATE)")
+    assert digest() == first, "new rows, dbt's own output and tables no model reads decide nothing"
 
     changes = {
         "a var": lambda: digest(args=("build", "--vars", "{a: 1}")),
@@ -173,6 +221,7 @@ def test_the_fingerprint_follows_what_decides_dbts_sql_and_not_the_data(con, pro
         "a new relation": lambda: con.execute("CREATE VIEW weekly AS SELECT 1 AS x"),
         "a new column": lambda: con.execute("ALTER TABLE raw ADD COLUMN cost DECIMAL(18, 2)"),
         "a column's type": lambda: con.execute("ALTER TABLE raw ALTER cost TYPE DOUBLE"),
+        "a source's new column": lambda: con.execute("ALTER TABLE raw_ads.spend ADD COLUMN clicks BIGINT"),
     }
     seen = {first}
     for what, change in catalog_changes.items():
