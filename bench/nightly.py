@@ -24,8 +24,9 @@ NIGHTLY_METHOD = """\
 Two warehouses over the same sandbox world (the same accounts), one holding 90
 days of history, one 3 years, each seeded outside Dagster (`sync_stream` of
 every channel and stream over its window, cursors promoted) and brought to a
-steady state by two nightly runs (the first builds the marts; the second's dbt
-build is the first whose SQL a later night can replay,
+steady state by two nightly runs (the first builds the marts with dbt; the
+second replays that build's SQL, its incremental daily facts whole, then
+records their incremental form, which later nights replay:
 orchestration/dbt_replay.py); then the nightly run
 (`orchestration.runner.run_nightly`: every channel re-pulls its lookback
 window, dbt builds, the audit checks, publish) is timed on each, alternately.
@@ -150,7 +151,7 @@ def run(workdir: Path, repeats: int, with_overhead: bool) -> NightlyResults:
             results.raw_rows[label] = _raw_rows(load_settings(path))
             say(f"  seeded in {seeding.wall:.0f} s: {results.raw_rows[label]:,} raw rows; "
                 f"a first nightly builds the marts (not timed): {nightly(path, today)[0]:.0f} s, "
-                f"a second records the SQL later nights replay: {nightly(path, today)[0]:.0f} s")
+                f"a second replays it and records the incremental facts' SQL: {nightly(path, today)[0]:.0f} s")
         plan = DirectPlan.prepare(load_settings(configs["90 days"]), workdir / "direct_dbt") if with_overhead else None
         # Alternating, so machine noise falls on every kind of run alike; the
         # 90-day nightlies are also the Dagster side of the overhead pairs.

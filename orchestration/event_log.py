@@ -8,7 +8,10 @@ materializations and checks):
 - `synchronous=NORMAL` on the WAL-mode database: a commit no longer waits
   for an fsync. SQLite's documented guarantee for WAL with NORMAL: the
   database stays consistent; a power cut may lose the last transactions,
-  here the last events of a run (the warehouse itself is DuckDB's, not this).
+  here the last events of a run (the warehouse itself is DuckDB's, not this);
+- `has_table` answered from that engine and remembered once a table is
+  there: Dagster asks it before storing every asset check event (over a
+  thousand a build), each time through a new engine and connection.
 
 Named in the instance's dagster.yaml (orchestration/instance.py), so the CLI,
 the UI and the daemon all record through it.
@@ -30,6 +33,7 @@ from dagster._core.storage.sqlite import SQLITE_BUSY_TIMEOUT_SECONDS, create_db_
 class EventLogStorage(ConsolidatedSqliteEventLogStorage):
     def __init__(self, base_dir: str, inst_data=None) -> None:
         # Before the parent's set-up, which may already record.
+        self._tables: set[str] = set()
         self._engine = db.create_engine(
             create_db_conn_string(base_dir, SQLITE_EVENT_LOG_FILENAME), connect_args={"timeout": SQLITE_BUSY_TIMEOUT_SECONDS},
         )
@@ -41,6 +45,15 @@ class EventLogStorage(ConsolidatedSqliteEventLogStorage):
         with self._engine.connect() as conn:
             with conn.begin():
                 yield conn
+
+    def has_table(self, table_name: str) -> bool:
+        # Remembered only once present: tables are added (by Dagster's
+        # migrations), never dropped, while a process runs.
+        if table_name not in self._tables:
+            with self._engine.connect() as conn:
+                if self._engine.dialect.has_table(conn, table_name):
+                    self._tables.add(table_name)
+        return table_name in self._tables
 
     def dispose(self) -> None:
         self._engine.dispose()
