@@ -30,10 +30,12 @@ equals the incremental one (tests/ops/test_ops_nightly.py). After the first
 replay of such a plan, dbt runs those models once more (on relations that
 hold every landing: a merge of nothing) and the plan takes the statements
 of their incremental form instead (`ReplayPlan.with_statements_of`). So a
-warehouse's second run replays, and its third merges only the landed days. Everything else starts dbt (which records anew): a changed
-model, var, version or catalog, a subset of the assets, no recording, a
-statement that fails, or a test that does not pass (dbt then skips what the
-test guards and reports it in its own words; the replay is rolled back).
+warehouse's second run replays, and its third merges only the landed days.
+
+Everything else starts dbt (which records anew): a changed model, var,
+version or catalog, a subset of the assets, no recording, a statement that
+fails, or a test that does not pass (dbt then skips what the test guards and
+reports it in its own words; the replay is rolled back).
 
 Not replayed: seeds (their CSVs are in the fingerprint and dbt's inserts
 carry bindings its log leaves out; their tables are the recorded build's).
@@ -205,9 +207,10 @@ def project_files(project_dir: Path) -> list[Path]:
 # --------------------------------------------------------------------------- recording
 
 
-def record(log_file: Path, run_results: dict[str, Any], manifest: dict[str, Any], fingerprint_: str) -> ReplayPlan:
+def record(log_file: Path, run_results: dict[str, Any], manifest: dict[str, Any]) -> ReplayPlan:
     """The plan of a successful build from its JSON debug log (dbt's
-    SQLQuery events of this invocation, in the order they ran)."""
+    SQLQuery events of this invocation, in the order they ran). Its
+    fingerprint is the catalog's once the build is done, taken by the caller."""
     invocation = run_results["metadata"]["invocation_id"]
     statements = []
     with log_file.open() as lines:
@@ -230,7 +233,7 @@ def record(log_file: Path, run_results: dict[str, Any], manifest: dict[str, Any]
         # A log without the statements (another log format or level): nothing to replay.
         raise ReplayRefused(f"the dbt log {log_file} holds no SQL for {len(missing) or 'any'} of the build's nodes")
     return ReplayPlan(
-        fingerprint=fingerprint_,
+        fingerprint="",
         invocation_id=invocation,
         recorded_at=run_results["metadata"].get("generated_at", ""),
         statements=statements,

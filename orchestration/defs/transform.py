@@ -319,7 +319,7 @@ REPLAY_PLAN = "replay_plan.json"
 # dbt's file log, JSON at debug level, unrotated: every statement it runs,
 # which dbt_replay records for the next build.
 RECORDED_LOG = ["--log-format-file", "json", "--log-level-file", "debug", "--log-file-max-bytes", "0"]
-# Where dbt runs the incremental facts again after a warehouse's first build.
+# Where dbt runs the incremental facts again after a warehouse's first replay.
 INCREMENTAL_FORM = "incremental_form"
 
 
@@ -329,7 +329,7 @@ def _record_plan(context: dg.AssetExecutionContext, database: BuildDatabase, set
     (orchestration/dbt_replay.py)."""
     target = dbt_target_path(settings)
     try:
-        plan = dbt_replay.record(target / "dbt.log", run_results, manifest, fingerprint_="")
+        plan = dbt_replay.record(target / "dbt.log", run_results, manifest)
     except (dbt_replay.ReplayRefused, OSError, ValueError, KeyError) as why:
         context.log.warning(f"the next dbt build starts dbt again: this build's SQL was not recorded ({why})")
         return
@@ -386,7 +386,7 @@ def _incremental_form(dbt: DbtCliResource, settings: Settings, manifest: dict[st
                              raise_on_error=False, target_path=folder, manifest=manifest).wait()
     if not invocation.is_successful():
         raise dbt_replay.ReplayRefused(f"dbt run of {', '.join(names)} failed: {invocation.get_error()}")
-    return dbt_replay.record(folder / "dbt.log", invocation.get_artifact("run_results.json"), manifest, fingerprint_="")
+    return dbt_replay.record(folder / "dbt.log", invocation.get_artifact("run_results.json"), manifest)
 
 
 def _replayed_events(context: dg.AssetExecutionContext, manifest: dict[str, Any], plan: dbt_replay.ReplayPlan,

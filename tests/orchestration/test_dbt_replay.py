@@ -111,7 +111,7 @@ def test_recording_keeps_this_invocations_statements_in_order_without_transactio
     run_results = {"metadata": {"invocation_id": "inv-2", "generated_at": "2026-12-06T02:00:00Z"},
                    "results": [{"unique_id": u} for u in (seed, MODEL, unit, TEST)]}
     manifest = {"nodes": {TEST: {"config": {"severity": "warn"}}, MODEL: {"config": {}}}}
-    plan = record(log, run_results, manifest, "digest")
+    plan = record(log, run_results, manifest)
     assert [(s.node, s.kind) for s in plan.statements] == [("", ""), (MODEL, "model"), (TEST, "test")]
     assert plan.severities == {TEST: "WARN"}
     assert (plan.models, plan.invocation_id) == ([MODEL], "inv-2")
@@ -163,7 +163,7 @@ def test_a_log_without_the_tests_sql_records_nothing(tmp_path):
     log.write_text(log_line("inv-3", BUILD[0].sql, MODEL) + "\n")
     run_results = {"metadata": {"invocation_id": "inv-3"}, "results": [{"unique_id": MODEL}, {"unique_id": TEST}]}
     with pytest.raises(ReplayRefused, match="holds no SQL for 1 of the build's nodes"):
-        record(log, run_results, {"nodes": {TEST: {"config": {}}}}, "digest")
+        record(log, run_results, {"nodes": {TEST: {"config": {}}}})
 
 
 def test_an_unreadable_or_older_plan_is_no_plan(tmp_path):
