@@ -6,7 +6,8 @@
     - _socialmart.transform_state: the newest landing the last successful
       build covered (written by the transform step, orchestration/defs/transform.py,
       after the build succeeds: a failed build leaves it, so the next build
-      covers those days again).
+      covers those days again), and when that build finished (attributes
+      changed after it: days_with_changed_attributes).
     On DuckDB the facts are `incremental` (delete+insert by day); elsewhere
     (dbt-spark) they fall back to a table rebuilt whole: the filters below
     only apply inside is_incremental(). -#}
@@ -24,14 +25,11 @@
     the last successful build: the days whose raw rows may have changed. -#}
 {% macro landed_days_since_last_build(streams) -%}
     {#- No state yet (builds outside the pipeline): every landed day. -#}
-    {%- set state = load_relation(source('pipeline', 'transform_state')) %}
     select distinct cast(unnest(generate_series(window_start, window_end, interval 1 day)) as date) as date_day
     from {{ source('pipeline', 'landed_windows') }}
     where channel || '.' || stream in ({% for s in streams %}'{{ s }}'{{ ", " if not loop.last }}{% endfor %})
         and not is_snapshot
-        {%- if state is not none %}
-        and synced_at > (select coalesce(max(built_through), '-infinity'::timestamptz) from {{ state }})
-        {%- endif %}
+        and synced_at > {{ last_successful_build('built_through') }}
 {%- endmacro %}
 
 {#- Before an incremental build: remove the landed days whole, so that a day
@@ -44,22 +42,33 @@
     {%- endif -%}
 {%- endmacro %}
 
-{#- The days of a campaign-grain daily fact whose rows carry account or
-    campaign attributes that no longer hold (a renamed campaign or account, a
-    new utm override, another reporting.currency): rebuilt with the landed
-    days, so an incremental build always equals a full one.
-    `account_columns`: the fact's account columns -> dim_account's. -#}
-{% macro days_with_outdated_attributes(account_columns) -%}
+{#- The moment a column of _socialmart.transform_state names (built_through:
+    the newest landing the last successful build covered; built_at: when that
+    build finished), or -infinity before the first successful build. -#}
+{% macro last_successful_build(column) -%}
+    {%- set state = load_relation(source('pipeline', 'transform_state')) -%}
+    {%- if state is none -%}
+    '-infinity'::timestamptz
+    {%- else -%}
+    (select coalesce(max({{ column }}), '-infinity'::timestamptz) from {{ state }})
+    {%- endif -%}
+{%- endmacro %}
+
+{#- The days of a campaign-grain daily fact ({{ this }}) whose rows carry
+    account or campaign attributes changed since the last successful build (a
+    renamed campaign or account, a new utm override, another
+    reporting.currency: int_ads__attribute_changes). Rebuilt with the landed
+    days, so an incremental build always equals a full one; the fact is read
+    only for the accounts and campaigns that changed, usually none. -#}
+{% macro days_with_changed_attributes() -%}
     select distinct t.date_day
     from {{ this }} as t
-    left join {{ ref('dim_account') }} as a on a.channel = t.channel and a.account_id = t.account_id
-    left join {{ ref('int_ads__campaigns') }} as c
-        on c.channel = t.channel and c.account_id = t.account_id and c.campaign_id = t.campaign_id
-    where t.reporting_currency <> '{{ var("reporting_currency") }}'
-        {%- for column, dim_column in account_columns.items() %}
-        or t.{{ column }} is distinct from a.{{ dim_column }}
-        {%- endfor %}
-        or t.utm_campaign is distinct from c.utm_campaign
-        -- A campaign the campaigns stream does not list keeps the name its daily rows carry.
-        or (c.campaign_id is not null and t.campaign_name is distinct from c.campaign_name)
+    inner join (
+        select channel, account_id, campaign_id
+        from {{ ref('int_ads__attribute_changes') }}
+        where changed_at > {{ last_successful_build('built_at') }}
+    ) as changed
+        on changed.channel = t.channel and changed.account_id = t.account_id
+        -- an account's own row (no campaign_id) covers every campaign of the account
+        and (changed.campaign_id is null or changed.campaign_id = t.campaign_id)
 {%- endmacro %}

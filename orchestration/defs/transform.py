@@ -273,19 +273,24 @@ def latest_landing(con: duckdb.DuckDBPyConnection) -> dt.datetime | None:
 
 
 def ensure_transform_state(con: duckdb.DuckDBPyConnection) -> None:
-    con.execute(f"CREATE TABLE IF NOT EXISTS {TRANSFORM_STATE} (built_through TIMESTAMPTZ NOT NULL)")
+    con.execute(f"CREATE TABLE IF NOT EXISTS {TRANSFORM_STATE} (built_through TIMESTAMPTZ NOT NULL, built_at TIMESTAMPTZ)")
+    # Warehouses built before built_at existed: null, read as "before every change".
+    con.execute(f"ALTER TABLE {TRANSFORM_STATE} ADD COLUMN IF NOT EXISTS built_at TIMESTAMPTZ")
 
 
 def record_built_through(con: duckdb.DuckDBPyConnection, landed_through: dt.datetime | None) -> None:
     """After a successful build: the incremental daily facts hold every landing
-    up to `landed_through`; the next build rebuilds only the days landed after
-    it (dbt_project/macros/incremental_days.sql). Never moved by a failed build."""
+    up to `landed_through` and every account and campaign attribute seen
+    until now; the next build rebuilds only the days landed after it and the
+    days of attributes changed after now (dbt_project/macros/incremental_days.sql).
+    Never moved by a failed build."""
     ensure_transform_state(con)
     if landed_through is None:
         return
     with transaction(con):
         con.execute(f"DELETE FROM {TRANSFORM_STATE}")
-        con.execute(f"INSERT INTO {TRANSFORM_STATE} VALUES (?)", [landed_through])
+        # now(): this transaction's start, after every statement of the build.
+        con.execute(f"INSERT INTO {TRANSFORM_STATE} VALUES (?, now())", [landed_through])
 
 
 class DbtCli(DbtCliResource):

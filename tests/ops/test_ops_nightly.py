@@ -195,31 +195,36 @@ def test_which_runs_need_a_build(job, selection, expected):
     assert lands_raw_without_publishing(run, INGEST_JOB, raw, PUBLISH_KEY) is expected
 
 
-# The daily facts built incrementally (dbt_project/macros/incremental_days.sql).
-INCREMENTAL_FACTS = ("fct_ad_performance_daily", "fct_conversion_funnel_daily")
+# The daily facts built incrementally (dbt_project/macros/incremental_days.sql): schema, model.
+INCREMENTAL_FACTS = (("intermediate", "int_ads__campaign_daily"), ("marts", "fct_ad_performance_daily"),
+                     ("marts", "fct_conversion_funnel_daily"))
 
 
 def test_a_nights_incremental_build_equals_a_full_rebuild(nightly_env, scheduled_night, tmp_path):
     """The build after the second night's ingest rebuilds only the days that
     night landed (delete+insert by day: the first night's build covered the
-    rest) and the days whose campaign attributes changed; rebuilt whole from
-    scratch, every daily fact holds the same rows."""
+    rest) and the days of the account and campaign whose attributes changed;
+    rebuilt whole from scratch, every daily fact holds the same rows."""
     settings = nightly_env.settings
     with duckdb.connect(str(settings.build_db)) as con:
         # What the night's pull could have brought: yesterday's conversions
-        # restated (inside the landed window), and a campaign renamed (its
-        # rows of every day, most outside the window, carry its name).
+        # restated (inside the landed window), a campaign and an account
+        # renamed (their rows of every day, most outside the window, carry
+        # the name).
         con.execute("UPDATE raw_meta_ads.insights SET conversions = conversions + 1 WHERE date_day = ?", [YESTERDAY])
-        renamed = con.execute("SELECT min(campaign_id) FROM raw_meta_ads.campaigns").fetchone()[0]
+        renamed, owner = con.execute("SELECT min(campaign_id), arg_min(account_id, campaign_id) FROM raw_meta_ads.campaigns").fetchone()
         con.execute("UPDATE raw_meta_ads.campaigns SET campaign_name = campaign_name || ' (renamed)' WHERE campaign_id = ?",
                     [renamed])
+        other_account = con.execute("SELECT min(account_id) FROM raw_meta_ads.accounts WHERE account_id <> ?", [owner]).fetchone()[0]
+        con.execute("UPDATE raw_meta_ads.accounts SET account_name = account_name || ' (renamed)' WHERE account_id = ?",
+                    [other_account])
     # dbt's own build, not a replay of the last one (replays: the next test).
     (dbt_target_path(settings) / REPLAY_PLAN).unlink(missing_ok=True)
     with Pipeline(settings, nightly_env.config, YESTERDAY - dt.timedelta(days=LOOKBACK["meta_ads"]), YESTERDAY, "nightly") as pipeline:
         assert pipeline.execute(BUILD_JOB), pipeline.outcome.failures
     target = dbt_target_path(settings)
-    for fact in INCREMENTAL_FACTS:
-        executed = (target / "run" / "socialmart" / "models" / "marts" / f"{fact}.sql").read_text()
+    for schema, fact in INCREMENTAL_FACTS:
+        executed = (target / "run" / "socialmart" / "models" / schema / f"{fact}.sql").read_text()
         assert "delete from" in executed and "__dbt_tmp" in executed, f"{fact} was not built incrementally"
     with duckdb.connect(str(settings.build_db), read_only=True) as con:
         landed = con.execute("SELECT max(synced_at) FROM _socialmart.landed_windows").fetchone()[0]
@@ -228,11 +233,20 @@ def test_a_nights_incremental_build_equals_a_full_rebuild(nightly_env, scheduled
         names = con.execute("SELECT DISTINCT campaign_name FROM marts.fct_conversion_funnel_daily WHERE campaign_id = ?",
                             [renamed]).fetchall()
         assert len(names) == 1 and names[0][0].endswith(" (renamed)")
+        names = con.execute("SELECT DISTINCT account_name FROM marts.fct_ad_performance_daily WHERE account_id = ?",
+                            [other_account]).fetchall()
+        assert len(names) == 1 and names[0][0].endswith(" (renamed)")
+        # The attributes seen by this build count as changed no more: the next build rebuilds only its landed days.
+        built_at = con.execute("SELECT built_at FROM _socialmart.transform_state").fetchone()[0]
+        assert con.execute("SELECT count(*) FROM intermediate.int_ads__attribute_changes WHERE changed_at > ?",
+                           [built_at]).fetchone()[0] == 0
+        assert con.execute("SELECT count(*) FROM intermediate.int_ads__attribute_changes WHERE campaign_id = ? "
+                           "AND campaign_name LIKE '% (renamed)'", [renamed]).fetchone()[0] == 1
 
     rebuilt = tmp_path / "build.duckdb"
     shutil.copyfile(settings.build_db, rebuilt)
     completed = subprocess.run(
-        [str(DBT_EXECUTABLE), "run", "--full-refresh", *dbt_cli_vars(), "--select", " ".join(INCREMENTAL_FACTS),
+        [str(DBT_EXECUTABLE), "run", "--full-refresh", *dbt_cli_vars(), "--select", " ".join(f for _, f in INCREMENTAL_FACTS),
          "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR),
          "--target-path", str(tmp_path / "dbt_target"), "--log-path", str(tmp_path / "dbt_logs")],
         env={**os.environ, **dbt_environment(settings), "SOCIALMART_BUILD_DB": str(rebuilt)},
@@ -241,11 +255,11 @@ def test_a_nights_incremental_build_equals_a_full_rebuild(nightly_env, scheduled
     assert completed.returncode == 0, completed.stdout[-3000:]
     with duckdb.connect(str(settings.build_db), read_only=True) as con:
         con.execute(f"ATTACH '{rebuilt}' AS rebuilt (READ_ONLY)")
-        for fact in INCREMENTAL_FACTS:
-            rows = con.execute(f"SELECT count(*) FROM marts.{fact}").fetchone()[0]
-            assert rows and rows == con.execute(f"SELECT count(*) FROM rebuilt.marts.{fact}").fetchone()[0]
+        for schema, fact in INCREMENTAL_FACTS:
+            rows = con.execute(f"SELECT count(*) FROM {schema}.{fact}").fetchone()[0]
+            assert rows and rows == con.execute(f"SELECT count(*) FROM rebuilt.{schema}.{fact}").fetchone()[0]
             for a, b in (("", "rebuilt."), ("rebuilt.", "")):
-                extra = con.execute(f"SELECT * FROM {a}marts.{fact} EXCEPT ALL SELECT * FROM {b}marts.{fact} LIMIT 3").fetchall()
+                extra = con.execute(f"SELECT * FROM {a}{schema}.{fact} EXCEPT ALL SELECT * FROM {b}{schema}.{fact} LIMIT 3").fetchall()
                 assert extra == [], f"{fact}: rows in {a or 'the incremental build'} and not in {b or 'the incremental build'}: {extra}"
 
 

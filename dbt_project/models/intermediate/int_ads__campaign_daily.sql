@@ -1,8 +1,25 @@
 -- Every ad platform's daily campaign facts in one contract (union
 -- ad_campaign_daily), amounts still in the account currency, with the
 -- account's name, currency and time zone and the campaign's utm_campaign.
+-- Incremental (macros/incremental_days.sql), as the daily marts it feeds: a
+-- build rebuilds the days its ad pulls landed and the days of accounts and
+-- campaigns whose attributes changed. The staging models' latest-pull window
+-- is partitioned by day, so DuckDB applies the day filter below before it:
+-- a night reads the re-pulled days, not the whole history.
+-- depends_on: {{ ref('int_ads__attribute_changes') }}
+{%- set streams = ['meta_ads.insights', 'tiktok_ads.campaign_daily', 'linkedin.campaign_daily'] %}
+{{ daily_fact_config(streams) }}
 with daily as (
-    {{ union_channels('ad_campaign_daily') }}
+    select * from (
+        {{ union_channels('ad_campaign_daily') }}
+    )
+    {%- if is_incremental() %}
+    where date_day in (
+        {{ landed_days_since_last_build(streams) }}
+        union
+        {{ days_with_changed_attributes() }}
+    )
+    {%- endif %}
 ),
 
 final as (

@@ -3,10 +3,11 @@
 -- Conversion uses the rates of the account-local day: rate(reporting) /
 -- rate(local), both per EUR. Ratios are computed from this row's sums.
 -- Incremental (macros/incremental_days.sql): a build rebuilds the days its
--- ad and FX pulls landed, and the days of rows whose account, campaign or
--- reporting currency no longer match (a renamed campaign, a new utm override,
--- another reporting.currency), so that it always equals a full rebuild.
--- depends_on: {{ ref('dim_account') }}, {{ ref('int_ads__campaigns') }}
+-- ad and FX pulls landed, and the days of accounts and campaigns whose
+-- attributes changed since the last successful build (a renamed campaign, a
+-- new utm override, another reporting.currency: int_ads__attribute_changes),
+-- so that it always equals a full rebuild.
+-- depends_on: {{ ref('int_ads__attribute_changes') }}
 {%- set streams = ['meta_ads.insights', 'tiktok_ads.campaign_daily', 'linkedin.campaign_daily', 'fx.ecb_rates'] %}
 {{ daily_fact_config(streams) }}
 with campaign_daily as (
@@ -15,8 +16,7 @@ with campaign_daily as (
     where date_day in (
         {{ landed_days_since_last_build(streams) }}
         union
-        {{ days_with_outdated_attributes({
-            'account_name': 'account_name', 'account_currency': 'currency', 'account_timezone': 'timezone'}) }}
+        {{ days_with_changed_attributes() }}
     )
     {%- endif %}
 ),

@@ -6,9 +6,9 @@
 -- Days: each side's own local day (the ad account's and the GA4 property's).
 -- Incremental (macros/incremental_days.sql), as fct_ad_performance_daily: a
 -- day's rows depend only on that day's ads and GA4 sessions, so a build
--- rebuilds the days its ad, FX and GA4 pulls landed and the days of rows whose
--- campaign attributes no longer match.
--- depends_on: {{ ref('dim_account') }}, {{ ref('int_ads__campaigns') }}
+-- rebuilds the days its ad, FX and GA4 pulls landed and the days of accounts
+-- and campaigns whose attributes changed (int_ads__attribute_changes).
+-- depends_on: {{ ref('int_ads__attribute_changes') }}
 {%- set streams = ['meta_ads.insights', 'tiktok_ads.campaign_daily', 'linkedin.campaign_daily', 'fx.ecb_rates',
                    'ga4.traffic'] %}
 {{ daily_fact_config(streams) }}
@@ -20,7 +20,7 @@
     where date_day in (
         {{ landed_days_since_last_build(streams) }}
         union
-        {{ days_with_outdated_attributes({'account_timezone': 'timezone'}) }}
+        {{ days_with_changed_attributes() }}
     )
     {%- endif -%}
 {%- endset %}
