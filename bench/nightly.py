@@ -225,6 +225,7 @@ class DirectPlan:
 
         from connectors import CONNECTORS
         from orchestration.defs.quality import planned_checks
+        from orchestration.defs.resources import DISABLED_OPTIMIZERS
         from orchestration.ingest import sync_stream
         from orchestration.landing import promote_sync_state
         from orchestration.publish import publish
@@ -234,7 +235,7 @@ class DirectPlan:
 
         run_id = f"direct-{uuid.uuid4()}"
         parts: dict[str, float] = {}
-        with duckdb.connect(str(settings.build_db)) as con:
+        with duckdb.connect(str(settings.build_db), config={"disabled_optimizers": DISABLED_OPTIMIZERS}) as con:
             with timed() as pulls:
                 for channel in settings.sources.values():
                     window = pull_window(settings, today=today, nightly=True, channel=channel)

@@ -9,6 +9,16 @@ from dagster_duckdb import DuckDBResource
 from pydantic import PrivateAttr
 
 
+# DuckDB rewrites a latest-row window (`qualify row_number() over (partition
+# by key order by _synced_at desc) = 1`, every staging model's) into an
+# aggregate over the whole table joined back by rowid, and then no longer
+# applies a filter on a partition column before it: an incremental night
+# that reads the re-pulled days of a 10M-row staging view took 3.1 s with the
+# rewrite and 0.36 s without; a full build takes about as long either way.
+# Also in dbt_project/profiles.yml (config_options), for dbt's own builds.
+DISABLED_OPTIMIZERS = "top_n_window_elimination"
+
+
 class BuildDatabase(DuckDBResource):
     """DuckDBResource whose connection is closed when the step fails, too,
     whose session time zone is the reporting one, never the host's TZ, and
@@ -67,6 +77,7 @@ class BuildDatabase(DuckDBResource):
         temp_directory again once anything has spilled into it."""
         # Validated values (config.py); SET takes no parameters.
         con.execute(f"SET memory_limit = '{self.memory_limit}'")
+        con.execute(f"SET disabled_optimizers = '{DISABLED_OPTIMIZERS}'")
         if self.temp_directory:
             quoted = self.temp_directory.replace("'", "''")
             con.execute(f"SET temp_directory = '{quoted}'")

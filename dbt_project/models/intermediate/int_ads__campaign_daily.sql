@@ -9,17 +9,13 @@
 -- depends_on: {{ ref('int_ads__attribute_changes') }}
 {%- set streams = ['meta_ads.insights', 'tiktok_ads.campaign_daily', 'linkedin.campaign_daily'] %}
 {{ daily_fact_config(streams) }}
-with daily as (
+with {{ rebuilt_days_cte(streams) }}
+
+daily as (
     select * from (
         {{ union_channels('ad_campaign_daily') }}
     )
-    {%- if is_incremental() %}
-    where date_day in (
-        {{ landed_days_since_last_build(streams) }}
-        union
-        {{ days_with_changed_attributes() }}
-    )
-    {%- endif %}
+    {{ only_rebuilt_days() }}
 ),
 
 final as (

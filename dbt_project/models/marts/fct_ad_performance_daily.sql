@@ -10,15 +10,11 @@
 -- depends_on: {{ ref('int_ads__attribute_changes') }}
 {%- set streams = ['meta_ads.insights', 'tiktok_ads.campaign_daily', 'linkedin.campaign_daily', 'fx.ecb_rates'] %}
 {{ daily_fact_config(streams) }}
-with campaign_daily as (
+with {{ rebuilt_days_cte(streams) }}
+
+campaign_daily as (
     select * from {{ ref('int_ads__campaign_daily') }}
-    {%- if is_incremental() %}
-    where date_day in (
-        {{ landed_days_since_last_build(streams) }}
-        union
-        {{ days_with_changed_attributes() }}
-    )
-    {%- endif %}
+    {{ only_rebuilt_days() }}
 ),
 
 rates as (

@@ -40,10 +40,9 @@ post_daily as (
 ),
 
 paid as (
-    select channel as paid_channel, date_day, sum(impressions) as paid_impressions,
-           sum(clicks) as paid_clicks, sum(spend) as paid_spend
-    from {{ ref('fct_ad_performance_daily') }}
-    group by all
+    select channel as paid_channel, date_day, impressions as paid_impressions,
+           clicks as paid_clicks, spend as paid_spend
+    from {{ ref('int_ads__channel_daily') }}
 ),
 
 joined as (

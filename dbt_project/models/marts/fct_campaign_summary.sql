@@ -2,14 +2,9 @@
 -- platform results and GA4 outcomes in the reporting currency, CPA and ROAS
 -- from those sums, and the best-engaging organic post the same platform
 -- published while the campaign ran (by engagements, ties to the newest).
-with daily as (
-    select * from {{ ref('fct_conversion_funnel_daily') }}
-),
-
-performance as (
-    select channel, account_id, campaign_id, sum(conversion_value) as conversion_value
-    from {{ ref('fct_ad_performance_daily') }}
-    group by all
+-- Lifetime totals from each campaign's months (int_ads__campaign_monthly).
+with months as (
+    select * from {{ ref('int_ads__campaign_monthly') }}
 ),
 
 campaigns as (
@@ -21,17 +16,18 @@ totals as (
         channel,
         account_id,
         campaign_id,
-        min(date_day) as first_day,
-        max(date_day) as last_day,
-        count(*) as active_days,
+        min(first_day) as first_day,
+        max(last_day) as last_day,
+        sum(active_days) as active_days,
         sum(impressions) as impressions,
         sum(clicks) as clicks,
         sum(spend) as spend,
-        sum(platform_conversions) as conversions,
+        sum(conversions) as conversions,
+        sum(conversion_value) as conversion_value,
         sum(sessions) as sessions,
         sum(key_events) as key_events,
-        sum(revenue) as web_revenue
-    from daily
+        sum(web_revenue) as web_revenue
+    from months
     group by all
 ),
 
@@ -79,13 +75,13 @@ final as (
         t.clicks::bigint as clicks,
         t.spend::decimal(18, 4) as spend,
         t.conversions::decimal(18, 2) as conversions,
-        p.conversion_value::decimal(18, 4) as conversion_value,
-        t.sessions,
-        t.key_events,
+        t.conversion_value::decimal(18, 4) as conversion_value,
+        t.sessions::double as sessions,
+        t.key_events::double as key_events,
         t.web_revenue::decimal(18, 4) as web_revenue,
         {{ safe_divide('t.clicks', 't.impressions') }} as ctr,
         {{ safe_divide('t.spend', 't.conversions') }} as cpa,
-        {{ safe_divide('p.conversion_value', 't.spend') }} as roas,
+        {{ safe_divide('t.conversion_value', 't.spend') }} as roas,
         {{ safe_divide('t.spend', 't.key_events') }} as blended_cpa,
         {{ safe_divide('t.web_revenue', 't.spend') }} as blended_roas,
         b.best_content_channel,
@@ -94,7 +90,6 @@ final as (
         b.best_content_engagements
     from totals as t
     left join campaigns as c using (channel, account_id, campaign_id)
-    left join performance as p using (channel, account_id, campaign_id)
     left join best_content as b using (channel, account_id, campaign_id)
 )
 

@@ -8,26 +8,19 @@
 -- day's rows depend only on that day's ads and GA4 sessions, so a build
 -- rebuilds the days its ad, FX and GA4 pulls landed and the days of accounts
 -- and campaigns whose attributes changed (int_ads__attribute_changes).
--- depends_on: {{ ref('int_ads__attribute_changes') }}
+-- depends_on: {{ ref('int_ads__attribute_changes') }}, {{ ref('int_ads__campaign_daily') }}
 {%- set streams = ['meta_ads.insights', 'tiktok_ads.campaign_daily', 'linkedin.campaign_daily', 'fx.ecb_rates',
                    'ga4.traffic'] %}
 {{ daily_fact_config(streams) }}
 {#- the ad side's columns, carried to the funnel as they are -#}
 {%- set ad_columns = ['date_day', 'channel', 'account_id', 'account_timezone', 'campaign_id', 'campaign_name', 'utm_campaign',
                       'reporting_currency', 'impressions', 'clicks', 'spend'] %}
-{%- set rebuilt_days -%}
-    {%- if is_incremental() -%}
-    where date_day in (
-        {{ landed_days_since_last_build(streams) }}
-        union
-        {{ days_with_changed_attributes() }}
-    )
-    {%- endif -%}
-{%- endset %}
-with ads as (
+with {{ rebuilt_days_cte(streams) }}
+
+ads as (
     select {{ ad_columns | join(', ') }}, conversions
     from {{ ref('fct_ad_performance_daily') }}
-    {{ rebuilt_days }}
+    {{ only_rebuilt_days() }}
 ),
 
 web as (

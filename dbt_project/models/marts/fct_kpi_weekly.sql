@@ -32,10 +32,10 @@ with dates as (
         'max_daily_reach': 'max(f.reach)',
         'engagements': 'sum(f.engagements)',
         'rated_engagements': 'sum(f.engagements) filter (where coalesce(f.impressions, f.views) is not null)'}),
-    'paid': (ref('fct_ad_performance_daily'), ['f.channel'], {
+    'paid': (ref('int_ads__channel_daily'), ['f.channel'], {
         'paid_impressions': 'sum(f.impressions)', 'clicks': 'sum(f.clicks)', 'spend': 'sum(f.spend)',
         'conversions': 'sum(f.conversions)', 'conversion_value': 'sum(f.conversion_value)'}),
-    'web_by_channel': (ref('fct_conversion_funnel_daily'), ['f.channel'], web_sums),
+    'web_by_channel': (ref('int_ads__channel_daily'), ['f.channel'], web_sums),
     'web_total': (ref('fct_landing_page_daily'), ["'ga4' as channel"], web_sums),
 } %}
 {%- for name, (fact, keys, aggregates) in weekly.items() %}

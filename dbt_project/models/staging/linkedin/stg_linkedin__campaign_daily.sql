@@ -1,6 +1,8 @@
 -- One row per ad account x campaign x UTC day, amounts in the account
 -- currency. The campaign name is not part of adAnalytics: it comes from the
 -- campaigns staging model. LinkedIn has no daily reach per campaign: null.
+-- Its data tests check the days re-pulled since the last build (macros/incremental_days.sql).
+{{ config(meta={'checked_days': {'streams': ['linkedin.campaign_daily'], 'changed_attributes': false}}) }}
 with source as (
     select * from {{ source('raw_linkedin', 'campaign_daily') }}
 ),

@@ -4,6 +4,8 @@
 -- are also the link clicks; conversions are complete payments (purchases,
 -- like Meta's canonical purchase), `optimization_conversions` keeps TikTok's
 -- `conversion` (the campaign's own optimisation event).
+-- Its data tests check the days re-pulled since the last build (macros/incremental_days.sql).
+{{ config(meta={'checked_days': {'streams': ['tiktok_ads.campaign_daily'], 'changed_attributes': false}}) }}
 {% call stage(source('raw_tiktok_ads', 'campaign_daily'), latest_by=['account_id', 'campaign_id', 'date_day']) -%}
     {{ contract_columns('ad_campaign_daily', {
         'date_day': 'date_day', 'account_id': 'account_id', 'campaign_id': 'campaign_id', 'campaign_name': 'campaign_name',
