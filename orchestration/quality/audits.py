@@ -82,10 +82,17 @@ def _window_filter(stream: Stream, windows: list[tuple[str, dt.date, dt.date]]) 
 
 
 def unique_key(con: duckdb.DuckDBPyConnection, channel: str, stream: Stream) -> CheckResult:
+    """The rows landed since the last publish (a landing replaces whole
+    windows, so only a landed window can bring a duplicate): a night groups
+    its windows' rows, not the whole history."""
     asset = raw_asset_name(channel, stream.name)
+    windows = pending_windows(con, channel, stream.name)
+    if not windows:
+        return CheckResult(asset, "unique_key", "uniqueness", True, description="nothing landed since the last publish")
     keys = ", ".join(quote(k) for k in stream.key)
-    duplicates = _rows(con, f"""SELECT {keys}, count(*) AS copies FROM {raw_table(channel, stream.name)}
-                                GROUP BY ALL HAVING count(*) > 1 ORDER BY copies DESC, {keys} LIMIT 1000""")
+    landed, params = _window_filter(stream, windows)
+    duplicates = _rows(con, f"""SELECT {keys}, count(*) AS copies FROM {raw_table(channel, stream.name)} WHERE {landed}
+                                GROUP BY ALL HAVING count(*) > 1 ORDER BY copies DESC, {keys} LIMIT 1000""", params)
     what = f"one row per ({', '.join(stream.key)})"
     if not duplicates:
         return CheckResult(asset, "unique_key", "uniqueness", True, description=what)
@@ -263,21 +270,38 @@ def volume_anomaly(con: duckdb.DuckDBPyConnection, channel: str, stream: Stream,
 
 # --------------------------------------------------------------------------- marts against raw
 
+# The days the last dbt build rebuilt in the daily ad facts (a dbt model):
+# the reconciliations of those facts check these days, not the whole history.
+REBUILT_DAYS = "intermediate.int_ads__rebuilt_days"
+
+
+def rebuilt_days_filter(con: duckdb.DuckDBPyConnection, column: str = "date_day") -> str:
+    """A SQL condition: `column` is a day the last build rebuilt (every day
+    before the project had the model)."""
+    schema, table = REBUILT_DAYS.split(".")
+    exists = con.execute("SELECT count(*) FROM information_schema.tables WHERE table_schema = ? AND table_name = ?",
+                         [schema, table]).fetchone()[0]
+    return f"{column} IN (SELECT date_day FROM {REBUILT_DAYS})" if exists else "TRUE"
+
+
 
 def ad_spend_reconciles(con: duckdb.DuckDBPyConnection, channels: list[str], reporting_currency: str) -> CheckResult:
     """Per day, channel and account: the mart's local spend, impressions and
     clicks equal the raw totals exactly, and its reporting-currency spend
     equals raw spend times the ECB cross rate (computed here independently,
-    carrying the last published rate forward) within rounding."""
+    carrying the last published rate forward) within rounding. The days the
+    build rebuilt (REBUILT_DAYS)."""
     asset = "marts/fct_ad_performance_daily"
     sources = [s for s in AD_SOURCES if s.channel in channels]
     if not sources:
         return CheckResult(asset, "reconciles_with_raw", "reconciliation", True, description="no paid channel configured")
+    rebuilt = rebuilt_days_filter(con, "r.date_day")
     raw = " UNION ALL ".join(
         f"""SELECT '{s.channel}' AS channel, r.account_id, r.date_day, r.{quote(s.spend)} AS spend_local,
                    r.impressions, r.clicks, a.currency
             FROM {raw_table(s.channel, s.table)} AS r
-            LEFT JOIN {raw_table(s.channel, s.currency_table)} AS a USING (account_id)"""
+            LEFT JOIN {raw_table(s.channel, s.currency_table)} AS a USING (account_id)
+            WHERE {rebuilt}"""
         for s in sources
     )
     mismatches = _rows(con, f"""
@@ -301,7 +325,8 @@ def ad_spend_reconciles(con: duckdb.DuckDBPyConnection, channels: list[str], rep
         mart_daily AS (
             SELECT channel, account_id, date_day, sum(spend_local) AS spend_local, sum(spend) AS spend,
                    sum(impressions) AS impressions, sum(clicks) AS clicks
-            FROM marts.fct_ad_performance_daily WHERE channel IN (SELECT unnest(?)) GROUP BY 1, 2, 3
+            FROM marts.fct_ad_performance_daily WHERE channel IN (SELECT unnest(?)) AND {rebuilt_days_filter(con)}
+            GROUP BY 1, 2, 3
         )
         SELECT coalesce(r.date_day, m.date_day) AS date_day, coalesce(r.channel, m.channel) AS channel,
                coalesce(r.account_id, m.account_id) AS account_id,
@@ -316,7 +341,7 @@ def ad_spend_reconciles(con: duckdb.DuckDBPyConnection, channels: list[str], rep
            OR m.spend IS NULL OR r.cross_rate IS NULL
            OR abs(m.spend - r.spend_local * r.cross_rate) > {MONEY_TOLERANCE_PER_ROW} * r.raw_rows + 0.000001 * abs(m.spend)
         ORDER BY 1, 2, 3""", [reporting_currency, [s.channel for s in sources]])
-    what = (f"per day, channel and account, spend/impressions/clicks equal the raw tables "
+    what = (f"per day, channel and account of the days the build rebuilt, spend/impressions/clicks equal the raw tables "
             f"({', '.join(s.channel for s in sources)}), and spend in {reporting_currency} equals raw spend x ECB rate within rounding")
     if not mismatches:
         return CheckResult(asset, "reconciles_with_raw", "reconciliation", True, description=what)
@@ -349,11 +374,13 @@ def landing_sessions_reconcile(con: duckdb.DuckDBPyConnection) -> CheckResult:
 def funnel_sessions_reconcile(con: duckdb.DuckDBPyConnection) -> CheckResult:
     """Per day and channel, the funnel's sessions equal the raw GA4 sessions
     whose source/medium belongs to the channel and whose campaign name is the
-    utm_campaign of one of its campaigns that day (nothing counted twice, nothing lost)."""
+    utm_campaign of one of its campaigns that day (nothing counted twice,
+    nothing lost). The days the build rebuilt (REBUILT_DAYS)."""
     asset = "marts/fct_conversion_funnel_daily"
+    rebuilt = rebuilt_days_filter(con)
     mismatches = _rows(con, f"""
         WITH campaigns AS (SELECT DISTINCT date_day, channel, utm_campaign FROM marts.fct_ad_performance_daily
-                           WHERE utm_campaign IS NOT NULL),
+                           WHERE utm_campaign IS NOT NULL AND {rebuilt}),
              raw AS (
                 SELECT t.date_day, m.channel, sum(t.sessions)::DOUBLE AS sessions
                 FROM {raw_table('ga4', 'traffic')} AS t
@@ -363,13 +390,14 @@ def funnel_sessions_reconcile(con: duckdb.DuckDBPyConnection) -> CheckResult:
                   ON c.date_day = t.date_day AND c.channel = m.channel AND c.utm_campaign = t.session_campaign_name
                 GROUP BY 1, 2),
              mart AS (SELECT date_day, channel, sum(sessions) AS sessions, count(*) AS mart_rows
-                      FROM marts.fct_conversion_funnel_daily GROUP BY 1, 2)
+                      FROM marts.fct_conversion_funnel_daily WHERE {rebuilt} GROUP BY 1, 2)
         SELECT coalesce(raw.date_day, mart.date_day) AS date_day, coalesce(raw.channel, mart.channel) AS channel,
                raw.sessions AS raw_sessions, mart.sessions AS mart_sessions
         FROM raw FULL OUTER JOIN mart USING (date_day, channel)
         WHERE abs(coalesce(raw.sessions, 0) - coalesce(mart.sessions, 0)) > {SESSIONS_TOLERANCE_PER_ROW} * coalesce(mart.mart_rows, 1)
         ORDER BY 1, 2""")
-    what = "per day and channel, funnel sessions equal the raw GA4 sessions of the channel's campaigns' utm_campaign"
+    what = ("per day and channel of the days the build rebuilt, funnel sessions equal the raw GA4 sessions of the "
+            "channel's campaigns' utm_campaign")
     if not mismatches:
         return CheckResult(asset, "sessions_reconcile_with_ga4", "reconciliation", True, description=what)
     return CheckResult(asset, "sessions_reconcile_with_ga4", "reconciliation", False, failing_rows=len(mismatches),
