@@ -69,14 +69,15 @@ def planned_checks(settings: Settings, mart_keys: set[dg.AssetKey]) -> list[Plan
     for channel in settings.sources:
         connector = CONNECTORS[channel]
         for stream in connector.streams.values():
-            checks += _raw_checks(channel, stream, connector.expected_lag_days, today, raw_suites.get(f"raw_{channel}.{stream.name}"))
+            checks += _raw_checks(channel, settings.sources[channel].accounts, stream, connector.expected_lag_days, today,
+                                  raw_suites.get(f"raw_{channel}.{stream.name}"))
     return checks
 
 
-def _raw_checks(channel: str, stream: Stream, lag: int, today: dt.date, suite) -> list[PlannedCheck]:
+def _raw_checks(channel: str, accounts: list[str], stream: Stream, lag: int, today: dt.date, suite) -> list[PlannedCheck]:
     key = dg.AssetKey(raw_asset_path(channel, stream.name))
     checks = [
-        PlannedCheck(key, "unique_key", f"One row per ({', '.join(stream.key)}).", True,
+        PlannedCheck(key, "unique_key", f"One row per ({', '.join(stream.key)}) in the windows landed since the last publish.", True,
                      lambda con: audits.unique_key(con, channel, stream)),
         PlannedCheck(key, "quarantine", "No record held back for an unparseable value.", True,
                      lambda con: audits.quarantine(con, channel, stream)),
@@ -88,7 +89,7 @@ def _raw_checks(channel: str, stream: Stream, lag: int, today: dt.date, suite) -
                                    lambda con: validate(con, suite, today, audits.pending_windows(con, channel, stream.name))))
     if stream.date_column and not stream.snapshot:
         checks.append(PlannedCheck(key, "freshness", f"Data no older than the source's lag ({lag} days).", False,
-                                   lambda con: audits.freshness(con, channel, stream, today, lag)))
+                                   lambda con: audits.freshness(con, channel, stream, today, lag, accounts)))
     if stream.every_day:
         checks.append(PlannedCheck(key, "missing_days", "No day missing between days with data.", True,
                                    lambda con: audits.missing_days(con, channel, stream)))

@@ -192,22 +192,27 @@ def missing_days(con: duckdb.DuckDBPyConnection, channel: str, stream: Stream) -
 
 
 def freshness(
-    con: duckdb.DuckDBPyConnection, channel: str, stream: Stream, today: dt.date, expected_lag_days: int
+    con: duckdb.DuckDBPyConnection, channel: str, stream: Stream, today: dt.date, expected_lag_days: int,
+    accounts: list[str],
 ) -> CheckResult:
-    """Per account, the latest day with data (daily streams) or the end of the
-    last synced window (sparse streams), against the source's known lag."""
+    """Per configured account, the latest day with data (daily streams) or the
+    end of the last synced window (sparse streams), against the source's known
+    lag. An account the config no longer lists keeps its history, and is not
+    expected to be fresh."""
     asset = raw_asset_name(channel, stream.name)
     limit = today - dt.timedelta(days=expected_lag_days)
     if stream.every_day:
         latest = _rows(con, f"""SELECT account_id, max({quote(stream.date_column)}) AS latest
-                                FROM {raw_table(channel, stream.name)} GROUP BY 1 ORDER BY 1""")
+                                FROM {raw_table(channel, stream.name)} WHERE account_id IN (SELECT unnest(?))
+                                GROUP BY 1 ORDER BY 1""", [accounts])
         basis = "latest day with data"
     else:
         latest = _rows(con, f"""SELECT account_id, max(window_end) AS latest FROM (
                                     SELECT account_id, window_end FROM {STATE_SCHEMA}.sync_state WHERE channel = ? AND stream = ?
                                     UNION ALL
                                     SELECT account_id, window_end FROM {STATE_SCHEMA}.sync_state_pending WHERE channel = ? AND stream = ?)
-                                GROUP BY 1 ORDER BY 1""", [channel, stream.name, channel, stream.name])
+                                WHERE account_id IN (SELECT unnest(?))
+                                GROUP BY 1 ORDER BY 1""", [channel, stream.name, channel, stream.name, accounts])
         basis = "end of the last synced window"
     what = f"{basis} is on or after {limit} (today {today} minus the source's lag of {expected_lag_days} days)"
     stale = [row for row in latest if row["latest"] is None or row["latest"] < limit]
