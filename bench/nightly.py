@@ -111,18 +111,27 @@ def seed(path: Path, start: dt.date, end: dt.date) -> None:
         promote_sync_state(con)
 
 
-def add_retired_history(settings: Settings, rows: int, last_day: dt.date, scratch: Path) -> None:
-    """Raw Meta history of ad accounts the config no longer lists: a world of
-    as many accounts as `rows` needs (bench.dbt_scaling.generate, into a
-    scratch database), their days up to `last_day`, copied in with their ids
+def add_retired_history(settings: Settings, rows: int, first_day: dt.date, last_day: dt.date, scratch: Path) -> None:
+    """About `rows` raw Meta rows of ad accounts the config no longer lists: a world of
+    as many accounts as they need (bench.dbt_scaling.generate, into a
+    scratch database), their days from `first_day` (the warehouse's history
+    start: its FX rates begin there) to `last_day`, copied in with their ids
     prefixed so they never meet the sandbox's accounts."""
     from bench.dbt_scaling import generate
+    from orchestration.landing import ensure_all_raw_tables
+
+    from sandbox import World
 
     scratch.unlink(missing_ok=True)
-    generate(scratch, rows)
+    # The generated world spans its whole history; as many rows again as the
+    # days cut off, so that `rows` are kept.
+    world = World(7, settings.today())
+    kept = ((last_day - first_day).days + 1) / ((world.last_day - world.history_start).days + 1)
+    generate(scratch, int(rows / min(1.0, kept)))
     with duckdb.connect(str(settings.build_db)) as con:
+        ensure_all_raw_tables(con)
         con.execute(f"ATTACH '{scratch}' AS retired (READ_ONLY)")
-        for table, where in (("accounts", ""), ("campaigns", ""), ("ads", ""), ("insights", f"WHERE date_day <= '{last_day}'")):
+        for table, where in (("accounts", ""), ("campaigns", ""), ("ads", ""), ("insights", f"WHERE date_day BETWEEN '{first_day}' AND '{last_day}'")):
             con.execute(f"INSERT INTO raw_meta_ads.{table} BY NAME SELECT * REPLACE ('retired-' || account_id AS account_id) "
                         f"FROM retired.raw_meta_ads.{table} {where}")
         con.execute("DETACH retired")
@@ -176,8 +185,8 @@ def run(workdir: Path, repeats: int, with_overhead: bool, retired_rows: int) -> 
             with timed() as seeding:
                 if label == LARGE_HISTORY:
                     say(f"  generating {retired_rows:,} raw ad rows of retired accounts")
-                    add_retired_history(load_settings(path), retired_rows, today - dt.timedelta(days=RETIRED_DAYS_AGO),
-                                        workdir / "retired.duckdb")
+                    add_retired_history(load_settings(path), retired_rows, start,
+                                        today - dt.timedelta(days=RETIRED_DAYS_AGO), workdir / "retired.duckdb")
                 seed(path, start, yesterday)
             results.raw_rows[label] = _raw_rows(load_settings(path))
             say(f"  seeded in {seeding.wall:.0f} s: {results.raw_rows[label]:,} raw rows; "

@@ -131,11 +131,11 @@ rebuilt_days as materialized (
 {#- The data tests of the daily ad models check, on an incremental build, only
     the days the build rebuilt: the other days were checked when they were
     built and have not changed. A model opts in with its config's
-    meta.checked_days: {streams: [...], changed_attributes: true|false}
-    (daily_fact_config sets it; staging views of daily ad rows set it with
-    changed_attributes false). Every row is checked on a first build, on a
-    --full-refresh, off DuckDB (the facts are rebuilt whole there) and on
-    models without the key. This replaces dbt's
+    meta.checked_days: {streams: [...], changed_attributes: true|false,
+    grain: 'day'|'month'} (daily_fact_config sets it; staging views of daily
+    ad rows set it with changed_attributes false). Every row is checked on a
+    first build, on a --full-refresh, off DuckDB (the facts are rebuilt whole
+    there) and on models without the key. This replaces dbt's
     get_where_subquery, which every generic test calls on its model; a test's
     own `where` config still applies. -#}
 {% macro get_where_subquery(relation) -%}

@@ -197,7 +197,8 @@ def test_which_runs_need_a_build(job, selection, expected):
 
 # The daily facts built incrementally (dbt_project/macros/incremental_days.sql): schema, model.
 INCREMENTAL_FACTS = (("intermediate", "int_ads__campaign_daily"), ("marts", "fct_ad_performance_daily"),
-                     ("marts", "fct_conversion_funnel_daily"))
+                     ("marts", "fct_conversion_funnel_daily"), ("intermediate", "int_ads__channel_daily"),
+                     ("intermediate", "int_ads__campaign_monthly"))
 
 
 def test_a_nights_incremental_build_equals_a_full_rebuild(nightly_env, scheduled_night, tmp_path):
