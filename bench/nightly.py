@@ -25,7 +25,8 @@ Three warehouses over the same sandbox world (the same accounts): one holding
 90 days of history, one 3 years, and one 3 years plus the raw Meta history of
 ad accounts the config no longer lists (retired two months before the night:
 the sandbox world's vectorised generator, as in section 3, account ids
-prefixed `retired-`), tens of millions of rows the night does not pull. Each
+prefixed `retired-`; its DuckDB within warehouse.memory_limit 8GiB), tens
+of millions of rows the night does not pull. Each
 is seeded outside Dagster (`sync_stream` of every channel and stream over its
 window, cursors promoted) and brought to a steady state by two nightly runs
 (the first builds the marts with dbt; the second replays that build's SQL,
@@ -58,6 +59,7 @@ LARGE_HISTORY = "3 years + retired accounts"
 RETIRED_ROWS = 50_000_000
 RETIRED_DAYS_AGO = 60  # the retired accounts' last day, before the night's lookback windows
 LARGE_TARGET = 1.5
+LARGE_MEMORY_LIMIT = "8GiB"
 # The nightly through Dagster + dbt against the same work done directly (issue 15).
 OVERHEAD_TARGET = 2.0
 NIGHTLY_ACCOUNTS = 10  # Meta ad accounts (one GA4 property), beside every other channel's sandbox accounts
@@ -78,9 +80,10 @@ class NightlyResults:
     dbt_started_parts: dict[str, float] = field(default_factory=dict)
 
 
-def write_config(sandbox: SandboxProcess, warehouse: Path, history_start: dt.date) -> Path:
+def write_config(sandbox: SandboxProcess, warehouse: Path, history_start: dt.date, memory_limit: str | None = None) -> Path:
     warehouse.mkdir(parents=True, exist_ok=True)
-    config = {**sandbox.config, "warehouse": {"dir": str(warehouse)}, "history_start": history_start.isoformat()}
+    config = {**sandbox.config, "warehouse": {"dir": str(warehouse), **({"memory_limit": memory_limit} if memory_limit else {})},
+              "history_start": history_start.isoformat()}
     path = warehouse / "socialmart.yaml"
     path.write_text(yaml.safe_dump(config, sort_keys=False))
     return path
@@ -111,12 +114,14 @@ def seed(path: Path, start: dt.date, end: dt.date) -> None:
         promote_sync_state(con)
 
 
-def add_retired_history(settings: Settings, rows: int, first_day: dt.date, last_day: dt.date, scratch: Path) -> None:
+def add_retired_history(build_db: Path, today: dt.date, rows: int, first_day: dt.date, last_day: dt.date, scratch: Path) -> None:
     """About `rows` raw Meta rows of ad accounts the config no longer lists: a world of
     as many accounts as they need (bench.dbt_scaling.generate, into a
     scratch database), their days from `first_day` (the warehouse's history
     start: its FX rates begin there) to `last_day`, copied in with their ids
-    prefixed so they never meet the sandbox's accounts."""
+    prefixed so they never meet the sandbox's accounts. Run in a process of
+    its own (`_in_child`): the memory DuckDB and the generator take is given
+    back when it ends, before the warehouse's first build needs it."""
     from bench.dbt_scaling import generate
     from orchestration.landing import ensure_all_raw_tables
 
@@ -125,10 +130,10 @@ def add_retired_history(settings: Settings, rows: int, first_day: dt.date, last_
     scratch.unlink(missing_ok=True)
     # The generated world spans its whole history; as many rows again as the
     # days cut off, so that `rows` are kept.
-    world = World(7, settings.today())
+    world = World(7, today)
     kept = ((last_day - first_day).days + 1) / ((world.last_day - world.history_start).days + 1)
     generate(scratch, int(rows / min(1.0, kept)))
-    with duckdb.connect(str(settings.build_db)) as con:
+    with duckdb.connect(str(build_db)) as con:
         ensure_all_raw_tables(con)
         con.execute(f"ATTACH '{scratch}' AS retired (READ_ONLY)")
         for table, where in (("accounts", ""), ("campaigns", ""), ("ads", ""), ("insights", f"WHERE date_day BETWEEN '{first_day}' AND '{last_day}'")):
@@ -136,6 +141,17 @@ def add_retired_history(settings: Settings, rows: int, first_day: dt.date, last_
                         f"FROM retired.raw_meta_ads.{table} {where}")
         con.execute("DETACH retired")
     scratch.unlink()
+
+
+def _in_child(function, *args) -> None:
+    """Run `function(*args)` in a fresh process and wait for it."""
+    import multiprocessing
+
+    child = multiprocessing.get_context("spawn").Process(target=function, args=args)
+    child.start()
+    child.join()
+    if child.exitcode != 0:
+        raise RuntimeError(f"{function.__name__} failed in its process (exit code {child.exitcode})")
 
 
 def nightly(path: Path, today: dt.date) -> tuple[float, dict[str, float]]:
@@ -180,13 +196,17 @@ def run(workdir: Path, repeats: int, with_overhead: bool, retired_rows: int) -> 
             warehouse = workdir / ("history_large" if label == LARGE_HISTORY else f"history_{days}d")
             shutil.rmtree(warehouse, ignore_errors=True)
             start = today - dt.timedelta(days=days)
-            path = configs[label] = write_config(sandbox, warehouse, start)
+            # The large warehouse's first build is a full build of its tens of
+            # millions of rows: within warehouse.memory_limit (section 3), so that
+            # DuckDB's default (80% of the RAM) and this process do not meet the OOM killer.
+            path = configs[label] = write_config(sandbox, warehouse, start,
+                                                 LARGE_MEMORY_LIMIT if label == LARGE_HISTORY else None)
             say(f"nightly: seeding {label} of history ({start} .. {yesterday}), not timed")
             with timed() as seeding:
                 if label == LARGE_HISTORY:
                     say(f"  generating {retired_rows:,} raw ad rows of retired accounts")
-                    add_retired_history(load_settings(path), retired_rows, start,
-                                        today - dt.timedelta(days=RETIRED_DAYS_AGO), workdir / "retired.duckdb")
+                    _in_child(add_retired_history, load_settings(path).build_db, today, retired_rows, start,
+                              today - dt.timedelta(days=RETIRED_DAYS_AGO), workdir / "retired.duckdb")
                 seed(path, start, yesterday)
             results.raw_rows[label] = _raw_rows(load_settings(path))
             say(f"  seeded in {seeding.wall:.0f} s: {results.raw_rows[label]:,} raw rows; "
