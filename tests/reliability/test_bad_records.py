@@ -19,6 +19,7 @@ import pytest
 
 from orchestration.ingest import sync_stream
 from orchestration.landing import raw_table
+from orchestration.quality import expectations
 from orchestration.quality.expectations import MART_SUITES, validate
 from sandbox import Fault
 from tests.reliability.helpers import END, channel_settings
@@ -159,3 +160,26 @@ def test_a_nan_ratio_fails_its_rate_check_where_a_null_one_passes(tmp_path):
         result = validate(con, suite, END)
     assert not result.passed and result.description == "ctr within [0, 1]: 1 of 3 rows fail"
     assert [(r["campaign_id"], r["ctr"]) for r in result.sample] == [("3", "not a finite number")]
+
+
+def test_a_large_mart_is_validated_in_chunks_and_every_failing_row_counted(tmp_path, monkeypatch):
+    """A first build's facts can hold tens of millions of rows: the suite
+    reads them a chunk at a time (one pandas frame of them would take tens of
+    GiB) and adds up each rule's failures over the chunks."""
+    monkeypatch.setattr(expectations, "CHUNK_VECTORS", 1)  # 2,048 rows a chunk
+    suite = next(s for s in MART_SUITES if s.table == "marts.fct_campaign_summary")
+    columns = sorted({*suite.grain, *(r.column for r in suite.rules), *(r.other for r in suite.rules if r.other)})
+    typed = {"channel": "VARCHAR", "account_id": "VARCHAR", "campaign_id": "VARCHAR", "reporting_currency": "VARCHAR",
+             "first_day": "DATE", "last_day": "DATE"}
+    values = {c: "1.0" for c in columns} | {"channel": "'meta_ads'", "account_id": "'act_1'", "reporting_currency": "'USD'",
+                                            "first_day": f"DATE '{END}'", "last_day": f"DATE '{END}'", "ctr": "0.5",
+                                            "campaign_id": "i::VARCHAR",
+                                            # every 1,000th campaign spent a negative amount: 5 rows, in 3 chunks
+                                            "spend": "CASE WHEN i % 1000 = 0 THEN -1.0 ELSE 1.0 END"}
+    with duckdb.connect(str(tmp_path / "build.duckdb")) as con:
+        con.execute("CREATE SCHEMA marts")
+        select = ", ".join(f"CAST({values[c]} AS {typed.get(c, 'DOUBLE')}) AS {c}" for c in columns)
+        con.execute(f"CREATE TABLE marts.fct_campaign_summary AS SELECT {select} FROM range(5000) t(i)")
+        result = validate(con, suite, END)
+    assert not result.passed and result.description == "spend >= 0: 5 of 5,000 rows fail"
+    assert sorted(r["campaign_id"] for r in result.sample) == ["0", "1000", "2000", "3000", "4000"]
