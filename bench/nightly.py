@@ -124,7 +124,6 @@ def add_retired_history(build_db: Path, today: dt.date, rows: int, first_day: dt
     back when it ends, before the warehouse's first build needs it."""
     from bench.dbt_scaling import generate
     from orchestration.landing import ensure_all_raw_tables
-
     from sandbox import World
 
     scratch.unlink(missing_ok=True)

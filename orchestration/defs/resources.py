@@ -8,7 +8,6 @@ import duckdb
 from dagster_duckdb import DuckDBResource
 from pydantic import PrivateAttr
 
-
 # DuckDB rewrites a latest-row window (`qualify row_number() over (partition
 # by key order by _synced_at desc) = 1`, every staging model's) into an
 # aggregate over the whole table joined back by rowid, and then no longer

@@ -9,7 +9,8 @@ and offline: no dbt, no database.
 - `adapter.dispatch`: our portable macros (dbt_project/macros/portable/),
   their DuckDB form (`default__<name>`);
 - `dbt`: dbt's cross-database macros the models use, in DuckDB's spelling;
-- `target`: a DuckDB target; `load_relation`: nothing built yet.
+- `target`: a DuckDB target; `load_relation`: nothing built yet;
+- `model`, `flags`: a model node, an incremental (not full-refresh) build.
 """
 
 from pathlib import Path
@@ -32,9 +33,15 @@ dbt = SimpleNamespace(
     type_bigint=lambda: "bigint",
     date_trunc=lambda part, expression: f"date_trunc('{part}', {expression})",
     datediff=lambda first, second, part: f"date_diff('{part}', {first}, {second})",
+    current_timestamp=lambda: "now()",
 )
 
 target = SimpleNamespace(type="duckdb", name="dev", schema="main")
+# The node being rendered (a model, none in particular) and the invocation's
+# flags (not a --full-refresh): sqlfluff renders is_incremental() true, so the
+# incremental branches are linted too.
+model = SimpleNamespace(resource_type="model", name="")
+flags = SimpleNamespace(FULL_REFRESH=False)
 
 
 def load_relation(relation):

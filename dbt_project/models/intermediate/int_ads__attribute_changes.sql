@@ -35,10 +35,10 @@ with current_attributes as (
         channel,
         account_id,
         campaign_id,
-        null,
-        null,
-        null,
-        null,
+        null as account_name,
+        null as account_currency,
+        null as account_timezone,
+        null as reporting_currency,
         campaign_name,
         utm_campaign
     from {{ ref('int_ads__campaigns') }}
@@ -57,7 +57,7 @@ compared as (
         case
             when p.channel is not null
                 {%- for a in attributes %}
-                and c.{{ a }} is not distinct from p.{{ a }}
+                and not (c.{{ a }} is distinct from p.{{ a }})
                 {%- endfor %}
             then p.changed_at
             else {{ dbt.current_timestamp() }}
@@ -65,7 +65,7 @@ compared as (
     from current_attributes as c
     full outer join {{ this }} as p
         on p.channel = c.channel and p.account_id = c.account_id
-        and p.campaign_id is not distinct from c.campaign_id
+        and not (p.campaign_id is distinct from c.campaign_id)
 ),
 
 {%- else %}
