@@ -106,9 +106,17 @@ rebuilt_days as materialized (
     {% endif -%}
 {%- endmacro %}
 
+{#- The filter on the days themselves, so DuckDB prunes rows as it scans (a
+    month's expression per row, at 50M rows, took 9 s): for a monthly model,
+    every day of the rebuilt days' months. -#}
 {% macro only_rebuilt_days(grain='day') -%}
-    {%- if is_incremental() -%}
-    where {{ grain_of('date_day', grain) }} in (select {{ grain_of('date_day', grain) }} from rebuilt_days)
+    {%- if is_incremental() and grain == 'day' -%}
+    where date_day in (select date_day from rebuilt_days)
+    {%- elif is_incremental() -%}
+    where date_day in (
+        select cast(unnest(generate_series({{ grain_of('date_day', grain) }},
+            cast({{ grain_of('date_day', grain) }} + interval 1 {{ grain }} - interval 1 day as date), interval 1 day)) as date)
+        from rebuilt_days)
     {%- endif -%}
 {%- endmacro %}
 
