@@ -103,9 +103,11 @@ GROUPS = (
     # (tests/integration/conftest.py: ChannelBuilds); its fault file needs none.
     ("tests/integration/test_channel_contract_faults.py", None),
     ("tests/integration/test_channel_*.py", "channel-warehouses"),
-    # Files sharing a package-scoped warehouse (one pipeline run per process
-    # that uses it): on one worker, it is built once.
+    # Files sharing a warehouse (a package- or session-scoped fixture: one
+    # pipeline run per process that uses it): on one worker, it is built once.
     ("tests/report/test_*.py", "report: published"),
+    ("tests/integration/test_pipeline.py", "integration: first_run"),
+    ("tests/integration/test_marts_by_hand.py", "integration: first_run"),
     ("tests/ops/test_ops_nightly.py", "ops: nightly_env"),
     ("tests/ops/test_ops_status.py", "ops: nightly_env"),
     ("tests/ops/test_ops_ui.py", "ops: nightly_env"),
@@ -116,7 +118,7 @@ GROUPS = (
 # (~6 minutes alone) was never reached by that run and goes first.
 SLOW_FIRST = (
     "tests/spark/test_spark_parity.py",
-    "tests/integration/test_pipeline.py",
+    "integration: first_run",
     "tests/reliability/test_run_safety.py",
     "ops: nightly_env",
     "channel-warehouses",
@@ -125,7 +127,6 @@ SLOW_FIRST = (
     "tests/ops/test_first_hour.py",
     "tests/integration/test_adding_a_channel.py",
     "tests/ops/test_ops_backfill.py",
-    "tests/integration/test_marts_by_hand.py",
     "report: published",
     "tests/export/test_export.py",
     "tests/reliability/test_bad_input.py",

@@ -12,6 +12,7 @@ import shutil
 import subprocess
 import sys
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
@@ -24,6 +25,7 @@ from orchestration.config import Settings, load_settings, parse_settings
 from orchestration.dbt_vars import dbt_cli_vars
 from orchestration.ingest import SyncResult, sync_stream
 from orchestration.landing import ensure_all_raw_tables
+from orchestration.outcome import Outcome
 from orchestration.sandbox_config import start_sandbox
 from sandbox import Sandbox
 
@@ -50,17 +52,52 @@ class Env:
         return run_pipeline(self.settings, self.config, start, end)
 
 
-@pytest.fixture(scope="module")
-def env(tmp_path_factory) -> Iterator[Env]:
-    warehouse = tmp_path_factory.mktemp("warehouse")
+def start_env(warehouse: Path) -> Env:
     sandbox, config = start_sandbox(warehouse, today=TODAY)
     # Fast retries: the failure tests exhaust the retry budget on purpose.
     text = config.read_text().replace(
         "reporting:", f"history_start: '{TODAY.year - 1}-01-01'\nhttp: {{backoff_seconds: 0.01, read_timeout_seconds: 5}}\nreporting:"
     )
     config.write_text(text)
-    yield Env(sandbox, config)
-    sandbox.stop()
+    return Env(sandbox, config)
+
+
+@pytest.fixture(scope="module")
+def env(tmp_path_factory) -> Iterator[Env]:
+    env = start_env(tmp_path_factory.mktemp("warehouse"))
+    yield env
+    env.sandbox.stop()
+
+
+@dataclass
+class FirstRun:
+    """The standard run (every channel, START..END) on a new warehouse."""
+
+    env: Env  # live: the tests that take it run on, restate and fault its sandbox
+    outcome: Outcome
+    databases: Path  # build.duckdb and marketing.duckdb as the run left them
+
+    def copy_to(self, settings: Settings) -> None:
+        """The run's databases into another warehouse of the same configuration."""
+        settings.warehouse_dir.mkdir(parents=True, exist_ok=True)
+        shutil.copy(self.databases / settings.build_db.name, settings.build_db)
+        shutil.copy(self.databases / settings.published_db.name, settings.published_db)
+
+
+@pytest.fixture(scope="session")
+def first_run(tmp_path_factory) -> Iterator[FirstRun]:
+    """One standard run per test process, shared: test_pipeline.py goes on
+    from it, test_marts_by_hand.py reads a copy of what it published (a run
+    over every channel costs about a minute on 2 cores; conftest.py of the
+    suite keeps the two files on one worker)."""
+    env = start_env(tmp_path_factory.mktemp("first_run"))
+    outcome = env.run()
+    assert outcome.success, outcome.summary()
+    databases = tmp_path_factory.mktemp("first_run_databases")
+    for db in (env.settings.build_db, env.settings.published_db):
+        shutil.copy(db, databases / db.name)
+    yield FirstRun(env, outcome, databases)
+    env.sandbox.stop()
 
 
 DBT = Path(sys.executable).with_name("dbt")

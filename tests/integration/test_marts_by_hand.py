@@ -32,9 +32,11 @@ SUNDAY = next(START + dt.timedelta(days=i) for i in range(7) if (START + dt.time
 
 
 @pytest.fixture(scope="module")
-def published(env):
-    outcome = env.run()
-    assert outcome.success, outcome.summary()
+def published(env, first_run):
+    """What the standard run published (conftest.py: shared with
+    test_pipeline.py), in this module's warehouse; `env`'s own sandbox
+    answers as that run's did (the same world, never restated)."""
+    first_run.copy_to(env.settings)
     con = duckdb.connect(str(env.settings.published_db), read_only=True)
     yield con
     con.close()

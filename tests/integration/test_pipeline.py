@@ -15,20 +15,19 @@ RAW = ("raw_meta_ads", "raw_ga4", "raw_fx")
 
 
 @pytest.fixture(scope="module")
-def first_run(env):
-    outcome = env.run()
-    assert outcome.success, outcome.summary()
-    return outcome
+def env(first_run):
+    """The shared standard run's warehouse and sandbox (conftest.py): these tests go on from it."""
+    return first_run.env
 
 
 def test_run_lands_raw_builds_marts_and_publishes(env, first_run):
     settings = env.settings
     assert settings.published_db.exists()
-    assert first_run.raw_rows["raw_meta_ads.insights"] > 0
-    assert first_run.raw_rows["raw_ga4.traffic"] > 0 and first_run.raw_rows["raw_fx.ecb_rates"] > 0
-    assert first_run.mart_rows["marts.fct_ad_performance_daily"] > 0
-    assert first_run.checks and all(c.passed for c in first_run.checks)
-    summary = first_run.summary()
+    assert first_run.outcome.raw_rows["raw_meta_ads.insights"] > 0
+    assert first_run.outcome.raw_rows["raw_ga4.traffic"] > 0 and first_run.outcome.raw_rows["raw_fx.ecb_rates"] > 0
+    assert first_run.outcome.mart_rows["marts.fct_ad_performance_daily"] > 0
+    assert first_run.outcome.checks and all(c.passed for c in first_run.outcome.checks)
+    summary = first_run.outcome.summary()
     assert "SUCCEEDED" in summary and "fct_ad_performance_daily" in summary and "passed" in summary
 
     with duckdb.connect(str(settings.published_db), read_only=True) as con:
