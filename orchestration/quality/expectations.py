@@ -33,6 +33,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import duckdb
+import numpy as np
 import pandas as pd
 
 from connectors import CONNECTORS
@@ -311,10 +312,31 @@ def _registered(suite: Suite, today: dt.date) -> tuple[Any, Any, dict[str, Rule]
     return batch_definition, gx_suite, by_config
 
 
-def _run_gx(suite: Suite, frame: pd.DataFrame, today: dt.date) -> list[dict[str, Any]]:
+def _comparable(frame: pd.DataFrame) -> pd.DataFrame:
+    """`frame` with its numbers and days in the dtypes GX compares as whole
+    columns (int64, float64, datetime64[ns]). With any other (DuckDB's
+    INTEGER reads as int32, a DATE as datetime64[us], a nullable integer as
+    Int32) GX's between-rules call a Python function per value: a 500k-row
+    chunk of the ad fact took 3.8 s instead of 0.9 s, and a first audit of a
+    50M-row history tens of minutes."""
     for column in frame.columns:
-        if frame[column].dtype == object and frame[column].map(lambda v: isinstance(v, dt.date)).any():
-            frame[column] = pd.to_datetime(frame[column])
+        values = frame[column]
+        if pd.api.types.is_integer_dtype(values.dtype) and values.dtype != np.int64:
+            # Null as NaN, which GX skips as missing like any null; counts stay exact up to 2**53.
+            frame[column] = values.astype(np.float64) if values.hasnans else values.astype(np.int64)
+        elif values.dtype == object and values.map(lambda v: isinstance(v, dt.date)).any():
+            frame[column] = pd.to_datetime(values)
+        days = frame[column]
+        if (pd.api.types.is_datetime64_dtype(days.dtype) and days.dtype != "datetime64[ns]"
+                and days.dropna().between(pd.Timestamp.min, pd.Timestamp.max).all()):
+            # Only where every day fits nanoseconds (years 1678-2261): a day beyond
+            # stays as it is, compared value by value, and still fails its rule.
+            frame[column] = days.astype("datetime64[ns]")
+    return frame
+
+
+def _run_gx(suite: Suite, frame: pd.DataFrame, today: dt.date) -> list[dict[str, Any]]:
+    frame = _comparable(frame)
     batch_definition, gx_suite, by_config = _registered(suite, today)
     batch = batch_definition.get_batch(batch_parameters={"dataframe": frame})
     outcome = batch.validate(gx_suite, result_format={

@@ -183,3 +183,28 @@ def test_a_large_mart_is_validated_in_chunks_and_every_failing_row_counted(tmp_p
         result = validate(con, suite, END)
     assert not result.passed and result.description == "spend >= 0: 5 of 5,000 rows fail"
     assert sorted(r["campaign_id"] for r in result.sample) == ["0", "1000", "2000", "3000", "4000"]
+
+
+def test_rules_hold_on_every_column_type_duckdb_hands_over(tmp_path):
+    """INTEGER, a nullable INTEGER and DATE columns reach GX converted to the
+    types it compares whole (audits: orchestration/quality/expectations.py
+    `_comparable`); a day beyond what nanoseconds hold (9999-12-31) keeps its
+    type and still fails the not-in-the-future rule; a null is missing, never a failure."""
+    suite = next(s for s in MART_SUITES if s.table == "marts.fct_audience_daily")
+    future, far = END + dt.timedelta(days=30), dt.date(9999, 12, 31)
+    with duckdb.connect(str(tmp_path / "build.duckdb")) as con:
+        con.execute("CREATE SCHEMA marts")
+        con.execute(f"""CREATE TABLE marts.fct_audience_daily AS SELECT * FROM (VALUES
+            (DATE '{END}', 'x', 'a1', 10::INTEGER, NULL::INTEGER, 5::BIGINT, NULL::INTEGER, 3::INTEGER, 1::INTEGER, 0::INTEGER, 1.5::DECIMAL(18, 4), 10::BIGINT, 2::BIGINT),
+            (DATE '{future}', 'x', 'a2', -1::INTEGER, 0::INTEGER, 5::BIGINT, 2::INTEGER, 3::INTEGER, 1::INTEGER, 0::INTEGER, 1.5::DECIMAL(18, 4), 10::BIGINT, 20::BIGINT),
+            (DATE '{far}', 'x', 'a3', 1::INTEGER, -2::INTEGER, 5::BIGINT, 2::INTEGER, 3::INTEGER, 1::INTEGER, 0::INTEGER, 1.5::DECIMAL(18, 4), 10::BIGINT, 2::BIGINT)
+        ) t(date_day, channel, account_id, followers, followers_lost, impressions, views, reach, engagements, posts_published,
+            paid_spend, paid_impressions, paid_clicks)""")  # noqa: E501
+        result = validate(con, suite, END)
+    assert not result.passed
+    assert result.description == ("followers >= 0: 1 of 3 rows fail; followers_lost >= 0: 1 of 3 rows fail; "
+                                  "paid_clicks <= paid_impressions: 1 of 3 rows fail; date_day is not in the future: 2 of 3 rows fail")
+    named = sorted((r["violates"], r["account_id"], r["date_day"]) for r in result.sample)
+    assert named == [("date_day is not in the future", "a2", future.isoformat()), ("date_day is not in the future", "a3", far.isoformat()),
+                     ("followers >= 0", "a2", future.isoformat()), ("followers_lost >= 0", "a3", far.isoformat()),
+                     ("paid_clicks <= paid_impressions", "a2", future.isoformat())]
