@@ -119,7 +119,7 @@ def add_retired_history(build_db: Path, today: dt.date, rows: int, first_day: dt
     as many accounts as they need (bench.dbt_scaling.generate, into a
     scratch database), their days from `first_day` (the warehouse's history
     start: its FX rates begin there) to `last_day`, copied in with their ids
-    prefixed so they never meet the sandbox's accounts. Run in a process of
+    prefixed so they never meet the sandbox's accounts, campaigns and ads. Run in a process of
     its own (`_in_child`): the memory DuckDB and the generator take is given
     back when it ends, before the warehouse's first build needs it."""
     from bench.dbt_scaling import generate
@@ -138,7 +138,14 @@ def add_retired_history(build_db: Path, today: dt.date, rows: int, first_day: dt
         ensure_all_raw_tables(con)
         con.execute(f"ATTACH '{scratch}' AS retired (READ_ONLY)")
         for table, where in (("accounts", ""), ("campaigns", ""), ("ads", ""), ("insights", f"WHERE date_day BETWEEN '{first_day}' AND '{last_day}'")):
-            con.execute(f"INSERT INTO raw_meta_ads.{table} BY NAME SELECT * REPLACE ('retired-' || account_id AS account_id) "
+            # Every id: the generated world numbers its campaigns and ads as the
+            # sandbox's does, and Meta's campaign and ad ids are unique across accounts.
+            ids = [r[0] for r in con.execute(
+                "SELECT column_name FROM information_schema.columns WHERE table_catalog = 'retired' "
+                "AND table_schema = 'raw_meta_ads' AND table_name = ? AND column_name IN ('account_id', 'campaign_id', 'ad_id')",
+                [table]).fetchall()]
+            renamed = ", ".join(f"'retired-' || {column} AS {column}" for column in ids)
+            con.execute(f"INSERT INTO raw_meta_ads.{table} BY NAME SELECT * REPLACE ({renamed}) "
                         f"FROM retired.raw_meta_ads.{table} {where}")
         con.execute("DETACH retired")
     scratch.unlink()
