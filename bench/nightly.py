@@ -24,7 +24,7 @@ NIGHTLY_METHOD = """\
 Three warehouses over the same sandbox world (the same accounts): one holding
 90 days of history, one 3 years, and one 3 years plus the raw Meta history of
 ad accounts the config no longer lists (retired two months before the night:
-the sandbox world's vectorised generator, as in section 3, account ids
+the sandbox world's vectorised generator, as in section 3, account, campaign and ad ids
 prefixed `retired-`; its DuckDB within warehouse.memory_limit 8GiB), tens
 of millions of rows the night does not pull. Each
 is seeded outside Dagster (`sync_stream` of every channel and stream over its
