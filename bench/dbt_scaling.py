@@ -74,6 +74,7 @@ def generate(build_db: Path, ad_rows: int) -> int:
     world = World(7, sandbox.world.today, **scaled_world_specs(accounts))
     synced_at = dt.datetime.now(dt.UTC)
     with duckdb.connect(str(build_db)) as con:
+        con.execute("SET enable_progress_bar = false")  # the bench says what it does, in its log
         ensure_all_raw_tables(con)
         _insert(con, "raw_meta_ads.accounts", _account_rows(world), synced_at)
         _insert(con, "raw_meta_ads.campaigns", _campaign_rows(world), synced_at)

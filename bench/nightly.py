@@ -133,8 +133,7 @@ def add_retired_history(build_db: Path, today: dt.date, rows: int, first_day: dt
     kept = ((last_day - first_day).days + 1) / ((world.last_day - world.history_start).days + 1)
     generate(scratch, int(rows / min(1.0, kept)))
     with duckdb.connect(str(build_db)) as con:
-        # The copy takes a minute: DuckDB's progress bar would fill the bench's log.
-        con.execute("SET enable_progress_bar = false")
+        con.execute("SET enable_progress_bar = false")  # the bench says what it does, in its log
         ensure_all_raw_tables(con)
         con.execute(f"ATTACH '{scratch}' AS retired (READ_ONLY)")
         for table, where in (("accounts", ""), ("campaigns", ""), ("ads", ""), ("insights", f"WHERE date_day BETWEEN '{first_day}' AND '{last_day}'")):
