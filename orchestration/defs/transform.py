@@ -202,6 +202,12 @@ def dbt_definitions(settings: Settings) -> tuple[dg.AssetsDefinition, DbtCliReso
         whole = not context.is_subset
         with duckdb.get_connection() as con:
             ensure_all_raw_tables(con)
+            # Present before a warehouse's first build too, empty: the SQL dbt
+            # compiles then reads the last build's state when it runs, instead
+            # of compiling in its absence ("every day"). Replayed on every
+            # later night, a first build's SQL had its tests and audits check
+            # every day again (dbt_project/macros/incremental_days.sql).
+            ensure_transform_state(con)
             write_families(con, STATE_SCHEMA, settings.families)
             landed_through = latest_landing(con)
             digest = dbt_replay.fingerprint(con, DBT_PROJECT_DIR, args, dbt_environment(settings), manifest_data) if whole else ""
