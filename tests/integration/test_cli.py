@@ -48,6 +48,13 @@ def test_run_without_config_starts_the_sandbox_and_publishes(tmp_path):
         days = con.execute("SELECT count(DISTINCT date_day) FROM marts.fct_ad_performance_daily").fetchone()[0]
     assert days == 90
 
+    # The first build's SQL, which later runs replay, reads the last build's
+    # state when it runs: none compiled in as "every day" (every replayed
+    # night would test and audit the whole history).
+    first_plan = ReplayPlan.load(tmp_path / "warehouse" / "dbt_target" / REPLAY_PLAN)
+    rebuilt_days = [s.sql for s in first_plan.statements if s.node == "model.socialmart.int_ads__rebuilt_days"]
+    assert any("transform_state" in sql for sql in rebuilt_days), rebuilt_days
+
     # A rerun: the first one's settled days are held, so each channel pulls
     # only its lookback again (28 days here), and the marts keep all 90 days.
     build = tmp_path / "warehouse" / "build.duckdb"
