@@ -70,6 +70,13 @@ def root_cause(error) -> str:
     return error.message.strip()
 
 
+def run_failure_cause(event: dg.DagsterEvent) -> str | None:
+    """Why a run failed outside its steps (a resource that would not start,
+    such as a warehouse another run holds); None where its steps say why."""
+    error = getattr(event.event_specific_data, "error", None)
+    return f"run: {root_cause(error)}" if error is not None else None
+
+
 def alert_for_run(instance: dg.DagsterInstance, run: dg.DagsterRun) -> Alert | None:
     """The alert a finished run deserves: None when it succeeded with no failed ERROR check."""
     events = instance.all_logs(
@@ -82,7 +89,7 @@ def alert_for_run(instance: dg.DagsterInstance, run: dg.DagsterRun) -> Alert | N
         if event.event_type == DagsterEventType.STEP_FAILURE:
             step_failures.append(f"step {event.step_key}: {root_cause(event.event_specific_data.error)}")
         elif event.event_type == DagsterEventType.RUN_FAILURE:
-            run_failure = event.message
+            run_failure = run_failure_cause(event) or event.message
         else:
             check = event.event_specific_data
             if not check.passed and check.severity == dg.AssetCheckSeverity.ERROR:

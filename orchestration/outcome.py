@@ -12,7 +12,7 @@ from pathlib import Path
 import dagster as dg
 import duckdb
 
-from orchestration.alerts import root_cause
+from orchestration.alerts import root_cause, run_failure_cause
 from orchestration.config import Settings
 from orchestration.landing import VERSIONS_SUFFIX, quote
 from orchestration.quality.results import CheckResult
@@ -98,11 +98,13 @@ class Outcome:
 
 
 def collect_step_failures(outcome: Outcome, result: dg.ExecuteInProcessResult) -> None:
-    """The root cause of every failed step of a run (check outcomes are read
-    back from _socialmart.check_results instead)."""
-    for event in result.all_events:
-        if event.is_step_failure:
-            outcome.failures.append(f"{event.step_key}: {root_cause(event.event_specific_data.error)}")
+    """The root cause of every failed step of a run, or of the run where it
+    failed before any step (check outcomes are read back from
+    _socialmart.check_results instead)."""
+    steps = [f"{event.step_key}: {root_cause(event.event_specific_data.error)}"
+             for event in result.all_events if event.is_step_failure]
+    run = [cause for event in result.all_events if event.is_run_failure and (cause := run_failure_cause(event))]
+    outcome.failures.extend(steps or run)
 
 
 def table_rows(path: Path, schema_like: str) -> dict[str, int]:

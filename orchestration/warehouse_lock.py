@@ -1,4 +1,7 @@
-"""One run per warehouse: `run`, `nightly` and `backfill` hold `<warehouse>/.socialmart.lock`.
+"""One run per warehouse: `run`, `nightly` and `backfill` hold `<warehouse>/.socialmart.lock`,
+and so does every Dagster run that opens the build database (the daemon's
+scheduled nights and sensor builds, materializations launched from the UI:
+orchestration/defs/resources.py).
 
 Two runs on one warehouse would interleave their landings, builds and
 publishes, and the second would die on DuckDB's file lock with a root cause
@@ -8,6 +11,11 @@ included), so a lock can never be left held by a dead process. The file also
 records who holds it (pid, command, start time): the second run names the
 holder, and a run that finds the record of a holder that is gone says it
 takes over from it.
+
+A process holds a warehouse once: the CLI holds it around the Dagster runs
+it executes in-process, whose build database then finds it held already.
+(A second flock on another descriptor of the file would refuse the process
+that holds the first.)
 """
 
 from __future__ import annotations
@@ -24,6 +32,9 @@ from pathlib import Path
 log = logging.getLogger("socialmart.lock")
 
 LOCK_NAME = ".socialmart.lock"
+
+# The warehouses this process holds: their holder records.
+_held: dict[Path, dict] = {}
 
 
 class WarehouseBusy(RuntimeError):
@@ -43,6 +54,10 @@ def describe(holder: dict) -> str:
 def hold_warehouse(warehouse_dir: Path, command: str) -> Iterator[dict]:
     """Hold the warehouse for this process, or raise WarehouseBusy naming the holder."""
     warehouse_dir.mkdir(parents=True, exist_ok=True)
+    key = warehouse_dir.resolve()
+    if key in _held:  # held by this process (the outer hold releases it)
+        yield _held[key]
+        return
     path = lock_path(warehouse_dir)
     fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
     try:
@@ -62,9 +77,11 @@ def hold_warehouse(warehouse_dir: Path, command: str) -> Iterator[dict]:
         holder = {"pid": os.getpid(), "command": command,
                   "started_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds")}
         _write(fd, json.dumps(holder))
+        _held[key] = holder
         try:
             yield holder
         finally:
+            del _held[key]
             # An empty record means "released cleanly"; the flock goes with the close.
             _write(fd, "")
     finally:

@@ -17,7 +17,7 @@ from orchestration.defs.ingest import WINDOW_RESOURCE, IngestWindow, ingest_asse
 from orchestration.defs.publish import PUBLISH_KEY, cursors_asset, publish_asset
 from orchestration.defs.quality import quality_checks
 from orchestration.defs.report import report_asset
-from orchestration.defs.resources import BuildDatabase
+from orchestration.defs.resources import build_database
 from orchestration.defs.schedules import build_after_ingest_sensor, nightly_schedule
 from orchestration.defs.transform import dbt_definitions
 
@@ -77,10 +77,7 @@ def build_definitions(settings: Settings) -> dg.Definitions:
             *alert_sensors(settings),
             freshness_sensor,
         ],
-        resources={"duckdb": BuildDatabase(
-            database=str(settings.build_db), timezone=settings.reporting_timezone,
-            memory_limit=settings.memory_limit, temp_directory=str(settings.duckdb_temp_dir)), "dbt": dbt_resource,
-                   WINDOW_RESOURCE: IngestWindow()},
+        resources={"duckdb": build_database(settings), "dbt": dbt_resource, WINDOW_RESOURCE: IngestWindow()},
         # DuckDB allows one writer process: every step runs in the run's own process. Landing to
         # files with the build on a cluster, use multiprocess/k8s_job/celery (README "When one
         # machine is not enough").

@@ -2,11 +2,15 @@
 
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
+from pathlib import Path
 
 import dagster as dg
 import duckdb
 from dagster_duckdb import DuckDBResource
 from pydantic import PrivateAttr
+
+from orchestration.config import Settings
+from orchestration.warehouse_lock import hold_warehouse
 
 # Two DuckDB 2.0 optimizers keep a filter on a partition column from reaching
 # a window (`qualify row_number() over (partition by key order by _synced_at
@@ -31,6 +35,12 @@ class BuildDatabase(DuckDBResource):
     per run instead of once per step (a nightly has 50 steps). A step that
     hands the file to another process (dbt) calls `release()` first.
 
+    The run holds its warehouse (orchestration/warehouse_lock.py) from
+    `setup_for_execution` to `teardown_after_execution`, so that a run the
+    daemon or the UI launches and a `socialmart run` never build one
+    warehouse at once: the second fails at its start, naming the first. The
+    CLI's runs find the lock held by their own process already.
+
     dagster-duckdb closes its connection only after a clean exit. The failed
     step's traceback keeps the open connection alive, and DuckDB then refuses
     any other connection to the file with other settings (the summary's
@@ -40,16 +50,30 @@ class BuildDatabase(DuckDBResource):
     timezone: str = "UTC"
     memory_limit: str = "80%"  # validated in config.py
     temp_directory: str = ""
+    warehouse_dir: str = ""  # held for the run; "" holds nothing (tests of single steps)
+    _hold: ExitStack | None = PrivateAttr(default=None)
     _open: ExitStack | None = PrivateAttr(default=None)
     _database: duckdb.DuckDBPyConnection | None = PrivateAttr(default=None)
 
     def setup_for_execution(self, context: dg.InitResourceContext) -> None:
-        self._open = ExitStack()
-        self._database = self._open.enter_context(super().get_connection())
-        self._configure_database(self._database)
+        self._hold = ExitStack()
+        try:
+            if self.warehouse_dir:
+                run = context.run
+                holder = f"dagster run {run.run_id} of {run.job_name}" if run else "dagster"
+                self._hold.enter_context(hold_warehouse(Path(self.warehouse_dir), holder))
+            self._open = ExitStack()
+            self._database = self._open.enter_context(super().get_connection())
+            self._configure_database(self._database)
+        except BaseException:
+            self.teardown_after_execution(context)
+            raise
 
     def teardown_after_execution(self, context: dg.InitResourceContext) -> None:
         self.release()
+        if self._hold is not None:
+            self._hold.close()
+            self._hold = None
 
     def release(self) -> None:
         """Close the run's open database (for another process); later
@@ -82,3 +106,10 @@ class BuildDatabase(DuckDBResource):
         if self.temp_directory:
             quoted = self.temp_directory.replace("'", "''")
             con.execute(f"SET temp_directory = '{quoted}'")
+
+
+def build_database(settings: Settings) -> BuildDatabase:
+    """The runs' build database: the warehouse's file, held for each run."""
+    return BuildDatabase(database=str(settings.build_db), warehouse_dir=str(settings.warehouse_dir),
+                         timezone=settings.reporting_timezone, memory_limit=settings.memory_limit,
+                         temp_directory=str(settings.duckdb_temp_dir))

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import json
 import logging
 import os
 import signal
@@ -23,10 +24,12 @@ import dagster as dg
 import duckdb
 import pytest
 
+from orchestration.alerts import alert_for_run
 from orchestration.config import Settings, parse_settings
+from orchestration.defs.resources import BuildDatabase, build_database
 from orchestration.instance import dagster_home, fail_orphaned_runs
 from orchestration.landing import ensure_state_table
-from orchestration.outcome import Outcome
+from orchestration.outcome import Outcome, collect_step_failures
 from orchestration.publish import (
     HISTORY_CHECK,
     PublishRefused,
@@ -39,7 +42,7 @@ from orchestration.publish import (
     signals_deferred,
 )
 from orchestration.run_tags import CLI_PID_TAG
-from orchestration.warehouse_lock import LOCK_NAME, WarehouseBusy, hold_warehouse
+from orchestration.warehouse_lock import LOCK_NAME, WarehouseBusy, hold_warehouse, lock_path
 
 DAY0 = dt.date(2025, 3, 1)
 PROJECT = Path(__file__).resolve().parents[2]
@@ -285,6 +288,57 @@ def test_one_run_per_warehouse_and_a_dead_holders_lock_is_taken_over(tmp_path, c
             assert held["pid"] == os.getpid()
     assert f"taking over the stale warehouse lock of pid {holder.pid} (socialmart nightly" in caplog.text
     assert (tmp_path / LOCK_NAME).read_text() == ""  # released cleanly
+
+
+def test_a_run_the_daemon_or_the_ui_launches_holds_the_warehouse_as_the_cli_does(tmp_path):
+    """Runs launched outside the CLI (the schedule's, the build sensor's, a UI
+    materialization) hold the warehouse from their start to their end: beside
+    another holder such a run fails before any step, and its summary and alert
+    name the holder. The CLI's own runs, in-process, find the warehouse held by
+    their process and keep it held after them."""
+    settings = parse_settings({"warehouse": {"dir": str(tmp_path / "warehouse")},
+                               "channels": {"meta_ads": {"access_token": "${SOCIALMART_SANDBOX_TOKEN}", "accounts": ["act_1"]}}})
+    holders: list[str] = []
+
+    @dg.asset
+    def landed(duckdb: BuildDatabase) -> None:
+        holders.append(lock_path(settings.warehouse_dir).read_text())
+        with duckdb.get_connection() as con:
+            con.execute("CREATE OR REPLACE TABLE landed AS SELECT 1 AS n")
+
+    def launch(instance: dg.DagsterInstance) -> dg.ExecuteInProcessResult:
+        return dg.materialize([landed], resources={"duckdb": build_database(settings)}, instance=instance, raise_on_error=False)
+
+    with dg.DagsterInstance.ephemeral() as instance:
+        alone = launch(instance)
+        assert alone.success
+        assert json.loads(holders.pop())["command"] == f"dagster run {alone.run_id} of __ephemeral_asset_job__"
+        assert lock_path(settings.warehouse_dir).read_text() == ""  # released at the run's end
+
+        holder = subprocess.Popen([sys.executable, "-c", HOLDER, str(settings.warehouse_dir)], stdout=subprocess.PIPE,
+                                  text=True, cwd=PROJECT)
+        try:
+            assert holder.stdout.readline().strip() == "held"
+            beside = launch(instance)
+        finally:
+            holder.kill()
+            holder.wait()
+        assert not beside.success and not holders  # no step ran
+        busy = (f"another socialmart run holds the warehouse {settings.warehouse_dir}: "
+                f"pid {holder.pid} (socialmart nightly, started ")
+        outcome = Outcome(settings, DAY0, DAY0, False, 1.0, [beside.run_id])
+        collect_step_failures(outcome, beside)
+        assert len(outcome.failures) == 1 and outcome.failures[0].startswith(f"run: orchestration.warehouse_lock.WarehouseBusy: {busy}")
+        alert = alert_for_run(instance, instance.get_run_by_id(beside.run_id))
+        assert busy in alert.text
+
+        with hold_warehouse(settings.warehouse_dir, "socialmart run"):
+            inside = launch(instance)
+            assert inside.success and json.loads(holders.pop())["command"] == "socialmart run"
+            # Still held by this process after the run: another process is refused.
+            refused = subprocess.run([sys.executable, "-c", HOLDER, str(settings.warehouse_dir)], capture_output=True,
+                                     text=True, cwd=PROJECT, timeout=60)
+            assert refused.returncode != 0 and f"pid {os.getpid()} (socialmart run, started " in refused.stderr
 
 
 def test_runs_left_started_by_a_dead_process_are_failed_and_run_monitoring_is_on(tmp_path):
