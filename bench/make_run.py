@@ -6,8 +6,7 @@ output piped. The first pulls the whole window and builds every relation;
 the rerun finds the window's settled days held and re-pulls each channel's
 lookback only (orchestration/window.py: refresh_window) and replays the
 first build's dbt SQL (orchestration/dbt_replay.py), its incremental facts
-whole; after it, dbt records their incremental form, which the third run
-replays. Repeated in new directories, alternately, so that machine noise
+merging the days it landed, as the third run does. Repeated in new directories, alternately, so that machine noise
 falls on each kind alike."""
 
 from __future__ import annotations

@@ -29,9 +29,9 @@ prefixed `retired-`; its DuckDB within warehouse.memory_limit 8GiB), tens
 of millions of rows the night does not pull. Each
 is seeded outside Dagster (`sync_stream` of every channel and stream over its
 window, cursors promoted) and brought to a steady state by two nightly runs
-(the first builds the marts with dbt; the second replays that build's SQL,
-its incremental models whole, then records their incremental form, which
-later nights replay: orchestration/dbt_replay.py); then the nightly run
+(the first builds the marts with dbt, then records the incremental models'
+merge; the second replays that SQL, as later nights do:
+orchestration/dbt_replay.py); then the nightly run
 (`orchestration.runner.run_nightly`: every channel re-pulls its lookback
 window, dbt builds, the audit checks, publish) is timed on each, alternately.
 Cost should follow the new data, not the history. (A first `socialmart
@@ -218,7 +218,7 @@ def run(workdir: Path, repeats: int, with_overhead: bool, retired_rows: int) -> 
             results.raw_rows[label] = _raw_rows(load_settings(path))
             say(f"  seeded in {seeding.wall:.0f} s: {results.raw_rows[label]:,} raw rows; "
                 f"a first nightly builds the marts (not timed): {nightly(path, today)[0]:.0f} s, "
-                f"a second replays it and records the incremental facts' SQL: {nightly(path, today)[0]:.0f} s")
+                f"a second replays its SQL: {nightly(path, today)[0]:.0f} s")
         plan = DirectPlan.prepare(load_settings(configs["90 days"]), workdir / "direct_dbt") if with_overhead else None
         # Alternating, so machine noise falls on every kind of run alike; the
         # 90-day nightlies are also the Dagster side of the overhead pairs.

@@ -24,13 +24,11 @@ That a build's SQL is also the next build's holds because tables and views
 are replaced in place (dbt_project/macros/materializations): their SQL does
 not depend on whether they exist. The incremental daily facts' does: a
 warehouse's first build creates them whole, every later build merges the
-landed days. A first build's plan therefore drops them before creating
-them whole again (`ReplayPlan.creating_whole`): a full rebuild, which
-equals the incremental one (tests/ops/test_ops_nightly.py). After the first
-replay of such a plan, dbt runs those models once more (on relations that
-hold every landing: a merge of nothing) and the plan takes the statements
-of their incremental form instead (`ReplayPlan.with_statements_of`). So a
-warehouse's second run replays, and its third merges only the landed days.
+landed days. So after a first build dbt runs those models once more (on
+relations that hold every landing: a merge of nothing), and the plan takes
+the statements of their incremental form instead of their creation
+(`ReplayPlan.with_statements_of`): a warehouse's second run replays, and
+merges only the days it landed.
 
 Everything else starts dbt (which records anew): a changed model, var,
 version or catalog, a subset of the assets, no recording, a statement that
@@ -59,7 +57,9 @@ import duckdb
 TEST_OUTCOME_COLUMNS = ["failures", "should_warn", "should_error"]
 TRANSACTION_CONTROL = {"BEGIN", "COMMIT", "ROLLBACK"}
 NOT_REPLAYED = {"seed", "unit_test"}
-PLAN_FORMAT = 3  # 2: no unit tests (builds exclude them); 3: keyed by the catalog after the build
+# 2: no unit tests (builds exclude them); 3: keyed by the catalog after the build;
+# 4: a first build's incremental facts in their incremental form, never created whole.
+PLAN_FORMAT = 4
 
 
 @dataclass
@@ -86,28 +86,12 @@ class ReplayPlan:
     statements: list[Statement]
     severities: dict[str, str]  # test unique_id -> ERROR | WARN (its configured severity)
     models: list[str] = field(default_factory=list)  # model unique_ids the build materialized
-    # Incremental models the plan drops and creates whole (a first build's).
-    created_whole: list[str] = field(default_factory=list)
-
-    def creating_whole(self, relations: dict[str, str]) -> ReplayPlan:
-        """A first build's plan, replayable on the catalog it left: each of
-        these incremental models (unique_id -> relation) is dropped before its
-        first statement, which creates it whole."""
-        statements: list[Statement] = []
-        dropped: set[str] = set()
-        for statement in self.statements:
-            if statement.node in relations and statement.node not in dropped:
-                dropped.add(statement.node)
-                statements.append(Statement(statement.node, "model", f"drop table if exists {relations[statement.node]}"))
-            statements.append(statement)
-        return ReplayPlan(self.fingerprint, self.invocation_id, self.recorded_at, statements, self.severities, self.models,
-                          created_whole=sorted(relations))
 
     def with_statements_of(self, other: ReplayPlan) -> ReplayPlan:
         """This plan with the statements of `other`'s models in place of its
         own for them, where their first statement was (after every model they
         read, before every model reading them). Tests and dbt's own statements
-        stay this plan's; the models are no longer created whole."""
+        stay this plan's."""
         replaced = {statement.node for statement in other.statements if statement.node in other.models}
         statements: list[Statement] = []
         placed: set[str] = set()
@@ -120,8 +104,7 @@ class ReplayPlan:
         missing = set(other.models) - placed
         if missing:
             raise ReplayRefused(f"no SQL for {', '.join(sorted(missing))} in one of the two builds")
-        return ReplayPlan(self.fingerprint, self.invocation_id, self.recorded_at, statements, self.severities, self.models,
-                          created_whole=[uid for uid in self.created_whole if uid not in replaced])
+        return ReplayPlan(self.fingerprint, self.invocation_id, self.recorded_at, statements, self.severities, self.models)
 
     def save(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)

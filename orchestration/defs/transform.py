@@ -228,8 +228,6 @@ def dbt_definitions(settings: Settings) -> tuple[dg.AssetsDefinition, DbtCliReso
                                      f"({_outcome_counts(replayed)}) in {replayed.seconds:.1f}s; the SQL of the build of "
                                      f"{plan.recorded_at[:19]} (project, versions and warehouse catalog unchanged)")
         if replayed is not None:
-            if plan.created_whole:
-                _record_incremental_form(context, dbt, duckdb, settings, plan, manifest_data)
             return
         # A failed or partial build leaves no plan: the next one starts dbt again.
         plan_file.unlink(missing_ok=True)
@@ -259,7 +257,7 @@ def dbt_definitions(settings: Settings) -> tuple[dg.AssetsDefinition, DbtCliReso
             with duckdb.get_connection() as con:
                 record_built_through(con, landed_through)
             if whole:
-                _record_plan(context, duckdb, settings, run_results, manifest_data, first_built)
+                _record_plan(context, dbt, duckdb, settings, run_results, manifest_data, first_built)
         else:
             errors = [f"{r['unique_id']}: {r.get('message') or r['status']}" for r in run_results.get("results", [])
                       if r["status"] == "error" and r["unique_id"] not in nodes]
@@ -339,46 +337,33 @@ REPLAY_PLAN = "replay_plan.json"
 # dbt's file log, JSON at debug level, unrotated: every statement it runs,
 # which dbt_replay records for the next build.
 RECORDED_LOG = ["--log-format-file", "json", "--log-level-file", "debug", "--log-file-max-bytes", "0"]
-# Where dbt runs the incremental facts again after a warehouse's first replay.
+# Where dbt runs the incremental facts again after a warehouse's first build.
 INCREMENTAL_FORM = "incremental_form"
 
 
-def _record_plan(context: dg.AssetExecutionContext, database: BuildDatabase, settings: Settings,
+def _record_plan(context: dg.AssetExecutionContext, dbt: DbtCliResource, database: BuildDatabase, settings: Settings,
                  run_results: dict[str, Any], manifest: dict[str, Any], first_built: list[str]) -> None:
     """Keep a successful whole build's SQL for the next build to replay
-    (orchestration/dbt_replay.py)."""
+    (orchestration/dbt_replay.py). A warehouse's first build created its
+    incremental facts whole: the plan takes their incremental form instead,
+    which dbt runs once more for (a merge of nothing: transform_state holds
+    this build's landing), so that the next build merges only the days it
+    lands, where a replay of the creation would rebuild the whole history."""
     target = dbt_target_path(settings)
+    started = time.perf_counter()
     try:
         plan = dbt_replay.record(target / "dbt.log", run_results, manifest)
+        if first_built:
+            plan = plan.with_statements_of(_incremental_form(dbt, settings, manifest, first_built))
     except (dbt_replay.ReplayRefused, OSError, ValueError, KeyError) as why:
         context.log.warning(f"the next dbt build starts dbt again: this build's SQL was not recorded ({why})")
         return
-    if first_built:
-        plan = plan.creating_whole({uid: manifest["nodes"][uid]["relation_name"] for uid in first_built})
-    _save_plan(plan, database, settings, manifest)
-
-
-def _save_plan(plan: dbt_replay.ReplayPlan, database: BuildDatabase, settings: Settings, manifest: dict[str, Any]) -> None:
-    """Saved under the catalog the build leaves: the one the next build starts from."""
     with database.get_connection() as con:
         plan.fingerprint = dbt_replay.fingerprint(con, DBT_PROJECT_DIR, dbt_build_args(), dbt_environment(settings), manifest)
-    plan.save(dbt_target_path(settings) / REPLAY_PLAN)
-
-
-def _record_incremental_form(context: dg.AssetExecutionContext, dbt: DbtCliResource, database: BuildDatabase,
-                             settings: Settings, plan: dbt_replay.ReplayPlan, manifest: dict[str, Any]) -> None:
-    """After the first replay of a first build's plan: the plan takes the
-    incremental form of the models it created whole, so that later builds
-    merge only the landed days."""
-    database.release()  # the file is dbt's (another process) until it ends
-    models, started = ", ".join(plan.created_whole), time.perf_counter()
-    try:
-        plan = plan.with_statements_of(_incremental_form(dbt, settings, manifest, plan.created_whole))
-    except (dbt_replay.ReplayRefused, OSError, ValueError, KeyError) as why:
-        context.log.warning(f"the next dbt build replays {models} whole again: their incremental SQL was not recorded ({why})")
-        return
-    _save_plan(plan, database, settings, manifest)
-    context.log.info(f"recorded the incremental SQL of {models} for the next builds in {time.perf_counter() - started:.1f}s")
+    plan.save(target / REPLAY_PLAN)
+    if first_built:
+        context.log.info(f"recorded the incremental SQL of {', '.join(first_built)} for the next builds "
+                         f"in {time.perf_counter() - started:.1f}s")
 
 
 def _absent_incremental_models(con: duckdb.DuckDBPyConnection, manifest: dict[str, Any]) -> list[str]:
@@ -394,7 +379,7 @@ def _incremental_form(dbt: DbtCliResource, settings: Settings, manifest: dict[st
                       models: list[str]) -> dbt_replay.ReplayPlan:
     """The SQL of these incremental models once they exist, which a warehouse's
     first build did not run (it created them whole): dbt runs them again, on
-    the relations the build just made or replayed. Nothing has landed since
+    the relations the build just made. Nothing has landed since
     (transform_state holds its landing), so they merge no day: the data stays."""
     folder = dbt_target_path(settings) / INCREMENTAL_FORM
     shutil.rmtree(folder, ignore_errors=True)

@@ -120,24 +120,17 @@ def test_recording_keeps_this_invocations_statements_in_order_without_transactio
     assert ReplayPlan.load(tmp_path / "plan.json") == plan
 
 
-def test_a_first_builds_plan_replays_its_incremental_facts_whole_then_takes_their_incremental_form(con):
-    """A warehouse's first build creates an incremental fact whole. Its plan,
-    replayed on the catalog that build left, drops the fact and creates it
-    whole again; then it takes the fact's merge, where the creation was."""
+def test_a_first_builds_plan_takes_its_incremental_facts_merge_where_their_creation_was(con):
+    """A warehouse's first build creates an incremental fact whole; its plan
+    takes the fact's merge (dbt's run of it once it exists) in the creation's
+    place, so that the next build, replaying it, merges only the new days."""
     fact, weekly = "model.socialmart.fact", "model.socialmart.weekly"
     first_build = plan_of(
         BUILD[0],
         Statement(fact, "model", "create table fact as select day, clicks from daily"),
         Statement(weekly, "model", "create or replace view weekly as select sum(clicks) as clicks from fact"),
         BUILD[1],
-    ).creating_whole({fact: "fact"})
-    assert first_build.created_whole == [fact]
-    assert [s.sql for s in first_build.statements[1:3]] == ["drop table if exists fact", "create table fact as select day, clicks from daily"]
-
-    con.execute("CREATE TABLE fact AS SELECT day, clicks FROM raw WHERE false")  # what the first build left
-    replay(con, first_build)
-    assert con.execute("SELECT clicks FROM weekly").fetchone() == (8,)
-
+    )
     incremental_form = ReplayPlan("", "inv-2", "", [
         Statement("", "", "select 'dbt listing the catalog'"),
         Statement(fact, "model", "delete from fact where day in (select day from daily)"),
@@ -145,13 +138,15 @@ def test_a_first_builds_plan_replays_its_incremental_facts_whole_then_takes_thei
     ], severities={}, models=[fact])
     plan = first_build.with_statements_of(incremental_form)
     assert [s.sql for s in plan.statements] == [
-        BUILD[0].sql, *[s.sql for s in incremental_form.statements[1:]], first_build.statements[3].sql, BUILD[1].sql]
-    assert (plan.models, plan.severities, plan.invocation_id, plan.created_whole) == (
-        first_build.models, first_build.severities, "inv-1", [])
+        BUILD[0].sql, *[s.sql for s in incremental_form.statements[1:]], first_build.statements[2].sql, BUILD[1].sql]
+    assert (plan.models, plan.severities, plan.invocation_id) == (first_build.models, first_build.severities, "inv-1")
 
+    # What the first build left: the fact holds the day it created it with.
+    con.execute("CREATE TABLE fact AS SELECT day, clicks FROM raw")
     con.execute("INSERT INTO raw VALUES (DATE '2026-12-03', 8)")
     replay(con, plan)
     assert con.execute("SELECT clicks FROM weekly").fetchone() == (16,)
+    assert con.execute("SELECT count(*) FROM fact").fetchone() == (3,)  # merged: no day twice
 
     with pytest.raises(ReplayRefused, match="no SQL for model.socialmart.other"):
         first_build.with_statements_of(ReplayPlan("", "", "", [Statement("model.socialmart.other", "model", "select 1")],
