@@ -7,6 +7,17 @@ holding the old file open keeps reading the old inode; a new connection sees
 the new file. Nobody ever sees a half-written warehouse, and a failure before
 the rename leaves the published file byte-identical.
 
+The new file starts as a byte copy of the last publish, and only what
+differs is written into it: in a daily mart (one with `date_day`), the days
+whose rows differ from the build's (count and a sum of row hashes per day);
+the other marts and `meta` whole. A night at 50M rows of history copies the
+file and rewrites a few days instead of writing every row again. The copy
+is used only when it is exactly what a publish leaves (`_not_patchable`):
+anything a writer added (a view, a macro, a comment, another schema), another
+storage version, or a file that is mostly free space makes the publish write
+a new file, every mart whole. Either way the swapped file holds the build's
+marts row for row, and nothing else.
+
 What else stands between the audited marts and BI:
 - A symlinked `marketing.duckdb` is published through: the link's target is
   replaced (staged in the target's directory), the link stays.
@@ -36,13 +47,14 @@ import fcntl
 import logging
 import os
 import re
+import shutil
 import signal
 import struct
 import threading
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
@@ -54,6 +66,17 @@ from orchestration.warehouse_lock import process_alive
 log = logging.getLogger("socialmart.publish")
 
 PUBLISHED_SCHEMAS = ("marts",)
+# What `publish` writes into the schema `meta`, besides the published schemas.
+META_TABLES = ("publish_info", "check_results", "sync_state")
+# The oldest storage format that holds the marts: BI drivers bundle DuckDB
+# releases older than ours (Metabase, Superset, ODBC/JDBC).
+PUBLISHED_STORAGE = "v1.0.0"
+# A copy of the last publish whose blocks are more than this share free (the
+# space of rewritten days, reused by later writes but never given back), and
+# at least this many bytes, is not patched: the publish writes a new, compact
+# file instead. (A small file is cheap to copy, free space and all.)
+MAX_FREE_SHARE = 0.25
+MIN_FREE_BYTES = 64 * 2**20
 # The check recorded on every daily mart before its publish.
 HISTORY_CHECK = "history_kept"
 # `.marketing.duckdb.<pid>-<hex>.tmp`: the pid tells a live publish from a killed one.
@@ -69,6 +92,19 @@ class Published:
     path: Path
     tables: dict[str, int]
     published_at: dt.datetime
+    # Why the publish wrote a new file, every mart whole; None when it patched a copy of the last publish.
+    written_new_because: str | None = None
+    # When patched: each daily mart kept from the last publish -> how many of its days were rewritten.
+    days_rewritten: dict[str, int] = field(default_factory=dict)
+
+    def describe(self) -> str:
+        """One line for the run's log: what was written, and how."""
+        line = f"{len(self.tables)} tables to {self.path}"
+        if self.written_new_because is not None:
+            return f"{line} (written whole: {self.written_new_because})"
+        changed = sum(1 for days in self.days_rewritten.values() if days)
+        return (f"{line} (the last publish, patched: {sum(self.days_rewritten.values())} day(s) rewritten in {changed} "
+                f"of {len(self.days_rewritten)} daily marts, {len(self.tables) - len(self.days_rewritten)} other marts whole)")
 
 
 def sql_string(value: str) -> str:
@@ -139,27 +175,18 @@ def remove_stale_staging(target: Path) -> list[Path]:
 
 
 def publish(con: duckdb.DuckDBPyConnection, published_db: Path, run_id: str | None = None) -> Published:
-    """Copy every table of the published schemas from the build connection to a new file, then swap."""
+    """Write every table of the published schemas from the build connection into a copy of the last
+    publish (only what differs) or a new file (everything), then swap it in."""
     published_db.parent.mkdir(parents=True, exist_ok=True)
     guard_published_file(published_db)
     destination = published_target(published_db)
     staging = destination.with_name(f".{destination.name}.{os.getpid()}-{uuid.uuid4().hex}.tmp")
     published_at = dt.datetime.now(dt.UTC)
-    tables: dict[str, int] = {}
     alias = "publishing"
-    # The oldest storage format that holds the marts: BI drivers bundle
-    # DuckDB releases older than ours (Metabase, Superset, ODBC/JDBC).
-    con.execute(f"ATTACH {sql_string(str(staging))} AS {alias} (STORAGE_VERSION 'v1.0.0')")
     try:
-        for schema in PUBLISHED_SCHEMAS:
-            con.execute(f"CREATE SCHEMA IF NOT EXISTS {alias}.{quote(schema)}")
-            names = [r[0] for r in con.execute(
-                "SELECT table_name FROM information_schema.tables WHERE table_catalog = current_database() "
-                "AND table_schema = ? AND table_type = 'BASE TABLE' ORDER BY table_name", [schema]).fetchall()]
-            for name in names:
-                target = f"{alias}.{quote(schema)}.{quote(name)}"
-                con.execute(f"CREATE TABLE {target} AS SELECT * FROM {quote(schema)}.{quote(name)}")
-                tables[f"{schema}.{name}"] = con.execute(f"SELECT count(*) FROM {target}").fetchone()[0]
+        written_new_because = _attach_staging(con, destination, staging, alias)
+        tables, days_rewritten = _write_marts(con, alias, patch=written_new_because is None)
+        con.execute(f"DROP SCHEMA IF EXISTS {alias}.meta CASCADE")
         con.execute(f"CREATE SCHEMA {alias}.meta")
         con.execute(
             f"CREATE TABLE {alias}.meta.publish_info AS SELECT ?::TIMESTAMPTZ AS published_at, ? AS run_id, ? AS tables",
@@ -194,7 +221,155 @@ def publish(con: duckdb.DuckDBPyConnection, published_db: Path, run_id: str | No
             staging.unlink(missing_ok=True)
             Path(f"{staging}.wal").unlink(missing_ok=True)
         raise
-    return Published(destination, tables, published_at)
+    return Published(destination, tables, published_at, written_new_because, days_rewritten)
+
+
+def _attach_staging(con: duckdb.DuckDBPyConnection, destination: Path, staging: Path, alias: str) -> str | None:
+    """Attach the file this publish writes as `alias`: a copy of the last publish when it can be patched
+    (returns None), else a new file (returns why the copy could not be used)."""
+    why = _copy_last_publish(destination, staging)
+    if why is None:
+        try:
+            con.execute(f"ATTACH {sql_string(str(staging))} AS {alias} (STORAGE_VERSION '{PUBLISHED_STORAGE}')")
+            why = _not_patchable(con, alias)
+        except duckdb.Error as exc:
+            why = f"the last publish does not open as a DuckDB file of storage version {PUBLISHED_STORAGE}: {exc}"
+        if why is not None:
+            con.execute(f"DETACH DATABASE IF EXISTS {alias}")
+            staging.unlink(missing_ok=True)
+            Path(f"{staging}.wal").unlink(missing_ok=True)
+    if why is not None:
+        con.execute(f"ATTACH {sql_string(str(staging))} AS {alias} (STORAGE_VERSION '{PUBLISHED_STORAGE}')")
+    return why
+
+
+def _copy_last_publish(destination: Path, staging: Path) -> str | None:
+    """Copy the published file's bytes to `staging`; returns why there is no usable copy, or None."""
+    if not destination.exists():
+        return "there is no published file yet"
+    before = destination.stat()
+    _copy_file(destination, staging)
+    after = destination.stat()
+    changed = (before.st_ino, before.st_size, before.st_mtime_ns) != (after.st_ino, after.st_size, after.st_mtime_ns)
+    if changed or writer_pid(destination) is not None:
+        staging.unlink(missing_ok=True)
+        return "the published file changed while it was copied"
+    return None
+
+
+def _copy_file(source: Path, target: Path) -> None:
+    shutil.copyfile(source, target)
+
+
+def _not_patchable(con: duckdb.DuckDBPyConnection, alias: str) -> str | None:
+    """Why the attached copy of the last publish must not be patched, or None: it must have the published storage
+    version, be mostly live data, and hold nothing but what a publish writes (`_unpublished_objects`)."""
+    version = con.execute("SELECT tags['storage_version'] FROM duckdb_databases() WHERE database_name = ?",
+                          [alias]).fetchone()[0]
+    if version != f"{PUBLISHED_STORAGE}+":
+        return f"the last publish has storage version {version}, not {PUBLISHED_STORAGE}+"
+    total, free, block_size = con.execute(
+        "SELECT total_blocks, free_blocks, block_size FROM pragma_database_size() WHERE database_name = ?", [alias]).fetchone()
+    if free > MAX_FREE_SHARE * total and free * block_size >= MIN_FREE_BYTES:
+        return f"{free} of the last publish's {total} blocks are free space: a new file is compact"
+    foreign = _unpublished_objects(con, alias)
+    if foreign:
+        more = f" and {len(foreign) - 5} more" if len(foreign) > 5 else ""
+        return f"the last publish holds what no publish writes: {', '.join(foreign[:5])}{more}"
+    return None
+
+
+def _unpublished_objects(con: duckdb.DuckDBPyConnection, alias: str) -> list[str]:
+    """Everything in catalog `alias` that `publish` does not create: a publish creates the schemas of
+    PUBLISHED_SCHEMAS and `meta`, and in them plain tables (CREATE TABLE AS: no constraint, default,
+    comment or index), `meta`'s being META_TABLES. A writer's additions make the copy unusable."""
+    schemas = ", ".join(sql_string(s) for s in (*PUBLISHED_SCHEMAS, "meta"))
+    meta_tables = ", ".join(sql_string(t) for t in META_TABLES)
+    queries = {
+        "schema": f"""SELECT schema_name FROM duckdb_schemas() WHERE database_name = $db
+                      AND ((NOT internal AND schema_name NOT IN ({schemas})) OR comment IS NOT NULL)""",
+        "table": f"""SELECT schema_name || '.' || table_name FROM duckdb_tables() WHERE database_name = $db
+                     AND (schema_name NOT IN ({schemas}) OR (schema_name = 'meta' AND table_name NOT IN ({meta_tables}))
+                          OR comment IS NOT NULL OR temporary)""",
+        "column": """SELECT schema_name || '.' || table_name || '.' || column_name FROM duckdb_columns()
+                     WHERE database_name = $db
+                     AND (comment IS NOT NULL OR column_default IS NOT NULL OR NOT is_nullable OR is_generated)""",
+        "constraint": """SELECT schema_name || '.' || table_name || ' ' || constraint_type FROM duckdb_constraints()
+                         WHERE database_name = $db""",
+        "index": "SELECT schema_name || '.' || index_name FROM duckdb_indexes() WHERE database_name = $db",
+        "view": "SELECT schema_name || '.' || view_name FROM duckdb_views() WHERE database_name = $db AND NOT internal",
+        "macro": """SELECT DISTINCT schema_name || '.' || function_name FROM duckdb_functions()
+                    WHERE database_name = $db AND NOT internal""",
+        "sequence": "SELECT schema_name || '.' || sequence_name FROM duckdb_sequences() WHERE database_name = $db",
+        "type": "SELECT schema_name || '.' || type_name FROM duckdb_types() WHERE database_name = $db AND NOT internal",
+    }
+    return [f"{kind} {name}" for kind, query in queries.items()
+            for (name,) in con.execute(query + " ORDER BY 1", {"db": alias}).fetchall()]
+
+
+def _write_marts(con: duckdb.DuckDBPyConnection, alias: str, patch: bool) -> tuple[dict[str, int], dict[str, int]]:
+    """Write the build's published schemas into catalog `alias`. Patching a copy of the last publish, a daily
+    mart with the same columns keeps its days whose rows are the build's and rewrites the others; every
+    other table is written whole, and tables the build no longer has are dropped.
+    Returns (rows per table, days rewritten per patched daily mart)."""
+    tables: dict[str, int] = {}
+    days_rewritten: dict[str, int] = {}
+    for schema in PUBLISHED_SCHEMAS:
+        con.execute(f"CREATE SCHEMA IF NOT EXISTS {alias}.{quote(schema)}")
+        built = _columns(con, con.execute("SELECT current_database()").fetchone()[0], schema)
+        published = _columns(con, alias, schema) if patch else {}
+        for name in sorted(published.keys() - built.keys()):
+            con.execute(f"DROP TABLE {alias}.{quote(schema)}.{quote(name)}")
+        for name, columns in sorted(built.items()):
+            source = f"{quote(schema)}.{quote(name)}"
+            target = f"{alias}.{quote(schema)}.{quote(name)}"
+            if published.get(name) == columns and "date_day" in (column for column, _ in columns):
+                days_rewritten[f"{schema}.{name}"] = _rewrite_changed_days(con, source, target)
+            else:
+                con.execute(f"DROP TABLE IF EXISTS {target}")
+                con.execute(f"CREATE TABLE {target} AS SELECT * FROM {source}")
+            tables[f"{schema}.{name}"] = con.execute(f"SELECT count(*) FROM {target}").fetchone()[0]
+    return tables, days_rewritten
+
+
+def _columns(con: duckdb.DuckDBPyConnection, catalog: str, schema: str) -> dict[str, list[tuple[str, str]]]:
+    """table -> its (column, type) in order, for the base tables of `catalog`.`schema`."""
+    tables: dict[str, list[tuple[str, str]]] = {}
+    for table, column, data_type in con.execute(
+        """SELECT c.table_name, c.column_name, c.data_type FROM duckdb_columns() c
+           JOIN duckdb_tables() t USING (database_name, schema_name, table_name)
+           WHERE c.database_name = ? AND c.schema_name = ? ORDER BY c.table_name, c.column_index""",
+        [catalog, schema],
+    ).fetchall():
+        tables.setdefault(table, []).append((column, data_type))
+    return tables
+
+
+def _rewrite_changed_days(con: duckdb.DuckDBPyConnection, source: str, target: str) -> int:
+    """Make daily table `target` hold `source`'s rows, rewriting only the days (`date_day`, NULL being one)
+    whose row count or sum of row hashes differ. Returns how many days were rewritten.
+
+    The sum (not an XOR) of 64-bit row hashes counts a duplicated row; any edit of a value, a NULL for
+    a 0 included, changes it. It guards against edits and mistakes, not a forger of hash collisions."""
+    def fingerprints(table: str) -> str:
+        return f"SELECT date_day, count(*) AS n, sum(hash(*COLUMNS(*))::HUGEINT) AS h FROM {table} GROUP BY date_day"
+
+    changed = "publish_changed_days"
+    con.execute(f"""CREATE OR REPLACE TEMP TABLE {changed} AS
+                    SELECT coalesce(built.date_day, published.date_day) AS date_day
+                    FROM ({fingerprints(source)}) built FULL JOIN ({fingerprints(target)}) published
+                      ON built.date_day IS NOT DISTINCT FROM published.date_day
+                    WHERE built.n IS DISTINCT FROM published.n OR built.h IS DISTINCT FROM published.h""")
+    try:
+        days = con.execute(f"SELECT count(*) FROM {changed}").fetchone()[0]
+        if days:
+            on_changed_day = (f"(date_day IN (SELECT date_day FROM {changed}) "
+                              f"OR (date_day IS NULL AND EXISTS (SELECT 1 FROM {changed} WHERE date_day IS NULL)))")
+            con.execute(f"DELETE FROM {target} WHERE {on_changed_day}")
+            con.execute(f"INSERT INTO {target} SELECT * FROM {source} WHERE {on_changed_day}")
+        return days
+    finally:
+        con.execute(f"DROP TABLE {changed}")
 
 
 def _fsync(path: Path) -> None:

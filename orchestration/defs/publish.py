@@ -46,7 +46,7 @@ def publish_asset(settings: Settings, marts: list[dg.AssetKey]) -> dg.AssetsDefi
             if shrunk:
                 raise dg.Failure("not publishing: published history would be lost:\n" + "\n".join(r.summary_line() for r in shrunk))
             result = publish_marts(con, settings.published_db, context.run.run_id)
-        line = f"publish: {len(result.tables)} tables to {result.path}"
+        line = f"publish: {result.describe()}"
         context.log.info(line)
         progress.steps.info(line)
         return dg.MaterializeResult(

@@ -40,8 +40,10 @@ READER = textwrap.dedent("""
 
 
 def build(con: duckdb.DuckDBPyConnection, version: int) -> None:
+    """A daily mart: after the first, each publish patches a copy of the last one, rewriting every day."""
     con.execute("CREATE SCHEMA IF NOT EXISTS marts")
-    con.execute(f"CREATE OR REPLACE TABLE marts.fct_x AS SELECT i AS id, i * {version} AS amount, {version} AS version FROM range(20000) t(i)")
+    con.execute(f"""CREATE OR REPLACE TABLE marts.fct_x AS SELECT DATE '2025-03-01' + (i % 50)::INTEGER AS date_day,
+                    i AS id, i * {version} AS amount, {version} AS version FROM range(20000) t(i)""")
 
 
 def test_readers_see_whole_states_during_20_publishes(tmp_path):
@@ -54,7 +56,7 @@ def test_readers_see_whole_states_during_20_publishes(tmp_path):
     try:
         for i in range(20):
             build(con, 2 + i % 2)
-            publish(con, published)
+            assert publish(con, published).days_rewritten == {"marts.fct_x": 50}
     finally:
         stop.touch()
         out, _ = reader.communicate(timeout=120)
