@@ -8,9 +8,13 @@ the new file. Nobody ever sees a half-written warehouse, and a failure before
 the rename leaves the published file byte-identical.
 
 The new file starts as a byte copy of the last publish, and only what
-differs is written into it: in a daily mart (one with `date_day`), the days
-whose rows differ from the build's (count and a sum of row hashes per day);
-the other marts and `meta` whole. A night at 50M rows of history copies the
+differs is written into it: in a daily mart (one with a DATE `date_day`),
+the days whose rows differ from the build's (count and a sum of row hashes
+per day); the other marts and `meta` whole. The day fingerprints of what it
+published are recorded in the build database with the published file's
+identity (inode, size, mtime, ctime): while the file is still that inode,
+unmodified, the next publish compares with the record instead of reading
+every row of the copy. A night at 50M rows of history copies the
 file and rewrites a few days instead of writing every row again. The copy
 is used only when it is exactly what a publish leaves (`_not_patchable`):
 anything a writer added (a view, a macro, a comment, another schema), another
@@ -77,6 +81,12 @@ PUBLISHED_STORAGE = "v1.0.0"
 # file instead. (A small file is cheap to copy, free space and all.)
 MAX_FREE_SHARE = 0.25
 MIN_FREE_BYTES = 64 * 2**20
+# In the build database: the day fingerprints of the daily marts as the last
+# publish wrote them, and that file's identity right after its swap.
+PUBLISHED_DAYS = f"{STATE_SCHEMA}.published_days"
+PUBLISHED_FILE = f"{STATE_SCHEMA}.published_file"
+# Temporary: this publish's day fingerprints of the build's daily marts.
+BUILT_DAYS = "publish_built_days"
 # The check recorded on every daily mart before its publish.
 HISTORY_CHECK = "history_kept"
 # `.marketing.duckdb.<pid>-<hex>.tmp`: the pid tells a live publish from a killed one.
@@ -96,6 +106,9 @@ class Published:
     written_new_because: str | None = None
     # When patched: each daily mart kept from the last publish -> how many of its days were rewritten.
     days_rewritten: dict[str, int] = field(default_factory=dict)
+    # When patched: were the days compared with the fingerprints recorded at the last publish (the file was
+    # untouched since), rather than with the copy's rows?
+    compared_with_record: bool = False
 
     def describe(self) -> str:
         """One line for the run's log: what was written, and how."""
@@ -183,9 +196,13 @@ def publish(con: duckdb.DuckDBPyConnection, published_db: Path, run_id: str | No
     staging = destination.with_name(f".{destination.name}.{os.getpid()}-{uuid.uuid4().hex}.tmp")
     published_at = dt.datetime.now(dt.UTC)
     alias = "publishing"
+    _ensure_published_record(con)
+    identity = _identity(destination)
+    recorded = identity is not None and identity == _recorded_identity(con, destination)
     try:
-        written_new_because = _attach_staging(con, destination, staging, alias)
-        tables, days_rewritten = _write_marts(con, alias, patch=written_new_because is None)
+        written_new_because = _attach_staging(con, destination, staging, alias, identity)
+        patch = written_new_because is None
+        tables, days_rewritten = _write_marts(con, alias, patch, recorded=patch and recorded)
         con.execute(f"DROP SCHEMA IF EXISTS {alias}.meta CASCADE")
         con.execute(f"CREATE SCHEMA {alias}.meta")
         con.execute(
@@ -212,8 +229,11 @@ def publish(con: duckdb.DuckDBPyConnection, published_db: Path, run_id: str | No
         # A .wal that appeared since the guard would be replayed onto the new file.
         for wal in wal_files(published_db):
             wal.unlink(missing_ok=True)
+        # Whatever happens from here, the record must not vouch for a file it does not describe.
+        con.execute(f"DELETE FROM {PUBLISHED_FILE}")
         os.replace(staging, destination)
         _fsync(destination.parent)
+        _record_published(con, destination)
     except BaseException:
         try:
             con.execute(f"DETACH DATABASE IF EXISTS {alias}")
@@ -221,13 +241,52 @@ def publish(con: duckdb.DuckDBPyConnection, published_db: Path, run_id: str | No
             staging.unlink(missing_ok=True)
             Path(f"{staging}.wal").unlink(missing_ok=True)
         raise
-    return Published(destination, tables, published_at, written_new_because, days_rewritten)
+    finally:
+        con.execute(f"DROP TABLE IF EXISTS temp.main.{BUILT_DAYS}")
+    return Published(destination, tables, published_at, written_new_because, days_rewritten, patch and recorded)
 
 
-def _attach_staging(con: duckdb.DuckDBPyConnection, destination: Path, staging: Path, alias: str) -> str | None:
+def _identity(path: Path) -> tuple[int, int, int, int] | None:
+    """What changes when a file is replaced or written: inode, size, mtime and ctime (which no user can set)."""
+    try:
+        stat = path.stat()
+    except FileNotFoundError:
+        return None
+    return stat.st_ino, stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns
+
+
+def _ensure_published_record(con: duckdb.DuckDBPyConnection) -> None:
+    ensure_state_table(con)
+    con.execute(f"CREATE TABLE IF NOT EXISTS {PUBLISHED_DAYS} (mart VARCHAR, date_day DATE, n BIGINT, h HUGEINT)")
+    con.execute(f"""CREATE TABLE IF NOT EXISTS {PUBLISHED_FILE} (
+                    path VARCHAR, inode UBIGINT, size UBIGINT, mtime_ns BIGINT, ctime_ns BIGINT)""")
+
+
+def _recorded_identity(con: duckdb.DuckDBPyConnection, destination: Path) -> tuple[int, int, int, int] | None:
+    row = con.execute(f"SELECT inode, size, mtime_ns, ctime_ns FROM {PUBLISHED_FILE} WHERE path = ?",
+                      [str(destination)]).fetchone()
+    return tuple(row) if row else None
+
+
+def _record_published(con: duckdb.DuckDBPyConnection, destination: Path) -> None:
+    """Record the fingerprints of what was just published, with the file's identity. The publish stands
+    without it: a failure here (a full disk) only makes the next publish read its copy's rows."""
+    try:
+        with transaction(con):
+            con.execute(f"DELETE FROM {PUBLISHED_DAYS}")
+            con.execute(f"INSERT INTO {PUBLISHED_DAYS} SELECT mart, date_day, n, h FROM {BUILT_DAYS}")
+            con.execute(f"INSERT INTO {PUBLISHED_FILE} VALUES (?, ?, ?, ?, ?)", [str(destination), *_identity(destination)])
+    except duckdb.Error as exc:
+        log.warning(f"published {destination}, but could not record its day fingerprints ({exc}): "
+                    f"the next publish compares with the rows of its copy instead")
+
+
+def _attach_staging(con: duckdb.DuckDBPyConnection, destination: Path, staging: Path, alias: str,
+                    identity: tuple[int, int, int, int] | None) -> str | None:
     """Attach the file this publish writes as `alias`: a copy of the last publish when it can be patched
-    (returns None), else a new file (returns why the copy could not be used)."""
-    why = _copy_last_publish(destination, staging)
+    (returns None), else a new file (returns why the copy could not be used). `identity`: the published
+    file's, taken before the copy."""
+    why = _copy_last_publish(destination, staging, identity)
     if why is None:
         try:
             con.execute(f"ATTACH {sql_string(str(staging))} AS {alias} (STORAGE_VERSION '{PUBLISHED_STORAGE}')")
@@ -243,15 +302,12 @@ def _attach_staging(con: duckdb.DuckDBPyConnection, destination: Path, staging: 
     return why
 
 
-def _copy_last_publish(destination: Path, staging: Path) -> str | None:
+def _copy_last_publish(destination: Path, staging: Path, identity: tuple[int, int, int, int] | None) -> str | None:
     """Copy the published file's bytes to `staging`; returns why there is no usable copy, or None."""
-    if not destination.exists():
+    if identity is None:
         return "there is no published file yet"
-    before = destination.stat()
     _copy_file(destination, staging)
-    after = destination.stat()
-    changed = (before.st_ino, before.st_size, before.st_mtime_ns) != (after.st_ino, after.st_size, after.st_mtime_ns)
-    if changed or writer_pid(destination) is not None:
+    if _identity(destination) != identity or writer_pid(destination) is not None:
         staging.unlink(missing_ok=True)
         return "the published file changed while it was copied"
     return None
@@ -307,13 +363,16 @@ def _unpublished_objects(con: duckdb.DuckDBPyConnection, alias: str) -> list[str
             for (name,) in con.execute(query + " ORDER BY 1", {"db": alias}).fetchall()]
 
 
-def _write_marts(con: duckdb.DuckDBPyConnection, alias: str, patch: bool) -> tuple[dict[str, int], dict[str, int]]:
+def _write_marts(con: duckdb.DuckDBPyConnection, alias: str, patch: bool,
+                 recorded: bool) -> tuple[dict[str, int], dict[str, int]]:
     """Write the build's published schemas into catalog `alias`. Patching a copy of the last publish, a daily
-    mart with the same columns keeps its days whose rows are the build's and rewrites the others; every
-    other table is written whole, and tables the build no longer has are dropped.
+    mart with the same columns keeps its days whose rows are the build's and rewrites the others (compared
+    with the recorded fingerprints when `recorded`, else with the copy's rows); every other table is written
+    whole, and tables the build no longer has are dropped. Every daily mart's fingerprints go to BUILT_DAYS.
     Returns (rows per table, days rewritten per patched daily mart)."""
     tables: dict[str, int] = {}
     days_rewritten: dict[str, int] = {}
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {BUILT_DAYS} (mart VARCHAR, date_day DATE, n BIGINT, h HUGEINT)")
     for schema in PUBLISHED_SCHEMAS:
         con.execute(f"CREATE SCHEMA IF NOT EXISTS {alias}.{quote(schema)}")
         built = _columns(con, con.execute("SELECT current_database()").fetchone()[0], schema)
@@ -321,10 +380,16 @@ def _write_marts(con: duckdb.DuckDBPyConnection, alias: str, patch: bool) -> tup
         for name in sorted(published.keys() - built.keys()):
             con.execute(f"DROP TABLE {alias}.{quote(schema)}.{quote(name)}")
         for name, columns in sorted(built.items()):
+            mart = f"{schema}.{name}"
             source = f"{quote(schema)}.{quote(name)}"
             target = f"{alias}.{quote(schema)}.{quote(name)}"
-            if published.get(name) == columns and "date_day" in (column for column, _ in columns):
-                days_rewritten[f"{schema}.{name}"] = _rewrite_changed_days(con, source, target)
+            daily = ("date_day", "DATE") in columns
+            if daily:
+                con.execute(f"INSERT INTO {BUILT_DAYS} SELECT ?, date_day, n, h FROM ({_fingerprints(source)})", [mart])
+            if daily and published.get(name) == columns:
+                recorded_days = f"SELECT date_day, n, h FROM {PUBLISHED_DAYS} WHERE mart = {sql_string(mart)}"
+                days_rewritten[mart] = _rewrite_changed_days(
+                    con, mart, source, target, recorded_days if recorded else _fingerprints(target))
             else:
                 con.execute(f"DROP TABLE IF EXISTS {target}")
                 con.execute(f"CREATE TABLE {target} AS SELECT * FROM {source}")
@@ -345,20 +410,22 @@ def _columns(con: duckdb.DuckDBPyConnection, catalog: str, schema: str) -> dict[
     return tables
 
 
-def _rewrite_changed_days(con: duckdb.DuckDBPyConnection, source: str, target: str) -> int:
+def _fingerprints(table: str) -> str:
+    """Per day of `table`: its row count and the sum of its rows' hashes. The sum (not an XOR) of 64-bit row
+    hashes counts a duplicated row; any edit of a value, a NULL for a 0 included, changes it. It guards
+    against edits and mistakes, not a forger of hash collisions."""
+    return f"SELECT date_day, count(*) AS n, sum(hash(*COLUMNS(*))::HUGEINT) AS h FROM {table} GROUP BY date_day"
+
+
+def _rewrite_changed_days(con: duckdb.DuckDBPyConnection, mart: str, source: str, target: str, published: str) -> int:
     """Make daily table `target` hold `source`'s rows, rewriting only the days (`date_day`, NULL being one)
-    whose row count or sum of row hashes differ. Returns how many days were rewritten.
-
-    The sum (not an XOR) of 64-bit row hashes counts a duplicated row; any edit of a value, a NULL for
-    a 0 included, changes it. It guards against edits and mistakes, not a forger of hash collisions."""
-    def fingerprints(table: str) -> str:
-        return f"SELECT date_day, count(*) AS n, sum(hash(*COLUMNS(*))::HUGEINT) AS h FROM {table} GROUP BY date_day"
-
+    whose fingerprints in BUILT_DAYS differ from those of query `published` (the copy's, or the record's).
+    Returns how many days were rewritten."""
     changed = "publish_changed_days"
     con.execute(f"""CREATE OR REPLACE TEMP TABLE {changed} AS
                     SELECT coalesce(built.date_day, published.date_day) AS date_day
-                    FROM ({fingerprints(source)}) built FULL JOIN ({fingerprints(target)}) published
-                      ON built.date_day IS NOT DISTINCT FROM published.date_day
+                    FROM (SELECT date_day, n, h FROM {BUILT_DAYS} WHERE mart = {sql_string(mart)}) built
+                    FULL JOIN ({published}) published ON built.date_day IS NOT DISTINCT FROM published.date_day
                     WHERE built.n IS DISTINCT FROM published.n OR built.h IS DISTINCT FROM published.h""")
     try:
         days = con.execute(f"SELECT count(*) FROM {changed}").fetchone()[0]

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import shutil
 from pathlib import Path
 
 import duckdb
@@ -81,7 +82,7 @@ def test_the_days_that_differ_are_rewritten_and_the_file_holds_the_build_row_for
     con.execute("CREATE TABLE marts.dim_new AS SELECT 1 AS id")
 
     second = publish(con, published, "run-2")
-    assert second.written_new_because is None
+    assert second.written_new_because is None and second.compared_with_record
     assert second.days_rewritten == {DAILY: 10 + 1 + 1 + 1 + 1 + 1 + 1}
     assert second.tables[DAILY] == 60 * 2 * 3 + 1 - 6 + 1 + 1 and second.tables["marts.dim_new"] == 1
     assert_holds_the_build(con, published)
@@ -94,6 +95,28 @@ def test_the_days_that_differ_are_rewritten_and_the_file_holds_the_build_row_for
     assert_holds_the_build(con, published)
     with duckdb.connect(str(published), read_only=True) as bi:
         assert bi.execute("SELECT run_id FROM meta.publish_info").fetchall() == [("run-3",)]
+
+
+def test_the_record_of_the_last_publish_is_trusted_only_while_the_file_is_untouched(tmp_path):
+    published = tmp_path / "marketing.duckdb"
+    con = duckdb.connect(str(tmp_path / "build.duckdb"))
+    build(con)
+    publish(con, published, "run-1")
+    backup = tmp_path / "backup.duckdb"
+    shutil.copy2(published, backup)  # an operator's backup, mtime kept
+    with duckdb.connect(str(published), read_only=True) as bi:  # BI reads it: that changes nothing
+        bi.execute(f"SELECT sum(spend) FROM {DAILY}").fetchall()
+    con.execute(f"UPDATE {DAILY} SET spend = spend + 1 WHERE date_day >= ?", [day(50)])
+    second = publish(con, published, "run-2")
+    assert second.compared_with_record and second.days_rewritten == {DAILY: 10}
+
+    # The backup restored over the published file, in place and with its mtime: the record describes
+    # run-2's file, and trusting it would keep run-1's ten days. The copy's rows are read instead.
+    shutil.copy2(backup, published)
+    third = publish(con, published, "run-3")
+    assert not third.compared_with_record and third.days_rewritten == {DAILY: 10}
+    assert_holds_the_build(con, published)
+    assert publish(con, published, "run-4").compared_with_record
 
 
 def test_a_daily_mart_whose_columns_changed_is_written_whole(tmp_path):
@@ -124,6 +147,7 @@ def test_edits_a_writer_checkpointed_into_the_published_file_do_not_survive_the_
         analyst.execute("DROP TABLE meta.check_results")
     result = publish(con, published, "run-2")
     assert result.written_new_because is None and result.days_rewritten == {DAILY: 2}
+    assert not result.compared_with_record  # the file was written since the record: its rows are read
     assert_holds_the_build(con, published)
     with duckdb.connect(str(published), read_only=True) as bi:
         assert bi.execute("SELECT count(*) FROM meta.check_results").fetchone()[0] == 0
