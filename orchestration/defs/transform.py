@@ -16,6 +16,7 @@ for a night).
 
 import datetime as dt
 import fcntl
+import hashlib
 import importlib.metadata
 import json
 import os
@@ -47,6 +48,8 @@ DBT_PROJECT_DIR = Path(__file__).resolve().parents[2] / "dbt_project"
 # The venv's dbt, whether or not the venv is on PATH (make runs .venv/bin/... directly).
 DBT_EXECUTABLE = Path(sys.executable).with_name("dbt")
 PARTIAL_PARSE = "partial_parse.msgpack"
+# The project's parses, one folder per configuration (`parse_folder`), the most recently used kept.
+PARSES_KEPT = 8
 
 
 class Translator(DagsterDbtTranslator):
@@ -142,47 +145,57 @@ def _parse_lock(project: DbtProject) -> Iterator[Path]:
         yield folder
 
 
-def seed_partial_parse(project: DbtProject, target: Path) -> None:
-    """A warehouse's first build starts from the project's partial parse
-    (`ensure_manifest`'s). dbt checks it as its own: the project's files,
-    vars, env vars and profile must match, else it parses in full as before.
-    dagster-dbt would copy the same file when the target has none, but
-    without the parse lock: a parse writing it meanwhile would hand dbt half
-    a file (which dbt then discards, parsing in full)."""
-    if (target / PARTIAL_PARSE).exists():
-        return
-    with _parse_lock(project) as folder:
-        if (folder / PARTIAL_PARSE).exists():
-            target.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(folder / PARTIAL_PARSE, target / PARTIAL_PARSE)
-
-
-def ensure_manifest(project: DbtProject, settings: Settings) -> Path:
-    """Parse the dbt project when its manifest is missing or older than its
-    files, or was parsed for another configuration (vars, environment: its
-    partial parse seeds new warehouses' first builds, `seed_partial_parse`)."""
-    manifest = Path(project.manifest_path)
+def parse_folder(project: DbtProject, settings: Settings) -> Path:
+    """Where the project is parsed for this configuration: what dbt's parse
+    depends on (vars, the environment but HOME) names the folder. Two
+    warehouses of different configurations (a memory limit, a reporting
+    currency) then keep a parse each, where one shared parse was redone
+    (about 16 s) every time the other ran."""
     environment = dbt_environment(settings)
     stamp = json.dumps({"vars": dbt_cli_vars(), "environment": {k: v for k, v in environment.items() if k != "HOME"}},
                        sort_keys=True)
-    with _parse_lock(project) as folder:
+    return Path(project.manifest_path).parent / "parses" / hashlib.sha256(stamp.encode()).hexdigest()[:16]
+
+
+def seed_partial_parse(project: DbtProject, settings: Settings, target: Path) -> None:
+    """A warehouse's first build starts from the project's partial parse for
+    its configuration (`ensure_manifest`'s). dbt checks it as its own: the
+    project's files, vars, env vars and profile must match, else it parses
+    in full as before. Copied under the parse lock: a parse writing it
+    meanwhile would hand dbt half a file (which dbt then discards, parsing
+    in full)."""
+    if (target / PARTIAL_PARSE).exists():
+        return
+    parsed = parse_folder(project, settings) / PARTIAL_PARSE
+    with _parse_lock(project):
+        if parsed.exists():
+            target.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(parsed, target / PARTIAL_PARSE)
+
+
+def ensure_manifest(project: DbtProject, settings: Settings) -> Path:
+    """The manifest of the project parsed for this configuration
+    (`parse_folder`): parsed when missing or older than the project's files."""
+    folder = parse_folder(project, settings)
+    manifest = folder / "manifest.json"
+    with _parse_lock(project) as target:
         sources = [p for p in DBT_PROJECT_DIR.rglob("*") if p.suffix in {".sql", ".yml", ".yaml", ".csv"}
                    and "target" not in p.parts and "logs" not in p.parts]
         newest = max(p.stat().st_mtime for p in sources)
-        parsed_for = folder / ".parsed_for.json"
-        if (manifest.exists() and manifest.stat().st_mtime >= newest
-                and parsed_for.exists() and parsed_for.read_text() == stamp):
+        if manifest.exists() and manifest.stat().st_mtime >= newest:
+            os.utime(folder)  # used: kept by the pruning below
             return manifest
         completed = subprocess.run(
             [str(DBT_EXECUTABLE), "parse", "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR), "--quiet",
-             *dbt_cli_vars()],
-            env={**os.environ, **environment},
+             "--target-path", str(folder), *dbt_cli_vars()],
+            env={**os.environ, **dbt_environment(settings)},
             capture_output=True, text=True,
         )
-        if completed.returncode == 0:
-            parsed_for.write_text(stamp)
-    if completed.returncode != 0:
-        raise RuntimeError(f"dbt parse failed:\n{completed.stdout}\n{completed.stderr}")
+        if completed.returncode != 0:
+            raise RuntimeError(f"dbt parse failed:\n{completed.stdout}\n{completed.stderr}")
+        parses = sorted((target / "parses").iterdir(), key=lambda path: path.stat().st_mtime, reverse=True)
+        for stale in parses[PARSES_KEPT:]:
+            shutil.rmtree(stale, ignore_errors=True)
     return manifest
 
 
@@ -234,7 +247,7 @@ def dbt_definitions(settings: Settings) -> tuple[dg.AssetsDefinition, DbtCliReso
         duckdb.release()  # the file is dbt's (another process) until it ends
         for old_log in target.glob("dbt.log*"):
             old_log.unlink()
-        seed_partial_parse(project, target)
+        seed_partial_parse(project, settings, target)
         with dbt_environment_set(settings):
             invocation = dbt.cli([*args, *RECORDED_LOG], context=context, raise_on_error=False, target_path=target)
         # dagster-dbt echoes every dbt log line on stdout (650 lines a build):
@@ -383,7 +396,7 @@ def _incremental_form(dbt: DbtCliResource, settings: Settings, manifest: dict[st
     (transform_state holds its landing), so they merge no day: the data stays."""
     folder = dbt_target_path(settings) / INCREMENTAL_FORM
     shutil.rmtree(folder, ignore_errors=True)
-    seed_partial_parse(dbt_project(), folder)
+    seed_partial_parse(dbt_project(), settings, folder)
     names = [manifest["nodes"][uid]["name"] for uid in models]
     with dbt_environment_set(settings):
         # One selector argument: dagster-dbt's own arguments follow ours.

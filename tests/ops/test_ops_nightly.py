@@ -30,6 +30,7 @@ from orchestration.defs.transform import (
     dbt_environment,
     dbt_project,
     dbt_target_path,
+    ensure_manifest,
 )
 from orchestration.instance import dagster_home
 from orchestration.run_tags import NIGHTLY_TAG
@@ -279,7 +280,7 @@ def test_an_unchanged_build_replays_dbts_sql_with_the_same_result(nightly_env, s
             assert pipeline.execute(BUILD_JOB), pipeline.outcome.failures
         return instance.get_latest_materialization_event(fact).asset_materialization.metadata
 
-    manifest = json.loads(Path(dbt_project().manifest_path).read_text())
+    manifest = json.loads(ensure_manifest(dbt_project(), settings).read_text())
 
     def catalog() -> str:
         with duckdb.connect(str(settings.build_db), read_only=True) as con:

@@ -62,7 +62,7 @@ def test_a_new_warehouses_first_parse_is_partial(tmp_path, monkeypatch):
     project = dbt_project()
     ensure_manifest(project, settings)
     target = tmp_path / "new" / "dbt_target"
-    seed_partial_parse(project, target)
+    seed_partial_parse(project, settings, target)
     done = subprocess.run(
         [str(Path(sys.executable).with_name("dbt")), "parse", "--project-dir", str(DBT_PROJECT), "--profiles-dir", str(DBT_PROJECT),
          "--target-path", str(target), "--log-path", str(tmp_path / "logs"), *dbt_cli_vars()],
@@ -71,3 +71,27 @@ def test_a_new_warehouses_first_parse_is_partial(tmp_path, monkeypatch):
     assert "Unable to do partial parsing" not in done.stdout
     perf = json.loads((target / "perf_info.json").read_text())
     assert perf["is_partial_parse_enabled"] and perf["parsed_path_count"] == 0
+
+
+def test_each_configuration_keeps_its_own_parse(tmp_path, monkeypatch):
+    """Two warehouses of different configurations (here a memory limit, which
+    dbt's profile reads) run by turns: each parses the project once, where a
+    shared parse was redone every time the other one ran."""
+    from orchestration.config import parse_settings
+    from orchestration.defs.transform import dbt_project, ensure_manifest, parse_folder
+
+    monkeypatch.setenv("TEST_TOKEN", "token-value")
+
+    def settings(name: str, memory_limit: str):
+        return parse_settings({"warehouse": {"dir": str(tmp_path / name), "memory_limit": memory_limit},
+                               "channels": {"meta_ads": {"access_token": "${TEST_TOKEN}", "accounts": ["act_1"]}}})
+
+    project = dbt_project()
+    small, large, small_again = settings("small", "2GiB"), settings("large", "5GiB"), settings("other", "2GiB")
+    assert parse_folder(project, small) != parse_folder(project, large)
+    assert parse_folder(project, small) == parse_folder(project, small_again)  # the warehouse itself is not in it
+    first = ensure_manifest(project, small)
+    parsed_at = first.stat().st_mtime_ns
+    second = ensure_manifest(project, large)
+    assert second != first and json.loads(second.read_text())["nodes"].keys() == json.loads(first.read_text())["nodes"].keys()
+    assert ensure_manifest(project, small_again) == first and first.stat().st_mtime_ns == parsed_at
