@@ -210,8 +210,7 @@ def publish(con: duckdb.DuckDBPyConnection, published_db: Path, run_id: str | No
             [published_at, run_id, ", ".join(f"{k}={v}" for k, v in tables.items())],
         )
         # What BI needs to judge the numbers: the checks of the run that
-        # cleared them, and the cursors as of this publish.
-        ensure_state_table(con)
+        # cleared them, and the cursors as of this publish (the state tables: `_ensure_published_record`).
         ensure_results_table(con)
         con.execute(
             f"CREATE TABLE {alias}.meta.check_results AS SELECT * FROM {STATE_SCHEMA}.check_results WHERE run_id = ?",
