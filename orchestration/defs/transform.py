@@ -226,20 +226,30 @@ def dbt_definitions(settings: Settings) -> tuple[dg.AssetsDefinition, DbtCliReso
             digest = dbt_replay.fingerprint(con, DBT_PROJECT_DIR, args, dbt_environment(settings), manifest_data) if whole else ""
             first_built = _absent_incremental_models(con, manifest_data) if whole else []
             plan = dbt_replay.ReplayPlan.load(plan_file) if whole else None
+            first_build = None
+            if whole and (plan is None or plan.fingerprint != digest):
+                # Another warehouse's first build on this very catalog, if the project keeps one.
+                first_build = dbt_replay.FirstBuild.load(FIRST_BUILDS, digest)
+                plan = first_build.plan if first_build else None
             replayed = None
             if plan is not None and plan.fingerprint == digest:
                 try:
-                    replayed = dbt_replay.replay(con, plan)
+                    replayed = dbt_replay.replay(
+                        con, plan, first=first_build.seed_statements() if first_build else None,
+                        before_commit=_leaves_the_catalog_of(first_build, settings, manifest_data) if first_build else None)
                 except dbt_replay.ReplayRefused as why:
                     context.log.info(f"dbt build not replayed ({why}); dbt builds instead")
                 else:
+                    if first_build:
+                        first_build.then.save(plan_file)
                     yield from _replayed_events(context, manifest_data, plan, replayed)
                     results = dbt_test_results(_replayed_run_results(replayed), nodes)
                     record_results(con, context.run.run_id, results)
                     record_built_through(con, landed_through)
+                    whose = ("the first build of another warehouse, of " if first_build else "the build of ") + plan.recorded_at[:19]
                     _report(context, f"dbt build replayed: {len(plan.models)} models, {len(replayed.tests)} tests "
-                                     f"({_outcome_counts(replayed)}) in {replayed.seconds:.1f}s; the SQL of the build of "
-                                     f"{plan.recorded_at[:19]} (project, versions and warehouse catalog unchanged)")
+                                     f"({_outcome_counts(replayed)}) in {replayed.seconds:.1f}s; the SQL of {whose} "
+                                     "(project, versions and warehouse catalog unchanged)")
         if replayed is not None:
             return
         # A failed or partial build leaves no plan: the next one starts dbt again.
@@ -270,7 +280,7 @@ def dbt_definitions(settings: Settings) -> tuple[dg.AssetsDefinition, DbtCliReso
             with duckdb.get_connection() as con:
                 record_built_through(con, landed_through)
             if whole:
-                _record_plan(context, dbt, duckdb, settings, run_results, manifest_data, first_built)
+                _record_plan(context, dbt, duckdb, settings, run_results, manifest_data, first_built, digest)
         else:
             errors = [f"{r['unique_id']}: {r.get('message') or r['status']}" for r in run_results.get("results", [])
                       if r["status"] == "error" and r["unique_id"] not in nodes]
@@ -352,31 +362,51 @@ REPLAY_PLAN = "replay_plan.json"
 RECORDED_LOG = ["--log-format-file", "json", "--log-level-file", "debug", "--log-file-max-bytes", "0"]
 # Where dbt runs the incremental facts again after a warehouse's first build.
 INCREMENTAL_FORM = "incremental_form"
+# The project's first builds, for its next new warehouses (dbt_replay.FirstBuild).
+FIRST_BUILDS = DBT_PROJECT_DIR / "target" / "first_builds"
 
 
 def _record_plan(context: dg.AssetExecutionContext, dbt: DbtCliResource, database: BuildDatabase, settings: Settings,
-                 run_results: dict[str, Any], manifest: dict[str, Any], first_built: list[str]) -> None:
+                 run_results: dict[str, Any], manifest: dict[str, Any], first_built: list[str], started_from: str) -> None:
     """Keep a successful whole build's SQL for the next build to replay
     (orchestration/dbt_replay.py). A warehouse's first build created its
     incremental facts whole: the plan takes their incremental form instead,
     which dbt runs once more for (a merge of nothing: transform_state holds
     this build's landing), so that the next build merges only the days it
-    lands, where a replay of the creation would rebuild the whole history."""
+    lands, where a replay of the creation would rebuild the whole history.
+    That first build is also kept for the project's next new warehouse
+    (`FirstBuild`), keyed by the catalog it `started_from`."""
     target = dbt_target_path(settings)
     started = time.perf_counter()
     try:
-        plan = dbt_replay.record(target / "dbt.log", run_results, manifest)
-        if first_built:
-            plan = plan.with_statements_of(_incremental_form(dbt, settings, manifest, first_built))
+        built = dbt_replay.record(target / "dbt.log", run_results, manifest)
+        plan = built.with_statements_of(_incremental_form(dbt, settings, manifest, first_built)) if first_built else built
     except (dbt_replay.ReplayRefused, OSError, ValueError, KeyError) as why:
         context.log.warning(f"the next dbt build starts dbt again: this build's SQL was not recorded ({why})")
         return
     with database.get_connection() as con:
         plan.fingerprint = dbt_replay.fingerprint(con, DBT_PROJECT_DIR, dbt_build_args(), dbt_environment(settings), manifest)
-    plan.save(target / REPLAY_PLAN)
+        plan.save(target / REPLAY_PLAN)
+        if first_built:
+            built.fingerprint = started_from
+            seeds = [(node["schema"], node["alias"]) for node in manifest["nodes"].values() if node["resource_type"] == "seed"]
+            try:
+                dbt_replay.FirstBuild(built, plan, seeds, dbt_replay.FirstBuild.folder_of(FIRST_BUILDS, started_from)).save(con)
+            except (OSError, duckdb.Error) as why:
+                context.log.warning(f"this first build was not kept for the project's next new warehouse ({why})")
     if first_built:
         context.log.info(f"recorded the incremental SQL of {', '.join(first_built)} for the next builds "
                          f"in {time.perf_counter() - started:.1f}s")
+
+
+def _leaves_the_catalog_of(first_build: dbt_replay.FirstBuild, settings: Settings, manifest: dict[str, Any]):
+    """A replayed first build's last check: the catalog it leaves is the one the
+    recorded build left (which its plan for the next build is keyed by)."""
+    def check(con: duckdb.DuckDBPyConnection) -> None:
+        left = dbt_replay.fingerprint(con, DBT_PROJECT_DIR, dbt_build_args(), dbt_environment(settings), manifest)
+        if left != first_build.then.fingerprint:
+            raise dbt_replay.ReplayRefused("the first build replayed from another warehouse left another catalog")
+    return check
 
 
 def _absent_incremental_models(con: duckdb.DuckDBPyConnection, manifest: dict[str, Any]) -> list[str]:

@@ -333,3 +333,66 @@ def test_an_unchanged_build_replays_dbts_sql_with_the_same_result(nightly_env, s
             con.execute("CREATE TABLE main.replay_probe (x INTEGER)")
         assert "replayed" not in build(instance), "a build on a changed catalog was replayed"
         assert ReplayPlan.load(plan_file).invocation_id != plan.invocation_id
+
+
+def test_a_new_warehouses_first_build_replays_another_ones_and_equals_dbts(nightly_env, tmp_path, monkeypatch):
+    """The first build of a new warehouse whose configuration and raw tables
+    are another's runs that warehouse's first build again without starting
+    dbt (orchestration/dbt_replay.py: FirstBuild). It builds what dbt builds,
+    and the warehouse keeps the plan its next build replays."""
+    import yaml
+
+    from orchestration.config import load_settings
+    from orchestration.defs import transform
+
+    store = tmp_path / "first_builds"
+    monkeypatch.setattr(transform, "FIRST_BUILDS", store)  # this test's builds only: the first one starts dbt
+    fact = dg.AssetKey(["marts", "fct_ad_performance_daily"])
+
+    def first_build(name: str):
+        """A new warehouse with the nightly warehouse's raw tables (nothing built yet), built once."""
+        config = yaml.safe_load(nightly_env.config.read_text())
+        config["warehouse"] = {"dir": str(tmp_path / name)}
+        path = tmp_path / f"{name}.yaml"
+        path.write_text(yaml.safe_dump(config))
+        settings = load_settings(path)
+        settings.warehouse_dir.mkdir()
+        shutil.copyfile(nightly_env.settings.build_db, settings.build_db)
+        with duckdb.connect(str(settings.build_db)) as con:
+            for schema, name, kind in con.execute(
+                    "SELECT schema_name, table_name, 'TABLE' FROM duckdb_tables() WHERE schema_name IN ('main', 'staging', 'intermediate', 'marts') "
+                    "UNION ALL SELECT schema_name, view_name, 'VIEW' FROM duckdb_views() "
+                    "WHERE NOT internal AND schema_name IN ('main', 'staging', 'intermediate', 'marts')").fetchall():
+                con.execute(f'DROP {kind} "{schema}"."{name}" CASCADE')
+            con.execute("DELETE FROM _socialmart.transform_state")
+        with Pipeline(settings, path, YESTERDAY, YESTERDAY, "build") as pipeline:
+            assert pipeline.execute(BUILD_JOB), pipeline.outcome.failures
+        with instance_of(settings) as instance:
+            return settings, path, instance.get_latest_materialization_event(fact).asset_materialization.metadata
+
+    by_dbt, _, built_by_dbt = first_build("by_dbt")
+    assert "replayed" not in built_by_dbt and len(list(store.iterdir())) == 1
+    replayed, replayed_config, built_by_replay = first_build("replayed")
+    assert "replayed" in built_by_replay, "the second new warehouse's first build started dbt"
+
+    with duckdb.connect(str(replayed.build_db), read_only=True) as con:
+        con.execute(f"ATTACH '{by_dbt.build_db}' AS by_dbt (READ_ONLY)")
+        relations = con.execute("SELECT table_schema, table_name FROM information_schema.tables WHERE table_catalog = 'build' "
+                                "AND table_schema IN ('main', 'staging', 'intermediate', 'marts') ORDER BY ALL").fetchall()
+        assert len(relations) > 60 and ("main", "ga4_source_channels") in relations  # the seeds too
+        for schema, name in relations:
+            # When each build first saw an attribute: the time of that build.
+            columns = "* EXCLUDE (changed_at)" if name == "int_ads__attribute_changes" else "*"
+            for a, b in (("build", "by_dbt"), ("by_dbt", "build")):
+                extra = con.execute(f'SELECT {columns} FROM {a}."{schema}"."{name}" EXCEPT ALL '
+                                    f'SELECT {columns} FROM {b}."{schema}"."{name}" LIMIT 3').fetchall()
+                assert extra == [], f"{schema}.{name}: rows only in the build {'replayed' if a == 'build' else 'by dbt'}: {extra}"
+
+    # It keeps the plan the recorded first build left, which its next build replays.
+    plan = ReplayPlan.load(dbt_target_path(replayed) / REPLAY_PLAN)
+    assert plan == ReplayPlan.load(dbt_target_path(by_dbt) / REPLAY_PLAN)
+    with Pipeline(replayed, replayed_config, YESTERDAY, YESTERDAY, "build") as pipeline:
+        assert pipeline.execute(BUILD_JOB), pipeline.outcome.failures
+    with instance_of(replayed) as instance:
+        again = instance.get_latest_materialization_event(fact).asset_materialization.metadata
+    assert f"the SQL of dbt build {plan.invocation_id}" in str(again["replayed"])

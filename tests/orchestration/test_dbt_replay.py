@@ -2,18 +2,30 @@
 replays, what stops a replay (and leaves the warehouse as it was), and what
 changes the fingerprint that decides whether a build may be replayed.
 
-The end-to-end case (a replayed night equals dbt's build of it) is
-tests/ops/test_ops_nightly.py::test_an_unchanged_build_replays_dbts_sql_with_the_same_result."""
+The end-to-end cases (a replayed night, and a new warehouse's first build
+replayed from another's, equal dbt's builds of them) are in
+tests/ops/test_ops_nightly.py."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
+import os
 from pathlib import Path
 
 import duckdb
 import pytest
 
-from orchestration.dbt_replay import ReplayPlan, ReplayRefused, Statement, fingerprint, record, replay
+from orchestration.dbt_replay import (
+    FIRST_BUILDS_KEPT,
+    FirstBuild,
+    ReplayPlan,
+    ReplayRefused,
+    Statement,
+    fingerprint,
+    record,
+    replay,
+)
 
 COMMENT = '/* {"app": "dbt", "node_id": "%s"} */\n'
 MODEL = "model.socialmart.daily"
@@ -153,6 +165,77 @@ def test_a_first_builds_plan_takes_its_incremental_facts_merge_where_their_creat
                                                   severities={}, models=["model.socialmart.other"]))
 
 
+# --------------------------------------------------------------------------- first builds, shared
+
+
+SEED_ROWS = [("ads", "cpc", "Paid Social"), ("mail", None, "Email \u2709 'quoted'")]
+
+
+def first_build_in(con, store: Path, before: str = "catalog-before") -> FirstBuild:
+    """A first build kept in `store`: it loaded a seed and built `daily` from raw and the seed."""
+    con.execute("CREATE TABLE channels (source VARCHAR, medium VARCHAR, channel VARCHAR)")
+    con.executemany("INSERT INTO channels VALUES (?, ?, ?)", SEED_ROWS)
+    plan = ReplayPlan(before, "inv-1", "2026-12-06T00:00:00", [
+        Statement(MODEL, "model", 'create or replace table "main"."daily" as '
+                                  "select day, clicks, (select count(*) from channels) as channels from raw"),
+        BUILD[1]], severities={TEST: "ERROR"}, models=[MODEL])
+    then = ReplayPlan("catalog-after", "inv-1", "2026-12-06T00:00:00", plan.statements, plan.severities, plan.models)
+    FirstBuild(plan, then, [("main", "channels")], FirstBuild.folder_of(store, before)).save(con)
+    return FirstBuild.load(store, before)
+
+
+def test_a_kept_first_build_loads_its_seeds_and_replays_on_a_new_warehouse(con, tmp_path):
+    store = tmp_path / "first_builds"
+    kept = first_build_in(con, store)
+    assert kept is not None and kept.then.fingerprint == "catalog-after"
+    with duckdb.connect(str(tmp_path / "new.duckdb")) as new:
+        new.execute("CREATE TABLE raw AS SELECT * FROM (VALUES (DATE '2026-12-01', 3)) t(day, clicks)")
+        replay(new, kept.plan, first=kept.seed_statements())
+        assert new.execute("SELECT * FROM channels ORDER BY source").fetchall() == SEED_ROWS
+        assert new.execute("SELECT column_name, data_type FROM information_schema.columns WHERE table_name = 'channels'"
+                           ).fetchall() == [("source", "VARCHAR"), ("medium", "VARCHAR"), ("channel", "VARCHAR")]
+        assert new.execute("SELECT day, clicks, channels FROM daily").fetchall() == [(dt.date(2026, 12, 1), 3, 2)]
+
+
+def test_a_first_build_that_leaves_another_catalog_is_rolled_back_seeds_and_all(con, tmp_path):
+    kept = first_build_in(con, tmp_path / "first_builds")
+
+    def leaves_another_catalog(_con) -> None:
+        raise ReplayRefused("the first build replayed from another warehouse left another catalog")
+
+    with duckdb.connect(str(tmp_path / "new.duckdb")) as new:
+        new.execute("CREATE TABLE raw AS SELECT * FROM (VALUES (DATE '2026-12-01', 3)) t(day, clicks)")
+        with pytest.raises(ReplayRefused, match="left another catalog"):
+            replay(new, kept.plan, first=kept.seed_statements(), before_commit=leaves_another_catalog)
+        assert new.execute("SELECT table_name FROM duckdb_tables() ORDER BY 1").fetchall() == [("raw",)]
+
+
+def test_no_kept_first_build_for_another_catalog_a_damaged_or_older_one(con, tmp_path):
+    store = tmp_path / "first_builds"
+    assert FirstBuild.load(store, "catalog-before") is None  # no store yet
+    first_build_in(con, store)
+    assert FirstBuild.load(store, "another-catalog") is None
+    kept = FirstBuild.folder_of(store, "catalog-before") / "plan.json"
+    data = json.loads(kept.read_text())
+    kept.write_text(json.dumps({**data, "format": 0}))
+    assert FirstBuild.load(store, "catalog-before") is None
+    kept.write_text("{half a fi")
+    assert FirstBuild.load(store, "catalog-before") is None
+
+
+def test_the_store_keeps_the_most_recently_used_first_builds(con, tmp_path):
+    store = tmp_path / "first_builds"
+    first_build_in(con, store, "catalog-0")
+    con.execute("DROP TABLE channels")
+    assert FirstBuild.load(store, "catalog-0") is not None  # used: the newest
+    for n in range(1, FIRST_BUILDS_KEPT + 1):
+        os.utime(FirstBuild.folder_of(store, "catalog-0"), (1e9 + n, 1e9 + n))  # ...until the next ones
+        first_build_in(con, store, f"catalog-{n}")
+        con.execute("DROP TABLE channels")
+    assert len(list(store.iterdir())) == FIRST_BUILDS_KEPT
+    assert FirstBuild.load(store, "catalog-0") is None and FirstBuild.load(store, f"catalog-{FIRST_BUILDS_KEPT}") is not None
+
+
 def test_a_log_without_the_tests_sql_records_nothing(tmp_path):
     log = tmp_path / "dbt.log"
     log.write_text(log_line("inv-3", BUILD[0].sql, MODEL) + "\n")
@@ -203,6 +286,7 @@ def test_the_fingerprint_follows_what_decides_dbts_sql_and_not_the_data(con, pro
     con.execute("CREATE TABLE _socialmart.publish_intent (run_id VARCHAR NOT NULL)")
     con.execute("CREATE TABLE raw_ads.spend__versions (day DATE)")
     assert digest() == first, "new rows, dbt's own output and tables no model reads decide nothing"
+    assert digest(environment={**env, "HOME": "/another/warehouse"}) == first, "the warehouse's directory decides nothing"
 
     changes = {
         "a var": lambda: digest(args=("build", "--vars", "{a: 1}")),

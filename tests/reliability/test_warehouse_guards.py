@@ -26,6 +26,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from orchestration.defs.transform import REPLAY_PLAN
 from orchestration.publish import published_run_id
 from orchestration.warehouse_lock import LOCK_NAME
 from sandbox import Fault
@@ -145,9 +146,9 @@ def test_one_run_per_warehouse_a_bi_writer_a_symlink_leftovers_and_the_host_time
     assert campaign_best_posts(module.published) == {module.best_post}
 
     # dbt's artifacts are under the warehouse (one folder, so that partial
-    # parsing survives from run to run); none in the checkout.
-    assert (module.warehouse / "dbt_target" / "run_results.json").exists()
-    assert (module.warehouse / "dbt_target" / "partial_parse.msgpack").exists()
+    # parsing survives from run to run, with the plan the next build
+    # replays); none in the checkout.
+    assert (module.warehouse / "dbt_target" / REPLAY_PLAN).exists()
     target = PROJECT / "dbt_project" / "target"
     assert not [p for p in target.glob("dbt_models-*") if p.stat().st_mtime >= began]
 
