@@ -54,13 +54,15 @@ unit test in a log would not be recorded: dbt compares its rows in Python.
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import importlib.metadata
 import json
 import os
 import shutil
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -297,6 +299,37 @@ def _test_outcome(unique_id: str, row: tuple[Any, ...], severity: str) -> TestOu
 
 FIRST_BUILD_PLAN = "plan.json"
 FIRST_BUILDS_KEPT = 8
+# How long a new warehouse waits for another's first build of its catalog
+# before it starts dbt itself (a 90-day first build takes about a minute).
+FIRST_BUILD_WAIT_SECONDS = 600
+
+
+@contextmanager
+def building_first(store: Path, fingerprint: str, on_wait: Callable[[], None],
+                   timeout: float = FIRST_BUILD_WAIT_SECONDS) -> Iterator[bool]:
+    """Held while dbt runs a first build on this catalog and it is recorded:
+    another new warehouse of the same catalog (test workers, warehouses set
+    up together) then waits for it, and replays it, instead of building the
+    same with dbt at the same time. Yields whether it waited (it then
+    finds the other's build, unless that one failed or the wait timed out)."""
+    store.mkdir(parents=True, exist_ok=True)
+    with open(store / f"{fingerprint[:32]}.lock", "w") as lock:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            on_wait()
+            deadline = time.monotonic() + timeout
+            while True:
+                time.sleep(0.5)
+                try:
+                    fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    break
+                except BlockingIOError:
+                    if time.monotonic() > deadline:
+                        break  # builds with dbt itself, unheld
+            yield True
+        else:
+            yield False
 
 
 @dataclass
@@ -338,10 +371,11 @@ class FirstBuild:
             scratch.rename(self.folder)
         except OSError:  # another process saved the same build meanwhile
             shutil.rmtree(scratch, ignore_errors=True)
-        kept = sorted((p for p in self.folder.parent.iterdir() if not p.name.endswith(".tmp")),
+        kept = sorted((p for p in self.folder.parent.iterdir() if p.is_dir() and not p.name.endswith(".tmp")),
                       key=lambda p: p.stat().st_mtime, reverse=True)
         for stale in kept[FIRST_BUILDS_KEPT:]:
             shutil.rmtree(stale, ignore_errors=True)
+            stale.with_suffix(".lock").unlink(missing_ok=True)
 
     @classmethod
     def folder_of(cls, store: Path, fingerprint: str) -> Path:

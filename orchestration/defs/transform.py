@@ -10,7 +10,8 @@ test's outcome is also recorded with the run's other checks.
 A build whose project and dbt versions are those of the last successful one,
 on the warehouse catalog that build left, runs that build's SQL again
 without starting dbt (orchestration/dbt_replay.py: about 1 s instead of 14
-for a night).
+for a night). So does a new warehouse's first build, from the first build
+another warehouse of the project ran on the same catalog (FIRST_BUILDS).
 """
 
 
@@ -25,7 +26,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from functools import cached_property
 from pathlib import Path
 from typing import Any
@@ -208,6 +209,11 @@ def dbt_definitions(settings: Settings) -> tuple[dg.AssetsDefinition, DbtCliReso
 
     @dbt_assets(manifest=manifest, project=project, dagster_dbt_translator=Translator(), name="dbt_models")
     def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, duckdb: BuildDatabase):
+        # Held from the start of a first build that dbt runs to the end of its recording (`building_first`).
+        with ExitStack() as first_build_held:
+            yield from build(context, dbt, duckdb, first_build_held)
+
+    def build(context: dg.AssetExecutionContext, dbt: DbtCliResource, duckdb: BuildDatabase, first_build_held: ExitStack):
         target = dbt_target_path(settings)
         plan_file = target / REPLAY_PLAN
         args = dbt_build_args()
@@ -230,6 +236,12 @@ def dbt_definitions(settings: Settings) -> tuple[dg.AssetsDefinition, DbtCliReso
             if whole and (plan is None or plan.fingerprint != digest):
                 # Another warehouse's first build on this very catalog, if the project keeps one.
                 first_build = dbt_replay.FirstBuild.load(FIRST_BUILDS, digest)
+                if first_build is None and first_built:
+                    # Or if another new warehouse is building it right now: its build, once recorded.
+                    waited = first_build_held.enter_context(dbt_replay.building_first(
+                        FIRST_BUILDS, digest, on_wait=lambda: _report(
+                            context, "dbt build: waiting for another new warehouse's first build of the same catalog")))
+                    first_build = dbt_replay.FirstBuild.load(FIRST_BUILDS, digest) if waited else None
                 plan = first_build.plan if first_build else None
             replayed = None
             if plan is not None and plan.fingerprint == digest:

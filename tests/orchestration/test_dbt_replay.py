@@ -11,6 +11,8 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import threading
+import time
 from pathlib import Path
 
 import duckdb
@@ -22,6 +24,7 @@ from orchestration.dbt_replay import (
     ReplayPlan,
     ReplayRefused,
     Statement,
+    building_first,
     fingerprint,
     record,
     replay,
@@ -234,6 +237,27 @@ def test_the_store_keeps_the_most_recently_used_first_builds(con, tmp_path):
         con.execute("DROP TABLE channels")
     assert len(list(store.iterdir())) == FIRST_BUILDS_KEPT
     assert FirstBuild.load(store, "catalog-0") is None and FirstBuild.load(store, f"catalog-{FIRST_BUILDS_KEPT}") is not None
+
+
+def test_a_first_build_under_way_is_waited_for_not_built_twice(tmp_path):
+    store, waits, events = tmp_path / "first_builds", [], []
+
+    def second_warehouse(timeout: float) -> None:
+        with building_first(store, "catalog-before", on_wait=lambda: waits.append(timeout), timeout=timeout) as waited:
+            events.append(("second holds", waited))
+
+    with building_first(store, "catalog-before", on_wait=lambda: waits.append("first")) as waited:
+        assert waited is False  # nobody else: this one builds
+        other = threading.Thread(target=second_warehouse, args=(60,))
+        other.start()
+        while not waits:
+            time.sleep(0.05)
+        second_warehouse(timeout=0.6)  # gives up waiting: builds with dbt itself
+        events.append(("first done", None))
+    other.join(timeout=10)
+    assert waits == [60, 0.6] and events == [("second holds", True), ("first done", None), ("second holds", True)]
+    with building_first(store, "another-catalog", on_wait=lambda: waits.append("another")) as waited:
+        assert waited is False and len(waits) == 2  # another catalog's first build does not wait
 
 
 def test_a_log_without_the_tests_sql_records_nothing(tmp_path):
