@@ -35,19 +35,12 @@ $(VENV)/.synced: $(UV) uv.lock pyproject.toml
 run: env
 	$(BIN)/socialmart run $(ARGS)
 
-# sqlfluff takes about 30 s (50 s of CPU on 2 cores), and the tests leave
-# about a fifth of the cores idle (waiting on subprocesses and sandboxes): it
-# runs beside them, niced, its report printed when the tests end; `make
-# test` fails if either does. ruff (instant) runs first.
-test: env chromium java lint-python
-	@lint_log=$$(mktemp); nice -n 10 $(MAKE) --no-print-directory lint-sql > $$lint_log 2>&1 & lint_sql=$$!; \
-	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadgroup --no-loadscope-reorder $(ARGS); tests=$$?; \
-	wait $$lint_sql; lint=$$?; cat $$lint_log; rm -f $$lint_log; \
-	if [ $$lint -ne 0 ]; then echo "make test: lint-sql failed (sqlfluff, above)"; fi; \
-	[ $$tests -eq 0 ] && [ $$lint -eq 0 ]
+test: env chromium java lint
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadgroup --no-loadscope-reorder $(ARGS)
 
-# Lint: ruff for Python (rules and line length in pyproject.toml), sqlfluff
-# for the dbt models' SQL (.sqlfluff: DuckDB dialect, rendered offline by jinja).
+# Lint before the tests: ruff for Python (rules and line length in
+# pyproject.toml), sqlfluff for the dbt models' SQL (.sqlfluff: DuckDB
+# dialect, rendered offline by jinja).
 lint: lint-python lint-sql
 
 lint-python: env
