@@ -258,10 +258,11 @@ def dbt_definitions(settings: Settings) -> tuple[dg.AssetsDefinition, DbtCliReso
                     results = dbt_test_results(_replayed_run_results(replayed), nodes)
                     record_results(con, context.run.run_id, results)
                     record_built_through(con, landed_through)
-                    whose = ("the first build of another warehouse, of " if first_build else "the build of ") + plan.recorded_at[:19]
+                    whose = (f"the first build of another warehouse, of {plan.recorded_at[:19]} (the same project, versions "
+                             "and catalog)" if first_build else
+                             f"the build of {plan.recorded_at[:19]} (project, versions and warehouse catalog unchanged)")
                     _report(context, f"dbt build replayed: {len(plan.models)} models, {len(replayed.tests)} tests "
-                                     f"({_outcome_counts(replayed)}) in {replayed.seconds:.1f}s; the SQL of {whose} "
-                                     "(project, versions and warehouse catalog unchanged)")
+                                     f"({_outcome_counts(replayed)}) in {replayed.seconds:.1f}s; the SQL of {whose}")
         if replayed is not None:
             return
         # A failed or partial build leaves no plan: the next one starts dbt again.
