@@ -206,7 +206,8 @@ def test_a_nights_incremental_build_equals_a_full_rebuild(nightly_env, scheduled
     """The build after the second night's ingest rebuilds only the days that
     night landed (delete+insert by day: the first night's build covered the
     rest) and the days of the account and campaign whose attributes changed;
-    rebuilt whole from scratch, every daily fact holds the same rows."""
+    rebuilt whole from scratch, every daily fact holds the same rows. On a
+    changed catalog the build is dbt's, not a replay, and records anew."""
     settings = nightly_env.settings
     with duckdb.connect(str(settings.build_db)) as con:
         # What the night's pull could have brought: yesterday's conversions
@@ -220,10 +221,19 @@ def test_a_nights_incremental_build_equals_a_full_rebuild(nightly_env, scheduled
         other_account = con.execute("SELECT min(account_id) FROM raw_meta_ads.accounts WHERE account_id <> ?", [owner]).fetchone()[0]
         con.execute("UPDATE raw_meta_ads.accounts SET account_name = account_name || ' (renamed)' WHERE account_id = ?",
                     [other_account])
-    # dbt's own build, not a replay of the last one (replays: the next test).
-    (dbt_target_path(settings) / REPLAY_PLAN).unlink(missing_ok=True)
+        # A relation the last build did not see: the catalog differs from
+        # the one the last build's plan was recorded on, so this build is
+        # dbt's own, not a replay (replays: the next test), and it records anew.
+        con.execute("CREATE TABLE main.replay_probe (x INTEGER)")
+    plan_file = dbt_target_path(settings) / REPLAY_PLAN
+    last_plan = ReplayPlan.load(plan_file)
+    assert last_plan is not None  # the scheduled night's build recorded one
     with Pipeline(settings, nightly_env.config, YESTERDAY - dt.timedelta(days=LOOKBACK["meta_ads"]), YESTERDAY, "nightly") as pipeline:
         assert pipeline.execute(BUILD_JOB), pipeline.outcome.failures
+    with instance_of(settings) as instance:
+        built = instance.get_latest_materialization_event(dg.AssetKey(["marts", "fct_ad_performance_daily"]))
+    assert "replayed" not in built.asset_materialization.metadata, "a build on a changed catalog was replayed"
+    assert ReplayPlan.load(plan_file).invocation_id != last_plan.invocation_id
     target = dbt_target_path(settings)
     for schema, fact in INCREMENTAL_FACTS:
         executed = (target / "run" / "socialmart" / "models" / schema / f"{fact}.sql").read_text()
@@ -269,8 +279,7 @@ def test_an_unchanged_build_replays_dbts_sql_with_the_same_result(nightly_env, s
     """A build of an unchanged project on an unchanged catalog runs the last
     whole build's SQL again without starting dbt (orchestration/dbt_replay.py).
     On a night that landed a restatement, its relations equal what dbt builds
-    from the same warehouse; a change to the catalog starts dbt again, which
-    records anew."""
+    from the same warehouse (a changed catalog starts dbt: the test above)."""
     settings = nightly_env.settings
     plan_file = dbt_target_path(settings) / REPLAY_PLAN
     fact = dg.AssetKey(["marts", "fct_ad_performance_daily"])
@@ -329,10 +338,6 @@ def test_an_unchanged_build_replays_dbts_sql_with_the_same_result(nightly_env, s
                                         "LIMIT 3").fetchall()
                     assert extra == [], f"{schema}.{name}: rows only in {a}'s build: {extra}"
 
-        with duckdb.connect(str(settings.build_db)) as con:
-            con.execute("CREATE TABLE main.replay_probe (x INTEGER)")
-        assert "replayed" not in build(instance), "a build on a changed catalog was replayed"
-        assert ReplayPlan.load(plan_file).invocation_id != plan.invocation_id
 
 
 def test_a_new_warehouses_first_build_replays_another_ones_and_equals_dbts(nightly_env, tmp_path, monkeypatch):
