@@ -268,11 +268,13 @@ def _report(args: argparse.Namespace) -> int:
 def _docs(args: argparse.Namespace) -> int:
     from orchestration.dbt_docs import generate_docs, serve_docs
 
-    warehouse = _warehouse_dir(args.config)
+    path = config_path(args.config)
+    settings = load_settings(path, resolve_secrets=False) if path else None
+    warehouse = settings.warehouse_dir if settings else _warehouse_dir(None)
     if not (warehouse / "build.duckdb").exists():
         print("No build database yet (socialmart run makes one): docs from the project files alone, without column types.",
               file=sys.stderr)
-    site = generate_docs(warehouse)
+    site = generate_docs(warehouse, settings)
     print(f"dbt docs generated in {site}; serving at http://127.0.0.1:{args.port} (Ctrl-C to stop)", file=sys.stderr)
     return serve_docs(warehouse, args.port)
 

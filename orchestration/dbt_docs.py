@@ -5,6 +5,12 @@ pipeline's own dbt runs use). The catalog (column types, row counts) comes from
 build.duckdb; before the first `socialmart run` there is none, and the site is
 generated from the project files alone (every model and its column
 descriptions, no types).
+
+With the warehouse's configuration, dbt runs in the environment the
+pipeline's builds run in (`dbt_environment`): the compiled SQL on the site is
+the SQL those builds run (the reporting time zone and currency, the memory
+limit), and the first generation starts from the configuration's partial
+parse instead of parsing every file.
 """
 
 from __future__ import annotations
@@ -15,6 +21,7 @@ import sys
 import tempfile
 from pathlib import Path
 
+from orchestration.config import Settings
 from orchestration.dbt_vars import dbt_cli_vars
 
 DBT_PROJECT_DIR = Path(__file__).resolve().parents[1] / "dbt_project"
@@ -22,18 +29,25 @@ DBT_EXECUTABLE = Path(sys.executable).with_name("dbt")
 SITE_DIR = "dbt_docs"
 
 
-def generate_docs(warehouse_dir: Path) -> Path:
-    """`dbt docs generate` into <warehouse>/dbt_docs; returns that directory."""
+def generate_docs(warehouse_dir: Path, settings: Settings | None = None) -> Path:
+    """`dbt docs generate` into <warehouse>/dbt_docs, in the environment of
+    the warehouse's configuration where there is one; returns that directory."""
     site = warehouse_dir / SITE_DIR
     build_db = warehouse_dir / "build.duckdb"
     with tempfile.TemporaryDirectory() as scratch:
-        extra: list[str] = []
+        env, extra = _env(build_db), []
+        if settings is not None:
+            from orchestration.defs.transform import dbt_environment, dbt_project, seed_partial_parse
+
+            env = {**os.environ, **dbt_environment(settings)}
+            if build_db.exists():
+                seed_partial_parse(dbt_project(), settings, site)
         if not build_db.exists():
             # dbt still opens a database to compile: an empty throwaway one, never a stray warehouse file.
-            build_db, extra = Path(scratch) / "empty.duckdb", ["--empty-catalog"]
+            env, extra = {**env, "SOCIALMART_BUILD_DB": str(Path(scratch) / "empty.duckdb")}, ["--empty-catalog"]
         done = subprocess.run(
             [str(DBT_EXECUTABLE), "docs", "generate", *extra, *_project_args(site), "--log-path", str(site / "logs")],
-            env=_env(build_db), capture_output=True, text=True,
+            env=env, capture_output=True, text=True,
         )
     if done.returncode != 0:
         raise RuntimeError(f"dbt docs generate failed (exit {done.returncode}):\n{done.stdout}\n{done.stderr}")

@@ -79,8 +79,9 @@ def acme(tmp_path_factory) -> Path:
                   "run", "--config", str(warehouse / "sandbox.socialmart.yaml"),
                   "--start", START.isoformat(), "--end", END.isoformat(), cwd=root)
     assert run.returncode == 0, run.stdout[-4000:] + run.stderr[-4000:]
-    docs = _python(repo, "import sys; from pathlib import Path; from orchestration.dbt_docs import generate_docs; "
-                         "generate_docs(Path(sys.argv[1]))", str(warehouse), cwd=root)
+    docs = _python(repo, "import sys; from orchestration.config import load_settings; from orchestration.dbt_docs import generate_docs; "
+                         "settings = load_settings(sys.argv[1], resolve_secrets=False); generate_docs(settings.warehouse_dir, settings)",
+                   str(warehouse / "sandbox.socialmart.yaml"), cwd=root)
     assert docs.returncode == 0, docs.stderr[-3000:]
     return warehouse
 

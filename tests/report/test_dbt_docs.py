@@ -8,8 +8,11 @@ from orchestration.dbt_docs import generate_docs
 
 
 def test_docs_site_builds_and_every_model_column_has_a_description(published):
-    site = generate_docs(published.warehouse_dir)
+    site = generate_docs(published.warehouse_dir, published)
     assert (site / "index.html").exists()
+    # In the pipeline's dbt environment: started from the configuration's parse, no file parsed again.
+    log = (site / "logs" / "dbt.log").read_text()
+    assert "Partial parsing enabled, no changes found, skipping parsing" in log and "Unable to do partial parsing" not in log
     manifest = json.loads((site / "manifest.json").read_text())
     catalog = json.loads((site / "catalog.json").read_text())
     models = {uid: node for uid, node in manifest["nodes"].items() if node["resource_type"] == "model"}
