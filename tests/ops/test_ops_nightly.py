@@ -339,7 +339,6 @@ def test_an_unchanged_build_replays_dbts_sql_with_the_same_result(nightly_env, s
                     assert extra == [], f"{schema}.{name}: rows only in {a}'s build: {extra}"
 
 
-
 def test_a_new_warehouses_first_build_replays_another_ones_and_equals_dbts(nightly_env, tmp_path, monkeypatch):
     """The first build of a new warehouse whose configuration and raw tables
     are another's runs that warehouse's first build again without starting
