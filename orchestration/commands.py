@@ -229,10 +229,16 @@ def _serve_sandbox(args: argparse.Namespace) -> int:
     return 0
 
 
-def _warehouse_dir(explicit: str | None) -> Path:
-    """The configured warehouse.dir; without a config, ./warehouse, where a sandbox run publishes."""
+def _configured(explicit: str | None) -> Settings | None:
+    """The configuration's settings without its secrets (commands that call no API), or None without one."""
     path = config_path(explicit)
-    return load_settings(path, resolve_secrets=False).warehouse_dir if path else Path("warehouse").resolve()
+    return load_settings(path, resolve_secrets=False) if path else None
+
+
+def _warehouse_dir(explicit: str | None, settings: Settings | None = None) -> Path:
+    """The configured warehouse.dir; without a config, ./warehouse, where a sandbox run publishes."""
+    settings = settings or _configured(explicit)
+    return settings.warehouse_dir if settings else Path("warehouse").resolve()
 
 
 def _export(args: argparse.Namespace) -> int:
@@ -268,9 +274,8 @@ def _report(args: argparse.Namespace) -> int:
 def _docs(args: argparse.Namespace) -> int:
     from orchestration.dbt_docs import generate_docs, serve_docs
 
-    path = config_path(args.config)
-    settings = load_settings(path, resolve_secrets=False) if path else None
-    warehouse = settings.warehouse_dir if settings else _warehouse_dir(None)
+    settings = _configured(args.config)
+    warehouse = _warehouse_dir(args.config, settings)
     if not (warehouse / "build.duckdb").exists():
         print("No build database yet (socialmart run makes one): docs from the project files alone, without column types.",
               file=sys.stderr)
