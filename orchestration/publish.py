@@ -22,6 +22,21 @@ storage version, or a file that is mostly free space makes the publish write
 a new file, every mart whole. Either way the swapped file holds the build's
 marts row for row, and nothing else.
 
+A reader that connects during the swap may pair the last publish's header
+with the new file's blocks: DuckDB 2.0 reads a file's headers through one open
+(its header prefetch) and its blocks through another, each by name. So the new file keeps every block the last publish's header names,
+byte for byte, and such a reader sees the last publish whole:
+- it starts as a copy of the last publish and is checkpointed exactly once,
+  when it is detached (no automatic checkpoint during the publish: a second
+  one could reuse blocks the first one freed, the last publish's among them);
+  DuckDB's checkpoint writes only into blocks free before it, so a crash
+  mid-checkpoint leaves the old header valid;
+- it is never shorter than the last publish's blocks: DuckDB truncates free
+  blocks at a file's end, and the publish puts the last publish's bytes back
+  there (`_keep_last_blocks`). Those blocks are free in the new file.
+A publish that writes a new file (reasons below) cannot keep them: a reader
+connecting at that instant may get an error from DuckDB.
+
 What else stands between the audited marts and BI:
 - A symlinked `marketing.duckdb` is published through: the link's target is
   replaced (staged in the target's directory), the link stays.
@@ -81,6 +96,11 @@ PUBLISHED_STORAGE = "v1.0.0"
 # file instead. (A small file is cheap to copy, free space and all.)
 MAX_FREE_SHARE = 0.25
 MIN_FREE_BYTES = 64 * 2**20
+# DuckDB's file layout: a main header and two database headers of 4 KiB, then the blocks.
+DUCKDB_HEADERS_SIZE = 3 * 4096
+# The checkpoint threshold while a publish writes: never reached, so the file is checkpointed once, at its detach.
+NO_AUTOMATIC_CHECKPOINT = "1000 TB"
+COPY_CHUNK = 16 * 2**20
 # In the build database: the day fingerprints of the daily marts as the last
 # publish wrote them, and that file's identity right after its swap.
 PUBLISHED_DAYS = f"{STATE_SCHEMA}.published_days"
@@ -199,9 +219,12 @@ def publish(con: duckdb.DuckDBPyConnection, published_db: Path, run_id: str | No
     _ensure_published_record(con)
     identity = _identity(destination)
     recorded = identity is not None and identity == _recorded_identity(con, destination)
+    checkpoint_threshold = con.execute("SELECT current_setting('checkpoint_threshold')").fetchone()[0]
+    con.execute(f"SET checkpoint_threshold = '{NO_AUTOMATIC_CHECKPOINT}'")
     try:
         written_new_because = _attach_staging(con, destination, staging, alias, identity)
         patch = written_new_because is None
+        last_blocks_end = _blocks_end(con, alias, identity[1]) if patch else 0
         tables, days_rewritten = _write_marts(con, alias, patch, recorded=patch and recorded)
         con.execute(f"DROP SCHEMA IF EXISTS {alias}.meta CASCADE")
         con.execute(f"CREATE SCHEMA {alias}.meta")
@@ -224,6 +247,7 @@ def publish(con: duckdb.DuckDBPyConnection, published_db: Path, run_id: str | No
                 SELECT channel, stream, account_id, window_start, window_end, synced_at FROM {STATE_SCHEMA}.sync_state_pending"""
         )
         con.execute(f"DETACH {alias}")  # checkpoints and closes the new file
+        _keep_last_blocks(destination, staging, last_blocks_end)
         _fsync(staging)
         # A .wal that appeared since the guard would be replayed onto the new file.
         for wal in wal_files(published_db):
@@ -241,6 +265,7 @@ def publish(con: duckdb.DuckDBPyConnection, published_db: Path, run_id: str | No
             Path(f"{staging}.wal").unlink(missing_ok=True)
         raise
     finally:
+        con.execute(f"SET checkpoint_threshold = '{checkpoint_threshold}'")
         con.execute(f"DROP TABLE IF EXISTS temp.main.{BUILT_DAYS}")
     return Published(destination, tables, published_at, written_new_because, days_rewritten, patch and recorded)
 
@@ -314,6 +339,31 @@ def _copy_last_publish(destination: Path, staging: Path, identity: tuple[int, in
 
 def _copy_file(source: Path, target: Path) -> None:
     shutil.copyfile(source, target)
+
+
+def _blocks_end(con: duckdb.DuckDBPyConnection, alias: str, size: int) -> int:
+    """Where the blocks named by the header of attached, untouched copy `alias` end in a file of `size` bytes.
+    The header counts blocks DuckDB truncated after writing it, so the file's size caps it."""
+    total_blocks, block_size = con.execute(
+        "SELECT total_blocks, block_size FROM pragma_database_size() WHERE database_name = ?", [alias]).fetchone()
+    return min(size, DUCKDB_HEADERS_SIZE + total_blocks * block_size)
+
+
+def _keep_last_blocks(last_publish: Path, staging: Path, end: int) -> None:
+    """Put back the last publish's bytes up to `end` that the new file's checkpoint truncated: free blocks of
+    the new file, read by a reader holding the last publish's header (see the module's docstring)."""
+    offset = staging.stat().st_size
+    if offset >= end:
+        return
+    with open(last_publish, "rb") as source, open(staging, "r+b") as target:
+        source.seek(offset)
+        target.seek(offset)
+        while offset < end:
+            chunk = source.read(min(COPY_CHUNK, end - offset))
+            if not chunk:
+                raise OSError(f"{last_publish} ended at byte {offset}, before the {end} its header names")
+            target.write(chunk)
+            offset += len(chunk)
 
 
 def _not_patchable(con: duckdb.DuckDBPyConnection, alias: str) -> str | None:

@@ -9,6 +9,7 @@ import json
 import subprocess
 import sys
 import textwrap
+from pathlib import Path
 
 import dagster as dg
 import duckdb
@@ -66,6 +67,59 @@ def test_readers_see_whole_states_during_20_publishes(tmp_path):
     valid = {(20000, sum(range(20000)) * v, v) for v in (1, 2, 3)}
     seen = {tuple(state) for state in report["seen"]}
     assert seen <= valid and len(seen) >= 2, report
+
+
+# DuckDB's main header and two database headers, ahead of the blocks.
+HEADERS = 3 * 4096
+
+
+def marts_state(con: duckdb.DuckDBPyConnection, catalog: str) -> dict[str, tuple]:
+    """Each mart's row count and sum of row hashes."""
+    tables = [t for (t,) in con.execute("SELECT table_name FROM duckdb_tables() WHERE database_name = ? AND schema_name = "
+                                        "'marts' ORDER BY 1", [catalog]).fetchall()]
+    return {t: con.execute(f"SELECT count(*), sum(hash(*COLUMNS(*))::HUGEINT) FROM {catalog}.marts.{t}").fetchone()
+            for t in tables}
+
+
+def file_state(path: Path) -> dict[str, tuple]:
+    with duckdb.connect(str(path), read_only=True) as con:
+        return marts_state(con, path.stem)
+
+
+def build_mixed(con: duckdb.DuckDBPyConnection, version: int) -> None:
+    """fct_x, daily: its first days change with each version, and odd versions drop its last 5 days (the file
+    shrinks); dim_y is rewritten whole; extra exists in versions divisible by 3."""
+    con.execute("CREATE SCHEMA IF NOT EXISTS marts")
+    con.execute(f"""CREATE OR REPLACE TABLE marts.fct_x AS SELECT DATE '2025-03-01' + (i % 50)::INTEGER AS date_day, i AS id,
+                    CASE WHEN i % 50 < {version * 3} THEN i * {version} ELSE i END AS amount, md5(i::VARCHAR) AS note
+                    FROM range(40000) t(i) WHERE {version % 2} = 0 OR i % 50 < 45""")
+    con.execute(f"CREATE OR REPLACE TABLE marts.dim_y AS SELECT i AS k, i * {version} AS v FROM range(1000 * {version}) t(i)")
+    if version % 3 == 0:
+        con.execute("CREATE OR REPLACE TABLE marts.extra AS SELECT 1 AS a")
+    else:
+        con.execute("DROP TABLE IF EXISTS marts.extra")
+
+
+@pytest.mark.parametrize("build_version", [build, build_mixed], ids=["every day rewritten", "some days, some tables"])
+def test_a_reader_pairing_the_last_headers_with_the_new_file_sees_the_last_publish(tmp_path, build_version):
+    """DuckDB 2.0 reads a file's headers through one open of its name and its blocks through another: a reader
+    connecting during the swap can pair the last publish's headers with the new file. It must see the last
+    publish whole, whichever way the marts changed (rewriting every day frees the blocks at the file's end,
+    which DuckDB truncates) and however often the writer's setting checkpoints."""
+    published = tmp_path / "marketing.duckdb"
+    con = duckdb.connect(str(tmp_path / "build.duckdb"))
+    con.execute("SET checkpoint_threshold = '1 KiB'")
+    build_version(con, 1)
+    publish(con, published)
+    for version in range(2, 8):
+        last_publish, last_state = published.read_bytes(), file_state(published)
+        build_version(con, version)
+        assert publish(con, published).written_new_because is None
+        assert file_state(published) == marts_state(con, "build")
+        racing = tmp_path / "racing.duckdb"
+        racing.write_bytes(last_publish[:HEADERS] + published.read_bytes()[HEADERS:])
+        assert file_state(racing) == last_state, f"version {version}"
+    assert con.execute("SELECT current_setting('checkpoint_threshold')").fetchone()[0] == "1.0 KiB"
 
 
 def test_a_failed_publish_leaves_the_file_byte_identical(tmp_path, monkeypatch):
