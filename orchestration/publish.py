@@ -34,7 +34,7 @@ byte for byte, and such a reader sees the last publish whole:
 - it is never shorter than the last publish's blocks: DuckDB truncates free
   blocks at a file's end, and the publish puts the last publish's bytes back
   there (`_keep_last_blocks`). Those blocks are free in the new file.
-A publish that writes a new file (reasons below) cannot keep them: a reader
+A publish that writes a new file (`_not_patchable`) cannot keep them: a reader
 connecting at that instant may get an error from DuckDB.
 
 What else stands between the audited marts and BI:
