@@ -21,7 +21,6 @@ import sys
 import time
 import uuid
 from dataclasses import dataclass
-from itertools import takewhile
 from pathlib import Path
 
 import duckdb
@@ -67,16 +66,20 @@ class Module:
 def late_night_best_post(sandbox) -> str:
     """An Instagram feed post with insights: of the window, the closest to 5
     days old; in a window without one (the world has no post on some days),
-    the newest before it, which the newest-first /media list reaches once it
-    says it is the window's. The sandbox serves it as published at 23:30 UTC
-    on the window's last day with a billion interactions, so it is every
-    meta_ads campaign's best content, on a day that is the next one east of
-    UTC+0:30."""
+    an account's first post before it, which the newest-first /media list
+    reaches once it says it is the window's. The sandbox serves it as
+    published at 23:30 UTC on the window's last day with a billion
+    interactions, so it is every meta_ads campaign's best content, on a day
+    that is the next one east of UTC+0:30."""
     ig = instagram_world(sandbox.world)
-    since = START - dt.timedelta(days=60)
-    posts = [m for account in sorted(ig.accounts) for m in takewhile(lambda m: m.day >= since, ig.media(account))
-             if m.day <= END and not m.content_type.endswith("/STORY") and not ig.too_few_viewers(m.id)]
-    assert posts, f"the sandbox world of {END + dt.timedelta(days=1)} has no Instagram feed post in the 70 days to {END}"
+    posts = []
+    for account in sorted(ig.accounts):
+        for m in ig.media(account):  # newest first: the window's posts, then the first before it
+            posts.append(m)
+            if m.day < START:
+                break
+    posts = [m for m in posts if m.day <= END and not m.content_type.endswith("/STORY") and not ig.too_few_viewers(m.id)]
+    assert posts, f"the sandbox world of {END + dt.timedelta(days=1)} has no Instagram feed post to pick"
     post = min(posts, key=lambda m: (m.day < START, abs((END - dt.timedelta(days=5) - m.day).days), m.id))
     sandbox.inject(
         Fault("instagram", "bad_data", times=-1, path_contains="/media",
