@@ -24,8 +24,9 @@ marts row for row, and nothing else.
 
 A reader that connects during the swap may pair the last publish's header
 with the new file's blocks: DuckDB 2.0 reads a file's headers through one open
-(its header prefetch) and its blocks through another, each by name. So the new file keeps every block the last publish's header names,
-byte for byte, and such a reader sees the last publish whole:
+(its header prefetch) and its blocks through another, each by name. So the
+new file keeps every block the last publish's header names, byte for byte,
+and such a reader sees the last publish whole:
 - it starts as a copy of the last publish and is checkpointed exactly once,
   when it is detached (no automatic checkpoint during the publish: a second
   one could reuse blocks the first one freed, the last publish's among them);
