@@ -15,7 +15,7 @@ ARGS ?=
 TEST_WORKERS ?= auto
 CHROMIUM := /usr/bin/chromium
 
-.PHONY: run test bytecode lint lint-python lint-sql ui sandbox docs chromium java spark-parity bench clean env
+.PHONY: run test lint lint-python lint-sql ui sandbox docs chromium java spark-parity bench clean env
 
 env: $(VENV)/.synced
 
@@ -23,27 +23,26 @@ $(UV):
 	$(PYTHON) -m venv $(TOOLS)
 	$(TOOLS)/bin/pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
 
-# Re-sync whenever the lock or the project metadata changes. The packages'
-# bytecode is compiled once here (uv, unlike pip, leaves it to the first
-# import): where PYTHONDONTWRITEBYTECODE is set, as on CI-like machines, every
-# process would otherwise compile dagster, dbt, pandas and GX anew (a 15-day
-# sandbox run: 41.4 s without, 37.3 s with; GX's import alone 4.9 s against 2.5 s).
+# Re-sync whenever the lock or the project metadata changes.
 $(VENV)/.synced: $(UV) uv.lock pyproject.toml
-	$(UV) sync --frozen --compile-bytecode --python $(PYTHON)
+	$(UV) sync --frozen --python $(PYTHON)
 	touch $@
 
-# The project's own modules compiled like the packages' (above). They change
-# with every edit, so each `make run` and `make test` brings their bytecode up
-# to date (0.2 s when nothing changed): where PYTHONDONTWRITEBYTECODE is set,
-# every process would otherwise compile them anew (0.3-0.5 s a process; the
-# test suite starts dozens: CLI runs, dbt, the UI's servers).
-bytecode: env
-	$(BIN)/python -m compileall -q -j 0 orchestration connectors sandbox bench tests
+# Bytecode caches on for every command here, even where the machine turns
+# them off (PYTHONDONTWRITEBYTECODE, as on CI-like machines): each process
+# (each CLI run, dbt build, test worker, UI server) would otherwise compile
+# dagster, dbt, pandas, GX and the project's own modules anew (a 15-day
+# sandbox run: 41.4 s without, 37.3 s with; GX's import alone 4.9 s against
+# 2.5 s). The first import of a module writes its cache, so only what is
+# imported is compiled: compiling the whole environment at install
+# (`uv sync --compile-bytecode`, 162 MB of sources) cost 38 CPU-seconds and
+# about 20 s of every clean clone's `make test`.
+export PYTHONDONTWRITEBYTECODE =
 
-run: env bytecode
+run: env
 	$(BIN)/socialmart run $(ARGS)
 
-test: env bytecode chromium java lint
+test: env chromium java lint
 	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadgroup --no-loadscope-reorder $(ARGS)
 
 # Lint before the tests: ruff for Python (rules and line length in
