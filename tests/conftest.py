@@ -51,7 +51,9 @@ class ScriptedServer:
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.httpd.daemon_threads = True
         self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
-        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+        # close()'s shutdown waits for the loop to look up from its poll:
+        # at the default half second, half a second after each of ~90 tests.
+        threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
 
     def add(self, status: int = 200, body: object = None, headers: dict[str, str] | None = None, delay: float = 0.0) -> None:
         payload = body if isinstance(body, bytes) else json.dumps(body if body is not None else {}).encode()

@@ -455,9 +455,11 @@ def _replayed_events(context: dg.AssetExecutionContext, manifest: dict[str, Any]
     """What dagster-dbt yields for a build, for a replayed one: a
     materialization per model, a check result per test."""
     translator = Translator()
+    # Once: Dagster works the set out anew at each access (a few ms, 89 models).
+    selected = context.op_execution_context.selected_output_names
     for uid in plan.models:
         key = translator.get_asset_key(manifest["nodes"][uid])
-        if key.to_python_identifier() in context.selected_output_names:
+        if key.to_python_identifier() in selected:
             yield dg.Output(None, output_name=key.to_python_identifier(),
                             metadata={"status": "success", "replayed": f"the SQL of dbt build {plan.invocation_id}"})
     checks = context.selected_asset_check_keys
