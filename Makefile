@@ -34,9 +34,9 @@ $(VENV)/.synced: $(UV) uv.lock pyproject.toml
 # dagster, dbt, pandas, GX and the project's own modules anew (a 15-day
 # sandbox run: 41.4 s without, 37.3 s with; GX's import alone 4.9 s against
 # 2.5 s). The first import of a module writes its cache, so only what is
-# imported is compiled: compiling the whole environment at install
-# (`uv sync --compile-bytecode`, 162 MB of sources) cost 38 CPU-seconds and
-# about 20 s of every clean clone's `make test`.
+# imported is compiled. Compiling the whole environment at install instead
+# (`uv sync --compile-bytecode`, 162 MB of sources) took 25 s of every clean
+# clone's `make env`; a clean clone's `make test` takes as long either way.
 export PYTHONDONTWRITEBYTECODE =
 
 run: env
