@@ -42,23 +42,12 @@ export PYTHONDONTWRITEBYTECODE =
 run: env
 	$(BIN)/socialmart run $(ARGS)
 
-# The Python lint first (a fraction of a second), the SQL lint beside the
-# tests: sqlfluff takes about 40 CPU-seconds, and the test workers leave a
-# core to spare for their first half minute (imports, the first fixtures'
-# sandboxes and JVM). Its findings print after the tests; either failing
-# fails `make test`.
-test: env chromium java lint-python
-	@sql_lint=$$(mktemp); \
-	$(MAKE) --no-print-directory lint-sql > $$sql_lint 2>&1 & lint=$$!; \
-	echo "pytest -n $(TEST_WORKERS) $(ARGS) (the SQL lint beside it)"; \
-	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadgroup --no-loadscope-reorder $(ARGS); tests=$$?; \
-	wait $$lint; sql=$$?; cat $$sql_lint; rm -f $$sql_lint; \
-	if [ $$sql -ne 0 ]; then echo "make test: the SQL lint failed (above)"; fi; \
-	if [ $$tests -ne 0 ]; then exit $$tests; fi; exit $$sql
+test: env chromium java lint
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadgroup --no-loadscope-reorder $(ARGS)
 
-# The lint alone: ruff for Python (rules and line length in pyproject.toml),
-# sqlfluff for the dbt models' SQL (.sqlfluff: DuckDB dialect, rendered
-# offline by jinja).
+# Lint before the tests: ruff for Python (rules and line length in
+# pyproject.toml), sqlfluff for the dbt models' SQL (.sqlfluff: DuckDB
+# dialect, rendered offline by jinja).
 lint: lint-python lint-sql
 
 lint-python: env
